@@ -1,0 +1,3 @@
+from dealgate.cli import main
+
+main()

@@ -1,0 +1,288 @@
+"""The command line: parse arguments, call the library, turn errors into messages and exit codes.
+
+Exit codes: 0 fine, 1 a check failed (later: audits and checks), 2 a usage error or an input
+(rule pack, file) that cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dealgate import __version__
+from dealgate.errors import DealgateError, InputError, did_you_mean
+from dealgate.playbook import explain, pack_tree, playbook_markdown
+from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
+from dealgate.rules.loader import load_pack
+from dealgate.rules.model import RulePack
+from dealgate.rules.spec import json_schema
+
+DEFAULT_PACK = "buyer-journey"
+
+app = typer.Typer(
+    name="dealgate",
+    help="Objective stage exit criteria for sales pipelines: check a deal, audit a pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+rules_app = typer.Typer(
+    help="Rule packs: list, show, validate, explain and test them.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra pack file or folder to search first (repeatable)."),
+]
+
+T = TypeVar("T")
+
+
+class ShowFormat(StrEnum):
+    TREE = "tree"
+    MARKDOWN = "markdown"
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run a command body; a problem with the input becomes a message and exit code 2."""
+    try:
+        return action()
+    except InputError as error:
+        for problem in error.problems:
+            err.print(str(problem), markup=False, style="red")
+        raise typer.Exit(2) from None
+    except DealgateError as error:
+        err.print(f"error: {error}", markup=False, style="red")
+        raise typer.Exit(2) from None
+
+
+def _catalog(rules: list[Path] | None) -> PackCatalog:
+    return PackCatalog(rules or [])
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dealgate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """dealgate: objective, verifiable milestones for every stage of a sales process."""
+
+
+# --- rules ----------------------------------------------------------------------------
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """List the rule packs found: --rules paths, ./rules, then the bundled packs."""
+    catalog = _catalog(rules)
+    table = Table("pack", "title", "stages", "milestones", "from", "status")
+    for entry in catalog.entries():
+        where = "bundled" if entry.origin == BUNDLED else str(entry.path)
+        if entry.problem:
+            table.add_row(entry.pack_id, "", "", "", where, f"[red]{entry.problem}[/]")
+            continue
+        try:
+            pack = load_pack(entry.path, catalog)
+        except InputError as error:
+            count = len(error.problems)
+            table.add_row(
+                entry.pack_id,
+                entry.title,
+                "",
+                "",
+                where,
+                f"[red]{count} error{'s' if count > 1 else ''}[/]: "
+                f"dealgate rules validate {entry.path}",
+            )
+            continue
+        table.add_row(
+            pack.id,
+            pack.title,
+            str(len(pack.open_stages)),
+            str(sum(1 for _ in pack.milestones())),
+            where,
+            "[green]ok[/]",
+        )
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(
+    pack: Annotated[str, typer.Argument(help="Pack id or path to a pack file.")] = DEFAULT_PACK,
+    output_format: Annotated[
+        ShowFormat,
+        typer.Option(
+            "--format", help="tree for the terminal; markdown prints a playbook for reps."
+        ),
+    ] = ShowFormat.TREE,
+    rules: RulesOption = None,
+) -> None:
+    """Show a pack resolved: its stages, exit milestones and hygiene checks."""
+    resolved = _guarded(lambda: load_pack(pack, _catalog(rules)))
+    if output_format is ShowFormat.MARKDOWN:
+        typer.echo(playbook_markdown(resolved))
+    else:
+        out.print(pack_tree(resolved))
+
+
+@rules_app.command("validate")
+def rules_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Pack files or folders of packs.")],
+    rules: RulesOption = None,
+) -> None:
+    """Validate rule packs; every error is printed as file:line:col. Exit 2 if any is invalid."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += pack_files(path)
+        elif path.exists():
+            files.append(path)
+        else:
+            err.print(f"{path}: error: no such file or folder", markup=False, style="red")
+            raise typer.Exit(2)
+    if not files:
+        err.print("error: no pack files (*.yaml, *.yml) found", style="red")
+        raise typer.Exit(2)
+    catalog = _catalog([*(rules or []), *paths])
+    failed = 0
+    for file in files:
+        try:
+            pack = load_pack(file, catalog)
+        except InputError as error:
+            failed += 1
+            for problem in error.problems:
+                err.print(str(problem), markup=False, style="red")
+            continue
+        milestones = sum(len(stage.exit) for stage in pack.stages)
+        out.print(
+            f"[green]ok[/] {file}: pack {pack.id}, {len(pack.open_stages)} stages, "
+            f"{milestones} milestones, {len(pack.checks)} checks",
+            markup=True,
+        )
+    if failed:
+        err.print(f"{failed} of {len(files)} pack files have errors", style="red")
+        raise typer.Exit(2)
+
+
+@rules_app.command("explain")
+def rules_explain(
+    milestone_id: Annotated[str, typer.Argument(help="A milestone or check id, e.g. QUAL-PAIN.")],
+    pack: Annotated[
+        str | None,
+        typer.Option(help="Pack to look in (default: the default pack, then every pack found)."),
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Explain one milestone: where it applies, what it reads, the evidence and the guidance."""
+    catalog = _catalog(rules)
+    candidates = [pack] if pack else [DEFAULT_PACK, *catalog.ids()]
+    known: set[str] = set()
+    for reference in candidates:
+        try:
+            resolved = load_pack(reference, catalog)
+        except InputError:
+            if pack:
+                raise
+            continue
+        ids = {milestone.id for milestone in resolved.milestones()}
+        if milestone_id in ids:
+            out.print(explain(resolved, resolved.milestone(milestone_id)))
+            return
+        known |= ids
+    hint = did_you_mean(milestone_id, known)
+    err.print(
+        f"error: no milestone '{milestone_id}'" + (f" ({hint})" if hint else ""),
+        markup=False,
+        style="red",
+    )
+    raise typer.Exit(2)
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of the pack format, for editor completion and checking."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@rules_app.command("test")
+def rules_test(
+    path: Annotated[
+        Path, typer.Argument(help="A rules folder, its tests/ folder or one case file.")
+    ] = Path("rules"),
+    rules: RulesOption = None,
+) -> None:
+    """Run a team's test cases for its packs (rules/tests/*.yaml)."""
+    from dealgate.rules.cases import find_case_files, load_case_file
+
+    files = find_case_files(path)
+    if not files:
+        err.print(f"error: no test case files under {path}", markup=False, style="red")
+        raise typer.Exit(2)
+    search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
+    catalog = _catalog(search)
+    failed = 0
+    total = 0
+    for file in files:
+        try:
+            case_file = load_case_file(file, catalog)
+        except InputError as error:
+            failed += 1
+            for problem in error.problems:
+                err.print(str(problem), markup=False, style="red")
+            continue
+        total += len(case_file.cases)
+        out.print(
+            f"[green]valid[/] {file}: {len(case_file.cases)} cases for pack {case_file.pack.id}"
+        )
+    if failed:
+        raise typer.Exit(2)
+    out.print(
+        f"{total} cases are valid. They are not evaluated yet: no rule engine is "
+        "installed in this version, so expected findings are not compared."
+    )
+
+
+# --- init -----------------------------------------------------------------------------
+
+
+@app.command("init")
+def init(
+    name: Annotated[str, typer.Option(help="Your team's pack id.")] = "my-team",
+    extends: Annotated[str, typer.Option(help="Bundled pack to build on.")] = DEFAULT_PACK,
+    folder: Annotated[Path, typer.Option("--dir", help="Where to write.")] = Path("rules"),
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a starter rules/ folder: a pack extending a bundled one, and a test case."""
+    from dealgate.starter import write_starter
+
+    files = _guarded(lambda: write_starter(folder, name, extends, force=force))
+    catalog = PackCatalog([folder])
+    pack: RulePack = _guarded(lambda: load_pack(files.pack, catalog))
+    out.print(f"wrote {files.pack} (pack {pack.id}, extends {', '.join(pack.extends)})")
+    out.print(f"wrote {files.tests}")
+    out.print(f"next: edit {files.pack}, then run: dealgate rules validate {folder}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Rule packs: the declarative language of stage exit criteria."""

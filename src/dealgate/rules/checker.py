@@ -1,0 +1,366 @@
+"""Name and type checking of parsed expressions against the deal fields a pack knows.
+
+The checker returns a rewritten tree: a bare name compared with the deal's stage becomes a
+`StageRef`, so engines never have to guess whether a name is a field or a stage id. It also
+records every deal field a condition reads, which engines use to build small facts and the
+docs use to say which CRM fields each milestone needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from dealgate.errors import did_you_mean
+from dealgate.rules.expr import (
+    Arithmetic,
+    Boolean,
+    Call,
+    Compare,
+    DateLiteral,
+    Expr,
+    ExpressionError,
+    FieldPath,
+    InList,
+    Logical,
+    Negate,
+    Not,
+    Number,
+    StageRef,
+    String,
+    Today,
+    parse_expression,
+)
+from dealgate.rules.types import (
+    ANY,
+    BOOLEAN,
+    DATE,
+    MONEY,
+    NUMBER,
+    NUMERIC,
+    TEXT,
+    FieldType,
+    Kind,
+)
+
+# name -> (smallest, largest) number of arguments
+FUNCTIONS: Mapping[str, tuple[int, int]] = {
+    "present": (1, 1),
+    "days_since": (1, 1),
+    "days_until": (1, 1),
+    "count": (1, 2),
+    "any": (2, 2),
+    "all": (2, 2),
+}
+
+DEAL_PREFIX = "deal"
+
+
+@dataclass(frozen=True)
+class CheckedCondition:
+    """A `require` or `when` condition: its text, typed tree and the deal fields it reads."""
+
+    text: str
+    tree: Expr
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What names mean where an expression is checked."""
+
+    deal_fields: Mapping[str, FieldType]
+    stage_ids: Sequence[str]
+    strict: bool  # the pack declares its fields: unknown names are errors
+    item: FieldType | None = None  # inside count/any/all: the list's item type
+    item_path: str = ""  # how reads inside the list are recorded, e.g. "contacts[]"
+
+
+def check_condition(text: str, scope: Scope) -> CheckedCondition:
+    """Parse and check one condition; raises ExpressionError at the first problem."""
+    tree = parse_expression(text)
+    checker = _Checker(text)
+    checked, kind = checker.check(tree, scope)
+    checker.require_condition(checked, kind)
+    return CheckedCondition(text, checked, tuple(sorted(checker.reads)))
+
+
+@dataclass
+class _Checker:
+    text: str
+    reads: set[str] = field(default_factory=set)
+
+    def quote(self, node: Expr) -> str:
+        return f"'{self.text[node.span.start : node.span.end]}'"
+
+    def fail(self, node: Expr, message: str, hint: str = "") -> ExpressionError:
+        return ExpressionError(message, node.span, hint)
+
+    def require_condition(self, node: Expr, found: FieldType) -> None:
+        if found.kind in (Kind.BOOLEAN, Kind.ANY):
+            return
+        hints = {
+            Kind.LIST: "use count(...), any(...) or all(...)",
+            Kind.TEXT: "use present(...) to ask that it is filled in",
+            Kind.DATE: "compare it, e.g. with today",
+        }
+        hint = hints.get(found.kind, "compare it with a value")
+        raise self.fail(node, f"{self.quote(node)} is {found}, not a condition", hint)
+
+    def check(self, node: Expr, scope: Scope) -> tuple[Expr, FieldType]:
+        match node:
+            case Number():
+                return node, NUMBER
+            case String():
+                return node, TEXT
+            case DateLiteral() | Today():
+                return node, DATE
+            case Boolean():
+                return node, BOOLEAN
+            case FieldPath():
+                return node, self.resolve(node, scope)
+            case Not(operand=operand):
+                checked, kind = self.check(operand, scope)
+                self.require_condition(checked, kind)
+                return replace(node, operand=checked), BOOLEAN
+            case Logical(left=left, right=right):
+                checked_left, left_type = self.check(left, scope)
+                self.require_condition(checked_left, left_type)
+                checked_right, right_type = self.check(right, scope)
+                self.require_condition(checked_right, right_type)
+                return replace(node, left=checked_left, right=checked_right), BOOLEAN
+            case Negate(operand=operand):
+                checked, kind = self.check(operand, scope)
+                if kind.kind not in NUMERIC | {Kind.ANY}:
+                    raise self.fail(node, f"cannot negate {self.quote(operand)}: it is {kind}")
+                return replace(node, operand=checked), kind
+            case Arithmetic():
+                return self.arithmetic(node, scope)
+            case Compare():
+                return self.compare(node, scope)
+            case InList():
+                return self.in_list(node, scope)
+            case Call():
+                return self.call(node, scope)
+        raise self.fail(node, f"unexpected {type(node).__name__}")  # pragma: no cover
+
+    # --- names ---------------------------------------------------------------------
+
+    def resolve(self, path: FieldPath, scope: Scope) -> FieldType:
+        parts = path.parts
+        if parts[0] == DEAL_PREFIX:
+            if len(parts) == 1:
+                raise self.fail(path, "'deal' needs a field name", "write deal.<field>")
+            return self.resolve_in(path, parts[1:], scope.deal_fields, scope.strict, "")
+        if scope.item is not None:
+            if scope.item.is_open:
+                self.reads.add(f"{scope.item_path}.{path.dotted}")
+                return ANY
+            return self.resolve_in(
+                path, parts, scope.item.fields, scope.strict, scope.item_path + "."
+            )
+        return self.resolve_in(path, parts, scope.deal_fields, scope.strict, "")
+
+    def resolve_in(
+        self,
+        path: FieldPath,
+        parts: Sequence[str],
+        fields: Mapping[str, FieldType],
+        strict: bool,
+        prefix: str,
+    ) -> FieldType:
+        self.reads.add(prefix + ".".join(parts))
+        current: FieldType | None = None
+        available = fields
+        for index, part in enumerate(parts):
+            if current is not None and current.kind not in (Kind.RECORD, Kind.ANY):
+                owner = ".".join(parts[:index])
+                raise self.fail(path, f"'{owner}' is {current} and has no field '{part}'")
+            if current is not None and (current.kind is Kind.ANY or current.is_open):
+                return ANY
+            found = available.get(part)
+            if found is None:
+                if strict:
+                    where = "deal" if not prefix else "list item"
+                    hint = did_you_mean(part, available) or "declare it under 'fields:'"
+                    raise self.fail(
+                        path, f"unknown {where} field '{'.'.join(parts[: index + 1])}'", hint
+                    )
+                return ANY
+            current = found
+            available = found.fields
+        assert current is not None
+        return current
+
+    def is_stage_field(self, node: Expr, scope: Scope) -> bool:
+        if not isinstance(node, FieldPath):
+            return False
+        parts = node.parts
+        if parts[0] == DEAL_PREFIX:
+            parts = parts[1:]
+        elif scope.item is not None:
+            return False
+        if len(parts) != 1:
+            return False
+        found = scope.deal_fields.get(parts[0])
+        return found is not None and found.kind is Kind.STAGE
+
+    def stage_ref(self, node: Expr, scope: Scope) -> StageRef:
+        if isinstance(node, String):
+            raise self.fail(
+                node,
+                "compare the stage with a stage id written bare, not text",
+                f"write stage == {node.value.strip().lower().replace(' ', '_')}",
+            )
+        if not (isinstance(node, FieldPath) and len(node.parts) == 1):
+            raise self.fail(node, f"{self.quote(node)} is not a stage id")
+        stage_id = node.parts[0]
+        if stage_id not in scope.stage_ids:
+            hint = did_you_mean(stage_id, scope.stage_ids) or (
+                "stages: " + ", ".join(scope.stage_ids)
+            )
+            raise self.fail(node, f"unknown stage '{stage_id}'", hint)
+        return StageRef(stage_id, span=node.span)
+
+    # --- operators -----------------------------------------------------------------
+
+    def arithmetic(self, node: Arithmetic, scope: Scope) -> tuple[Expr, FieldType]:
+        left, left_type = self.check(node.left, scope)
+        right, right_type = self.check(node.right, scope)
+        rebuilt = replace(node, left=left, right=right)
+        kinds = {left_type.kind, right_type.kind}
+        if Kind.ANY in kinds and kinds <= NUMERIC | {Kind.ANY, Kind.DATE}:
+            return rebuilt, ANY
+        if kinds <= NUMERIC:
+            if node.op == "/" and kinds == {Kind.MONEY}:
+                return rebuilt, NUMBER
+            return rebuilt, MONEY if Kind.MONEY in kinds else NUMBER
+        if Kind.DATE in kinds:
+            if node.op == "-" and left_type.kind is right_type.kind is Kind.DATE:
+                return rebuilt, NUMBER  # days between two dates
+            if node.op in "+-" and left_type.kind is Kind.DATE and right_type.kind is Kind.NUMBER:
+                return rebuilt, DATE
+            if node.op == "+" and left_type.kind is Kind.NUMBER and right_type.kind is Kind.DATE:
+                return rebuilt, DATE
+        raise self.fail(
+            node,
+            f"cannot compute {left_type} {node.op} {right_type}",
+            "arithmetic works on numbers, money and dates (date - date, date + days)",
+        )
+
+    def compare(self, node: Compare, scope: Scope) -> tuple[Expr, FieldType]:
+        if self.is_stage_field(node.left, scope) and not self.is_stage_field(node.right, scope):
+            left, _ = self.check(node.left, scope)
+            return replace(node, left=left, right=self.stage_ref(node.right, scope)), BOOLEAN
+        if self.is_stage_field(node.right, scope) and not self.is_stage_field(node.left, scope):
+            right, _ = self.check(node.right, scope)
+            return replace(node, left=self.stage_ref(node.left, scope), right=right), BOOLEAN
+        left, left_type = self.check(node.left, scope)
+        right, right_type = self.check(node.right, scope)
+        self.comparable(node, node.op, left_type, right_type)
+        return replace(node, left=left, right=right), BOOLEAN
+
+    def comparable(self, node: Expr, op: str, left: FieldType, right: FieldType) -> None:
+        kinds = {left.kind, right.kind}
+        for kind in (Kind.LIST, Kind.RECORD):
+            if kind in kinds:
+                if kind is Kind.LIST:
+                    raise self.fail(
+                        node, "cannot compare a list", "use count(...), any(...) or all(...)"
+                    )
+                raise self.fail(node, "cannot compare a record", "compare one of its fields")
+        if Kind.ANY in kinds:
+            return
+        same = left.kind is right.kind or kinds <= NUMERIC
+        if not same:
+            raise self.fail(
+                node, f"cannot compare {left} with {right}", _comparison_hint(left, right)
+            )
+        if op not in ("==", "!=") and left.kind in (Kind.TEXT, Kind.BOOLEAN):
+            raise self.fail(
+                node, f"{left} cannot be ordered with '{op}'", "use == or != (or 'in [...]')"
+            )
+
+    def in_list(self, node: InList, scope: Scope) -> tuple[Expr, FieldType]:
+        if self.is_stage_field(node.operand, scope):
+            operand, _ = self.check(node.operand, scope)
+            items: tuple[Expr, ...] = tuple(self.stage_ref(item, scope) for item in node.items)
+            return replace(node, operand=operand, items=items), BOOLEAN
+        operand, operand_type = self.check(node.operand, scope)
+        checked: list[Expr] = []
+        for item in node.items:
+            checked_item, item_type = self.check(item, scope)
+            self.comparable(item, "==", operand_type, item_type)
+            checked.append(checked_item)
+        return replace(node, operand=operand, items=tuple(checked)), BOOLEAN
+
+    # --- functions -----------------------------------------------------------------
+
+    def call(self, node: Call, scope: Scope) -> tuple[Expr, FieldType]:
+        arity = FUNCTIONS.get(node.function)
+        if arity is None:
+            hint = did_you_mean(node.function, FUNCTIONS) or ("functions: " + ", ".join(FUNCTIONS))
+            raise self.fail(node, f"unknown function '{node.function}'", hint)
+        low, high = arity
+        if not low <= len(node.args) <= high:
+            wanted = str(low) if low == high else f"{low} or {high}"
+            raise self.fail(
+                node,
+                f"{node.function}() takes {wanted} argument"
+                f"{'' if wanted == '1' else 's'}, not {len(node.args)}",
+            )
+        if node.function == "present":
+            return self.present(node, scope)
+        if node.function in ("days_since", "days_until"):
+            arg, arg_type = self.check(node.args[0], scope)
+            if arg_type.kind not in (Kind.DATE, Kind.ANY):
+                raise self.fail(
+                    node.args[0],
+                    f"{node.function}() needs a date; {self.quote(node.args[0])} is {arg_type}",
+                )
+            return replace(node, args=(arg,)), NUMBER
+        return self.list_function(node, scope)
+
+    def present(self, node: Call, scope: Scope) -> tuple[Expr, FieldType]:
+        arg = node.args[0]
+        if not isinstance(arg, FieldPath):
+            raise self.fail(arg, "present() takes a field name", "e.g. present(next_step)")
+        self.check(arg, scope)
+        return node, BOOLEAN
+
+    def list_function(self, node: Call, scope: Scope) -> tuple[Expr, FieldType]:
+        target = node.args[0]
+        if not isinstance(target, FieldPath):
+            raise self.fail(
+                target, f"{node.function}() takes a list field first", "e.g. count(contacts)"
+            )
+        _, list_type = self.check(target, scope)
+        if list_type.kind not in (Kind.LIST, Kind.ANY):
+            raise self.fail(
+                target, f"{node.function}() needs a list; {self.quote(target)} is {list_type}"
+            )
+        if len(node.args) == 1:
+            return node, NUMBER
+        item_path = self.item_path(target, scope)
+        item_type = list_type if list_type.kind is Kind.LIST else ANY
+        inner = Scope(scope.deal_fields, scope.stage_ids, scope.strict, item_type, item_path)
+        condition, condition_type = self.check(node.args[1], inner)
+        self.require_condition(condition, condition_type)
+        result = NUMBER if node.function == "count" else BOOLEAN
+        return replace(node, args=(target, condition)), result
+
+    def item_path(self, target: FieldPath, scope: Scope) -> str:
+        if target.parts[0] == DEAL_PREFIX:
+            return ".".join(target.parts[1:]) + "[]"
+        if scope.item is not None:
+            return f"{scope.item_path}.{target.dotted}[]"
+        return f"{target.dotted}[]"
+
+
+def _comparison_hint(left: FieldType, right: FieldType) -> str:
+    kinds = {left.kind, right.kind}
+    if Kind.DATE in kinds and Kind.TEXT in kinds:
+        return "write dates bare as YYYY-MM-DD, without quotes"
+    if kinds & NUMERIC and Kind.TEXT in kinds:
+        return "write numbers without quotes"
+    return ""

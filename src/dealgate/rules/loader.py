@@ -1,0 +1,633 @@
+"""Load rule pack files, resolve `extends`, check every expression: one RulePack or errors.
+
+Every problem found is collected with its file, line and column, so a pack author sees all
+of them at once; nothing about deals is read before a pack is known to be sound.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, UnionType
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
+from dealgate.rules.catalog import PackCatalog
+from dealgate.rules.checker import CheckedCondition, Scope, check_condition
+from dealgate.rules.expr import Boolean, ExpressionError, parse_expression
+from dealgate.rules.model import (
+    FieldDeclaration,
+    Milestone,
+    RulePack,
+    Severity,
+    Stage,
+    VerifiedBy,
+    normalise_stage_name,
+)
+from dealgate.rules.spec import FieldSpec, MilestoneSpec, PackSpec, StageSpec
+from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
+from dealgate.yamlsafe import YamlDocument, YamlPath, read_yaml_file
+
+
+@dataclass(frozen=True)
+class PackSource:
+    """One pack file, read and checked against the file format."""
+
+    path: Path
+    spec: PackSpec
+    document: YamlDocument
+
+    @property
+    def declares_fields(self) -> bool:
+        return "fields" in self.spec.model_fields_set
+
+
+def read_pack_source(path: Path) -> PackSource:
+    """Read one pack file and validate its keys and values; raises PackError."""
+    try:
+        document = read_yaml_file(path)
+    except InputError as error:
+        raise PackError(error.problems) from None
+    if not isinstance(document.value, dict):
+        raise PackError(
+            [Problem(document.location(()), "a rule pack is a mapping with 'pack' and 'stages'")]
+        )
+    try:
+        spec = PackSpec.model_validate(document.value)
+    except ValidationError as error:
+        problems = schema_problems(error, document, PackSpec) + _syntax_problems(document)
+        raise PackError(problems) from None
+    return PackSource(path, spec, document)
+
+
+def _syntax_problems(document: YamlDocument) -> list[Problem]:
+    """Syntax errors of the conditions in a file that failed schema checks, to report together.
+
+    Names and types need the resolved pack, so only syntax is checked here.
+    """
+    value = document.value
+    places: list[YamlPath] = []
+    for index, stage in enumerate(_as_list(value.get("stages"))):
+        for exit_index, _ in enumerate(_as_list(_get(stage, "exit"))):
+            places.append(("stages", index, "exit", exit_index))
+    places += [("checks", index) for index, _ in enumerate(_as_list(value.get("checks")))]
+    overrides = value.get("overrides")
+    if isinstance(overrides, dict):
+        places += [("overrides", key) for key in overrides]
+    problems = []
+    for place in places:
+        for condition in ("require", "when"):
+            path = (*place, condition)
+            text = _value_at(value, path)
+            if not isinstance(text, str):
+                continue
+            try:
+                parse_expression(text)
+            except ExpressionError as error:
+                problems.append(
+                    Problem(
+                        document.text_location(path, error.span.start), error.message, error.hint
+                    )
+                )
+    return problems
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _value_at(value: Any, path: YamlPath) -> Any:
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def load_pack(reference: str | Path, catalog: PackCatalog | None = None) -> RulePack:
+    """Resolve a pack given by id or by path into one RulePack; raises PackError."""
+    catalog = catalog or PackCatalog()
+    path = _locate(reference, catalog)
+    return _Resolver(catalog).resolve(path)
+
+
+def _locate(reference: str | Path, catalog: PackCatalog) -> Path:
+    candidate = Path(reference)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        return candidate
+    entry = catalog.find(str(reference))
+    if entry is None:
+        hint = did_you_mean(str(reference), catalog.ids()) or (
+            "known packs: " + ", ".join(catalog.ids())
+        )
+        raise PackError([Problem(Location(str(reference)), f"no rule pack '{reference}'", hint)])
+    return entry.path
+
+
+# --- schema errors --------------------------------------------------------------------
+
+
+def schema_problems(
+    error: ValidationError, document: YamlDocument, model: type[BaseModel]
+) -> list[Problem]:
+    """pydantic's validation errors as problems at the lines and columns of the file."""
+    problems = []
+    for item in error.errors():
+        path: YamlPath = tuple(item["loc"])
+        key = str(path[-1]) if path else "pack"
+        kind = item["type"]
+        if kind == "missing":
+            location = document.location(path[:-1])
+            problems.append(Problem(location, f"missing required key '{key}'"))
+        elif kind == "extra_forbidden":
+            allowed = _keys_at(model, path[:-1])
+            hint = did_you_mean(key, allowed) or ("allowed keys: " + ", ".join(allowed))
+            problems.append(Problem(document.key_location(path), f"unknown key '{key}'", hint))
+        else:
+            problems.append(
+                Problem(document.location(path), _value_message(key, item), _value_hint(item))
+            )
+    return problems
+
+
+def _value_message(key: str, item: Any) -> str:
+    kind = item["type"]
+    if kind == "string_type":
+        return f"'{key}' must be text"
+    if kind == "list_type":
+        return f"'{key}' must be a list"
+    if kind in ("dict_type", "model_type"):
+        return f"'{key}' must be a mapping"
+    if kind == "string_pattern_mismatch":
+        return f"'{item['input']}' is not a valid {key}"
+    if kind == "string_too_short":
+        return f"'{key}' must not be empty"
+    if kind == "value_error":
+        return f"'{key}': {item['ctx']['error']}"
+    return f"'{key}': {item['msg'].rstrip('.')}"
+
+
+def _value_hint(item: Any) -> str:
+    if item["type"] == "string_type" and not isinstance(item["input"], list | dict):
+        return "put the value in quotes"
+    if item["type"] == "string_pattern_mismatch":
+        return "ids use letters, digits, '-' and '_'; stage ids are lower_snake_case"
+    return ""
+
+
+def _keys_at(model: type[BaseModel], path: YamlPath) -> list[str]:
+    """The keys allowed in the mapping at `path` of a file described by `model`."""
+    current: Any = model
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return []
+            current = info.annotation
+        elif typing.get_origin(current) is list:
+            current = typing.get_args(current)[0]
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, UnionType):
+            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            annotation = options[0]
+        else:
+            return annotation
+
+
+# --- resolution -----------------------------------------------------------------------
+
+
+@dataclass
+class _Condition:
+    """A condition's text and where it was written, until it is checked."""
+
+    text: str
+    source: PackSource
+    path: YamlPath
+
+
+@dataclass
+class _WorkMilestone:
+    spec: MilestoneSpec
+    stage_id: str | None
+    source: PackSource
+    path: YamlPath
+    require: _Condition
+    when: _Condition | None
+
+
+@dataclass
+class _WorkStage:
+    spec: StageSpec
+    source: PackSource
+    path: YamlPath
+    name: str
+    buyer_step: str
+    description: str
+    crm_names: list[tuple[str, Location]]
+    terminal: str | None
+    exit: list[_WorkMilestone] = field(default_factory=list)
+
+
+@dataclass
+class _Work:
+    """The pack being built, one source at a time, bases first."""
+
+    stages: list[_WorkStage] = field(default_factory=list)
+    checks: list[_WorkMilestone] = field(default_factory=list)
+    milestones: dict[str, _WorkMilestone] = field(default_factory=dict)
+    fields: dict[str, FieldDeclaration] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Resolver:
+    def __init__(self, catalog: PackCatalog) -> None:
+        self.catalog = catalog
+        self.problems: list[Problem] = []
+
+    def resolve(self, path: Path) -> RulePack:
+        order: list[PackSource] = []
+        root = self._collect(path, [], order)
+        if root is None or self.problems:
+            raise PackError(self.problems)
+        work = _Work()
+        for source in order:
+            _apply(source, work)
+        pack = _build(root, order, work)
+        if work.problems:
+            raise PackError(work.problems)
+        return pack
+
+    def _collect(
+        self, path: Path, stack: list[tuple[Path, str]], order: list[PackSource]
+    ) -> PackSource | None:
+        """Read a pack and its bases depth-first; `order` gets bases before what extends them."""
+        try:
+            source = read_pack_source(path)
+        except PackError as error:
+            self.problems.extend(error.problems)
+            return None
+        stack = [*stack, (path.resolve(), source.spec.pack)]
+        for index, base_id in enumerate(source.spec.extends):
+            where = source.document.location(("extends", index))
+            entry = self.catalog.find(base_id, exclude=[path])
+            if entry is None:
+                hint = did_you_mean(base_id, self.catalog.ids()) or (
+                    "known packs: " + ", ".join(self.catalog.ids())
+                )
+                self.problems.append(Problem(where, f"extends unknown pack '{base_id}'", hint))
+                continue
+            base_path = entry.path.resolve()
+            if any(known == base_path for known, _ in stack):
+                cycle = " -> ".join([*(pack_id for _, pack_id in stack), base_id])
+                self.problems.append(
+                    Problem(
+                        where, f"'extends' makes a cycle: {cycle}", "a pack cannot build on itself"
+                    )
+                )
+                continue
+            if any(known.path.resolve() == base_path for known in order):
+                continue  # already included through another base
+            self._collect(entry.path, stack, order)
+        order.append(source)
+        return source
+
+
+def _apply(source: PackSource, work: _Work) -> None:
+    """Merge one pack's fields, stages, checks, overrides and removals into the work."""
+    spec = source.spec
+    _apply_fields(source, work)
+    own_stages: set[str] = set()
+    inserted_after: dict[str, int] = {}
+    for index, stage_spec in enumerate(spec.stages):
+        path: YamlPath = ("stages", index)
+        if stage_spec.id in own_stages:
+            work.problems.append(
+                Problem(
+                    source.document.location((*path, "id")), f"duplicate stage id '{stage_spec.id}'"
+                )
+            )
+            continue
+        own_stages.add(stage_spec.id)
+        existing = next((stage for stage in work.stages if stage.spec.id == stage_spec.id), None)
+        if existing is not None:
+            _extend_stage(existing, stage_spec, source, path, work)
+            stage = existing
+        else:
+            stage = _new_stage(stage_spec, source, path)
+            _place_stage(stage, work, inserted_after)
+        for exit_index, milestone_spec in enumerate(stage_spec.exit):
+            milestone = _new_milestone(
+                milestone_spec, stage.spec.id, source, (*path, "exit", exit_index), work
+            )
+            if milestone is not None:
+                stage.exit.append(milestone)
+    for index, check_spec in enumerate(spec.checks):
+        milestone = _new_milestone(check_spec, None, source, ("checks", index), work)
+        if milestone is not None:
+            work.checks.append(milestone)
+    _apply_overrides(source, work)
+    _apply_removals(source, work)
+
+
+def _apply_fields(source: PackSource, work: _Work) -> None:
+    for name, field_spec in source.spec.fields.items():
+        where = source.document.key_location(("fields", name))
+        if name in CANONICAL_FIELDS:
+            work.problems.append(
+                Problem(
+                    where,
+                    f"'{name}' is a canonical deal field ({CANONICAL_FIELDS[name]})",
+                    "declare only custom fields",
+                )
+            )
+            continue
+        declared = FieldDeclaration(
+            name, _field_type(field_spec), field_spec.description or "", source.spec.pack
+        )
+        known = work.fields.get(name)
+        if known is not None and known.type != declared.type:
+            work.problems.append(
+                Problem(
+                    where,
+                    f"field '{name}' is declared {declared.type} here but "
+                    f"{known.type} in pack '{known.defined_in}'",
+                )
+            )
+            continue
+        work.fields[name] = declared
+
+
+def _field_type(spec: FieldSpec) -> FieldType:
+    items = {name: _field_type(item) for name, item in spec.fields.items()}
+    return FieldType(Kind(spec.type), MappingProxyType(items))
+
+
+def _new_stage(spec: StageSpec, source: PackSource, path: YamlPath) -> _WorkStage:
+    return _WorkStage(
+        spec,
+        source,
+        path,
+        spec.name or spec.id,
+        spec.buyer_step or "",
+        spec.description or "",
+        _crm_names(spec, source, path),
+        spec.terminal,
+    )
+
+
+def _crm_names(spec: StageSpec, source: PackSource, path: YamlPath) -> list[tuple[str, Location]]:
+    return [
+        (name, source.document.location((*path, "crm_names", index)))
+        for index, name in enumerate(spec.crm_names)
+    ]
+
+
+def _extend_stage(
+    stage: _WorkStage, spec: StageSpec, source: PackSource, path: YamlPath, work: _Work
+) -> None:
+    """An extending pack lists an inherited stage: add milestones, change names."""
+    given = spec.model_fields_set
+    if "after" in given:
+        work.problems.append(
+            Problem(
+                source.document.key_location((*path, "after")),
+                f"stage '{spec.id}' is inherited; 'after' only places new stages",
+            )
+        )
+    if "terminal" in given and spec.terminal != stage.terminal:
+        work.problems.append(
+            Problem(
+                source.document.key_location((*path, "terminal")),
+                f"stage '{spec.id}' is inherited; it cannot change between open and terminal",
+            )
+        )
+    if "name" in given:
+        stage.name = spec.name or spec.id
+    if "buyer_step" in given:
+        stage.buyer_step = spec.buyer_step or ""
+    if "description" in given:
+        stage.description = spec.description or ""
+    if "crm_names" in given:
+        stage.crm_names = _crm_names(spec, source, path)
+
+
+def _place_stage(stage: _WorkStage, work: _Work, inserted_after: dict[str, int]) -> None:
+    anchor = stage.spec.after
+    if anchor is None:
+        work.stages.append(stage)
+        return
+    ids = [known.spec.id for known in work.stages]
+    if anchor not in ids:
+        where = stage.source.document.location((*stage.path, "after"))
+        hint = did_you_mean(anchor, ids) or ("stages so far: " + ", ".join(ids))
+        work.problems.append(Problem(where, f"'after' names unknown stage '{anchor}'", hint))
+        work.stages.append(stage)
+        return
+    # Several new stages after one anchor keep the order they are written in.
+    offset = inserted_after.get(anchor, 0)
+    work.stages.insert(ids.index(anchor) + 1 + offset, stage)
+    inserted_after[anchor] = offset + 1
+
+
+def _new_milestone(
+    spec: MilestoneSpec, stage_id: str | None, source: PackSource, path: YamlPath, work: _Work
+) -> _WorkMilestone | None:
+    known = work.milestones.get(spec.id)
+    if known is not None:
+        first = known.source.document.location((*known.path, "id"))
+        inherited = known.source is not source
+        hint = (
+            f"first defined at {first}; use 'overrides' to change an inherited milestone"
+            if inherited
+            else f"first defined at {first}"
+        )
+        work.problems.append(
+            Problem(
+                source.document.location((*path, "id")), f"duplicate milestone id '{spec.id}'", hint
+            )
+        )
+        return None
+    when = _Condition(spec.when, source, (*path, "when")) if spec.when is not None else None
+    milestone = _WorkMilestone(
+        spec, stage_id, source, path, _Condition(spec.require, source, (*path, "require")), when
+    )
+    work.milestones[spec.id] = milestone
+    return milestone
+
+
+def _apply_overrides(source: PackSource, work: _Work) -> None:
+    for milestone_id, override in source.spec.overrides.items():
+        path: YamlPath = ("overrides", milestone_id)
+        target = work.milestones.get(milestone_id)
+        if target is None:
+            work.problems.append(_unknown_milestone(source, path, milestone_id, work, "override"))
+            continue
+        changes = {key: getattr(override, key) for key in override.model_fields_set}
+        for condition in ("require", "when"):
+            if condition in changes:
+                setattr(
+                    target,
+                    condition,
+                    _Condition(changes.pop(condition), source, (*path, condition)),
+                )
+        target.spec = target.spec.model_copy(update=changes)
+
+
+def _apply_removals(source: PackSource, work: _Work) -> None:
+    for index, milestone_id in enumerate(source.spec.remove):
+        target = work.milestones.pop(milestone_id, None)
+        if target is None:
+            work.problems.append(
+                _unknown_milestone(source, ("remove", index), milestone_id, work, "remove")
+            )
+            continue
+        if target.stage_id is None:
+            work.checks.remove(target)
+        else:
+            stage = next(stage for stage in work.stages if stage.spec.id == target.stage_id)
+            stage.exit.remove(target)
+
+
+def _unknown_milestone(
+    source: PackSource, path: YamlPath, milestone_id: str, work: _Work, verb: str
+) -> Problem:
+    where = (
+        source.document.key_location(path) if verb == "override" else source.document.location(path)
+    )
+    hint = did_you_mean(milestone_id, work.milestones)
+    return Problem(where, f"cannot {verb} unknown milestone '{milestone_id}'", hint)
+
+
+# --- the resolved pack ----------------------------------------------------------------
+
+
+def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
+    open_stages = [stage for stage in work.stages if stage.terminal is None]
+    terminal_stages = [stage for stage in work.stages if stage.terminal is not None]
+    ordered = open_stages + terminal_stages
+    stage_ids = [stage.spec.id for stage in ordered]
+    if not open_stages:
+        work.problems.append(
+            Problem(
+                root.document.key_location(("stages",)),
+                "the pack has no open stage",
+                "list the stages in order",
+            )
+        )
+    _check_crm_names(ordered, work)
+    deal_fields: dict[str, FieldType] = dict(CANONICAL_FIELDS)
+    deal_fields.update({name: declared.type for name, declared in work.fields.items()})
+    checker = _ConditionChecker(deal_fields, stage_ids, work)
+    stages = tuple(
+        Stage(
+            id=stage.spec.id,
+            name=stage.name,
+            buyer_step=stage.buyer_step,
+            description=stage.description,
+            crm_names=tuple(name for name, _ in stage.crm_names),
+            terminal=stage.terminal,
+            exit=tuple(_finish(milestone, checker) for milestone in stage.exit),
+            position=position,
+            location=stage.source.document.location(stage.path),
+        )
+        for position, stage in enumerate(ordered)
+    )
+    for stage in terminal_stages:
+        if stage.exit:
+            work.problems.append(
+                Problem(
+                    stage.source.document.key_location((*stage.path, "exit")),
+                    f"terminal stage '{stage.spec.id}' cannot have exit milestones",
+                )
+            )
+    spec = root.spec
+    return RulePack(
+        id=spec.pack,
+        title=spec.title or spec.pack,
+        description=spec.description or "",
+        extends=tuple(spec.extends),
+        stages=stages,
+        checks=tuple(_finish(check, checker) for check in work.checks),
+        fields=MappingProxyType(dict(work.fields)),
+        source=root.document.location(()),
+        lineage=tuple(source.spec.pack for source in order),
+    )
+
+
+def _check_crm_names(stages: list[_WorkStage], work: _Work) -> None:
+    """A CRM stage value must mean one stage: no name in two stages, none equal to another id."""
+    owner: dict[str, str] = {normalise_stage_name(stage.spec.id): stage.spec.id for stage in stages}
+    for stage in stages:
+        for name, where in stage.crm_names:
+            key = normalise_stage_name(name)
+            other = owner.setdefault(key, stage.spec.id)
+            if other != stage.spec.id:
+                work.problems.append(
+                    Problem(
+                        where,
+                        f"CRM name '{name}' is mapped to stages '{other}' and '{stage.spec.id}'",
+                        "a CRM stage value must mean one stage",
+                    )
+                )
+
+
+@dataclass
+class _ConditionChecker:
+    deal_fields: Mapping[str, FieldType]
+    stage_ids: list[str]
+    work: _Work
+
+    def check(self, condition: _Condition) -> CheckedCondition:
+        scope = Scope(self.deal_fields, self.stage_ids, condition.source.declares_fields)
+        try:
+            return check_condition(condition.text, scope)
+        except ExpressionError as error:
+            location = condition.source.document.text_location(condition.path, error.span.start)
+            self.work.problems.append(Problem(location, error.message, error.hint))
+            return CheckedCondition(condition.text, _NEVER, ())
+
+
+def _finish(milestone: _WorkMilestone, checker: _ConditionChecker) -> Milestone:
+    spec = milestone.spec
+    return Milestone(
+        id=spec.id,
+        milestone=spec.milestone,
+        require=checker.check(milestone.require),
+        when=checker.check(milestone.when) if milestone.when is not None else None,
+        evidence=spec.evidence or "",
+        verified_by=VerifiedBy(spec.verified_by),
+        severity=Severity(spec.severity),
+        guidance=spec.guidance or "",
+        stage_id=milestone.stage_id,
+        defined_in=milestone.source.spec.pack,
+        location=milestone.source.document.location(milestone.path),
+    )
+
+
+# The tree kept for a condition that failed to check; the pack is refused anyway.
+_NEVER = Boolean(False)

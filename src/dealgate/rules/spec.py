@@ -1,0 +1,148 @@
+"""The rule pack file format as pydantic models: validation and the JSON Schema.
+
+These models describe one YAML file as written, before `extends` is resolved. The loader
+maps their validation errors back to lines and columns of the file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dealgate.rules.expr import KEYWORDS
+from dealgate.rules.types import DECLARABLE_KINDS
+
+PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
+STAGE_ID = r"^[a-z][a-z0-9_]*$"
+MILESTONE_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
+
+Severity = Literal["required", "recommended"]
+VerifiedBy = Literal["buyer", "seller", "system"]
+FieldKind = Literal["text", "number", "money", "date", "boolean", "list", "record"]
+
+assert set(FieldKind.__args__) == {kind.value for kind in DECLARABLE_KINDS}  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MilestoneSpec(_Strict):
+    """An exit milestone of a stage, or a hygiene check."""
+
+    id: Annotated[str, Field(pattern=MILESTONE_ID, description="Unique id, e.g. QUAL-PAIN.")]
+    milestone: Annotated[str, Field(min_length=1, description="The sign post, in a few words.")]
+    require: Annotated[str, Field(min_length=1, description="Condition that must be true.")]
+    when: Annotated[str | None, Field(description="Applies only when this is true.")] = None
+    evidence: Annotated[str | None, Field(description="What proves it, and where it is.")] = None
+    verified_by: Annotated[VerifiedBy, Field(description="Who can confirm it.")] = "seller"
+    severity: Severity = "required"
+    guidance: Annotated[
+        str | None, Field(description="The skill, question or tool that gets it done.")
+    ] = None
+
+
+class StageSpec(_Strict):
+    """A stage of the process; its `exit` milestones must be met to leave it."""
+
+    id: Annotated[str, Field(pattern=STAGE_ID, description="Stage id used in expressions.")]
+    name: str | None = None
+    buyer_step: Annotated[str | None, Field(description="Where the buyer is in their journey.")] = (
+        None
+    )
+    description: str | None = None
+    crm_names: Annotated[
+        list[str],
+        Field(description="CRM stage values that mean this stage (case and spaces ignored)."),
+    ] = []
+    terminal: Annotated[
+        Literal["won", "lost"] | None, Field(description="Marks a closed stage.")
+    ] = None
+    after: Annotated[
+        str | None,
+        Field(description="In an extending pack: place this new stage after that stage id."),
+    ] = None
+    exit: list[MilestoneSpec] = []
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_keyword(cls, value: str) -> str:
+        if value in KEYWORDS:
+            raise ValueError(f"'{value}' is a word of the expression language")
+        return value
+
+
+class FieldSpec(_Strict):
+    """A declared deal field: its type, and for lists and records the fields of an item."""
+
+    type: FieldKind
+    description: str | None = None
+    fields: dict[Annotated[str, Field(pattern=FIELD_NAME)], FieldSpec] = {}
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _expand_shorthand(value)
+
+
+class OverrideSpec(_Strict):
+    """Changes to an inherited milestone or check."""
+
+    milestone: str | None = None
+    require: str | None = None
+    when: str | None = None
+    evidence: str | None = None
+    verified_by: VerifiedBy | None = None
+    severity: Severity | None = None
+    guidance: str | None = None
+
+
+class PackSpec(_Strict):
+    """One rule pack file."""
+
+    pack: Annotated[str, Field(pattern=PACK_ID, description="The pack id.")]
+    title: str | None = None
+    description: str | None = None
+    extends: Annotated[list[str], Field(description="Packs this one builds on, in order.")] = []
+    fields: Annotated[
+        dict[Annotated[str, Field(pattern=FIELD_NAME)], FieldSpec],
+        Field(
+            description="Declared custom fields; once declared, expressions "
+            "may read only declared and canonical fields."
+        ),
+    ] = {}
+    stages: Annotated[list[StageSpec], Field(description="Stages in process order.")]
+    checks: Annotated[
+        list[MilestoneSpec], Field(description="Hygiene checks for every open deal.")
+    ] = []
+    overrides: dict[str, OverrideSpec] = {}
+    remove: Annotated[list[str], Field(description="Inherited milestone ids to drop.")] = []
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _expand_shorthand(value)
+
+
+def _expand_shorthand(value: Any) -> Any:
+    """`pain: text` is shorthand for `pain: {type: text}`."""
+    if isinstance(value, dict):
+        return {
+            key: {"type": item} if isinstance(item, str) else item for key, item in value.items()
+        }
+    return value
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a rule pack file, for editors."""
+    schema = PackSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dealgate rule pack"
+    # The shorthand `name: text` is valid YAML for a field; say so to editors too.
+    field_ref = {"$ref": "#/$defs/FieldSpec"}
+    shorthand = {"anyOf": [field_ref, {"enum": list(FieldKind.__args__)}]}  # type: ignore[attr-defined]
+    schema["properties"]["fields"]["additionalProperties"] = shorthand
+    schema["$defs"]["FieldSpec"]["properties"]["fields"]["additionalProperties"] = shorthand
+    return schema

@@ -1,0 +1,149 @@
+"""Names, types and stage ids in conditions, checked before any deal is read."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+
+from dealgate.rules.checker import Scope, check_condition
+from dealgate.rules.expr import Compare, ExpressionError, InList, StageRef
+from dealgate.rules.types import CANONICAL_FIELDS, DATE, TEXT, FieldType, Kind
+
+STAGES = ("qualify", "discover", "propose", "closed_won")
+DECLARED = {
+    **CANONICAL_FIELDS,
+    "pain": TEXT,
+    "economic_buyer_met_on": DATE,
+    "stakeholders": FieldType(Kind.LIST, MappingProxyType({"name": TEXT, "role": TEXT})),
+}
+LENIENT = Scope(CANONICAL_FIELDS, STAGES, strict=False)
+STRICT = Scope(DECLARED, STAGES, strict=True)
+
+
+def _error(text: str, scope: Scope = LENIENT) -> tuple[str, str, int]:
+    with pytest.raises(ExpressionError) as caught:
+        check_condition(text, scope)
+    return caught.value.message, caught.value.hint, caught.value.span.start
+
+
+def test_amount_compared_with_text_is_a_type_error() -> None:
+    assert _error("amount > 'abc'") == (
+        "cannot compare money with text",
+        "write numbers without quotes",
+        0,
+    )
+
+
+def test_days_since_of_money_is_a_type_error() -> None:
+    assert _error("days_since(amount) > 3") == (
+        "days_since() needs a date; 'amount' is money",
+        "",
+        11,
+    )
+
+
+def test_close_date_compared_with_quoted_date_suggests_a_bare_date() -> None:
+    message, hint, _ = _error("close_date < '2026-12-31'")
+    assert message == "cannot compare date with text"
+    assert hint == "write dates bare as YYYY-MM-DD, without quotes"
+
+
+def test_unknown_function_suggests_the_closest() -> None:
+    assert _error("presnt(pain)")[:2] == ("unknown function 'presnt'", "did you mean 'present'?")
+
+
+def test_unknown_stage_in_stage_comparison() -> None:
+    assert _error("stage >= propsoe") == ("unknown stage 'propsoe'", "did you mean 'propose'?", 9)
+
+
+def test_stage_compared_with_text_asks_for_a_bare_id() -> None:
+    assert _error("stage == 'Propose'")[:2] == (
+        "compare the stage with a stage id written bare, not text",
+        "write stage == propose",
+    )
+
+
+def test_bare_name_beside_stage_becomes_a_stage_reference_on_either_side() -> None:
+    tree = check_condition("propose <= stage", LENIENT).tree
+    assert isinstance(tree, Compare)
+    assert tree.left == StageRef("propose")
+    listed = check_condition("stage in [qualify, discover]", LENIENT).tree
+    assert isinstance(listed, InList)
+    assert listed.items == (StageRef("qualify"), StageRef("discover"))
+
+
+def test_text_cannot_be_ordered() -> None:
+    assert _error("owner < 'M'")[0] == "text cannot be ordered with '<'"
+
+
+def test_a_list_is_not_a_condition_nor_comparable() -> None:
+    assert _error("contacts")[:2] == (
+        "'contacts' is list of records, not a condition",
+        "use count(...), any(...) or all(...)",
+    )
+    assert _error("contacts == 2")[0] == "cannot compare a list"
+
+
+def test_undeclared_field_is_unknown_type_in_a_lenient_pack() -> None:
+    checked = check_condition("present(champion.name) and champion_score >= 3", LENIENT)
+    assert checked.reads == ("champion.name", "champion_score")
+
+
+def test_undeclared_field_is_an_error_in_a_pack_that_declares_fields() -> None:
+    assert _error("present(pian)", STRICT) == (
+        "unknown deal field 'pian'",
+        "did you mean 'pain'?",
+        8,
+    )
+
+
+def test_list_conditions_read_item_fields_and_deal_fields() -> None:
+    checked = check_condition(
+        "any(contacts, role == 'Economic Buyer' and engaged_on >= deal.created_date)", STRICT
+    )
+    assert checked.reads == ("contacts", "contacts[].engaged_on", "contacts[].role", "created_date")
+
+
+def test_item_field_typo_in_a_strict_pack() -> None:
+    assert _error("any(stakeholders, rol == 'CFO')", STRICT)[:2] == (
+        "unknown list item field 'rol'",
+        "did you mean 'role'?",
+    )
+
+
+def test_item_fields_have_their_types() -> None:
+    assert _error("all(action_plan, due > 'soon')")[0] == "cannot compare date with text"
+
+
+def test_date_arithmetic() -> None:
+    check_condition("close_date - created_date <= 180", LENIENT)
+    check_condition("close_date <= today + 90", LENIENT)
+    assert _error("close_date + close_date > today")[0] == "cannot compute date + date"
+
+
+def test_count_needs_a_list() -> None:
+    assert _error("count(amount) > 1")[0] == "count() needs a list; 'amount' is money"
+
+
+def test_wrong_number_of_arguments() -> None:
+    assert _error("any(contacts)")[0] == "any() takes 2 arguments, not 1"
+    assert _error("present()")[0] == "present() takes 1 argument, not 0"
+
+
+def test_present_takes_a_field_name() -> None:
+    assert _error("present(1 + 2)")[:2] == (
+        "present() takes a field name",
+        "e.g. present(next_step)",
+    )
+
+
+def test_a_number_is_not_a_condition() -> None:
+    assert _error("amount")[0] == "'amount' is money, not a condition"
+    assert _error("present(pain) and probability")[0] == (
+        "'probability' is number, not a condition"
+    )
+
+
+def test_field_of_a_scalar() -> None:
+    assert _error("amount.value > 1")[0] == "'amount' is money and has no field 'value'"
