@@ -18,7 +18,7 @@ from rich.table import Table
 
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, did_you_mean
-from dealgate.playbook import explain, pack_tree, playbook_markdown
+from dealgate.playbook import explain, fields_markdown, pack_tree, playbook_markdown
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack
@@ -52,6 +52,7 @@ T = TypeVar("T")
 class ShowFormat(StrEnum):
     TREE = "tree"
     MARKDOWN = "markdown"
+    FIELDS = "fields"
 
 
 def _guarded(action: Callable[[], T]) -> T:
@@ -133,7 +134,9 @@ def rules_show(
     output_format: Annotated[
         ShowFormat,
         typer.Option(
-            "--format", help="tree for the terminal; markdown prints a playbook for reps."
+            "--format",
+            help="tree for the terminal; markdown prints a playbook for reps; fields lists "
+            "the deal fields the milestones read (what to export or map).",
         ),
     ] = ShowFormat.TREE,
     rules: RulesOption = None,
@@ -142,6 +145,8 @@ def rules_show(
     resolved = _guarded(lambda: load_pack(pack, _catalog(rules)))
     if output_format is ShowFormat.MARKDOWN:
         typer.echo(playbook_markdown(resolved))
+    elif output_format is ShowFormat.FIELDS:
+        typer.echo(fields_markdown(resolved), nl=False)
     else:
         out.print(pack_tree(resolved))
 

@@ -166,3 +166,33 @@ def _milestone_section(milestone: Milestone) -> list[str]:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def fields_markdown(pack: RulePack) -> str:
+    """Which deal fields the pack's milestones read: what a team must export or map."""
+    from dealgate.rules.types import CANONICAL_FIELDS
+
+    readers: dict[str, list[str]] = {}
+    items: dict[str, set[str]] = {}
+    for milestone in pack.milestones():
+        for path in milestone.reads:
+            top, _, rest = path.partition(".")
+            top = top.removesuffix("[]")
+            readers.setdefault(top, [])
+            if milestone.id not in readers[top]:
+                readers[top].append(milestone.id)
+            if rest and "[]" in path:
+                items.setdefault(top, set()).add(rest)
+    lines = ["| field | type | kind | read by |", "|---|---|---|---|"]
+    for name in sorted(readers, key=lambda field: (field not in CANONICAL_FIELDS, field)):
+        declared = pack.fields.get(name)
+        if name in CANONICAL_FIELDS:
+            kind, type_name = "canonical", str(CANONICAL_FIELDS[name])
+        elif declared is not None:
+            kind, type_name = f"custom: {declared.description}".rstrip(": "), str(declared.type)
+        else:
+            kind, type_name = "custom (undeclared)", "any"
+        if name in items:
+            type_name += f" ({', '.join(sorted(items[name]))})"
+        lines.append(f"| `{name}` | {type_name} | {_cell(kind)} | {', '.join(readers[name])} |")
+    return "\n".join(lines) + "\n"

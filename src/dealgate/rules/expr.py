@@ -153,6 +153,7 @@ _DIGITS = frozenset("0123456789")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COUNTED = frozenset({*COMPARISONS, *ARITHMETIC, "(", "["})
+_COUNTED_WORDS = frozenset({"and", "or", "not"})
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",", ".")
 
 
@@ -283,7 +284,8 @@ class _Parser:
 
     def advance(self) -> Token:
         token = self.tokens[self.index]
-        if token.kind == "op" and token.text in _COUNTED or token.text in ("and", "or", "not"):
+        counted = _COUNTED if token.kind == "op" else _COUNTED_WORDS if token.kind == "name" else ()
+        if token.text in counted:
             self.operators += 1
             if self.operators > MAX_OPERATORS:
                 raise ExpressionError(

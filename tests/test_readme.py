@@ -1,0 +1,26 @@
+"""The README's two fresh-machine commands stay true: CI runs the test command verbatim."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.+?)\n```", text)
+
+
+def test_readme_opens_with_a_main_job_command_and_a_test_command() -> None:
+    main_job, test_command = _readme_commands()[:2]
+    assert main_job.startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")
+    assert ".venv/bin/dealgate " in main_job
+    assert test_command.endswith(".venv/bin/pytest")
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    test_command = _readme_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
