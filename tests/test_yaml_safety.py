@@ -94,3 +94,23 @@ def test_columns_inside_quoted_and_block_scalars() -> None:
     document = parse_yaml(text, "p.yaml")
     assert str(document.text_location(("a",), 2)) == "p.yaml:1:7"
     assert str(document.text_location(("b",), 8)) == "p.yaml:4:5"
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("a: !!python/object:os.system {}\n", "tag:yaml.org,2002:python/object:os.system"),
+        ("a: !custom x\n", "!custom"),
+        ("a: !!binary aGk=\n", "tag:yaml.org,2002:binary"),
+    ],
+)
+def test_tags_beyond_plain_data_are_refused(text: str, tag: str) -> None:
+    assert _error(text) == (
+        f"pack.yaml:1:4: error: YAML tag '{tag}' is not allowed "
+        "(write plain values, lists and mappings)"
+    )
+
+
+def test_plain_scalars_map_columns_directly() -> None:
+    document = parse_yaml("require: stage >= evalute\n", "p.yaml")
+    assert str(document.text_location(("require",), 9)) == "p.yaml:1:19"

@@ -39,6 +39,8 @@ rules_app = typer.Typer(
 app.add_typer(rules_app, name="rules")
 
 out = Console(highlight=False)
+# Lines that name a file and a position are never wrapped, so editors and CI can parse them.
+line_out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RulesOption = Annotated[
@@ -72,6 +74,14 @@ def _catalog(rules: list[Path] | None) -> PackCatalog:
     return PackCatalog(rules or [])
 
 
+def _shown_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dealgate {__version__}")
@@ -99,7 +109,7 @@ def rules_list(rules: RulesOption = None) -> None:
     catalog = _catalog(rules)
     table = Table("pack", "title", "stages", "milestones", "from", "status")
     for entry in catalog.entries():
-        where = "bundled" if entry.origin == BUNDLED else str(entry.path)
+        where = "bundled" if entry.origin == BUNDLED else _shown_path(entry.path)
         if entry.problem:
             table.add_row(entry.pack_id, "", "", "", where, f"[red]{entry.problem}[/]")
             continue
@@ -180,7 +190,7 @@ def rules_validate(
                 err.print(str(problem), markup=False, style="red")
             continue
         milestones = sum(len(stage.exit) for stage in pack.stages)
-        out.print(
+        line_out.print(
             f"[green]ok[/] {file}: pack {pack.id}, {len(pack.open_stages)} stages, "
             f"{milestones} milestones, {len(pack.checks)} checks",
             markup=True,
@@ -257,7 +267,7 @@ def rules_test(
                 err.print(str(problem), markup=False, style="red")
             continue
         total += len(case_file.cases)
-        out.print(
+        line_out.print(
             f"[green]valid[/] {file}: {len(case_file.cases)} cases for pack {case_file.pack.id}"
         )
     if failed:

@@ -90,8 +90,8 @@ def playbook_markdown(pack: RulePack) -> str:
     lines += [
         "Each stage of our sales process ends at sign posts: objective things the buyer said, "
         "did or signed, recorded in the CRM. Before you move a deal on, check that every "
-        "required sign post of the stage is met; `dealgate check deal.yaml` does it for you. "
-        "Under each sign post: the evidence that proves it, and how to get it.",
+        "required sign post of the stage is met, and that the deal passes the hygiene checks "
+        "at the end. Under each sign post: how to get it, and the evidence that proves it.",
         "",
         "| # | Stage | Where the buyer is | To leave it |",
         "|---|---|---|---|",

@@ -25,6 +25,12 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 YamlPath = tuple[str | int, ...]
 
+# Only the tags of plain data; anything else (!!python/object, !custom, !!binary) is refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+)
+
 
 @dataclass(frozen=True)
 class YamlLimits:
@@ -205,6 +211,14 @@ class _ValueBuilder:
                 "avoid anchors and aliases that repeat large parts",
             )
         location = Location(self.document.file, mark.line + 1, mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            raise _problem(
+                self.document.file,
+                mark.line + 1,
+                mark.column + 1,
+                f"YAML tag '{node.tag}' is not allowed",
+                "write plain values, lists and mappings",
+            )
         if isinstance(node, yaml.MappingNode):
             self.document.values[path] = NodeInfo(location)
             return self._mapping(node, path, depth)
@@ -218,7 +232,11 @@ class _ValueBuilder:
         if style == "|":
             block = tuple(self.lines[mark.line + 1 : node.end_mark.line + 1])
         self.document.values[path] = NodeInfo(location, style, block)
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            # e.g. a timestamp-looking value that is no calendar date: keep the text as written
+            return str(node.value)
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
