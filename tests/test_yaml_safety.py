@@ -114,3 +114,19 @@ def test_tags_beyond_plain_data_are_refused(text: str, tag: str) -> None:
 def test_plain_scalars_map_columns_directly() -> None:
     document = parse_yaml("require: stage >= evalute\n", "p.yaml")
     assert str(document.text_location(("require",), 9)) == "p.yaml:1:19"
+
+
+def test_columns_inside_folded_and_multi_line_plain_scalars() -> None:
+    text = (
+        "folded: >-\n"
+        "  present(action_plan_agreed_on)\n"
+        "  and any(action_plan, owner_sid == 'buyer')\n"
+        "plain: present(pain)\n"
+        "  and presnt(x)\n"
+    )
+    document = parse_yaml(text, "p.yaml")
+    value = document.value["folded"]
+    offset = value.index("owner_sid")
+    assert str(document.text_location(("folded",), offset)) == "p.yaml:3:24"
+    offset = document.value["plain"].index("presnt")
+    assert str(document.text_location(("plain",), offset)) == "p.yaml:5:7"

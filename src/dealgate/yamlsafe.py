@@ -45,12 +45,20 @@ PACK_LIMITS = YamlLimits()
 
 
 @dataclass(frozen=True)
+class TextSegment:
+    """One source line of a scalar's text: where it starts and how many characters it has."""
+
+    line: int
+    column: int
+    length: int
+
+
+@dataclass(frozen=True)
 class NodeInfo:
-    """Where a value stands in the file and how its scalar was written."""
+    """Where a value stands in the file; for text, where each of its lines stands."""
 
     location: Location
-    style: str | None = None  # None or "" (plain), "'", '"', '|' or '>' for scalars
-    source_lines: tuple[str, ...] = ()  # the text lines of a block scalar, for error columns
+    segments: tuple[TextSegment, ...] = ()
 
 
 @dataclass
@@ -75,30 +83,22 @@ class YamlDocument:
         return self.keys.get(path) or self.location(path)
 
     def text_location(self, path: YamlPath, offset: int) -> Location:
-        """The position of character `offset` inside the scalar string at `path`."""
-        info = self.values.get(path)
-        if info is None:
-            return self.location(path)
-        text = self._scalar_text(path)
-        if info.style == "|" and info.source_lines:
-            line_index = text.count("\n", 0, offset)
-            line_start = text.rfind("\n", 0, offset) + 1
-            # Block content is indented by its first non-blank line's indentation.
-            first = next((line for line in info.source_lines if line.strip()), "")
-            indent = len(first) - len(first.lstrip(" "))
-            return Location(
-                self.file, info.location.line + 1 + line_index, indent + 1 + offset - line_start
-            )
-        if "\n" not in text and info.style in (None, "", "'", '"'):
-            quote = 1 if info.style in ("'", '"') else 0
-            return info.location.shifted(quote + offset)
-        return info.location
+        """The position of character `offset` inside the scalar text at `path`.
 
-    def _scalar_text(self, path: YamlPath) -> str:
-        value: Any = self.value
-        for part in path:
-            value = value[part]
-        return value if isinstance(value, str) else ""
+        A scalar written over several lines is its lines joined by one character (a newline
+        in a `|` block, a space when folded), so the offset is walked line by line. Blank
+        lines inside a folded block shift the result slightly; the line stays right.
+        """
+        info = self.values.get(path)
+        if info is None or not info.segments:
+            return self.location(path)
+        start = 0
+        for segment in info.segments:
+            if offset <= start + segment.length:
+                return Location(self.file, segment.line, segment.column + offset - start)
+            start += segment.length + 1
+        last = info.segments[-1]
+        return Location(self.file, last.line, last.column + last.length)
 
 
 def read_yaml_file(
@@ -227,16 +227,38 @@ class _ValueBuilder:
             return [
                 self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
             ]
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
-        block: tuple[str, ...] = ()
-        if style == "|":
-            block = tuple(self.lines[mark.line + 1 : node.end_mark.line + 1])
-        self.document.values[path] = NodeInfo(location, style, block)
+        self.document.values[path] = NodeInfo(location, self._segments(node))
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
             # e.g. a timestamp-looking value that is no calendar date: keep the text as written
             return str(node.value)
+
+    def _segments(self, node: yaml.Node) -> tuple[TextSegment, ...]:
+        """Where each line of a scalar's text stands in the source."""
+        style = getattr(node, "style", None)
+        start, end = node.start_mark, node.end_mark
+        last_line = end.line if end.column > 0 else end.line - 1
+        if style in ("|", ">"):
+            lines = self.lines[start.line + 1 : last_line + 1]
+            while lines and not lines[-1].strip():
+                lines.pop()
+            first = next((line for line in lines if line.strip()), "")
+            indent = len(first) - len(first.lstrip(" "))
+            return tuple(
+                TextSegment(start.line + 2 + index, indent + 1, max(len(line) - indent, 0))
+                for index, line in enumerate(lines)
+            )
+        quote = 1 if style in ("'", '"') else 0
+        if last_line <= start.line:
+            return (TextSegment(start.line + 1, start.column + 1 + quote, len(str(node.value))),)
+        first_text = self.lines[start.line][start.column + quote :].rstrip()
+        segments = [TextSegment(start.line + 1, start.column + 1 + quote, len(first_text))]
+        for number in range(start.line + 1, last_line + 1):
+            line = self.lines[number]
+            indent = len(line) - len(line.lstrip(" "))
+            segments.append(TextSegment(number + 1, indent + 1, len(line.strip())))
+        return tuple(segments)
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
