@@ -1,0 +1,1 @@
+"""Deal records: the canonical deal, readers, CRM profiles and mapping."""

@@ -1,0 +1,496 @@
+"""Mapping raw records onto canonical deals, with a data finding for every value not read.
+
+The mapper decides once per file how each column is used (the column plan, shown by
+`dealgate deals inspect`), then turns each raw record into a Deal. A bad value becomes a data
+finding and the deal is kept with that value missing; only a record without a usable id is
+rejected. Nothing is lost silently: every record read is a deal or a rejected row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange
+from dealgate.deals.normalise import (
+    Unreadable,
+    clean_text,
+    is_placeholder,
+    parse_bool,
+    parse_count,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_percent,
+)
+from dealgate.deals.profiles import Profile, custom_field_name, header_key
+from dealgate.deals.readers import RawRecord, Table
+from dealgate.errors import InputError, Location, Problem
+from dealgate.findings import DataFinding, DataIssue
+from dealgate.rules.model import RulePack
+from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
+
+_SALESFORCE_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """How one column of the file is read."""
+
+    header: str
+    field: str | None  # the deal field it fills; None when ignored
+    kind: str  # canonical | custom | stage_history | ignored
+    type: str  # the type it is read as
+    how: str  # why, in words a user can check
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    file: str
+    row: int | None
+    path: str | None
+    reason: str
+
+
+@dataclass
+class Reconciliation:
+    """rows read = deals read + rows rejected; deals read = deals audited + deals excluded."""
+
+    rows_read: int = 0
+    deals_read: int = 0
+    rows_rejected: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.deals_read + self.rows_rejected
+
+
+def deal_key(deal_id: str) -> str:
+    """Ids that are the same deal: Salesforce's 15- and 18-character ids of one record match."""
+    if _SALESFORCE_ID.fullmatch(deal_id):
+        return deal_id[:15]
+    return deal_id
+
+
+@dataclass
+class DealMapper:
+    """Reads the records of one table into deals, for one pack and one profile."""
+
+    table: Table
+    profile: Profile
+    pack: RulePack
+    contacts_by_deal: Mapping[str, list[Contact]] | None = None
+    plan: list[ColumnUse] = field(default_factory=list)
+    findings: list[DataFinding] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+    stage_counts: dict[str, tuple[str | None, int]] = field(default_factory=dict)
+    _seen: dict[str, int | None] = field(default_factory=dict)
+    _stage_columns: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.plan = self._plan()
+        self._by_header = {use.header: use for use in self.plan}
+        self._stage_columns = {
+            use.header: use.field or "" for use in self.plan if use.kind == "stage_history"
+        }
+        tabular = self.table.format in ("csv", "xlsx", "parquet")
+        if tabular and not any(use.field == "id" for use in self.plan):
+            raise InputError(
+                [
+                    Problem(
+                        Location(self.table.file, 1),
+                        f"no column is read as the deal id (profile {self.profile.name})",
+                        "name the id column in a mapping file, e.g. columns: {Opportunity ID: id}",
+                    )
+                ]
+            )
+
+    # --- the column plan ---------------------------------------------------------------
+
+    def _plan(self) -> list[ColumnUse]:
+        plan: list[ColumnUse] = []
+        taken: set[str] = set()
+        for header in self.table.headers:
+            use = self._use(header, taken)
+            if use.field is not None and use.kind != "stage_history":
+                taken.add(use.field)
+            plan.append(use)
+        return plan
+
+    def _use(self, header: str, taken: set[str]) -> ColumnUse:
+        profile = self.profile
+        if header_key(header) in profile.ignore:
+            return ColumnUse(header, None, "ignored", "", "ignored by the mapping file")
+        stage = profile.stage_entered_of(header)
+        if stage is not None:
+            return ColumnUse(
+                header, stage, "stage_history", "date", f"date the deal entered stage '{stage}'"
+            )
+        target = profile.target(header)
+        how = f"{profile.title}: column '{header}'"
+        if target is None:
+            target = custom_field_name(header)
+            how = (
+                "snake_case of the header is a canonical field"
+                if target in CANONICAL_FIELDS
+                else "kept as a custom field (snake_case of the header)"
+            )
+        if target in taken:
+            target = custom_field_name(header)
+            if target in taken or target in CANONICAL_FIELDS:
+                return ColumnUse(
+                    header, None, "ignored", "", "another column already fills this field"
+                )
+            how = "kept as a custom field: another column already fills the canonical field"
+        if target in CANONICAL_FIELDS:
+            return ColumnUse(header, target, "canonical", str(CANONICAL_FIELDS[target]), how)
+        declared = self.pack.fields.get(target)
+        if declared is not None:
+            return ColumnUse(
+                header,
+                target,
+                "custom",
+                str(declared.type),
+                f"{how}; read as {declared.type}, as pack '{declared.defined_in}' declares",
+            )
+        return ColumnUse(header, target, "custom", "as written", how)
+
+    # --- records -----------------------------------------------------------------------
+
+    def deals(self, records: Iterator[RawRecord]) -> Iterator[ReadDeal]:
+        """Map each record; counts, findings and rejected rows fill in as deals are read."""
+        for record in records:
+            self.reconciliation.rows_read += 1
+            read = self._deal(record)
+            if read is None:
+                self.reconciliation.rows_rejected += 1
+            else:
+                self.reconciliation.deals_read += 1
+                yield read
+
+    def _deal(self, record: RawRecord) -> ReadDeal | None:
+        context = _RecordContext(self, record)
+        if record.note:
+            context.finding(None, record.note, DataIssue.WRONG_SHAPE)
+        values: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
+        history: list[StageChange] = []
+        for header, raw in record.values.items():
+            use = self._by_header.get(header) or self._late_column(header)
+            if use.field is None:
+                continue
+            if use.kind == "stage_history":
+                entered = context.typed(header, raw, Kind.DATE)
+                if entered is not None:
+                    history.append(StageChange(stage=use.field, entered_on=entered))
+                continue
+            value = context.value(header, use.field, raw)
+            if value is None:
+                continue
+            if use.kind == "canonical":
+                values[use.field] = value
+            else:
+                custom[use.field] = value
+        deal_id = values.pop("id", None)
+        if deal_id is None:
+            self._reject(record, context)
+            return None
+        context.deal_id = deal_id
+        context.flush_pending()
+        if self._stage_columns and "stage_history" not in values:
+            values["stage_history"] = sorted(
+                history, key=lambda change: change.entered_on or date.min
+            )
+        self._complete(values, context)
+        deal = Deal.model_construct(id=deal_id, custom=custom, **values)
+        self._check_duplicate(deal_id, record, context)
+        stage_id = self._stage_id(deal, record, context)
+        location = Location(self.table.file, record.row or 0)
+        return ReadDeal(deal=deal, location=location, path=record.path or "", stage_id=stage_id)
+
+    def _late_column(self, header: str) -> ColumnUse:
+        """A key first seen in a later JSON record: planned on first sight."""
+        taken = {use.field for use in self.plan if use.field is not None}
+        use = self._use(header, taken)
+        self.plan.append(use)
+        self._by_header[header] = use
+        return use
+
+    def _reject(self, record: RawRecord, context: _RecordContext) -> None:
+        id_columns = [use.header for use in self.plan if use.field == "id"]
+        where = f"column '{id_columns[0]}' is empty" if id_columns else "it has no id field"
+        reason = record.note or f"no usable deal id ({where})"
+        if record.note and not record.values:
+            reason = f"{record.note}; no deal could be read"
+        self.rejected.append(RejectedRow(self.table.file, record.row, record.path, reason))
+        context.deal_id = None
+        context.flush_pending()
+
+    def _complete(self, values: dict[str, Any], context: _RecordContext) -> None:
+        """Values one field gives another: currency from the amount, manager from the owner."""
+        currency = context.currency or self.profile.default_currency
+        if "currency" not in values and currency and "amount" in values:
+            values["currency"] = currency
+        owner = values.get("owner")
+        if "manager" not in values and owner and self.profile.managers:
+            manager = self.profile.managers.get(header_key(owner))
+            if manager:
+                values["manager"] = manager
+        if self.contacts_by_deal is not None and "contacts" not in values:
+            known = self.contacts_by_deal.get(deal_key(context.deal_id or ""), [])
+            values["contacts"] = list(known)
+
+    def _check_duplicate(self, deal_id: str, record: RawRecord, context: _RecordContext) -> None:
+        key = deal_key(deal_id)
+        if key in self._seen:
+            first = self._seen[key]
+            where = f" (first at row {first})" if first else ""
+            context.finding(
+                "id", f"duplicate deal id '{deal_id}'{where}; both are read", DataIssue.DUPLICATE_ID
+            )
+        else:
+            self._seen[key] = record.row
+
+    def _stage_id(self, deal: Deal, record: RawRecord, context: _RecordContext) -> str | None:
+        if deal.stage is None:
+            context.finding(
+                "stage", "no stage: only the hygiene checks apply", DataIssue.UNKNOWN_STAGE
+            )
+            return None
+        key = header_key(deal.stage)
+        known = self.stage_counts.get(key)
+        if known is not None:
+            self.stage_counts[key] = (known[0], known[1] + 1)
+            stage_id = known[0]
+        else:
+            mapped = self.profile.stage_map.get(key)
+            matched = self.pack.match_stage(deal.stage) if mapped is None else None
+            stage_id = mapped or (matched.id if matched else None)
+            self.stage_counts[key] = (stage_id, 1)
+        if stage_id is None:
+            context.finding(
+                "stage",
+                f"stage '{deal.stage}' is not a stage of pack "
+                f"'{self.pack.id}': only the hygiene checks apply",
+                DataIssue.UNKNOWN_STAGE,
+            )
+        return stage_id
+
+
+@dataclass
+class _RecordContext:
+    """Reads the values of one record and collects its findings until the deal id is known."""
+
+    mapper: DealMapper
+    record: RawRecord
+    deal_id: str | None = None
+    currency: str | None = None  # written with the amount, e.g. "$" or "EUR"
+    pending: list[tuple[str | None, str, DataIssue]] = field(default_factory=list)
+
+    def finding(self, header: str | None, message: str, issue: DataIssue) -> None:
+        if self.deal_id is None:
+            self.pending.append((header, message, issue))
+        else:
+            self._emit(header, message, issue)
+
+    def flush_pending(self) -> None:
+        for header, message, issue in self.pending:
+            if issue is not DataIssue.WRONG_SHAPE or self.deal_id is not None:
+                self._emit(header, message, issue)
+        self.pending.clear()
+
+    def _emit(self, header: str | None, message: str, issue: DataIssue) -> None:
+        record = self.record
+        column = self._column_name(header)
+        row = record.value_rows.get(header, record.row) if header else record.row
+        path = f"{record.path}.{header}" if record.path and header else record.path
+        self.mapper.findings.append(
+            DataFinding(self.mapper.table.file, row, column, self.deal_id, message, issue, path)
+        )
+
+    def _column_name(self, header: str | None) -> str | None:
+        if header is None:
+            return None
+        use = self.mapper._by_header.get(header)
+        if use is None and header in CANONICAL_FIELDS:  # a finding about a field, not a column
+            columns = [u.header for u in self.mapper.plan if u.field == header]
+            return columns[0] if columns else header
+        return header
+
+    def value(self, header: str, name: str, raw: Any) -> Any:
+        """The typed value of a canonical or custom field; None when missing or unreadable."""
+        if name in CANONICAL_FIELDS:
+            return self.canonical(header, name, raw)
+        declared = self.mapper.pack.fields.get(name)
+        if declared is not None:
+            return self.typed(header, raw, declared.type.kind, declared.type)
+        if isinstance(raw, str):
+            return self.text(header, raw)
+        return raw if raw is not None and raw != [] else None
+
+    def canonical(self, header: str, name: str, raw: Any) -> Any:
+        profile = self.mapper.profile
+        if name == "amount":
+            text = self.text(header, raw) if isinstance(raw, str) else raw
+            if text is None:
+                return None
+            try:
+                amount, currency = parse_money(text, profile.decimal_mark)
+            except Unreadable as problem:
+                self.finding(header, f"{problem.message}: read as missing", problem.issue)
+                return None
+            self.currency = currency
+            return amount
+        if name == "probability":
+            fraction = header_key(header) in profile.fraction_probability
+            return self._parse(header, raw, lambda value: parse_percent(value, fraction=fraction))
+        if name == "close_date_pushes":
+            return self._parse(header, raw, parse_count)
+        if name in ("id",):
+            return self.identifier(header, raw)
+        if name in LIST_ITEMS:
+            return self.records(header, name, raw)
+        if name == "forecast_category":
+            text = self.text(header, raw)
+            if text is None:
+                return None
+            categories = profile.value_maps.get(name) or {}
+            return categories.get(header_key(text), text)
+        kind = CANONICAL_FIELDS[name].kind
+        if kind in (Kind.TEXT, Kind.STAGE):
+            text = self.text(header, raw)
+            mapping = profile.value_maps.get(name)
+            if text is not None and mapping:
+                return mapping.get(header_key(text), text)
+            return text
+        return self.typed(header, raw, kind)
+
+    def identifier(self, header: str, raw: Any) -> str | None:
+        if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+            number = Decimal(raw)
+            return str(int(number)) if number == number.to_integral() else str(number)
+        return self.text(header, raw if raw is None else str(raw))
+
+    def text(self, header: str, raw: Any) -> str | None:
+        text = clean_text(raw)
+        if text is not None and is_placeholder(text):
+            self.finding(header, f"placeholder {text!r} read as missing", DataIssue.PLACEHOLDER)
+            return None
+        return text
+
+    def typed(self, header: str, raw: Any, kind: Kind, declared: FieldType | None = None) -> Any:
+        if isinstance(raw, str) and self.text(header, raw) is None:
+            return None
+        if raw is None:
+            return None
+        order = self.mapper.profile.date_order
+        mark = self.mapper.profile.decimal_mark
+        parsers: dict[Kind, Callable[[Any], Any]] = {
+            Kind.DATE: lambda value: parse_date(value, order),
+            Kind.NUMBER: lambda value: parse_number(value, mark),
+            Kind.MONEY: lambda value: parse_money(value, mark)[0],
+            Kind.BOOLEAN: parse_bool,
+        }
+        parser = parsers.get(kind)
+        if parser is None:  # text, lists and records declared by a pack
+            if kind is Kind.TEXT:
+                return self.text(header, raw) if isinstance(raw, str) else str(raw)
+            return self._structured(header, raw, kind, declared)
+        return self._parse(header, raw, parser)
+
+    def _parse(self, header: str, raw: Any, parser: Callable[[Any], Any]) -> Any:
+        if isinstance(raw, str):
+            text = self.text(header, raw)
+            if text is None:
+                return None
+            raw = text
+        if raw is None:
+            return None
+        try:
+            return parser(raw)
+        except Unreadable as problem:
+            self.finding(header, f"{problem.message}: read as missing", problem.issue)
+            return None
+
+    def _structured(self, header: str, raw: Any, kind: Kind, declared: FieldType | None) -> Any:
+        value = self._decode_json(header, raw)
+        if value is None:
+            return None
+        wanted = list if kind is Kind.LIST else dict
+        if not isinstance(value, wanted):
+            self.finding(
+                header,
+                f"expected a {'list' if wanted is list else 'record'}; read as missing",
+                DataIssue.WRONG_SHAPE,
+            )
+            return None
+        return value
+
+    def _decode_json(self, header: str, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as error:
+            self.finding(
+                header,
+                f"unreadable list (JSON expected: {error.msg}); read as missing",
+                DataIssue.UNREADABLE,
+            )
+            return None
+
+    def records(self, header: str, name: str, raw: Any) -> list[Any] | None:
+        """A canonical nested list: contacts, action_plan or stage_history."""
+        value = self._decode_json(header, raw)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.finding(header, f"'{name}' must be a list; read as missing", DataIssue.WRONG_SHAPE)
+            return None
+        model = LIST_ITEMS[name]
+        items = []
+        for index, item in enumerate(value):
+            parsed = self._item(header, name, index, item, model)
+            if parsed is not None:
+                items.append(parsed)
+        return items
+
+    def _item(
+        self, header: str, name: str, index: int, item: Any, model: type[BaseModel]
+    ) -> BaseModel | None:
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            self.finding(header, f"{where} is not a record; left out", DataIssue.WRONG_SHAPE)
+            return None
+        item_types = CANONICAL_FIELDS[name].fields
+        fields: dict[str, Any] = {}
+        for key, raw in item.items():
+            item_type = item_types.get(key)
+            if item_type is None:
+                self.finding(
+                    header, f"{where} has unknown field '{key}'; ignored", DataIssue.WRONG_SHAPE
+                )
+                continue
+            value = self.typed(header, raw, item_type.kind)
+            if value is not None:
+                fields[key] = value
+        try:
+            return model.model_validate(fields)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            field_name = ".".join(str(part) for part in problem["loc"])
+            self.finding(
+                header,
+                f"{where}.{field_name}: {problem['msg']}; read as missing",
+                DataIssue.UNREADABLE,
+            )
+            fields.pop(field_name, None)
+            return model.model_validate(fields)

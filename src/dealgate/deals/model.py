@@ -1,0 +1,97 @@
+"""The canonical deal: every CRM export, YAML or JSON file is read into this one model.
+
+A field that is None is missing (unknown to the rules). For the nested lists the difference
+between None (not exported) and [] (exported, empty) matters: `count(contacts)` is unknown for
+the first and 0 for the second.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dealgate.errors import Location
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Record):
+    """A buyer contact on the deal (Salesforce: an OpportunityContactRole)."""
+
+    name: str | None = None
+    title: str | None = None
+    role: str | None = None
+    is_primary: bool | None = None
+    engaged_on: date | None = None
+
+
+class ActionPlanStep(_Record):
+    """A step of the mutual action plan agreed with the buyer."""
+
+    milestone: str | None = None
+    owner_side: Literal["buyer", "seller"] | None = None
+    owner: str | None = None
+    due: date | None = None
+    done_on: date | None = None
+
+
+class StageChange(_Record):
+    """The deal entered `stage` (as the CRM names it) on `entered_on`."""
+
+    stage: str | None = None
+    entered_on: date | None = None
+
+
+class Deal(_Record):
+    """One opportunity, in canonical fields; other columns are kept in `custom`."""
+
+    id: str
+    name: str | None = None
+    account: str | None = None
+    owner: str | None = None
+    manager: str | None = None
+    stage: str | None = Field(default=None, description="The stage as exported by the CRM")
+    amount: Decimal | None = None
+    currency: str | None = None
+    close_date: date | None = None
+    created_date: date | None = None
+    probability: Decimal | None = Field(default=None, description="Percentage, 0 to 100")
+    forecast_category: str | None = None
+    next_step: str | None = None
+    next_step_date: date | None = None
+    last_activity_date: date | None = None
+    close_date_pushes: int | None = None
+    contacts: list[Contact] | None = None
+    action_plan: list[ActionPlanStep] | None = None
+    stage_history: list[StageChange] | None = None
+    custom: dict[str, Any] = Field(default_factory=dict)
+
+    def field(self, name: str) -> Any:
+        """A canonical or custom field by name; None when missing."""
+        if name in CANONICAL_NAMES:
+            return getattr(self, name)
+        return self.custom.get(name)
+
+
+CANONICAL_NAMES = frozenset(name for name in Deal.model_fields if name != "custom")
+LIST_ITEMS: dict[str, type[_Record]] = {
+    "contacts": Contact,
+    "action_plan": ActionPlanStep,
+    "stage_history": StageChange,
+}
+
+
+class ReadDeal(BaseModel):
+    """A deal and where it was read from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    deal: Deal
+    location: Location  # file and line (CSV), sheet row (XLSX) or line of the record
+    path: str = ""  # for JSON and YAML: e.g. deals[3]
+    stage_id: str | None = None  # the pack stage the deal's CRM stage means, when known

@@ -1,0 +1,241 @@
+"""Turning exported cell values into typed values, by one set of rules for every reader.
+
+Nothing is guessed: `1.2k` is not an amount and `5/6/2026` is read only in the date order the
+profile says. A value that cannot be read raises `Unreadable`; the caller turns it into a data
+finding and keeps the deal with that value missing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from dealgate.findings import DataIssue
+
+
+class Unreadable(Exception):
+    """A value that cannot be read as the type asked for."""
+
+    def __init__(self, message: str, issue: DataIssue = DataIssue.UNREADABLE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.issue = issue
+
+
+class DateOrder(StrEnum):
+    """How a date written with slashes is read."""
+
+    MONTH_FIRST = "M/D/YYYY"
+    DAY_FIRST = "D/M/YYYY"
+
+
+# Values reps type to get past a required field. Read as missing, and reported.
+PLACEHOLDERS = frozenset(
+    {
+        "n/a",
+        "na",
+        "n.a.",
+        "n.a",
+        "tbd",
+        "tbc",
+        "tba",
+        "-",
+        "--",
+        "---",
+        "?",
+        "??",
+        "???",
+        ".",
+        "..",
+        "...",
+        "xxx",
+        "#n/a",
+    }
+)
+TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "on"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "off"})
+CURRENCY_SYMBOLS = {
+    "$": "USD",
+    "US$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "CHF": "CHF",
+    "A$": "AUD",
+    "C$": "CAD",
+    "R$": "BRL",
+    "kr": "SEK",
+}
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4})" + _TIME)
+_DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME)
+_YMD_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+_EPOCH_MILLIS = re.compile(r"\d{13}")
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+_GROUPED_COMMA = re.compile(r"\d{1,3}(,\d{3})+")
+_GROUPED_DOT = re.compile(r"\d{1,3}(\.\d{3})+")
+_GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f'\u2019")  # spaces and apostrophes
+
+
+def clean_text(value: Any) -> str | None:
+    """Text with surrounding spaces removed; None for a blank value."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def is_placeholder(text: str) -> bool:
+    return text.strip().casefold() in PLACEHOLDERS
+
+
+def parse_date(value: Any, order: DateOrder = DateOrder.MONTH_FIRST) -> date:
+    """A calendar date from a date, a datetime (taken as its UTC date) or text."""
+    if isinstance(value, datetime):
+        return _utc_date(value)
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        if _ISO_DATE.match(text):
+            return _utc_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        if match := _SLASH_DATE.fullmatch(text):
+            first, second, year = (int(part) for part in match.groups())
+            if len(match.group(3)) != 4:
+                raise Unreadable(f"date {text!r} has a two-digit year")
+            month, day = (first, second) if order is DateOrder.MONTH_FIRST else (second, first)
+            return date(year, month, day)
+        if match := _DOT_DATE.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if match := _YMD_SLASH.fullmatch(text):
+            year, month, day = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if _EPOCH_MILLIS.fullmatch(text):  # HubSpot's API and some exports
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC).date()
+    except ValueError:
+        raise Unreadable(f"{text!r} is not a calendar date (read as {order.value})") from None
+    raise Unreadable(f"unreadable date {text!r} (expected YYYY-MM-DD or {order.value})")
+
+
+def _utc_date(moment: datetime) -> date:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.date()
+
+
+def parse_number(value: Any, decimal_mark: str | None = None) -> Decimal:
+    """A number from a number or from text with thousands separators (`12,500.50`)."""
+    if isinstance(value, bool):
+        raise Unreadable(f"{value!r} is not a number")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = str(value).strip()
+    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    digits = text.strip("()").lstrip("-+").strip()
+    number = _digits_to_decimal(digits, decimal_mark)
+    if number is None:
+        raise Unreadable(f"unreadable number {text!r}")
+    return -number if negative else number
+
+
+def _digits_to_decimal(digits: str, decimal_mark: str | None) -> Decimal | None:
+    digits = digits.translate(_GROUPING_MARKS)
+    if "." in digits and "," in digits:
+        mark = "." if digits.rfind(".") > digits.rfind(",") else ","
+        other = "," if mark == "." else "."
+        digits = digits.replace(other, "").replace(mark, ".")
+    elif "," in digits:
+        if decimal_mark != "," and _GROUPED_COMMA.fullmatch(digits):
+            digits = digits.replace(",", "")
+        elif digits.count(",") == 1:
+            digits = digits.replace(",", ".")
+    elif "." in digits and (
+        (decimal_mark == "," or digits.count(".") > 1) and _GROUPED_DOT.fullmatch(digits)
+    ):
+        digits = digits.replace(".", "")
+    if not _PLAIN_NUMBER.fullmatch(digits):
+        return None
+    try:
+        return Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+
+
+def parse_money(value: Any, decimal_mark: str | None = None) -> tuple[Decimal, str | None]:
+    """An amount and its currency code, from `$12,500.00`, `12.500,00 €`, `EUR 900`, `900`."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return parse_number(value), None
+    text = str(value).strip()
+    currency, rest = _split_currency(text)
+    try:
+        return parse_number(rest, decimal_mark), currency
+    except Unreadable:
+        raise Unreadable(f"unreadable amount {text!r}") from None
+
+
+def _split_currency(text: str) -> tuple[str | None, str]:
+    """Take a currency symbol or ISO code off either end of an amount."""
+    rest = text
+    negative = ""
+    if rest.startswith("-"):
+        negative, rest = "-", rest[1:].strip()
+    for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
+        if rest.startswith(symbol):
+            return CURRENCY_SYMBOLS[symbol], negative + rest[len(symbol) :].strip()
+        if rest.endswith(symbol):
+            return CURRENCY_SYMBOLS[symbol], negative + rest[: -len(symbol)].strip()
+    head, _, tail = rest.partition(" ")
+    if _CURRENCY_CODE.fullmatch(head) and tail:
+        return head, negative + tail.strip()
+    body, _, code = rest.rpartition(" ")
+    if _CURRENCY_CODE.fullmatch(code) and body:
+        return code, negative + body.strip()
+    return None, negative + rest
+
+
+def parse_percent(value: Any, *, fraction: bool = False) -> Decimal:
+    """A percentage 0-100 from `25`, `25%` or, where the CRM stores fractions, `0.25`."""
+    text = str(value).strip() if not isinstance(value, int | float | Decimal) else None
+    if text is not None and text.endswith("%"):
+        number = parse_number(text[:-1])
+    else:
+        number = parse_number(value)
+        if fraction:
+            number *= 100
+    if not Decimal(0) <= number <= Decimal(100):
+        raise Unreadable(f"probability {number} is outside 0-100", DataIssue.OUT_OF_RANGE)
+    return Decimal(int(number)) if number == number.to_integral() else number
+
+
+def parse_bool(value: Any) -> bool:
+    """A flag from Yes/No, True/False, 1/0, X (ticked) and their lower-case forms."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise Unreadable(f"unreadable yes/no value {str(value).strip()!r}")
+
+
+def parse_count(value: Any) -> int:
+    """A whole number of times, e.g. how often a close date was pushed."""
+    number = parse_number(value)
+    if number != number.to_integral() or number < 0:
+        raise Unreadable(f"{value!r} is not a whole number of times")
+    return int(number)

@@ -1,0 +1,238 @@
+"""CRM profiles: which export column means which canonical deal field.
+
+A profile knows a CRM's report labels and API names, how it writes dates and probabilities,
+and its forecast category values. The profile is detected from the headers when not given;
+a mapping file (see docs/crm-mapping.md) covers any other CRM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from dealgate.deals.normalise import DateOrder
+
+CANONICAL_FORECAST = ("Pipeline", "Best Case", "Commit", "Omitted", "Closed")
+
+
+def header_key(header: str) -> str:
+    """How headers are compared: case, surrounding and repeated spaces ignored."""
+    return " ".join(header.split()).casefold()
+
+
+def custom_field_name(header: str) -> str:
+    """The name a column is kept under: snake_case, Salesforce's `__c` dropped."""
+    name = re.sub(r"__c$", "", header.strip(), flags=re.IGNORECASE)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)  # EconomicBuyer -> Economic_Buyer
+    name = re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower()
+    if not name:
+        return "column"
+    return f"f_{name}" if name[0].isdigit() else name
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one CRM's exports map onto the canonical deal."""
+
+    name: str
+    title: str
+    columns: Mapping[str, str]  # header_key -> canonical field or custom field name
+    distinctive: frozenset[str] = frozenset()  # header keys that identify this CRM
+    date_order: DateOrder = DateOrder.MONTH_FIRST
+    decimal_mark: str | None = None
+    default_currency: str | None = None
+    fraction_probability: frozenset[str] = frozenset()  # header keys holding 0-1 values
+    stage_entered: tuple[re.Pattern[str], ...] = ()  # header patterns giving stage history
+    stage_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    value_maps: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    managers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    ignore: frozenset[str] = frozenset()
+
+    def target(self, header: str) -> str | None:
+        """The field a column maps to by this profile, or None."""
+        return self.columns.get(header_key(header))
+
+    def stage_entered_of(self, header: str) -> str | None:
+        """For a 'date entered stage' column: the stage it is about."""
+        for pattern in self.stage_entered:
+            match = pattern.fullmatch(header.strip())
+            if match:
+                return match.group("stage")
+        return None
+
+    def with_managers(self, managers: Mapping[str, str]) -> Profile:
+        merged = {**self.managers, **{header_key(o): m for o, m in managers.items()}}
+        return replace(self, managers=MappingProxyType(merged))
+
+
+def _columns(**aliases: Iterable[str]) -> dict[str, str]:
+    return {header_key(alias): target for target, names in aliases.items() for alias in names}
+
+
+_FORECAST_VALUES = {
+    "pipeline": "Pipeline",
+    "best case": "Best Case",
+    "best_case": "Best Case",
+    "bestcase": "Best Case",
+    "upside": "Best Case",
+    "commit": "Commit",
+    "omitted": "Omitted",
+    "omit": "Omitted",
+    "not forecasted": "Omitted",
+    "closed": "Closed",
+    "closed won": "Closed",
+}
+
+SALESFORCE = Profile(
+    name="salesforce",
+    title="Salesforce (report labels, API names, REST JSON)",
+    columns=_columns(
+        id=["Opportunity ID", "Opportunity Id", "Id", "Opportunity ID (18)"],
+        name=["Opportunity Name", "Name"],
+        account=["Account Name", "Account.Name", "Account: Account Name"],
+        owner=["Opportunity Owner", "Owner.Name", "Owner Name", "Opportunity Owner: Full Name"],
+        manager=["Opportunity Owner: Manager", "Owner Manager", "Owner.Manager.Name", "Manager"],
+        stage=["Stage", "StageName"],
+        amount=["Amount", "Amount (converted)"],
+        currency=["Opportunity Currency", "CurrencyIsoCode", "Amount Currency"],
+        close_date=["Close Date", "CloseDate"],
+        created_date=["Created Date", "CreatedDate"],
+        probability=["Probability (%)", "Probability"],
+        forecast_category=["Forecast Category", "ForecastCategoryName", "ForecastCategory"],
+        next_step=["Next Step", "NextStep"],
+        last_activity_date=["Last Activity", "Last Activity Date", "LastActivityDate"],
+        close_date_pushes=["Push Count", "PushCount"],
+    ),
+    distinctive=frozenset(
+        header_key(name)
+        for name in (
+            "Opportunity ID",
+            "Opportunity Name",
+            "Opportunity Owner",
+            "StageName",
+            "CloseDate",
+            "ForecastCategoryName",
+            "NextStep",
+            "LastActivityDate",
+            "PushCount",
+            "Probability (%)",
+            "Account.Name",
+            "Owner.Name",
+        )
+    ),
+    value_maps=MappingProxyType({"forecast_category": MappingProxyType(_FORECAST_VALUES)}),
+)
+
+HUBSPOT = Profile(
+    name="hubspot",
+    title="HubSpot (export labels, internal names, stage ids)",
+    columns=_columns(
+        id=["Record ID", "Deal ID", "hs_object_id", "dealId"],
+        name=["Deal Name", "dealname"],
+        account=["Associated Company", "Associated Company (Primary)", "Company Name"],
+        owner=["Deal owner", "hubspot_owner_id"],
+        stage=["Deal Stage", "dealstage"],
+        amount=["Amount", "amount"],
+        currency=["Currency", "deal_currency_code"],
+        close_date=["Close Date", "closedate"],
+        created_date=["Create Date", "createdate"],
+        probability=["Deal probability", "hs_deal_stage_probability"],
+        forecast_category=["Forecast category", "hs_forecast_category"],
+        next_step=["Next step", "hs_next_step"],
+        next_step_date=["Next Activity Date", "notes_next_activity_date"],
+        last_activity_date=["Last Activity Date", "notes_last_updated"],
+        num_associated_contacts=["Number of Associated Contacts", "num_associated_contacts"],
+        pipeline=["Pipeline", "pipeline"],
+    ),
+    distinctive=frozenset(
+        header_key(name)
+        for name in (
+            "Record ID",
+            "Deal Name",
+            "Deal Stage",
+            "Deal owner",
+            "dealname",
+            "dealstage",
+            "closedate",
+            "hs_next_step",
+            "notes_last_updated",
+            "hs_object_id",
+            "hubspot_owner_id",
+            "Create Date",
+        )
+    ),
+    fraction_probability=frozenset({header_key("hs_deal_stage_probability")}),
+    stage_entered=(
+        re.compile(r"hs_date_entered_(?P<stage>\w+)"),
+        re.compile(r'Date entered "(?P<stage>.+?)(?: \([^)]*\))?"'),
+    ),
+    value_maps=MappingProxyType({"forecast_category": MappingProxyType(_FORECAST_VALUES)}),
+)
+
+# dealgate's own layout: canonical field names as headers (nested lists as JSON in CSV cells).
+CANONICAL = Profile(
+    name="canonical",
+    title="dealgate canonical fields",
+    columns=_columns(
+        **{
+            name: [name]
+            for name in (
+                "id",
+                "name",
+                "account",
+                "owner",
+                "manager",
+                "stage",
+                "amount",
+                "currency",
+                "close_date",
+                "created_date",
+                "probability",
+                "forecast_category",
+                "next_step",
+                "next_step_date",
+                "last_activity_date",
+                "close_date_pushes",
+                "contacts",
+                "action_plan",
+                "stage_history",
+            )
+        }
+    ),
+    distinctive=frozenset(
+        {
+            "close_date",
+            "next_step_date",
+            "last_activity_date",
+            "close_date_pushes",
+            "forecast_category",
+            "created_date",
+            "contacts",
+            "action_plan",
+            "stage_history",
+        }
+    ),
+    value_maps=MappingProxyType({"forecast_category": MappingProxyType(_FORECAST_VALUES)}),
+)
+
+BUILT_IN: Mapping[str, Profile] = MappingProxyType(
+    {profile.name: profile for profile in (SALESFORCE, HUBSPOT, CANONICAL)}
+)
+
+
+def detect_profile(headers: Iterable[str]) -> tuple[Profile, str]:
+    """The built-in profile whose distinctive headers match most, and why it was chosen."""
+    keys = {header_key(header) for header in headers}
+    scores = {name: len(keys & profile.distinctive) for name, profile in BUILT_IN.items()}
+    for profile in (HUBSPOT, SALESFORCE):  # stage-history columns are HubSpot's alone
+        if profile.stage_entered and any(profile.stage_entered_of(h) for h in headers):
+            scores[profile.name] += 1
+    best = max(scores, key=lambda name: (scores[name], name == "canonical"))
+    if scores[best] == 0:
+        return CANONICAL, "no CRM's headers recognised; reading canonical field names"
+    matched = sorted(keys & BUILT_IN[best].distinctive)
+    return BUILT_IN[best], f"{scores[best]} {BUILT_IN[best].title} headers ({', '.join(matched)})"

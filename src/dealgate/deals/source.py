@@ -1,0 +1,231 @@
+"""Opening deals for a command: the file, its profile, side files, and the reading itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dealgate.deals.mapper import DealMapper, deal_key
+from dealgate.deals.model import Contact, ReadDeal
+from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
+from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile, header_key
+from dealgate.deals.readers import Table, open_table
+from dealgate.errors import InputError, Location, Problem, UsageError
+from dealgate.findings import DataFinding, DataIssue
+from dealgate.rules.model import RulePack
+
+OWNER_HEADERS = (
+    "owner",
+    "opportunity owner",
+    "deal owner",
+    "sales agent",
+    "sales_agent",
+    "rep",
+    "account executive",
+)
+MANAGER_HEADERS = ("manager", "sales manager", "owner manager", "team lead")
+ROLE_COLUMNS = {
+    "deal": (
+        "opportunityid",
+        "opportunity id",
+        "opportunity: opportunity id",
+        "opportunity.id",
+        "deal id",
+        "record id",
+        "deal_id",
+        "opportunity_id",
+    ),
+    "name": ("contact: full name", "contact name", "contact.name", "full name", "name", "contact"),
+    "title": ("title", "contact: title", "contact.title", "job title"),
+    "role": ("role", "contact role", "opportunitycontactrole.role"),
+    "is_primary": ("isprimary", "primary", "is primary", "is_primary"),
+    "engaged_on": (
+        "engaged on",
+        "engaged_on",
+        "last engaged",
+        "contact.lastactivitydate",
+        "contact: last activity",
+        "last activity",
+    ),
+}
+
+
+@dataclass
+class DealSource:
+    """A deal file opened for reading, with everything `deals inspect` explains."""
+
+    table: Table
+    profile: Profile
+    profile_reason: str
+    mapper: DealMapper
+    side_findings: list[DataFinding] = field(default_factory=list)
+    _unmatched_roles: dict[str, list[int | None]] = field(default_factory=dict)
+    _roles_file: str = ""
+
+    def __iter__(self) -> Iterator[ReadDeal]:
+        yield from self.mapper.deals(self.table.records)
+        self._report_unmatched_roles()
+
+    @property
+    def findings(self) -> list[DataFinding]:
+        return [*self.mapper.findings, *self.side_findings]
+
+    def _report_unmatched_roles(self) -> None:
+        seen = self.mapper._seen
+        for key, rows in self._unmatched_roles.items():
+            if key in seen:
+                continue
+            for row in rows:
+                self.side_findings.append(
+                    DataFinding(
+                        self._roles_file,
+                        row,
+                        None,
+                        key,
+                        f"contact role for deal '{key}', which is not in {self.table.file}",
+                        DataIssue.UNKNOWN_DEAL,
+                    )
+                )
+
+
+def open_deals(
+    path: Path,
+    pack: RulePack,
+    *,
+    profile: str | None = None,
+    mapping: Path | None = None,
+    teams: Path | None = None,
+    contacts: Path | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> DealSource:
+    """Open a deal file; the profile is the mapping file's, the one named, or detected."""
+    table = open_table(path, sheet=sheet, encoding=encoding)
+    if mapping is not None:
+        from dealgate.deals.mapping_file import load_mapping
+
+        chosen = load_mapping(mapping, pack)
+        reason = f"from {mapping}"
+    elif profile is not None:
+        if profile not in BUILT_IN:
+            raise UsageError(f"unknown profile '{profile}' (profiles: {', '.join(BUILT_IN)})")
+        chosen, reason = BUILT_IN[profile], "named with --profile"
+    else:
+        chosen, reason = detect_profile(table.headers)
+        reason = f"detected from {reason}"
+    if teams is not None:
+        chosen = chosen.with_managers(read_teams(teams))
+    roles: dict[str, list[Contact]] | None = None
+    side: list[DataFinding] = []
+    rows: dict[str, list[int | None]] = {}
+    if contacts is not None:
+        roles, rows, side = read_contact_roles(contacts, chosen)
+    mapper = DealMapper(table, chosen, pack, contacts_by_deal=roles)
+    return DealSource(table, chosen, reason, mapper, side, rows, str(contacts or ""))
+
+
+def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
+    keys = {header_key(header): header for header in headers}
+    return next((keys[name] for name in names if name in keys), None)
+
+
+def read_teams(path: Path) -> dict[str, str]:
+    """Owner -> manager, from a CSV or Excel file with an owner and a manager column."""
+    table = open_table(path)
+    owner = _column(table.headers, OWNER_HEADERS)
+    manager = _column(table.headers, MANAGER_HEADERS)
+    if owner is None or manager is None:
+        raise InputError(
+            [
+                Problem(
+                    Location(str(path), 1),
+                    "a teams file needs an owner column and a manager column",
+                    f"found: {', '.join(table.headers)}; name them Owner and Manager",
+                )
+            ]
+        )
+    teams: dict[str, str] = {}
+    for record in table.records:
+        rep, boss = clean_text(record.values.get(owner)), clean_text(record.values.get(manager))
+        if rep and boss:
+            teams[rep] = boss
+    return teams
+
+
+def read_contact_roles(
+    path: Path, profile: Profile
+) -> tuple[dict[str, list[Contact]], dict[str, list[int | None]], list[DataFinding]]:
+    """Contact roles by deal key, as Salesforce's OpportunityContactRole exports them."""
+    table = open_table(path)
+    columns = {name: _column(table.headers, aliases) for name, aliases in ROLE_COLUMNS.items()}
+    if columns["deal"] is None:
+        raise InputError(
+            [
+                Problem(
+                    Location(str(path), 1),
+                    "a contact roles file needs an opportunity id column",
+                    "name it OpportunityId (Salesforce) or Deal ID",
+                )
+            ]
+        )
+    roles: dict[str, list[Contact]] = {}
+    rows: dict[str, list[int | None]] = {}
+    findings: list[DataFinding] = []
+    for record in table.records:
+        deal_id = clean_text(record.values.get(columns["deal"] or ""))
+        if deal_id is None:
+            findings.append(
+                DataFinding(
+                    str(path),
+                    record.row,
+                    columns["deal"],
+                    None,
+                    "contact role without an opportunity id; left out",
+                    DataIssue.MISSING_ID,
+                )
+            )
+            continue
+        contact = _contact(
+            record.values, columns, profile, findings, str(path), record.row, deal_id
+        )
+        key = deal_key(deal_id)
+        roles.setdefault(key, []).append(contact)
+        rows.setdefault(key, []).append(record.row)
+    return roles, rows, findings
+
+
+def _contact(
+    values: dict[str, Any],
+    columns: dict[str, str | None],
+    profile: Profile,
+    findings: list[DataFinding],
+    file: str,
+    row: int | None,
+    deal_id: str,
+) -> Contact:
+    fields: dict[str, Any] = {}
+    for name in ("name", "title", "role"):
+        column = columns[name]
+        if column is not None:
+            fields[name] = clean_text(values.get(column))
+
+    def engaged_on(value: Any) -> Any:
+        return parse_date(value, profile.date_order)
+
+    readers: dict[str, Callable[[Any], Any]] = {"is_primary": parse_bool, "engaged_on": engaged_on}
+    for name, reader in readers.items():
+        column = columns[name]
+        text = clean_text(values.get(column)) if column else None
+        if text is None:
+            continue
+        try:
+            fields[name] = reader(text)
+        except Unreadable as problem:
+            findings.append(
+                DataFinding(
+                    file, row, column, deal_id, f"{problem.message}: read as missing", problem.issue
+                )
+            )
+    return Contact(**fields)
