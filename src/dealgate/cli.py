@@ -37,6 +37,8 @@ rules_app = typer.Typer(
     help="Rule packs: list, show, validate, explain and test them.", no_args_is_help=True
 )
 app.add_typer(rules_app, name="rules")
+deals_app = typer.Typer(help="Deal files: see how dealgate reads an export.", no_args_is_help=True)
+app.add_typer(deals_app, name="deals")
 
 out = Console(highlight=False)
 # Lines that name a file and a position are never wrapped, so editors and CI can parse them.
@@ -49,6 +51,43 @@ RulesOption = Annotated[
 ]
 
 T = TypeVar("T")
+
+
+class DataFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+PackOption = Annotated[
+    str, typer.Option("--rules", help="Rule pack: a bundled or ./rules pack id, or a file.")
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(help="CRM profile: salesforce, hubspot or canonical (default: detected)."),
+]
+MappingOption = Annotated[
+    Path | None, typer.Option(help="Mapping file for any other CRM (docs/crm-mapping.md).")
+]
+TeamsOption = Annotated[
+    Path | None, typer.Option(help="CSV or XLSX with Owner and Manager columns.")
+]
+ContactsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Contact roles joined by opportunity id (Salesforce OpportunityContactRole)."
+    ),
+]
+SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")]
+EncodingOption = Annotated[
+    str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
+]
+
+
+def _pack(reference: str) -> RulePack:
+    """The pack a check or audit uses: by id (./rules, then bundled) or by file."""
+    path = Path(reference)
+    extra = [path.parent] if path.suffix in (".yaml", ".yml") else []
+    return _guarded(lambda: load_pack(reference, PackCatalog(extra)))
 
 
 class ShowFormat(StrEnum):
@@ -276,6 +315,49 @@ def rules_test(
         f"{total} cases are valid. They are not evaluated yet: no rule engine is "
         "installed in this version, so expected findings are not compared."
     )
+
+
+# --- deals ----------------------------------------------------------------------------
+
+
+@deals_app.command("inspect")
+def deals_inspect(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON, JSONL, YAML or Parquet.")],
+    rules: PackOption = DEFAULT_PACK,
+    profile: ProfileOption = None,
+    mapping: MappingOption = None,
+    teams: TeamsOption = None,
+    contacts: ContactsOption = None,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
+    output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
+    limit: Annotated[int, typer.Option(help="Data findings listed (0: all).")] = 20,
+) -> None:
+    """Show how a deal file is read: format, profile, each column, stages, findings."""
+    from dealgate.deals.inspect import inspect_deals
+    from dealgate.deals.source import open_deals
+    from dealgate.report.inspection import render_inspection
+
+    pack = _pack(rules)
+
+    def run() -> object:
+        source = open_deals(
+            file,
+            pack,
+            profile=profile,
+            mapping=mapping,
+            teams=teams,
+            contacts=contacts,
+            sheet=sheet,
+            encoding=encoding,
+        )
+        return inspect_deals(source, pack)
+
+    inspection = _guarded(run)
+    if output_format is DataFormat.JSON:
+        typer.echo(json.dumps(inspection.as_json(), indent=2, default=str))  # type: ignore[attr-defined]
+        return
+    out.print(render_inspection(inspection, finding_limit=limit or 10**9))  # type: ignore[arg-type]
 
 
 # --- init -----------------------------------------------------------------------------

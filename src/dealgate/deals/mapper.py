@@ -135,7 +135,11 @@ class DealMapper:
                 header, stage, "stage_history", "date", f"date the deal entered stage '{stage}'"
             )
         target = profile.target(header)
-        how = f"{profile.title}: column '{header}'"
+        how = (
+            "named in the mapping file"
+            if header_key(header) in profile.explicit
+            else f"{profile.short} column"
+        )
         if target is None:
             target = custom_field_name(header)
             how = (
@@ -226,7 +230,12 @@ class DealMapper:
 
     def _reject(self, record: RawRecord, context: _RecordContext) -> None:
         id_columns = [use.header for use in self.plan if use.field == "id"]
-        where = f"column '{id_columns[0]}' is empty" if id_columns else "it has no id field"
+        if not id_columns:
+            where = "it has no id field"
+        elif record.path is not None:
+            where = f"'{id_columns[0]}' is missing or empty"
+        else:
+            where = f"column '{id_columns[0]}' is empty"
         reason = record.note or f"no usable deal id ({where})"
         if record.note and not record.values:
             reason = f"{record.note}; no deal could be read"

@@ -79,6 +79,8 @@ def load_mapping(path: Path, pack: RulePack) -> Profile:
         base,
         name=f"mapping {spec.mapping}",
         title=f"mapping file {path.name} (on {base.name})",
+        short=base.short,
+        explicit=frozenset(header_key(header) for header in spec.columns),
         columns=MappingProxyType(columns),
         ignore=frozenset(header_key(header) for header in spec.ignore),
         stage_map=MappingProxyType({header_key(k): v for k, v in spec.stages.items()}),

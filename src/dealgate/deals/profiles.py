@@ -38,7 +38,9 @@ class Profile:
 
     name: str
     title: str
+    short: str  # how column explanations name it: "Salesforce", "HubSpot", ...
     columns: Mapping[str, str]  # header_key -> canonical field or custom field name
+    explicit: frozenset[str] = frozenset()  # header keys a mapping file names itself
     distinctive: frozenset[str] = frozenset()  # header keys that identify this CRM
     date_order: DateOrder = DateOrder.MONTH_FIRST
     decimal_mark: str | None = None
@@ -90,6 +92,7 @@ _FORECAST_VALUES = {
 SALESFORCE = Profile(
     name="salesforce",
     title="Salesforce (report labels, API names, REST JSON)",
+    short="Salesforce",
     columns=_columns(
         id=["Opportunity ID", "Opportunity Id", "Id", "Opportunity ID (18)"],
         name=["Opportunity Name", "Name"],
@@ -130,6 +133,7 @@ SALESFORCE = Profile(
 HUBSPOT = Profile(
     name="hubspot",
     title="HubSpot (export labels, internal names, stage ids)",
+    short="HubSpot",
     columns=_columns(
         id=["Record ID", "Deal ID", "hs_object_id", "dealId"],
         name=["Deal Name", "dealname"],
@@ -177,6 +181,7 @@ HUBSPOT = Profile(
 CANONICAL = Profile(
     name="canonical",
     title="dealgate canonical fields",
+    short="canonical",
     columns=_columns(
         **{
             name: [name]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +33,7 @@ FORMATS = {
     ".parquet": "parquet", ".pq": "parquet",
 }  # fmt: skip
 LIST_FIELDS = ("contacts", "action_plan", "stage_history")
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -132,13 +135,12 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
         codecs.lookup(chosen)
     except LookupError:
         raise UsageError(f"unknown encoding '{chosen}'") from None
-    stream = path.open("r", encoding=chosen, errors="strict", newline="")
-    try:
-        first = stream.readline()
-    except UnicodeDecodeError:
+    # Undecodable bytes become surrogates, so the row that holds one can be named exactly.
+    stream = path.open("r", encoding=chosen, errors="surrogateescape", newline="")
+    first = stream.readline()
+    if _UNDECODED.search(first):
         stream.close()
-        message = f"the header line is not {chosen} text"
-        raise _unusable(path, message, "pass --encoding", 1) from None
+        raise _unusable(path, f"the header line is not {chosen} text", "pass --encoding", 1)
     if not first.strip():
         stream.close()
         raise _unusable(
@@ -165,15 +167,16 @@ def _csv_records(
                 cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise _unusable(
-                    path,
-                    f"the file is not valid {encoding} after line {consumed}",
-                    "pass --encoding cp1252 (or the file's encoding)",
-                ) from None
             except csv.Error as error:
                 raise _unusable(path, f"broken CSV: {error}", line=start) from None
             consumed = reader.line_num + 1
+            if _UNDECODED.search("".join(cells)):
+                raise _unusable(
+                    path,
+                    f"line {start} is not valid {encoding} text",
+                    "pass --encoding cp1252 (or the file's encoding)",
+                    start,
+                )
             if not any(cell.strip() for cell in cells):
                 continue
             note = None
@@ -205,7 +208,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise _unusable(path, f"not a readable Excel workbook: {error}") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()

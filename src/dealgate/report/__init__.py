@@ -1,0 +1,1 @@
+"""Reporters: each turns findings (or an inspection) into one output format."""

@@ -1,0 +1,123 @@
+"""The terminal view of `dealgate deals inspect`: one screen that explains the reading."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from dealgate.deals.inspect import Inspection
+
+_KIND_STYLE = {"canonical": "green", "custom": "cyan", "stage_history": "blue", "ignored": "dim"}
+
+
+def render_inspection(inspection: Inspection, *, finding_limit: int = 20) -> RenderableType:
+    parts: list[RenderableType] = [_header(inspection), _columns(inspection)]
+    if inspection.stages:
+        parts.append(_stages(inspection))
+    parts.append(_reconciliation(inspection))
+    if inspection.rejected:
+        parts.append(_rejected(inspection))
+    parts.append(_findings(inspection, finding_limit))
+    return Group(*parts)
+
+
+def _header(inspection: Inspection) -> Text:
+    details = [inspection.format.upper()]
+    if inspection.encoding:
+        details.append(f"encoding {inspection.encoding}")
+    if inspection.delimiter:
+        shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
+        details.append(f"delimiter {shown.get(inspection.delimiter, inspection.delimiter)}")
+    if inspection.sheet:
+        details.append(f"sheet {inspection.sheet!r}")
+    text = Text.assemble(("File ", "bold"), inspection.file, f"  ({', '.join(details)})\n")
+    text.append("Profile ", "bold")
+    text.append(inspection.profile, "magenta")
+    text.append(f"  {inspection.profile_reason}\n")
+    text.append("Pack ", "bold")
+    text.append(f"{inspection.pack_id}  (stage names and declared field types come from it)")
+    return text
+
+
+def _columns(inspection: Inspection) -> Table:
+    table = Table(title="How each column is read", title_justify="left", expand=False)
+    table.add_column("column")
+    table.add_column("field")
+    table.add_column("read as")
+    table.add_column("why")
+    for use in inspection.columns:
+        style = _KIND_STYLE.get(use.kind, "")
+        field = use.field or "-"
+        if use.kind == "stage_history":
+            field = f"stage_history ({use.field})"
+        elif use.kind == "custom":
+            field = f"custom: {use.field}"
+        table.add_row(use.header, Text(field, style), use.type, use.how)
+    return table
+
+
+def _stages(inspection: Inspection) -> Table:
+    table = Table(title=f"Stages, onto pack {inspection.pack_id}", title_justify="left")
+    table.add_column("stage in the file")
+    table.add_column("pack stage")
+    table.add_column("deals", justify="right")
+    for use in inspection.stages:
+        stage = Text(use.stage_id) if use.stage_id else Text("not in the pack", "red")
+        table.add_row(use.crm_value, stage, str(use.deals))
+    return table
+
+
+def _reconciliation(inspection: Inspection) -> Text:
+    counts = inspection.reconciliation
+    text = Text.assemble(
+        ("Reconciliation ", "bold"),
+        f"rows read {counts.rows_read:,} = deals read {counts.deals_read:,} "
+        f"+ rows rejected {counts.rows_rejected:,}  ",
+    )
+    text.append(
+        "balanced" if counts.balanced else "NOT BALANCED",
+        "green" if counts.balanced else "bold red",
+    )
+    return text
+
+
+def _rejected(inspection: Inspection) -> Table:
+    table = Table(title="Rejected rows", title_justify="left")
+    table.add_column("where")
+    table.add_column("reason")
+    for row in inspection.rejected:
+        where = ", ".join(
+            part for part in (f"row {row.row}" if row.row else "", row.path or "") if part
+        )
+        table.add_row(where or row.file, row.reason)
+    return table
+
+
+def _findings(inspection: Inspection, limit: int) -> RenderableType:
+    if not inspection.findings:
+        return Text("Data findings: none", "green")
+    counts = ", ".join(f"{issue} {count}" for issue, count in inspection.findings_by_issue.items())
+    table = Table(
+        title=f"Data findings: {len(inspection.findings)} ({counts})", title_justify="left"
+    )
+    table.add_column("row", justify="right")
+    table.add_column("column")
+    table.add_column("deal")
+    table.add_column("finding")
+    for finding in inspection.findings[:limit]:
+        table.add_row(
+            str(finding.row or ""),
+            finding.path or finding.column or "",
+            finding.deal_id or "",
+            finding.message,
+        )
+    if len(inspection.findings) > limit:
+        rest = len(inspection.findings) - limit
+        return Group(
+            table,
+            Text(
+                f"... and {rest} more: --limit 0 shows all, --format json gives them as data", "dim"
+            ),
+        )
+    return table
