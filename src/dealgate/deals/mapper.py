@@ -444,10 +444,14 @@ class _RecordContext:
         return value
 
     def _decode_json(self, header: str, raw: Any) -> Any:
+        """Lists and records in a text cell are JSON; a blank or placeholder is missing."""
         if not isinstance(raw, str):
             return raw
+        text = self.text(header, raw)
+        if text is None:
+            return None
         try:
-            return json.loads(raw)
+            return json.loads(text)
         except json.JSONDecodeError as error:
             self.finding(
                 header,

@@ -14,9 +14,8 @@ from dealgate.deals.profiles import BUILT_IN, CANONICAL, Profile, header_key
 from dealgate.errors import InputError, Problem, did_you_mean
 from dealgate.rules.loader import schema_problems
 from dealgate.rules.model import RulePack
+from dealgate.rules.spec import FIELD_NAME
 from dealgate.yamlsafe import read_yaml_file
-
-FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
 
 
 class MappingSpec(BaseModel):

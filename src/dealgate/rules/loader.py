@@ -28,7 +28,16 @@ from dealgate.rules.model import (
     VerifiedBy,
     normalise_stage_name,
 )
-from dealgate.rules.spec import FieldSpec, MilestoneSpec, PackSpec, StageSpec
+from dealgate.rules.spec import (
+    FIELD_NAME,
+    MILESTONE_ID,
+    PACK_ID,
+    STAGE_ID,
+    FieldSpec,
+    MilestoneSpec,
+    PackSpec,
+    StageSpec,
+)
 from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
 from dealgate.yamlsafe import YamlDocument, YamlPath, read_yaml_file
 
@@ -170,7 +179,8 @@ def _value_message(key: str, item: Any) -> str:
     if kind in ("dict_type", "model_type"):
         return f"'{key}' must be a mapping"
     if kind == "string_pattern_mismatch":
-        return f"'{item['input']}' is not a valid {key}"
+        what = _PATTERN_NAMES.get(item["ctx"]["pattern"], (key, ""))[0]
+        return f"'{item['input']}' is not a valid {what}"
     if kind == "string_too_short":
         return f"'{key}' must not be empty"
     if kind == "value_error":
@@ -182,8 +192,17 @@ def _value_hint(item: Any) -> str:
     if item["type"] == "string_type" and not isinstance(item["input"], list | dict):
         return "put the value in quotes"
     if item["type"] == "string_pattern_mismatch":
-        return "ids use letters, digits, '-' and '_'; stage ids are lower_snake_case"
+        return _PATTERN_NAMES.get(item["ctx"]["pattern"], ("", ""))[1]
     return ""
+
+
+# What each id pattern names, and how to write one.
+_PATTERN_NAMES = {
+    PACK_ID: ("pack id", "lower-case letters, digits, '-' and '_', e.g. acme-sales"),
+    STAGE_ID: ("stage id", "lower_snake_case, e.g. negotiate"),
+    MILESTONE_ID: ("milestone id", "letters, digits, '-', '_' and '.', e.g. QUAL-PAIN"),
+    FIELD_NAME: ("field name", "lower_snake_case, e.g. economic_buyer"),
+}
 
 
 def _keys_at(model: type[BaseModel], path: YamlPath) -> list[str]:

@@ -1,0 +1,259 @@
+"""Profiles, mapping files and side files: how a CRM export becomes canonical deals."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dealgate.deals.model import CANONICAL_NAMES, LIST_ITEMS, Deal, ReadDeal
+from dealgate.deals.profiles import custom_field_name, detect_profile
+from dealgate.deals.source import DealSource, open_deals
+from dealgate.errors import InputError
+from dealgate.findings import DataIssue
+from dealgate.rules.catalog import PackCatalog
+from dealgate.rules.loader import load_pack
+from dealgate.rules.model import RulePack
+from dealgate.rules.types import CANONICAL_FIELDS, Kind
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_pack("buyer-journey", PackCatalog(cwd=Path("/nonexistent")))
+
+
+def test_deal_model_and_rule_language_agree_on_the_canonical_fields() -> None:
+    assert set(CANONICAL_FIELDS) == CANONICAL_NAMES
+    for name, model in LIST_ITEMS.items():
+        assert CANONICAL_FIELDS[name].kind is Kind.LIST
+        assert set(CANONICAL_FIELDS[name].fields) == set(model.model_fields), name
+    assert Deal.model_fields["close_date"].annotation == date | None
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("Economic_Buyer__c", "economic_buyer"),
+        ("Pain Confirmed By", "pain_confirmed_by"),
+        ("EconomicBuyerMetOn", "economic_buyer_met_on"),
+        ("Account.Industry", "account_industry"),
+        ("  Next Step Date ", "next_step_date"),
+        ("% Complete", "complete"),
+        ("2nd Contact", "f_2nd_contact"),
+    ],
+)
+def test_custom_field_names(header: str, name: str) -> None:
+    assert custom_field_name(header) == name
+
+
+@pytest.mark.parametrize(
+    ("headers", "profile"),
+    [
+        (["Opportunity ID", "Opportunity Name", "Stage", "Close Date"], "salesforce"),
+        (["Id", "Name", "StageName", "CloseDate", "NextStep"], "salesforce"),
+        (["Record ID", "Deal Name", "Deal Stage", "Close Date"], "hubspot"),
+        (["hs_object_id", "dealname", "dealstage", "closedate"], "hubspot"),
+        (["id", "name", "stage", "close_date", "next_step_date"], "canonical"),
+        (["opportunity_id", "sales_agent", "deal_stage"], "canonical"),
+    ],
+)
+def test_profile_is_detected_from_headers(headers: list[str], profile: str) -> None:
+    assert detect_profile(headers)[0].name == profile
+
+
+def test_hubspot_export_stage_history_probability_and_forecast(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Record ID,Deal Name,Deal Stage,hs_deal_stage_probability,Forecast category,"
+        "Number of Associated Contacts,"
+        'Date entered "Appointment Scheduled (Sales Pipeline)",'
+        'Date entered "Qualified To Buy (Sales Pipeline)",hs_date_entered_contractsent\n'
+        "101,Initech,qualifiedtobuy,0.4,Best case,2,2026-09-01 10:00,2026-10-15 09:00,\n"
+        "102,Hooli,Appointment Scheduled,1.7,COMMIT,,,,\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack)
+    assert source.profile.name == "hubspot"
+    first = deals[0].deal
+    assert first.probability == Decimal(40)
+    assert first.forecast_category == "Best Case"
+    assert first.custom["num_associated_contacts"] == "2"
+    assert [(change.stage, change.entered_on) for change in first.stage_history or []] == [
+        ("Appointment Scheduled", date(2026, 9, 1)),
+        ("Qualified To Buy", date(2026, 10, 15)),
+    ]
+    second = deals[1].deal
+    assert second.stage_history == []  # exported, nothing entered: empty, not unknown
+    assert second.forecast_category == "Commit"
+    assert [(f.row, f.column, f.issue) for f in source.findings] == [
+        (3, "hs_deal_stage_probability", DataIssue.OUT_OF_RANGE)
+    ]
+
+
+def _read(path: Path, pack: RulePack, **options: object) -> tuple[DealSource, list[ReadDeal]]:
+    source = open_deals(path, pack, **options)  # type: ignore[arg-type]
+    return source, list(source)
+
+
+def test_contact_roles_join_by_opportunity_id_and_teams_give_managers(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "pipeline.csv"
+    pipeline.write_text(
+        "Opportunity ID,Opportunity Name,Opportunity Owner,Stage\n"
+        "0065g00000AbCdEFGH,Acme,Ada Ng,Proposal/Price Quote\n"
+        "0065g00000ZZZZZAAA,Globex,Bo Li,Prospecting\n",
+        encoding="utf-8",
+    )
+    roles = tmp_path / "roles.csv"
+    roles.write_text(
+        "OpportunityId,ContactId,Contact: Full Name,Title,Role,IsPrimary,Contact: Last Activity\n"
+        "0065g00000AbCdE,003A,Cara Diaz,CFO,Economic Buyer,true,11/20/2026\n"
+        "0065g00000AbCdEFGH,003B,Dev Patel,Ops Lead,Champion,false,soon\n"
+        "0065g00000NOPEXYZ,003C,Eve Moss,CTO,Evaluator,false,\n",
+        encoding="utf-8",
+    )
+    teams = tmp_path / "teams.csv"
+    teams.write_text("Owner,Manager,Region\nAda Ng,Maria Lopez,West\n", encoding="utf-8")
+    source, deals = _read(pipeline, pack, contacts=roles, teams=teams)
+    acme, globex = (read.deal for read in deals)
+    assert [(c.name, c.role, c.is_primary) for c in acme.contacts or []] == [
+        ("Cara Diaz", "Economic Buyer", True),
+        ("Dev Patel", "Champion", False),
+    ]
+    assert acme.contacts and acme.contacts[0].engaged_on == date(2026, 11, 20)
+    assert globex.contacts == []  # roles were exported; this deal has none
+    assert (acme.manager, globex.manager) == ("Maria Lopez", None)
+    assert [(f.file.endswith("roles.csv"), f.row, f.issue) for f in source.findings] == [
+        (True, 3, DataIssue.UNREADABLE),
+        (True, 4, DataIssue.UNKNOWN_DEAL),
+    ]
+
+
+MAVEN_MAPPING = """\
+mapping: maven-crm
+columns:
+  opportunity_id: id
+  sales_agent: owner
+  deal_stage: stage
+  engage_date: created_date
+  close_value: amount
+stages:
+  Prospecting: qualify
+  Engaging: discover
+  Won: closed_won
+  Lost: closed_lost
+date_order: D/M/YYYY
+currency: EUR
+ignore: [product]
+managers:
+  Moses Frase: Dustin Brinkmann
+"""
+
+
+def test_mapping_file_for_another_crm(tmp_path: Path, pack: RulePack) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,"
+        "close_value\n"
+        "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,20/10/2016,01/03/2017,1054\n"
+        "Z063OYW0,Darcel Schlecht,GTXPro,,Engaging,25/10/2016,,\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(MAVEN_MAPPING, encoding="utf-8")
+    source, deals = _read(pipeline, pack, mapping=mapping)
+    won, engaging = (read.deal for read in deals)
+    assert (won.owner, won.manager, won.amount, won.currency) == (
+        "Moses Frase",
+        "Dustin Brinkmann",
+        Decimal(1054),
+        "EUR",
+    )
+    assert (won.created_date, won.close_date) == (date(2016, 10, 20), date(2017, 3, 1))
+    assert [read.stage_id for read in deals] == ["closed_won", "discover"]
+    assert engaging.account is None and engaging.currency is None
+    assert "product" not in won.custom
+    uses = {use.header: (use.field, use.kind, use.how) for use in source.mapper.plan}
+    assert uses["opportunity_id"] == ("id", "canonical", "named in the mapping file")
+    assert uses["product"] == (None, "ignored", "ignored by the mapping file")
+    assert uses["account"][:2] == ("account", "canonical")
+
+
+def test_mapping_file_errors_have_positions(tmp_path: Path, pack: RulePack) -> None:
+    mapping = tmp_path / "bad.yaml"
+    mapping.write_text(
+        "mapping: bad\ncolumns:\n  Stage Name: Stage\nstages:\n  Won: closed_wonn\n"
+        "date_order: YYYY/DD/MM\n",
+        encoding="utf-8",
+    )
+    pipeline = tmp_path / "p.csv"
+    pipeline.write_text("id,stage\n1,Won\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    messages = [str(problem).replace(str(tmp_path) + "/", "") for problem in caught.value.problems]
+    assert messages == [
+        "bad.yaml:3:15: error: 'Stage' is not a valid field name (lower_snake_case, e.g. "
+        "economic_buyer)",
+        "bad.yaml:6:13: error: 'date_order': Input should be 'M/D/YYYY' or 'D/M/YYYY'",
+    ]
+
+
+def test_mapping_file_stage_must_exist_in_the_pack(tmp_path: Path, pack: RulePack) -> None:
+    mapping = tmp_path / "stages.yaml"
+    mapping.write_text("mapping: s\nstages:\n  Won: closed_wonn\n", encoding="utf-8")
+    pipeline = tmp_path / "p.csv"
+    pipeline.write_text("id,stage\n1,Won\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    assert str(caught.value.problems[0]).endswith(
+        "stages.yaml:3:8: error: stage 'Won' is mapped to 'closed_wonn', not a stage of pack "
+        "'buyer-journey' (did you mean 'closed_won'?)"
+    )
+
+
+def test_a_file_without_any_id_column_cannot_be_used(tmp_path: Path, pack: RulePack) -> None:
+    path = tmp_path / "noid.csv"
+    path.write_text("Deal,Stage\nAcme,Prospecting\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no column is read as the deal id"):
+        open_deals(path, pack)
+
+
+def test_two_columns_for_one_field_keep_the_second_as_custom(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "Opportunity ID,Stage,Amount,Amount (converted)\nX1,Prospecting,10,12\n", encoding="utf-8"
+    )
+    _, deals = _read(path, pack)
+    assert deals[0].deal.amount == Decimal(10)
+    assert deals[0].deal.custom["amount_converted"] == "12"
+
+
+def test_canonical_csv_lists_are_json_and_bad_items_are_findings(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "canonical.csv"
+    path.write_text(
+        "id,stage,action_plan,contacts\n"
+        'D-1,validate,"[{""milestone"": ""Security review"", ""owner_side"": ""buyer"", '
+        '""owner"": ""Ada"", ""due"": ""2026-12-01""}, {""owner_side"": ""vendor""}]",'
+        '"not json"\n',
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack)
+    plan = deals[0].deal.action_plan or []
+    assert [(step.owner, step.due) for step in plan] == [("Ada", date(2026, 12, 1)), (None, None)]
+    assert deals[0].deal.contacts is None
+    assert [(f.column, f.message) for f in source.findings] == [
+        (
+            "action_plan",
+            "action_plan[1].owner_side: Input should be 'buyer' or 'seller'; read as missing",
+        ),
+        ("contacts", "unreadable list (JSON expected: Expecting value); read as missing"),
+    ]
