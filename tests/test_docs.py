@@ -9,14 +9,17 @@ import os
 import re
 from pathlib import Path
 
+from dealgate.deals.profiles import BUILT_IN, columns_markdown
 from dealgate.playbook import fields_markdown
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DOC = ROOT / "docs" / "rules.md"
+MAPPING_DOC = ROOT / "docs" / "crm-mapping.md"
 DOCUMENTED_PACKS = ("buyer-journey", "salesforce-default", "hubspot-default", "meddpicc", "bant")
 SECTION = re.compile(r"(<!-- fields:start -->\n)(.*?)(<!-- fields:end -->)", re.DOTALL)
+PROFILES = re.compile(r"(<!-- profiles:start -->\n)(.*?)(<!-- profiles:end -->)", re.DOTALL)
 
 
 def _generated() -> str:
@@ -35,5 +38,18 @@ def test_fields_read_by_bundled_packs_are_documented() -> None:
         text = SECTION.sub(lambda match: match[1] + generated + match[3], text)
         RULES_DOC.write_text(text, encoding="utf-8")
     section = SECTION.search(text)
+    assert section is not None
+    assert section[2] == generated, "run DEALGATE_UPDATE_DOCS=1 pytest tests/test_docs.py"
+
+
+def test_headers_each_profile_recognises_are_documented() -> None:
+    generated = "\n".join(
+        f"### {profile.title}\n\n{columns_markdown(profile)}" for profile in BUILT_IN.values()
+    )
+    text = MAPPING_DOC.read_text(encoding="utf-8")
+    if os.environ.get("DEALGATE_UPDATE_DOCS"):
+        text = PROFILES.sub(lambda match: match[1] + generated + match[3], text)
+        MAPPING_DOC.write_text(text, encoding="utf-8")
+    section = PROFILES.search(text)
     assert section is not None
     assert section[2] == generated, "run DEALGATE_UPDATE_DOCS=1 pytest tests/test_docs.py"

@@ -241,3 +241,16 @@ def detect_profile(headers: Iterable[str]) -> tuple[Profile, str]:
         return CANONICAL, "no CRM's headers recognised; reading canonical field names"
     matched = sorted(keys & BUILT_IN[best].distinctive)
     return BUILT_IN[best], f"{scores[best]} {BUILT_IN[best].title} headers ({', '.join(matched)})"
+
+
+def columns_markdown(profile: Profile) -> str:
+    """The headers a profile recognises, by field: the reference table of docs/crm-mapping.md."""
+    by_field: dict[str, list[str]] = {}
+    for key, target in profile.columns.items():
+        by_field.setdefault(target, []).append(key)
+    lines = ["| field | headers recognised (case and spaces ignored) |", "|---|---|"]
+    for target, keys in by_field.items():
+        lines.append(f"| `{target}` | {', '.join(f'`{key}`' for key in keys)} |")
+    for pattern in profile.stage_entered:
+        lines.append(f"| `stage_history` | headers matching `{pattern.pattern}` |")
+    return "\n".join(lines) + "\n"
