@@ -52,3 +52,71 @@ class DataFinding:
             "issue": self.issue.value,
             "path": self.path,
         }
+
+
+class FindingKind(StrEnum):
+    SKIPPED = "skipped"  # an exit milestone of a stage before the deal's stage
+    TO_ADVANCE = "to-advance"  # an exit milestone of the deal's own stage
+    HYGIENE = "hygiene"
+    DATA = "data"
+    WAIVER = "waiver"  # an expired waiver, or one that matches nothing
+
+
+class Status(StrEnum):
+    MET = "met"
+    MISSING = "missing"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Disposition(StrEnum):
+    KEEP = "keep"
+    RE_STAGE = "re-stage"
+    RE_DATE = "re-date"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One milestone of one deal: its status, and the fields it read with their values."""
+
+    deal_id: str
+    milestone_id: str
+    milestone: str  # the sign post, in words
+    stage_id: str | None  # the stage it exits; None for hygiene and waiver findings
+    kind: FindingKind
+    status: Status
+    severity: str
+    read: tuple[tuple[str, object], ...]  # (field, value) in the order read
+    guidance: str = ""
+    evidence: str = ""
+    note: str = ""  # e.g. the waiver that applied, or why a waiver finding was raised
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "milestone_id": self.milestone_id,
+            "milestone": self.milestone,
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "severity": self.severity,
+            "stage_id": self.stage_id,
+            "read": {name: json_value(value) for name, value in self.read},
+            "guidance": self.guidance,
+            "evidence": self.evidence,
+            "note": self.note,
+        }
+
+
+def json_value(value: object) -> object:
+    """A value as JSON carries it: dates as ISO text, amounts as numbers."""
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    return value

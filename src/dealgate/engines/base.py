@@ -1,0 +1,71 @@
+"""The engine protocol: which milestones of a deal are met, missing or not applicable.
+
+Engines only evaluate conditions. Stage semantics (skipped, to-advance, evidence stage,
+inflation, disposition) are the same for every engine and live in `dealgate.assess`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+from dealgate.deals.model import ReadDeal
+from dealgate.rules.model import Milestone, RulePack
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class DealRequest:
+    """One deal and how far into the process its exit milestones are evaluated."""
+
+    read: ReadDeal
+    limit: int  # exit milestones of stages at positions <= limit apply; -1 for none
+    hygiene: bool  # hygiene checks apply (open deals)
+
+    def applies(self, milestone: Milestone, pack: RulePack) -> bool:
+        if milestone.stage_id is None:
+            return self.hygiene
+        return pack.stage(milestone.stage_id).position <= self.limit
+
+
+@dataclass(frozen=True)
+class DealOutcomes:
+    request: DealRequest
+    outcomes: Mapping[str, Outcome]  # milestone id -> outcome, for the milestones that apply
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot run here; the message says why and how to fix it."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def evaluate(
+        self, pack: RulePack, requests: Iterable[DealRequest], as_of: date
+    ) -> Iterator[DealOutcomes]:
+        """Outcomes for each requested deal, in the order given."""
+        ...
+
+
+def deal_values(read: ReadDeal, pack: RulePack) -> dict[str, Any]:
+    """The deal's fields by name, as conditions read them (the stage as its position)."""
+    deal = read.deal
+    values: dict[str, Any] = dict(deal.custom)
+    for name in type(deal).model_fields:
+        if name == "custom":
+            continue
+        found = getattr(deal, name)
+        if isinstance(found, list):
+            found = [item.model_dump() for item in found]
+        values[name] = found
+    values["stage"] = pack.stage(read.stage_id).position if read.stage_id else None
+    return values

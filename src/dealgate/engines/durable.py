@@ -1,0 +1,470 @@
+"""The durable engine: the rule model compiled into a durable_rules (Rete) ruleset.
+
+How it uses durable_rules, and why (see docs/engines.md):
+- One fact per deal, carrying only the slots the rules read: dates as day numbers, amounts
+  as numbers, the stage as its position. What durable cannot express (arithmetic, day counts,
+  list functions, comparisons of undeclared fields) is prepared in Python before the fact is
+  asserted, with the three-valued evaluator of `dealgate.engines.values`.
+- Conditions are compiled for three-valued logic: a milestone is missing when its `when` is
+  TRUE and its `require` is NOT TRUE (false or unknown). Both are compiled to plain durable
+  conditions by pushing negation down to the comparisons, where "not true" means "a side is
+  absent, or the opposite comparison holds". Only comparisons of one kind are compiled.
+- Rules fire for what is missing or not applicable, so the cost follows the findings.
+- Every rule has the guard `kind == 'deal'`. Each deal's fact is asserted, its fired rules
+  collected, and the fact retracted, in one session per run. (durable-rules 2.0.28 crashes
+  with a segmentation fault in `delete_state` after some facts that matched no rule, so a
+  session per deal deleted afterwards is not safe; retraction is, and is three times faster.)
+  The engine's error codes are raised, never swallowed.
+- Fired rules are read from the engine's action queue and dispatched to one-parameter
+  Python actions; durable's Python wrapper (a Closure and a state update per action) is not
+  used, as it doubles the cost per fired rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from dealgate.engines.base import DealOutcomes, DealRequest, EngineUnavailable, Outcome, deal_values
+from dealgate.engines.values import Scope, truth, value
+from dealgate.rules.expr import (
+    Boolean,
+    Call,
+    Compare,
+    DateLiteral,
+    Expr,
+    FieldPath,
+    InList,
+    Logical,
+    Not,
+    Number,
+    StageRef,
+    String,
+    Today,
+    to_text,
+)
+from dealgate.rules.model import Milestone, RulePack
+from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
+
+Condition = dict[str, Any]
+ALWAYS: Condition = {"$always": True}
+NEVER: Condition = {"$never": True}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_NATIVE = frozenset({Kind.TEXT, Kind.NUMBER, Kind.MONEY, Kind.DATE, Kind.BOOLEAN, Kind.STAGE})
+_counter = itertools.count()
+
+
+class DurableError(Exception):
+    """durable_rules reported an error; never swallowed."""
+
+
+def _import_engine() -> Any:
+    try:
+        import durable_rules_engine  # the C core of durable-rules
+    except ImportError as error:
+        raise EngineUnavailable(
+            "the durable engine needs the durable-rules package, which does not import here "
+            f"({error}). On Python 3.13 and later build it with: "
+            'CC="gcc -DPyEval_CallObject=PyObject_CallObject" '
+            "pip install --no-cache-dir durable-rules ; or use --engine sql"
+        ) from None
+    return durable_rules_engine
+
+
+# --- compiling conditions -------------------------------------------------------------
+
+
+def _all(*conditions: Condition) -> Condition:
+    if any(condition is NEVER for condition in conditions):
+        return NEVER
+    kept = [condition for condition in conditions if condition is not ALWAYS]
+    if not kept:
+        return ALWAYS
+    flat: list[Condition] = []
+    for condition in kept:
+        flat.extend(condition.get("$and", [condition]))
+    return flat[0] if len(flat) == 1 else {"$and": flat}
+
+
+def _any(*conditions: Condition) -> Condition:
+    if any(condition is ALWAYS for condition in conditions):
+        return ALWAYS
+    kept = [condition for condition in conditions if condition is not NEVER]
+    if not kept:
+        return NEVER
+    flat: list[Condition] = []
+    for condition in kept:
+        flat.extend(condition.get("$or", [condition]))
+    return flat[0] if len(flat) == 1 else {"$or": flat}
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A fact property: a deal field, or a value or truth prepared in Python."""
+
+    name: str
+    node: Expr
+    kind: Kind  # how the value is written into the fact
+    truth: bool = False  # prepared as 1 (true), 0 (false), absent (unknown)
+
+
+@dataclass
+class _Term:
+    constant: Any = None
+    slot: str | None = None
+
+
+@dataclass
+class CompiledPack:
+    """The durable ruleset of a pack for one as-of date, and how to build its facts."""
+
+    pack: RulePack
+    as_of: date
+    rules: dict[str, Condition] = field(default_factory=dict)
+    slots: dict[str, _Slot] = field(default_factory=dict)
+    fired_outcome: dict[str, tuple[str, Outcome]] = field(default_factory=dict)
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return {name: {"all": [{"m": condition}]} for name, condition in self.rules.items()}
+
+    def fact(self, request: DealRequest, sid: str) -> dict[str, Any]:
+        """The deal as durable sees it: only the slots the rules read, in comparable form."""
+        values = deal_values(request.read, self.pack)
+        scope = Scope(values, self.as_of, self.stage_positions)
+        fact: dict[str, Any] = {
+            "kind": "deal",
+            "sid": sid,
+            "lim": request.limit,
+            "hyg": 1 if request.hygiene else 0,
+        }
+        for slot in self.slots.values():
+            written = self._slot_value(slot, scope)
+            if written is not None:
+                fact[slot.name] = written
+        return fact
+
+    def _slot_value(self, slot: _Slot, scope: Scope) -> Any:
+        if slot.truth:
+            result = truth(slot.node, scope)
+            return None if result is None else int(result)
+        found = value(slot.node, scope)
+        if found is None or (isinstance(found, str) and not found.strip()):
+            return None
+        return _write(found, slot.kind)
+
+    @property
+    def stage_positions(self) -> dict[str, int]:
+        return {stage.id: stage.position for stage in self.pack.stages}
+
+
+def _write(found: Any, kind: Kind) -> Any:
+    """A value as the fact holds it; None when it is not of the kind the rules compare."""
+    if kind in (Kind.NUMBER, Kind.MONEY):
+        return (
+            _number(found)
+            if isinstance(found, int | Decimal) and not isinstance(found, bool)
+            else None
+        )
+    if kind is Kind.DATE:
+        return found.toordinal() if isinstance(found, date) else None
+    if kind is Kind.BOOLEAN:
+        return int(found) if isinstance(found, bool) else None
+    if kind is Kind.STAGE:
+        return found if isinstance(found, int) else None
+    return found if isinstance(found, str) else None
+
+
+def _number(found: int | Decimal) -> int | float:
+    number = Decimal(found)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+class _Compiler:
+    def __init__(self, compiled: CompiledPack) -> None:
+        self.compiled = compiled
+        pack = compiled.pack
+        self.fields: dict[str, FieldType] = dict(CANONICAL_FIELDS)
+        self.fields.update({name: declared.type for name, declared in pack.fields.items()})
+        self.positions = compiled.stage_positions
+        self.names: dict[tuple[bool, str], str] = {}
+
+    def slot(self, node: Expr, kind: Kind, *, as_truth: bool = False) -> str:
+        """The fact property for a node; one per distinct expression."""
+        key = (as_truth, to_text(node))
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = f"s{len(self.names)}"
+            self.compiled.slots[name] = _Slot(name, node, kind, as_truth)
+        return name
+
+    # The static kind of a value node; ANY when only the data can tell.
+    def kind(self, node: Expr) -> Kind:
+        match node:
+            case Number():
+                return Kind.NUMBER
+            case String():
+                return Kind.TEXT
+            case DateLiteral() | Today():
+                return Kind.DATE
+            case Boolean():
+                return Kind.BOOLEAN
+            case StageRef():
+                return Kind.STAGE
+            case FieldPath(parts=parts):
+                name = parts[1] if parts[0] == "deal" and len(parts) == 2 else parts[0]
+                found = self.fields.get(name) if len(parts) == 1 or parts[0] == "deal" else None
+                return found.kind if found is not None and len(parts) <= 2 else Kind.ANY
+            case Call(function="days_since" | "days_until" | "count"):
+                return Kind.NUMBER
+        return Kind.ANY
+
+    def term(self, node: Expr) -> _Term:
+        match node:
+            case Number(value=number):
+                return _Term(constant=_number(number))
+            case String(value=text):
+                return _Term(constant=text)
+            case DateLiteral(value=day):
+                return _Term(constant=day.toordinal())
+            case Today():
+                return _Term(constant=self.compiled.as_of.toordinal())
+            case Boolean(value=flag):
+                return _Term(constant=int(flag))
+            case StageRef(stage_id=stage_id):
+                return _Term(constant=self.positions[stage_id])
+        return _Term(slot=self.slot(node, self.kind(node)))
+
+    def native_comparison(self, node: Compare) -> bool:
+        kinds = {self.kind(node.left), self.kind(node.right)}
+        if not kinds <= _NATIVE:
+            return False
+        numeric = {Kind.NUMBER, Kind.MONEY}
+        return len(kinds) == 1 or kinds <= numeric
+
+    # T(node, want): the condition under which the node is definitely `want`.
+    # N(node, want): its complement: the node is not `want` (the other value, or unknown).
+    def holds(self, node: Expr, want: bool) -> Condition:
+        match node:
+            case Logical(op=op, left=left, right=right):
+                both = (op == "and") == want
+                parts = (self.holds(left, want), self.holds(right, want))
+                return _all(*parts) if both else _any(*parts)
+            case Not(operand=operand):
+                return self.holds(operand, not want)
+            case Boolean(value=flag):
+                return ALWAYS if flag == want else NEVER
+            case Call(function="present", args=(FieldPath() as path,)) if (
+                self.kind(path) in _NATIVE
+            ):
+                name = self.slot(path, self.kind(path))
+                return {"$ex": {name: 1}} if want else {"$nex": {name: 1}}
+            case Compare(op=op, left=left, right=right) if self.native_comparison(node):
+                return self.comparison(op if want else _NEGATE[op], left, right, strict=True)
+            case InList(operand=operand, items=items, negated=negated) if self.native_in(node):
+                is_member = want != negated
+                return self.membership(operand, items, is_member, strict=True)
+        name = self.slot(node, Kind.BOOLEAN, as_truth=True)
+        return {name: int(want)}
+
+    def fails(self, node: Expr, want: bool) -> Condition:
+        match node:
+            case Logical(op=op, left=left, right=right):
+                both = (op == "and") == want
+                parts = (self.fails(left, want), self.fails(right, want))
+                return _any(*parts) if both else _all(*parts)
+            case Not(operand=operand):
+                return self.fails(operand, not want)
+            case Boolean(value=flag):
+                return NEVER if flag == want else ALWAYS
+            case Call(function="present", args=(FieldPath() as path,)) if (
+                self.kind(path) in _NATIVE
+            ):
+                name = self.slot(path, self.kind(path))
+                return {"$nex": {name: 1}} if want else {"$ex": {name: 1}}
+            case Compare(op=op, left=left, right=right) if self.native_comparison(node):
+                return self.comparison(_NEGATE[op] if want else op, left, right, strict=False)
+            case InList(operand=operand, items=items, negated=negated) if self.native_in(node):
+                is_member = want != negated
+                return self.membership(operand, items, not is_member, strict=False)
+        name = self.slot(node, Kind.BOOLEAN, as_truth=True)
+        return _any({"$nex": {name: 1}}, {name: int(not want)})
+
+    def comparison(self, op: str, left: Expr, right: Expr, *, strict: bool) -> Condition:
+        """strict: both sides present and `op` holds. Else: a side absent, or `op` holds."""
+        a, b = self.term(left), self.term(right)
+        if a.slot is None and b.slot is None:
+            holds = _constant_compare(op, a.constant, b.constant)
+            return ALWAYS if holds else NEVER
+        if a.slot is None:
+            a, b, op = b, a, _FLIP[op]
+        assert a.slot is not None
+        target = {"$m": b.slot} if b.slot is not None else b.constant
+        test = {a.slot: target} if op == "==" else {_DURABLE_OP[op]: {a.slot: target}}
+        slots = [slot for slot in (a.slot, b.slot) if slot is not None]
+        if strict:
+            return _all(*({"$ex": {slot: 1}} for slot in slots), test)
+        return _any(*({"$nex": {slot: 1}} for slot in slots), test)
+
+    def native_in(self, node: InList) -> bool:
+        kind = self.kind(node.operand)
+        constants = (Number, String, DateLiteral, Today, Boolean, StageRef)
+        return kind in _NATIVE and all(
+            isinstance(item, constants)
+            and self.kind(item)
+            in (
+                {kind} | ({Kind.NUMBER, Kind.MONEY} if kind in (Kind.NUMBER, Kind.MONEY) else set())
+            )
+            for item in node.items
+        )
+
+    def membership(
+        self, operand: Expr, items: tuple[Expr, ...], member: bool, *, strict: bool
+    ) -> Condition:
+        """With constant items: member (strict) / not member (not strict), and the reverse."""
+        slot = self.slot(operand, self.kind(operand))
+        values = [self.term(item).constant for item in items]
+        equal = [{slot: item} for item in values]
+        unequal = [{"$neq": {slot: item}} for item in values]
+        if strict:
+            return _all({"$ex": {slot: 1}}, _any(*equal) if member else _all(*unequal))
+        return _any({"$nex": {slot: 1}}, _any(*equal) if member else _all(*unequal))
+
+
+def _constant_compare(op: str, left: Any, right: Any) -> bool:
+    return bool(
+        {
+            "==": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[op]
+    )
+
+
+def compile_pack(pack: RulePack, as_of: date) -> CompiledPack:
+    """Two rules per milestone: `missing` (when TRUE, require NOT TRUE) and `not applicable`."""
+    compiled = CompiledPack(pack, as_of)
+    compiler = _Compiler(compiled)
+    for milestone in pack.milestones():
+        applies = _applicability(milestone, pack)
+        when = milestone.when.tree if milestone.when is not None else None
+        when_true = compiler.holds(when, True) if when is not None else ALWAYS
+        missing = _all(
+            {"kind": "deal"}, applies, when_true, compiler.fails(milestone.require.tree, True)
+        )
+        if missing is not NEVER:
+            compiled.rules[f"{milestone.id}|missing"] = missing
+            compiled.fired_outcome[f"{milestone.id}|missing"] = (milestone.id, Outcome.MISSING)
+        if when is not None:
+            not_applicable = _all({"kind": "deal"}, applies, compiler.fails(when, True))
+            if not_applicable is not NEVER:
+                compiled.rules[f"{milestone.id}|na"] = not_applicable
+                compiled.fired_outcome[f"{milestone.id}|na"] = (
+                    milestone.id,
+                    Outcome.NOT_APPLICABLE,
+                )
+    return compiled
+
+
+def _applicability(milestone: Milestone, pack: RulePack) -> Condition:
+    if milestone.stage_id is None:
+        return {"hyg": 1}
+    return {"$gte": {"lim": pack.stage(milestone.stage_id).position}}
+
+
+# --- running --------------------------------------------------------------------------
+
+
+class DurableEngine:
+    """Evaluates deals one fact and one session at a time."""
+
+    name = "durable"
+
+    def __init__(self) -> None:
+        self._core = _import_engine()
+        self._rulesets: dict[tuple[str, date], tuple[CompiledPack, int]] = {}
+
+    def _ruleset(self, pack: RulePack, as_of: date) -> tuple[CompiledPack, int]:
+        compiled = compile_pack(pack, as_of)
+        definition = json.dumps(compiled.definition, sort_keys=True)
+        key = (hashlib.sha256(definition.encode()).hexdigest()[:16], as_of)
+        if key not in self._rulesets:
+            # Ruleset names are process-wide in durable's core: a counter keeps them unique.
+            name = f"dealgate-{key[0]}-{next(_counter)}"
+            try:
+                handle = self._core.create_ruleset(name, definition)
+            except Exception as error:
+                raise DurableError(f"durable_rules refused the compiled ruleset: {error}") from None
+            self._rulesets[key] = (compiled, handle)
+        return self._rulesets[key]
+
+    def evaluate(
+        self, pack: RulePack, requests: Iterable[DealRequest], as_of: date
+    ) -> Iterator[DealOutcomes]:
+        compiled, handle = self._ruleset(pack, as_of)
+        milestones = list(pack.milestones())
+        session = f"run-{next(_counter)}"
+        for number, request in enumerate(requests):
+            outcomes = {m.id: Outcome.MET for m in milestones if request.applies(m, pack)}
+            if outcomes:
+                fact = compiled.fact(request, session)
+                fact["n"] = number  # keeps two identical deals from being one fact
+                self._run(handle, fact, _OutcomeAction(compiled, outcomes))
+            yield DealOutcomes(request, outcomes)
+
+    def _run(self, handle: int, fact: dict[str, Any], action: Callable[[str], None]) -> None:
+        """Assert one deal's fact, dispatch every fired rule to the action, retract the fact."""
+        core = self._core
+        text = json.dumps(fact)
+        code, state = self._call(core.assert_fact, handle, text, "assert a deal fact")
+        try:
+            if code == 0:
+                self._drain(handle, state, action)
+            elif code != 1:  # 1: no rule matched, nothing is missing
+                raise DurableError(f"durable_rules returned code {code} for a deal fact")
+        finally:
+            code, state = self._call(core.retract_fact, handle, text, "retract a deal fact")
+            if code == 0:
+                self._drain(handle, state, lambda _: None)  # no rule reacts to a retraction
+
+    def _drain(self, handle: int, state: int, action: Callable[[str], None]) -> None:
+        core = self._core
+        fired = self._call(core.start_action_for_state, handle, state, "start an action")
+        while fired:
+            for rule_name in json.loads(fired[1]):
+                action(rule_name)
+            following = self._call(
+                core.complete_and_start_action, handle, state, "complete an action"
+            )
+            fired = (None, following) if following else None
+
+    @staticmethod
+    def _call(function: Callable[..., Any], handle: int, argument: Any, what: str) -> Any:
+        try:
+            return function(handle, argument)
+        except Exception as error:  # durable_rules_engine.error carries the engine's code
+            raise DurableError(f"durable_rules could not {what}: {error}") from None
+
+
+@dataclass
+class _OutcomeAction:
+    """The one-parameter action every rule runs: record what the fired rule says."""
+
+    compiled: CompiledPack
+    outcomes: dict[str, Outcome]
+
+    def __call__(self, rule_name: str) -> None:
+        milestone_id, outcome = self.compiled.fired_outcome[rule_name]
+        if milestone_id in self.outcomes:
+            self.outcomes[milestone_id] = outcome
