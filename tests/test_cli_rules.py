@@ -147,7 +147,10 @@ def test_init_writes_a_starter_that_validates_and_whose_cases_are_valid(workdir:
     assert "rules/acme.yaml" in listed.stdout
     tested = dealgate("rules", "test", "rules", cwd=workdir)
     assert tested.returncode == 0, tested.stderr
-    assert "1 cases are valid" in tested.stdout
+    assert (
+        "PASS  A new deal in the first stage has none of its exit milestones yet" in tested.stdout
+    )
+    assert tested.stdout.strip().endswith("1 passed, 0 failed")
 
 
 def test_init_refuses_to_overwrite(workdir: Path) -> None:
@@ -185,4 +188,28 @@ def test_rules_test_reports_invalid_cases_with_positions(workdir: Path) -> None:
 def test_rules_test_on_the_bundled_cases() -> None:
     result = dealgate("rules", "test", str(bundled_rules_dir()))
     assert result.returncode == 0, result.stderr
-    assert "cases are valid" in result.stdout
+    assert "FAIL" not in result.stdout
+    assert result.stdout.strip().endswith("23 passed, 0 failed")
+
+
+def test_a_failing_case_shows_the_difference_and_exits_1(workdir: Path) -> None:
+    tests = workdir / "rules" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "cases.yaml").write_text(
+        "pack: buyer-journey\nas_of: 2026-11-27\ncases:\n"
+        "  - name: qualify deal with pain but no discovery meeting\n"
+        "    deal:\n      id: X\n      stage: Qualification\n      pain: Month-end takes 9 days\n"
+        "      pain_confirmed_by: Ada Ng, CFO\n"
+        "      contacts: [{name: Ada Ng, title: CFO}]\n"
+        "      close_date: 2027-01-31\n      next_step: Demo\n      next_step_date: 2026-12-01\n"
+        "      last_activity_date: 2026-11-20\n"
+        "    missing: [QUAL-PAIN]\n",
+        encoding="utf-8",
+    )
+    result = dealgate("rules", "test", "rules", cwd=workdir)
+    assert result.returncode == 1
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "FAIL  qualify deal with pain but no discovery meeting" in lines
+    assert "+ QUAL-DISCOVERY-MEETING  missing, but not expected" in lines
+    assert "- QUAL-PAIN  expected missing, but met or not applicable" in lines
+    assert lines[-1] == "0 passed, 1 failed"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dealgate import __version__
+from dealgate.engines.base import Engine
 from dealgate.errors import DealgateError, InputError, did_you_mean
 from dealgate.playbook import explain, fields_markdown, pack_tree, playbook_markdown
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
@@ -88,6 +90,19 @@ def _pack(reference: str) -> RulePack:
     path = Path(reference)
     extra = [path.parent] if path.suffix in (".yaml", ".yml") else []
     return _guarded(lambda: load_pack(reference, PackCatalog(extra)))
+
+
+EngineOption = Annotated[str, typer.Option(help="Rule engine: auto or durable.", show_default=True)]
+
+
+def _engine(name: str) -> Engine:
+    from dealgate.engines import EngineUnavailable, get_engine
+
+    try:
+        return get_engine(name)
+    except EngineUnavailable as error:
+        err.print(f"error: {error}", markup=False, style="red")
+        raise typer.Exit(2) from None
 
 
 class ShowFormat(StrEnum):
@@ -285,8 +300,13 @@ def rules_test(
         Path, typer.Argument(help="A rules folder, its tests/ folder or one case file.")
     ] = Path("rules"),
     rules: RulesOption = None,
+    engine: EngineOption = "auto",
 ) -> None:
-    """Run a team's test cases for its packs (rules/tests/*.yaml)."""
+    """Run a team's test cases (rules/tests/*.yaml): each deal's missing milestones, as expected.
+
+    Exit 0 when every case passes, 1 when one fails, 2 when a file cannot be used.
+    """
+    from dealgate.rule_tests import run_cases, summary
     from dealgate.rules.cases import find_case_files, load_case_file
 
     files = find_case_files(path)
@@ -295,26 +315,44 @@ def rules_test(
         raise typer.Exit(2)
     search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
     catalog = _catalog(search)
-    failed = 0
-    total = 0
+    chosen = _engine(engine)
+    unusable = 0
+    results = []
     for file in files:
         try:
             case_file = load_case_file(file, catalog)
         except InputError as error:
-            failed += 1
+            unusable += 1
             for problem in error.problems:
                 err.print(str(problem), markup=False, style="red")
             continue
-        total += len(case_file.cases)
-        line_out.print(
-            f"[green]valid[/] {file}: {len(case_file.cases)} cases for pack {case_file.pack.id}"
-        )
-    if failed:
+        line_out.print(f"[bold]{file}[/]  pack {case_file.pack.id}")
+        for result in _guarded(partial(run_cases, case_file, chosen)):
+            results.append(result)
+            _print_case(result)
+    if unusable:
         raise typer.Exit(2)
-    out.print(
-        f"{total} cases are valid. They are not evaluated yet: no rule engine is "
-        "installed in this version, so expected findings are not compared."
-    )
+    passed, failed = summary(results)
+    style = "green" if not failed else "red"
+    out.print(f"[{style}]{passed} passed, {failed} failed[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_case(result: object) -> None:
+    from dealgate.rule_tests import CaseResult
+
+    assert isinstance(result, CaseResult)
+    mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+    line_out.print(f"  {mark}  {result.case.name}", highlight=False)
+    for milestone_id in result.unexpected:
+        line_out.print(f"        [red]+ {milestone_id}[/]  missing, but not expected")
+    for milestone_id in result.not_found:
+        line_out.print(
+            f"        [red]- {milestone_id}[/]  expected missing, but met or not applicable"
+        )
+    for finding in result.data_findings:
+        line_out.print(f"        [yellow]data[/] {finding.where}: {finding.message}", markup=True)
 
 
 # --- deals ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dealgate.deals.mapper import DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
 from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile, header_key
-from dealgate.deals.readers import Table, open_table
+from dealgate.deals.readers import RawRecord, Table, open_table
 from dealgate.errors import InputError, Location, Problem, UsageError
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.rules.model import RulePack
@@ -229,3 +229,15 @@ def _contact(
                 )
             )
     return Contact(**fields)
+
+
+def read_records(
+    file: str, records: list[RawRecord], pack: RulePack
+) -> tuple[list[ReadDeal], DealMapper]:
+    """Deals given as records already in memory (e.g. a rule test case), canonical fields."""
+    from dealgate.deals.profiles import CANONICAL
+    from dealgate.deals.readers import Table
+
+    headers = list(dict.fromkeys(key for record in records for key in record.values))
+    mapper = DealMapper(Table(file, "yaml", headers, iter(records)), CANONICAL, pack)
+    return list(mapper.deals(iter(records))), mapper

@@ -108,6 +108,14 @@ def _case_problems(
     case: CaseSpec, pack: RulePack, document: YamlDocument, index: int
 ) -> Sequence[Problem]:
     problems = []
+    deal_id = case.deal.get("id")
+    if not isinstance(deal_id, str | int) or not str(deal_id).strip():
+        problems.append(
+            Problem(
+                document.location(("cases", index, "deal")),
+                f"case '{case.name}': the deal needs an id",
+            )
+        )
     stage = case.deal.get("stage")
     stage_path = ("cases", index, "deal", "stage")
     if not isinstance(stage, str) or not stage.strip():
