@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -23,7 +24,7 @@ from dealgate.errors import DealgateError, InputError, did_you_mean
 from dealgate.playbook import explain, fields_markdown, pack_tree, playbook_markdown
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
-from dealgate.rules.model import RulePack
+from dealgate.rules.model import RulePack, Stage
 from dealgate.rules.spec import json_schema
 
 DEFAULT_PACK = "buyer-journey"
@@ -353,6 +354,131 @@ def _print_case(result: object) -> None:
         )
     for finding in result.data_findings:
         line_out.print(f"        [yellow]data[/] {finding.where}: {finding.message}", markup=True)
+
+
+# --- check ----------------------------------------------------------------------------
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"error: --as-of {value!r} is not a date (YYYY-MM-DD)", markup=False, style="red")
+        raise typer.Exit(2) from None
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The date deals are judged on (YYYY-MM-DD; default today, UTC)."),
+]
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="A deal file (YAML/JSON), or a pipeline with --id.")],
+    deal_id: Annotated[
+        str | None, typer.Option("--id", help="The deal to check in a file of several.")
+    ] = None,
+    rules: PackOption = DEFAULT_PACK,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Check through this stage (id or CRM name), not just the next."),
+    ] = None,
+    as_of: AsOfOption = None,
+    engine: EngineOption = "auto",
+    profile: ProfileOption = None,
+    mapping: MappingOption = None,
+    teams: TeamsOption = None,
+    contacts: ContactsOption = None,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
+    output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
+) -> None:
+    """A rep's self-check of one deal before advancing it: what is missing, why, how to get it.
+
+    Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
+    """
+    from dealgate.assess import assess, request_for
+    from dealgate.deals.mapper import deal_key
+    from dealgate.deals.source import open_deals
+    from dealgate.report.checklist import readiness, render_checklist
+    from dealgate.report.json_report import deal_json
+
+    pack = _pack(rules)
+    day = _as_of(as_of)
+    chosen = _engine(engine)
+    source = _guarded(
+        lambda: open_deals(
+            file,
+            pack,
+            profile=profile,
+            mapping=mapping,
+            teams=teams,
+            contacts=contacts,
+            sheet=sheet,
+            encoding=encoding,
+        )
+    )
+    reads = _guarded(lambda: list(source))
+    if deal_id is not None:
+        reads = [read for read in reads if deal_key(read.deal.id) == deal_key(deal_id)]
+        if not reads:
+            err.print(f"error: no deal with id '{deal_id}' in {file}", markup=False, style="red")
+            raise typer.Exit(2)
+    if len(reads) != 1:
+        err.print(
+            f"error: {file} holds {len(reads)} deals; choose one with --id",
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2)
+    read = reads[0]
+    to_stage = _to_stage(pack, to, read.stage_id)
+    [evaluated] = _guarded(
+        lambda: list(chosen.evaluate(pack, [request_for(read, pack, to_stage)], day))
+    )
+    assessment = assess(pack, evaluated)
+    ready = readiness(assessment, pack, to_stage)
+    findings = [f for f in source.findings if f.deal_id in (None, read.deal.id)]
+    if output_format is DataFormat.JSON:
+        report = {
+            "as_of": day.isoformat(),
+            "pack": {"id": pack.id, "title": pack.title},
+            "engine": chosen.name,
+            "ready": ready.ready,
+            "verdict": ready.sentence(assessment),
+            "deal": deal_json(assessment),
+            "data_findings": [finding.as_json() for finding in findings],
+        }
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        out.print(render_checklist(assessment, pack, day, ready, findings))
+    if not ready.ready:
+        raise typer.Exit(1)
+
+
+def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | None:
+    if to is None:
+        return None
+    stage = pack.match_stage(to)
+    if stage is None:
+        hint = did_you_mean(to, [s.id for s in pack.stages])
+        err.print(
+            f"error: --to {to!r} is not a stage of pack {pack.id}" + (f" ({hint})" if hint else ""),
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2)
+    if current is not None and stage.position <= pack.stage(current).position:
+        err.print(
+            f"error: --to {stage.id} is not after the deal's stage {current}",
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2)
+    return stage
 
 
 # --- deals ----------------------------------------------------------------------------

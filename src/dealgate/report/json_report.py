@@ -1,0 +1,44 @@
+"""Assessments as JSON data: the shape every other audit format derives from (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dealgate.assess import DealAssessment
+from dealgate.findings import Disposition, json_value
+
+
+def disposition_text(assessment: DealAssessment) -> str:
+    """`keep`, `re-date`, or `re-stage to <evidence stage id>`."""
+    if assessment.disposition is Disposition.RE_STAGE and assessment.evidence_stage:
+        return f"re-stage to {assessment.evidence_stage.id}"
+    return assessment.disposition.value
+
+
+def deal_json(assessment: DealAssessment, *, include_met: bool = True) -> dict[str, Any]:
+    deal = assessment.read.deal
+    findings = [
+        finding.as_json()
+        for finding in assessment.findings
+        if include_met or finding.status.value not in ("met", "not_applicable")
+    ]
+    return {
+        "id": deal.id,
+        "name": deal.name,
+        "owner": deal.owner,
+        "manager": deal.manager,
+        "stage": deal.stage,
+        "stage_id": assessment.stage.id if assessment.stage else None,
+        "evidence_stage": assessment.evidence_stage.id if assessment.evidence_stage else None,
+        "inflation": assessment.inflation,
+        "amount": json_value(deal.amount),
+        "currency": deal.currency,
+        "close_date": json_value(deal.close_date),
+        "disposition": disposition_text(assessment),
+        "location": {
+            "file": assessment.read.location.file,
+            "row": assessment.read.location.line or None,
+            "path": assessment.read.path or None,
+        },
+        "findings": findings,
+    }
