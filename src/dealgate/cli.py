@@ -6,9 +6,14 @@ Exit codes: 0 fine, 1 a check failed (later: audits and checks), 2 a usage error
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -479,6 +484,229 @@ def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | No
         )
         raise typer.Exit(2)
     return stage
+
+
+# --- audit ----------------------------------------------------------------------------
+
+
+class AuditFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+
+
+_QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
+
+
+def _day_or_quarter(value: str | None, option: str, *, end: bool) -> date | None:
+    """A date, or a quarter (2026-Q4): its first day, or its last with end=True."""
+    if value is None:
+        return None
+    match = _QUARTER.fullmatch(value.strip())
+    if match:
+        year, quarter = int(match[1]), int(match[2])
+        if not end:
+            return date(year, 3 * quarter - 2, 1)
+        following = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+        return following - timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(
+            f"error: {option} {value!r} is neither a date (YYYY-MM-DD) nor a quarter (YYYY-Q1..Q4)",
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2) from None
+
+
+@app.command("audit")
+def audit(
+    pipeline: Annotated[
+        Path, typer.Argument(help="CRM export: CSV, XLSX, JSON, JSONL, YAML, Parquet.")
+    ],
+    rules: PackOption = DEFAULT_PACK,
+    contacts: ContactsOption = None,
+    teams: TeamsOption = None,
+    mapping: MappingOption = None,
+    profile: ProfileOption = None,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
+    as_of: AsOfOption = None,
+    engine: EngineOption = "auto",
+    owner: Annotated[list[str] | None, typer.Option(help="Only this owner (repeatable).")] = None,
+    manager: Annotated[
+        list[str] | None, typer.Option(help="Only this manager's team (repeatable).")
+    ] = None,
+    stage: Annotated[
+        list[str] | None, typer.Option(help="Only this stage: id or CRM name (repeatable).")
+    ] = None,
+    closing_after: Annotated[
+        str | None, typer.Option(help="Close date on or after: a date or a quarter (2026-Q4).")
+    ] = None,
+    closing_before: Annotated[
+        str | None, typer.Option(help="Close date on or before: a date or a quarter.")
+    ] = None,
+    include_closed: Annotated[bool, typer.Option(help="Audit closed deals too.")] = False,
+    include_met: Annotated[
+        bool, typer.Option(help="List every deal and every finding, met ones too.")
+    ] = False,
+    output_format: Annotated[AuditFormat, typer.Option("--format")] = AuditFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report to this file (atomically).")
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a skipped or hygiene finding of "
+            "this severity is missing: required, recommended or "
+            "never."
+        ),
+    ] = "required",
+    waivers: Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")] = None,
+    limit: Annotated[int, typer.Option(help="Exception rows in the table (0: all).")] = 50,
+) -> None:
+    """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
+    claimed stage, pipeline value at risk, per manager and owner.
+
+    Exit 0 when nothing fails --fail-on, 1 when a skipped or hygiene finding does, 2 when the
+    pack or the file cannot be used.
+    """
+    from dealgate.audit import AuditFilters, FailOn, run_audit
+    from dealgate.deals.source import open_deals
+    from dealgate.waivers import WaiverBook, load_waivers
+
+    try:
+        threshold = FailOn(fail_on)
+    except ValueError:
+        err.print(
+            f"error: --fail-on {fail_on!r}: use required, recommended or never",
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2) from None
+    pack = _pack(rules)
+    day = _as_of(as_of)
+    chosen = _engine(engine)
+    stage_ids = tuple(_stage_id(pack, name) for name in stage or [])
+    filters = AuditFilters(
+        owners=tuple(owner or ()),
+        managers=tuple(manager or ()),
+        stages=stage_ids,
+        closing_after=_day_or_quarter(closing_after, "--closing-after", end=False),
+        closing_before=_day_or_quarter(closing_before, "--closing-before", end=True),
+        include_closed=include_closed,
+    )
+    book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
+    source = _guarded(
+        lambda: open_deals(
+            pipeline,
+            pack,
+            profile=profile,
+            mapping=mapping,
+            teams=teams,
+            contacts=contacts,
+            sheet=sheet,
+            encoding=encoding,
+        )
+    )
+    with _progress(pipeline) as progress:
+        result = _guarded(lambda: run_audit(source, pack, chosen, day, filters, book, progress))
+    report = _render_audit(result, output_format, include_met, threshold, limit, output)
+    if output is not None and report is not None:
+        _write_atomically(output, report)
+        err.print(f"wrote {output}", markup=False)
+    elif report is not None:
+        typer.echo(report, nl=False)
+    if result.failing(threshold):
+        raise typer.Exit(1)
+
+
+def _stage_id(pack: RulePack, name: str) -> str:
+    found = pack.match_stage(name)
+    if found is None:
+        hint = did_you_mean(name, [s.id for s in pack.stages])
+        err.print(
+            f"error: --stage {name!r} is not a stage of pack {pack.id}"
+            + (f" ({hint})" if hint else ""),
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(2)
+    return found.id
+
+
+def _render_audit(
+    result: object,
+    output_format: AuditFormat,
+    include_met: bool,
+    fail_on: object,
+    limit: int,
+    output: Path | None,
+) -> str | None:
+    from dealgate.audit import AuditResult, FailOn
+    from dealgate.report.audit_csv import render_csv
+    from dealgate.report.audit_json import render_json, render_jsonl
+    from dealgate.report.audit_junit import render_junit
+    from dealgate.report.audit_markdown import render_markdown
+    from dealgate.report.audit_table import render_audit_table
+
+    assert isinstance(result, AuditResult) and isinstance(fail_on, FailOn)
+    if output_format is AuditFormat.TABLE:
+        table = render_audit_table(result, include_met, limit)
+        if output is None:
+            out.print(table)
+            return None
+        buffer = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
+        buffer.print(table)
+        return buffer.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+    renderers = {
+        AuditFormat.JSON: lambda: render_json(result, include_met),
+        AuditFormat.JSONL: lambda: render_jsonl(result, include_met),
+        AuditFormat.CSV: lambda: render_csv(result, include_met),
+        AuditFormat.MARKDOWN: lambda: render_markdown(result, include_met),
+        AuditFormat.JUNIT: lambda: render_junit(result, include_met, fail_on),
+    }
+    return renderers[output_format]()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to the target and rename, so readers never see half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress line on stderr for large inputs, only when stderr is a terminal."""
+    if not err.is_terminal or path.stat().st_size < 5_000_000:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"auditing {path.name}", total=None)
+
+        def advance(deals: int) -> None:
+            progress.update(task, description=f"auditing {path.name}: {deals:,} deals")
+
+        yield advance
 
 
 # --- deals ----------------------------------------------------------------------------

@@ -1,0 +1,306 @@
+"""The pipeline audit: every deal judged, and the figures sales ops brings to the forecast call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from dealgate.assess import DealAssessment, assess, request_for
+from dealgate.deals.mapper import RejectedRow
+from dealgate.deals.model import ReadDeal
+from dealgate.deals.profiles import header_key
+from dealgate.deals.source import DealSource
+from dealgate.engines.base import DealRequest, Engine
+from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.rules.model import RulePack
+from dealgate.waivers import WaiverBook
+
+NO_CURRENCY = ""
+
+
+class FailOn(StrEnum):
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Which deals are audited; the others are counted as excluded, never lost."""
+
+    owners: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # pack stage ids
+    closing_after: date | None = None  # inclusive
+    closing_before: date | None = None  # inclusive
+    include_closed: bool = False
+
+    def exclusion(self, read: ReadDeal, pack: RulePack) -> str | None:
+        """Why a deal is not audited: 'closed' or 'filtered'; None when it is audited."""
+        stage = pack.stage(read.stage_id) if read.stage_id else None
+        if stage is not None and not stage.is_open and not self.include_closed:
+            return "closed"
+        deal = read.deal
+        if self.owners and header_key(deal.owner or "") not in {header_key(o) for o in self.owners}:
+            return "filtered"
+        if self.managers and header_key(deal.manager or "") not in {
+            header_key(m) for m in self.managers
+        }:
+            return "filtered"
+        if self.stages and read.stage_id not in self.stages:
+            return "filtered"
+        if self.closing_after or self.closing_before:
+            close = deal.close_date
+            if close is None:
+                return "filtered"
+            if self.closing_after and close < self.closing_after:
+                return "filtered"
+            if self.closing_before and close > self.closing_before:
+                return "filtered"
+        return None
+
+
+@dataclass
+class Reconciliation:
+    """rows read = deals read + rows rejected; deals read = deals audited + deals excluded."""
+
+    rows_read: int = 0
+    rows_rejected: int = 0
+    deals_read: int = 0
+    deals_audited: int = 0
+    excluded_closed: int = 0
+    excluded_filtered: int = 0
+
+    @property
+    def deals_excluded(self) -> int:
+        return self.excluded_closed + self.excluded_filtered
+
+    @property
+    def balanced(self) -> bool:
+        return (
+            self.rows_read == self.deals_read + self.rows_rejected
+            and self.deals_read == self.deals_audited + self.deals_excluded
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_rejected": self.rows_rejected,
+            "deals_read": self.deals_read,
+            "deals_audited": self.deals_audited,
+            "deals_excluded": self.deals_excluded,
+            "excluded_closed": self.excluded_closed,
+            "excluded_filtered": self.excluded_filtered,
+            "balanced": self.balanced,
+        }
+
+
+@dataclass
+class AuditResult:
+    pack: RulePack
+    as_of: date
+    engine: str
+    file: str
+    profile: str
+    assessments: list[DealAssessment]
+    data_findings: list[DataFinding]
+    rejected: list[RejectedRow]
+    reconciliation: Reconciliation
+    waiver_findings: list[Finding] = field(default_factory=list)
+
+    def failing(self, fail_on: FailOn) -> list[Finding]:
+        """Skipped and hygiene findings missing at or above the threshold (waived ones pass)."""
+        if fail_on is FailOn.NEVER:
+            return []
+        severities = {"required"} if fail_on is FailOn.REQUIRED else {"required", "recommended"}
+        return [
+            finding
+            for assessment in self.assessments
+            for finding in assessment.findings
+            if finding.status is Status.MISSING
+            and finding.severity in severities
+            and finding.kind in (FindingKind.SKIPPED, FindingKind.HYGIENE)
+        ]
+
+    def exceptions(self, include_met: bool) -> list[DealAssessment]:
+        """The deals that need attention (all audited deals with include_met)."""
+        if include_met:
+            return list(self.assessments)
+        return [a for a in self.assessments if needs_attention(a)]
+
+
+def needs_attention(assessment: DealAssessment) -> bool:
+    return assessment.inflation > 0 or any(
+        finding.status is Status.MISSING and finding.kind is not FindingKind.TO_ADVANCE
+        for finding in assessment.findings
+    )
+
+
+def run_audit(
+    source: DealSource,
+    pack: RulePack,
+    engine: Engine,
+    as_of: date,
+    filters: AuditFilters = AuditFilters(),
+    waivers: WaiverBook | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AuditResult:
+    """Read, filter, evaluate and assess every deal of a source."""
+    counts = Reconciliation()
+
+    def requests() -> Iterator[DealRequest]:
+        for read in source:
+            exclusion = filters.exclusion(read, pack)
+            if exclusion == "closed":
+                counts.excluded_closed += 1
+            elif exclusion == "filtered":
+                counts.excluded_filtered += 1
+            else:
+                yield request_for(read, pack)
+
+    assessments = []
+    for number, evaluated in enumerate(engine.evaluate(pack, requests(), as_of), start=1):
+        assessment = assess(pack, evaluated)
+        if waivers is not None:
+            assessment = replace(assessment, findings=waivers.apply(assessment.findings))
+        assessments.append(assessment)
+        if progress is not None and number % 1000 == 0:
+            progress(number)
+    read_counts = source.mapper.reconciliation
+    counts.rows_read = read_counts.rows_read
+    counts.rows_rejected = read_counts.rows_rejected
+    counts.deals_read = read_counts.deals_read
+    counts.deals_audited = len(assessments)
+    return AuditResult(
+        pack=pack,
+        as_of=as_of,
+        engine=engine.name,
+        file=source.table.file,
+        profile=source.profile.name,
+        assessments=assessments,
+        data_findings=source.findings,
+        rejected=list(source.mapper.rejected),
+        reconciliation=counts,
+        waiver_findings=waivers.unmatched() if waivers is not None else [],
+    )
+
+
+# --- the summary ----------------------------------------------------------------------
+
+
+Amounts = dict[str, Decimal]  # currency -> amount; never summed across currencies
+
+
+def _add(amounts: Amounts, assessment: DealAssessment) -> None:
+    deal = assessment.read.deal
+    if deal.amount is not None:
+        key = deal.currency or NO_CURRENCY
+        amounts[key] = amounts.get(key, Decimal(0)) + deal.amount
+
+
+@dataclass
+class StageFigures:
+    stage_id: str | None
+    name: str
+    deals: int = 0
+    deals_at_risk: int = 0
+    claimed: Amounts = field(default_factory=dict)
+    at_risk: Amounts = field(default_factory=dict)
+
+
+@dataclass
+class OwnerFigures:
+    manager: str | None
+    owner: str | None
+    deals: int = 0
+    deals_with_skipped: int = 0
+    deals_at_risk: int = 0
+    missing_required: int = 0
+    claimed: Amounts = field(default_factory=dict)
+    at_risk: Amounts = field(default_factory=dict)
+
+
+@dataclass
+class MissingFigure:
+    milestone_id: str
+    milestone: str
+    kind: str
+    deals: int
+
+
+@dataclass
+class AuditSummary:
+    deals_audited: int
+    deals_with_skipped: int
+    deals_at_risk: int
+    claimed: Amounts
+    at_risk: Amounts
+    by_stage: list[StageFigures]
+    by_owner: list[OwnerFigures]
+    top_missing: list[MissingFigure]
+    data_findings: dict[str, int]
+
+
+def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
+    """Claimed and at-risk pipeline by stage and by manager/owner, and what is most missed."""
+    stages: dict[str | None, StageFigures] = {}
+    owners: dict[tuple[str | None, str | None], OwnerFigures] = {}
+    missing: Counter[tuple[str, str]] = Counter()
+    titles: dict[str, str] = {}
+    claimed: Amounts = {}
+    at_risk: Amounts = {}
+    with_skipped = risky = 0
+    for assessment in result.assessments:
+        deal = assessment.read.deal
+        stage = assessment.stage
+        figures = stages.setdefault(
+            stage.id if stage else None,
+            StageFigures(stage.id if stage else None, stage.name if stage else "(unknown stage)"),
+        )
+        owner = owners.setdefault(
+            (deal.manager, deal.owner), OwnerFigures(deal.manager, deal.owner)
+        )
+        skipped = bool(assessment.missing(FindingKind.SKIPPED))
+        for target in (figures, owner):
+            target.deals += 1
+            _add(target.claimed, assessment)
+        _add(claimed, assessment)
+        owner.deals_with_skipped += skipped
+        owner.missing_required += sum(
+            1
+            for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
+            if f.severity == "required"
+        )
+        with_skipped += skipped
+        if assessment.at_risk:
+            risky += 1
+            for target in (figures, owner):
+                target.deals_at_risk += 1
+                _add(target.at_risk, assessment)
+            _add(at_risk, assessment)
+        for finding in assessment.missing():
+            missing[(finding.milestone_id, finding.kind.value)] += 1
+            titles[finding.milestone_id] = finding.milestone
+    order = {stage.id: stage.position for stage in result.pack.stages}
+    by_stage = sorted(stages.values(), key=lambda s: order.get(s.stage_id or "", len(order)))
+    by_owner = sorted(owners.values(), key=lambda o: (o.manager or "~", o.owner or "~"))
+    top_missing = [
+        MissingFigure(milestone_id, titles[milestone_id], kind, count)
+        for (milestone_id, kind), count in missing.most_common(top)
+    ]
+    issues = Counter(finding.issue.value for finding in result.data_findings)
+    return AuditSummary(
+        len(result.assessments),
+        with_skipped,
+        risky,
+        claimed,
+        at_risk,
+        by_stage,
+        by_owner,
+        top_missing,
+        dict(issues.most_common()),
+    )

@@ -1,0 +1,78 @@
+"""The audit as Markdown: a summary and the exception list, to paste into a forecast doc."""
+
+from __future__ import annotations
+
+from dealgate.audit import AuditResult, summarise
+from dealgate.findings import FindingKind
+from dealgate.report.figures import amounts_text, money_text
+from dealgate.report.json_report import disposition_text
+
+
+def _cell(value: object) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: AuditResult, include_met: bool) -> str:
+    summary = summarise(result)
+    counts = result.reconciliation
+    lines = [
+        f"# Pipeline audit: {result.pack.title}",
+        "",
+        f"As of {result.as_of.isoformat()} · pack `{result.pack.id}` · {result.file} "
+        f"({result.profile}) · engine {result.engine}",
+        "",
+        f"- Deals audited: **{counts.deals_audited}** of {counts.deals_read} read "
+        f"({counts.excluded_closed} closed and {counts.excluded_filtered} filtered out; "
+        f"{counts.rows_rejected} rows rejected)",
+        f"- Deals with skipped milestones: **{summary.deals_with_skipped}**",
+        f"- Pipeline claimed: **{amounts_text(summary.claimed)}**; at risk: "
+        f"**{amounts_text(summary.at_risk)}** in {summary.deals_at_risk} deals",
+        f"- Data findings: {sum(summary.data_findings.values())}",
+        "",
+        "## By claimed stage",
+        "",
+        "| stage | deals | claimed | at risk | deals at risk |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {_cell(s.name)} | {s.deals} | {amounts_text(s.claimed)} | "
+        f"{amounts_text(s.at_risk)} | {s.deals_at_risk} |"
+        for s in summary.by_stage
+    ]
+    lines += [
+        "",
+        "## By manager and owner",
+        "",
+        "| manager | owner | deals | with skipped | missing required | at risk |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {_cell(o.manager or '-')} | {_cell(o.owner or '-')} | {o.deals} | "
+        f"{o.deals_with_skipped} | {o.missing_required} | {amounts_text(o.at_risk)} |"
+        for o in summary.by_owner
+    ]
+    lines += ["", "## Most often missing", "", "| milestone | kind | deals |", "|---|---|---:|"]
+    lines += [
+        f"| `{m.milestone_id}` {_cell(m.milestone)} | {m.kind} | {m.deals} |"
+        for m in summary.top_missing
+    ]
+    lines += [
+        "",
+        "## Exceptions",
+        "",
+        "| deal | owner | stage | evidence stage | amount | missing | disposition |",
+        "|---|---|---|---|---:|---|---|",
+    ]
+    for assessment in result.exceptions(include_met):
+        deal = assessment.read.deal
+        missing = ", ".join(
+            f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
+        )
+        lines.append(
+            f"| {_cell(deal.name or deal.id)} ({_cell(deal.id)}) | {_cell(deal.owner)} | "
+            f"{_cell(assessment.stage.name if assessment.stage else deal.stage)} | "
+            f"{_cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
+            f"{money_text(deal.amount, deal.currency)} | {missing or '-'} | "
+            f"{disposition_text(assessment)} |"
+        )
+    return "\n".join(lines) + "\n"

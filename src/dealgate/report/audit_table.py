@@ -1,0 +1,144 @@
+"""The audit in the terminal: headline figures, where the risk sits, and the exception list."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from dealgate.audit import AuditResult, AuditSummary, summarise
+from dealgate.findings import FindingKind
+from dealgate.report.figures import amounts_text, money_text
+from dealgate.report.json_report import disposition_text
+
+
+def render_audit_table(result: AuditResult, include_met: bool, limit: int = 50) -> RenderableType:
+    summary = summarise(result)
+    parts: list[RenderableType] = [
+        _headline(result, summary),
+        _by_stage(summary),
+        _by_owner(summary),
+    ]
+    if summary.top_missing:
+        parts.append(_top_missing(summary))
+    parts.append(_exceptions(result, include_met, limit))
+    if result.waiver_findings:
+        parts.append(Text("Waivers to clean up", "bold underline"))
+        parts += [
+            Text(f"  ! {f.deal_id} {f.milestone_id}: {f.note}", "yellow")
+            for f in result.waiver_findings
+        ]
+    return Group(*parts)
+
+
+def _headline(result: AuditResult, summary: AuditSummary) -> Text:
+    counts = result.reconciliation
+    text = Text.assemble(
+        ("Pipeline audit  ", "bold"),
+        result.pack.title,
+        (f"  [{result.pack.id}] as of {result.as_of.isoformat()}", "dim"),
+    )
+    text.append(f"\n{result.file} read as {result.profile}; engine {result.engine}\n", "dim")
+    text.append("Reconciliation ", "bold")
+    text.append(
+        f"rows read {counts.rows_read:,} = deals read {counts.deals_read:,} + rejected "
+        f"{counts.rows_rejected:,}; deals read = audited {counts.deals_audited:,} + "
+        f"closed {counts.excluded_closed:,} + filtered {counts.excluded_filtered:,}  "
+    )
+    text.append(
+        "balanced" if counts.balanced else "NOT BALANCED",
+        "green" if counts.balanced else "bold red",
+    )
+    text.append("\nDeals with skipped milestones ", "bold")
+    text.append(
+        f"{summary.deals_with_skipped:,} of {summary.deals_audited:,}",
+        "red" if summary.deals_with_skipped else "green",
+    )
+    text.append("\nPipeline claimed ", "bold")
+    text.append(amounts_text(summary.claimed))
+    text.append("   at risk ", "bold")
+    text.append(
+        f"{amounts_text(summary.at_risk)} ({summary.deals_at_risk:,} deals)",
+        "red" if summary.deals_at_risk else "green",
+    )
+    issues = ", ".join(f"{issue} {count}" for issue, count in summary.data_findings.items())
+    text.append("\nData findings ", "bold")
+    text.append(f"{sum(summary.data_findings.values()):,}" + (f" ({issues})" if issues else ""))
+    return text
+
+
+def _by_stage(summary: AuditSummary) -> Table:
+    table = Table(title="Pipeline by claimed stage", title_justify="left")
+    for column in ("stage", "deals", "claimed", "at risk", "deals at risk"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for stage in summary.by_stage:
+        table.add_row(
+            stage.name,
+            f"{stage.deals:,}",
+            amounts_text(stage.claimed),
+            Text(amounts_text(stage.at_risk), "red" if stage.at_risk else ""),
+            f"{stage.deals_at_risk:,}",
+        )
+    return table
+
+
+def _by_owner(summary: AuditSummary) -> Table:
+    table = Table(title="By manager and owner", title_justify="left")
+    for column in ("manager", "owner", "deals", "with skipped", "missing required", "at risk"):
+        table.add_column(column, justify="left" if column in ("manager", "owner") else "right")
+    for owner in summary.by_owner:
+        table.add_row(
+            owner.manager or "-",
+            owner.owner or "-",
+            f"{owner.deals:,}",
+            f"{owner.deals_with_skipped:,}",
+            f"{owner.missing_required:,}",
+            amounts_text(owner.at_risk),
+        )
+    return table
+
+
+def _top_missing(summary: AuditSummary) -> Table:
+    table = Table(title="Most often missing", title_justify="left")
+    table.add_column("milestone")
+    table.add_column("kind")
+    table.add_column("deals", justify="right")
+    for missing in summary.top_missing:
+        table.add_row(
+            f"{missing.milestone_id}  {missing.milestone}", missing.kind, f"{missing.deals:,}"
+        )
+    return table
+
+
+def _exceptions(result: AuditResult, include_met: bool, limit: int) -> RenderableType:
+    rows = result.exceptions(include_met)
+    title = "All audited deals" if include_met else "Exceptions: deals that need attention"
+    table = Table(title=f"{title} ({len(rows):,})", title_justify="left")
+    for column in ("deal", "owner", "stage", "evidence", "amount", "missing", "disposition"):
+        table.add_column(column, justify="right" if column == "amount" else "left")
+    for assessment in rows[: limit or None]:
+        deal = assessment.read.deal
+        missing = [
+            f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
+        ]
+        table.add_row(
+            f"{deal.name or ''} ({deal.id})".strip(),
+            deal.owner or "-",
+            assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)",
+            Text(
+                assessment.evidence_stage.name if assessment.evidence_stage else "-",
+                "red" if assessment.inflation else "",
+            ),
+            money_text(deal.amount, deal.currency),
+            ", ".join(missing) or "-",
+            disposition_text(assessment),
+        )
+    if limit and len(rows) > limit:
+        return Group(
+            table,
+            Text(
+                f"... {len(rows) - limit:,} more: --limit 0 shows all, or use --format csv / json",
+                "dim",
+            ),
+        )
+    return table

@@ -1,0 +1,28 @@
+"""Figures shared by the audit reports: money per currency, never summed across currencies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from dealgate.audit import NO_CURRENCY, Amounts
+
+
+def amounts_text(amounts: Amounts) -> str:
+    """`USD 120,000 + EUR 40,500`; `-` for none."""
+    if not amounts:
+        return "-"
+    return " + ".join(money_text(amount, currency) for currency, amount in sorted(amounts.items()))
+
+
+def money_text(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    number = f"{amount:,.2f}".removesuffix(".00")
+    return f"{currency} {number}" if currency and currency != NO_CURRENCY else number
+
+
+def amounts_json(amounts: Amounts) -> list[dict[str, object]]:
+    return [
+        {"currency": currency or None, "amount": float(amount) if amount % 1 else int(amount)}
+        for currency, amount in sorted(amounts.items())
+    ]

@@ -1,0 +1,147 @@
+"""Waivers: an approved, dated exception that turns a missing finding into `waived`.
+
+A waiver applies up to and including its expiry date. An expired waiver leaves the finding
+missing and adds a `waiver` finding; a waiver that matches no missing finding adds one too,
+so stale waivers are noticed and cleaned up.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dealgate.errors import InputError, Location
+from dealgate.findings import Finding, FindingKind, Status
+from dealgate.rules.loader import schema_problems
+from dealgate.yamlsafe import read_yaml_file
+
+
+class WaiverSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deal: Annotated[str, Field(min_length=1, description="Deal id, or a glob such as 006*.")]
+    milestone: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    approved_by: str | None = None
+    expires: date
+
+
+class WaiverFileSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waivers: list[WaiverSpec]
+
+
+@dataclass(frozen=True)
+class Waiver:
+    deal: str
+    milestone: str
+    reason: str
+    approved_by: str | None
+    expires: date
+    location: Location
+
+    def matches(self, deal_id: str, milestone_id: str) -> bool:
+        return milestone_id == self.milestone and fnmatch.fnmatchcase(deal_id, self.deal)
+
+    def describe(self) -> str:
+        by = f", approved by {self.approved_by}" if self.approved_by else ""
+        return f"waived until {self.expires.isoformat()}: {self.reason}{by}"
+
+
+def load_waivers(path: Path) -> list[Waiver]:
+    """Read a waivers file (YAML, `waivers:` list); problems are reported with positions."""
+    document = read_yaml_file(path)
+    try:
+        spec = WaiverFileSpec.model_validate(document.value)
+    except ValidationError as error:
+        raise InputError(schema_problems(error, document, WaiverFileSpec)) from None
+    return [
+        Waiver(
+            item.deal,
+            item.milestone,
+            item.reason,
+            item.approved_by,
+            item.expires,
+            document.location(("waivers", index)),
+        )
+        for index, item in enumerate(spec.waivers)
+    ]
+
+
+@dataclass
+class WaiverBook:
+    """Applies waivers to findings and remembers which ones were used."""
+
+    waivers: list[Waiver]
+    as_of: date
+    used: set[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.used = set()
+
+    def apply(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """Findings with waivers applied, plus a waiver finding for each expired waiver."""
+        result: list[Finding] = []
+        extra: list[Finding] = []
+        for finding in findings:
+            if finding.status is not Status.MISSING:
+                result.append(finding)
+                continue
+            index, waiver = self._match(finding)
+            if waiver is None:
+                result.append(finding)
+                continue
+            assert self.used is not None
+            self.used.add(index)
+            if waiver.expires >= self.as_of:
+                result.append(replace(finding, status=Status.WAIVED, note=waiver.describe()))
+            else:
+                result.append(finding)
+                extra.append(self._expired(finding, waiver))
+        return tuple(result + extra)
+
+    def _match(self, finding: Finding) -> tuple[int, Waiver | None]:
+        for index, waiver in enumerate(self.waivers):
+            if waiver.matches(finding.deal_id, finding.milestone_id):
+                return index, waiver
+        return -1, None
+
+    def _expired(self, finding: Finding, waiver: Waiver) -> Finding:
+        return Finding(
+            deal_id=finding.deal_id,
+            milestone_id=finding.milestone_id,
+            milestone=finding.milestone,
+            stage_id=finding.stage_id,
+            kind=FindingKind.WAIVER,
+            status=Status.MISSING,
+            severity="recommended",
+            read=(),
+            note=f"waiver expired on {waiver.expires.isoformat()} ({waiver.location}): "
+            f"{waiver.reason}",
+        )
+
+    def unmatched(self) -> list[Finding]:
+        """A waiver finding for every waiver that matched no missing finding."""
+        assert self.used is not None
+        return [
+            Finding(
+                deal_id=waiver.deal,
+                milestone_id=waiver.milestone,
+                milestone="",
+                stage_id=None,
+                kind=FindingKind.WAIVER,
+                status=Status.MISSING,
+                severity="recommended",
+                read=(),
+                note=f"waiver at {waiver.location} matches no missing finding: the milestone is "
+                "met, or no such deal was audited; remove it",
+            )
+            for index, waiver in enumerate(self.waivers)
+            if index not in self.used
+        ]
