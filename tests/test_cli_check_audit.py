@@ -292,9 +292,9 @@ def test_audit_csv_is_one_row_per_finding_and_formula_safe(work: Path) -> None:
     result = dealgate("audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "csv", cwd=work)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and rows[0].keys() >= {"deal_id", "milestone_id", "kind", "status", "read"}
-    names = {row["deal_name"] for row in rows}
-    assert '\'=HYPERLINK("http://x")' in names or deals[1]["id"] not in {r["deal_id"] for r in rows}
-    assert not any(name.startswith("=") for name in names)
+    names = {row["deal_id"]: row["deal_name"] for row in rows}
+    assert names[deals[1]["id"]] == '\'=HYPERLINK("http://x")'
+    assert not any(name.startswith("=") for name in names.values())
 
 
 def test_audit_junit_and_markdown_and_jsonl(work: Path) -> None:
