@@ -161,6 +161,9 @@ def write_xlsx(path: Path, made: list[Deal]) -> None:
                 value = str(value)  # typed as text, as many exports do for amounts
             cells.append(value)
         sheet.append(cells)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula stays text, as in exports
     workbook.save(path)
 
 

@@ -17,20 +17,20 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dealgate import __version__
-from dealgate.engines.base import Engine
 from dealgate.errors import DealgateError, InputError, did_you_mean
-from dealgate.playbook import explain, fields_markdown, pack_tree, playbook_markdown
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
-from dealgate.rules.spec import json_schema
+
+if TYPE_CHECKING:
+    from dealgate.engines.base import Engine
 
 DEFAULT_PACK = "buyer-journey"
 
@@ -212,6 +212,8 @@ def rules_show(
     rules: RulesOption = None,
 ) -> None:
     """Show a pack resolved: its stages, exit milestones and hygiene checks."""
+    from dealgate.playbook import fields_markdown, pack_tree, playbook_markdown
+
     resolved = _guarded(lambda: load_pack(pack, _catalog(rules)))
     if output_format is ShowFormat.MARKDOWN:
         typer.echo(playbook_markdown(resolved))
@@ -270,6 +272,8 @@ def rules_explain(
     rules: RulesOption = None,
 ) -> None:
     """Explain one milestone: where it applies, what it reads, the evidence and the guidance."""
+    from dealgate.playbook import explain
+
     catalog = _catalog(rules)
     candidates = [pack] if pack else [DEFAULT_PACK, *catalog.ids()]
     known: set[str] = set()
@@ -297,6 +301,8 @@ def rules_explain(
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of the pack format, for editor completion and checking."""
+    from dealgate.rules.spec import json_schema
+
     typer.echo(json.dumps(json_schema(), indent=2))
 
 

@@ -22,7 +22,7 @@ from dealgate.yamlsafe import read_yaml_file
 
 
 class WaiverSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     deal: Annotated[str, Field(min_length=1, description="Deal id, or a glob such as 006*.")]
     milestone: Annotated[str, Field(min_length=1)]
@@ -32,7 +32,7 @@ class WaiverSpec(BaseModel):
 
 
 class WaiverFileSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     waivers: list[WaiverSpec]
 

@@ -21,7 +21,7 @@ from dealgate.yamlsafe import read_yaml_file
 class MappingSpec(BaseModel):
     """The keys of a mapping file."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     mapping: Annotated[str, Field(description="A name for this mapping, e.g. the CRM.")]
     profile: Annotated[

@@ -17,7 +17,7 @@ from dealgate.errors import Location
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Contact(_Record):
@@ -89,7 +89,7 @@ LIST_ITEMS: dict[str, type[_Record]] = {
 class ReadDeal(BaseModel):
     """A deal and where it was read from."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     deal: Deal
     location: Location  # file and line (CSV), sheet row (XLSX) or line of the record

@@ -22,7 +22,7 @@ from dealgate.yamlsafe import YamlDocument, read_yaml_file
 
 
 class CaseSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     as_of: date | None = None
@@ -31,7 +31,7 @@ class CaseSpec(BaseModel):
 
 
 class CaseFileSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     pack: str
     as_of: date | None = None

@@ -34,7 +34,11 @@ class PackEntry:
 
 
 class PackCatalog:
-    """Pack files by id, searched in order: explicit paths, ./rules, bundled."""
+    """Pack files by id, searched in order: explicit paths, ./rules, bundled.
+
+    A pack is looked for first under its own file name (`<id>.yaml`), which reads one file;
+    every file is read only when that fails or the full list is asked for.
+    """
 
     def __init__(
         self, extra: Sequence[Path] = (), *, cwd: Path | None = None, include_bundled: bool = True
@@ -45,22 +49,39 @@ class PackCatalog:
             places.append((local, "./rules"))
         if include_bundled:
             places.append((bundled_rules_dir(), BUNDLED))
-        self._entries = _scan(places)
+        self._places = places
+        self._entries: list[PackEntry] | None = None
+        self._read: dict[Path, PackEntry] = {}
 
     def entries(self) -> list[PackEntry]:
         """Every pack file found; a pack id found twice is listed where it wins first."""
+        if self._entries is None:
+            self._entries = [self._entry(path, origin) for path, origin in _files(self._places)]
         return list(self._entries)
 
     def find(self, pack_id: str, *, exclude: Iterable[Path] = ()) -> PackEntry | None:
         """The first pack with this id, skipping the given files (a pack may shadow its base)."""
         skipped = {path.resolve() for path in exclude}
-        for entry in self._entries:
+        for place, origin in self._places:
+            for suffix in PACK_SUFFIXES:
+                path = place / f"{pack_id}{suffix}" if place.is_dir() else place
+                if path.is_file() and path.resolve() not in skipped:
+                    entry = self._entry(path, origin)
+                    if entry.pack_id == pack_id:
+                        return entry
+        for entry in self.entries():  # a pack whose file is named differently
             if entry.pack_id == pack_id and entry.path.resolve() not in skipped:
                 return entry
         return None
 
     def ids(self) -> list[str]:
-        return sorted({entry.pack_id for entry in self._entries})
+        return sorted({entry.pack_id for entry in self.entries()})
+
+    def _entry(self, path: Path, origin: str) -> PackEntry:
+        key = path.resolve()
+        if key not in self._read:
+            self._read[key] = _entry(path, origin)
+        return self._read[key]
 
 
 def pack_files(folder: Path) -> list[Path]:
@@ -70,18 +91,17 @@ def pack_files(folder: Path) -> list[Path]:
     )
 
 
-def _scan(places: Sequence[tuple[Path, str]]) -> list[PackEntry]:
-    entries: list[PackEntry] = []
+def _files(places: Sequence[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    files: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for place, origin in places:
-        files = pack_files(place) if place.is_dir() else [place] if place.is_file() else []
-        for path in files:
+        found = pack_files(place) if place.is_dir() else [place] if place.is_file() else []
+        for path in found:
             resolved = path.resolve()
-            if resolved in seen:
-                continue
-            seen.add(resolved)
-            entries.append(_entry(path, origin))
-    return entries
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append((path, origin))
+    return files
 
 
 def _entry(path: Path, origin: str) -> PackEntry:

@@ -26,7 +26,7 @@ assert set(FieldKind.__args__) == {kind.value for kind in DECLARABLE_KINDS}  # t
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class MilestoneSpec(_Strict):
