@@ -65,15 +65,19 @@ def request_for(read: ReadDeal, pack: RulePack, to_stage: Stage | None = None) -
     return DealRequest(read, limit=limit, hygiene=True)
 
 
-def assess(pack: RulePack, evaluated: DealOutcomes) -> DealAssessment:
-    """Findings and stage judgement of one evaluated deal."""
+def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> DealAssessment:
+    """Findings and stage judgement of one evaluated deal.
+
+    With detail=False only the missing findings are made: an audit reports only those (a
+    check, or an audit with --include-met, shows every finding).
+    """
     read = evaluated.request.read
     stage = pack.stage(read.stage_id) if read.stage_id else None
-    values = deal_values(read, pack)
+    values = evaluated.values if evaluated.values is not None else deal_values(read, pack)
     findings = []
     for milestone in pack.milestones():
         outcome = evaluated.outcomes.get(milestone.id)
-        if outcome is None:
+        if outcome is None or (not detail and outcome is not Outcome.MISSING):
             continue
         kind = _kind(milestone, stage, pack)
         findings.append(
@@ -85,7 +89,9 @@ def assess(pack: RulePack, evaluated: DealOutcomes) -> DealAssessment:
                 kind=kind,
                 status=_STATUS[outcome],
                 severity=milestone.severity.value,
-                read=read_values(milestone, values, read),
+                read=read_values(milestone, values, read)
+                if detail or outcome is not Outcome.MET
+                else (),
                 guidance=milestone.guidance,
                 evidence=milestone.evidence,
             )
@@ -151,31 +157,24 @@ def read_values(
 
     A list shows its items with the item fields read, or its length when none are read.
     """
-    item_fields: dict[str, list[str]] = {}
-    order: list[str] = []
-    for path in milestone.reads:
-        top, _, rest = path.partition(".")
-        name = top.removesuffix("[]")
-        if top.endswith("[]"):
-            item_fields.setdefault(name, []).append(rest)
-        if path.endswith("[]") or "[]" not in path:
-            order.append(path if "[]" not in path else name)
-        elif name not in order:
-            order.append(name)
     shown: list[tuple[str, object]] = []
-    for path in dict.fromkeys(order):
+    for path, item_fields in milestone.read_plan:
         if path == "stage":
             shown.append(("stage", read.deal.stage))
             continue
-        found: Any = values
-        for part in path.split("."):
-            found = found.get(part) if isinstance(found, Mapping) else None
+        found: Any = values.get(path) if "." not in path else _walk(values, path)
         if isinstance(found, list):
-            fields = item_fields.get(path)
             found = (
-                [{f: item.get(f) for f in fields} for item in found if isinstance(item, dict)]
-                if fields
+                [{f: item.get(f) for f in item_fields} for item in found if isinstance(item, dict)]
+                if item_fields
                 else len(found)
             )
         shown.append((path, found))
     return tuple(shown)
+
+
+def _walk(values: Mapping[str, Any], path: str) -> Any:
+    found: Any = values
+    for part in path.split("."):
+        found = found.get(part) if isinstance(found, Mapping) else None
+    return found

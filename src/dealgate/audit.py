@@ -148,8 +148,13 @@ def run_audit(
     filters: AuditFilters = AuditFilters(),
     waivers: WaiverBook | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    include_met: bool = False,
 ) -> AuditResult:
-    """Read, filter, evaluate and assess every deal of a source."""
+    """Read, filter, evaluate and assess every deal of a source.
+
+    Met findings carry the values they read only with include_met, as only then are they shown.
+    """
     counts = Reconciliation()
 
     def requests() -> Iterator[DealRequest]:
@@ -164,7 +169,7 @@ def run_audit(
 
     assessments = []
     for number, evaluated in enumerate(engine.evaluate(pack, requests(), as_of), start=1):
-        assessment = assess(pack, evaluated)
+        assessment = assess(pack, evaluated, detail=include_met)
         if waivers is not None:
             assessment = replace(assessment, findings=waivers.apply(assessment.findings))
         assessments.append(assessment)

@@ -620,7 +620,11 @@ def audit(
         )
     )
     with _progress(pipeline) as progress:
-        result = _guarded(lambda: run_audit(source, pack, chosen, day, filters, book, progress))
+        result = _guarded(
+            lambda: run_audit(
+                source, pack, chosen, day, filters, book, progress, include_met=include_met
+            )
+        )
     report = _render_audit(result, output_format, include_met, threshold, limit, output)
     if output is not None and report is not None:
         _write_atomically(output, report)

@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange
+from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange, construct
 from dealgate.deals.normalise import (
+    PLACEHOLDERS,
     Unreadable,
     clean_text,
     is_placeholder,
@@ -35,8 +37,10 @@ from dealgate.deals.readers import RawRecord, Table
 from dealgate.errors import InputError, Location, Problem
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.rules.model import RulePack
-from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
+from dealgate.rules.types import CANONICAL_FIELDS, Kind
 
+OWNER_SIDES = frozenset({"buyer", "seller"})
+_LONGEST_PLACEHOLDER = max(len(placeholder) for placeholder in PLACEHOLDERS)
 _SALESFORCE_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
@@ -96,8 +100,16 @@ class DealMapper:
     _stage_columns: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        profile = self.profile
+        self._parsers: dict[Kind, Callable[[Any], Any]] = {
+            Kind.DATE: partial(parse_date, order=profile.date_order),
+            Kind.NUMBER: partial(parse_number, decimal_mark=profile.decimal_mark),
+            Kind.MONEY: lambda value: parse_money(value, profile.decimal_mark)[0],
+            Kind.BOOLEAN: parse_bool,
+        }
         self.plan = self._plan()
         self._by_header = {use.header: use for use in self.plan}
+        self._converters = {use.header: self._converter(use) for use in self.plan}
         self._stage_columns = {
             use.header: use.field or "" for use in self.plan if use.kind == "stage_history"
         }
@@ -188,21 +200,20 @@ class DealMapper:
         custom: dict[str, Any] = {}
         history: list[StageChange] = []
         for header, raw in record.values.items():
+            if raw is None or raw == "":
+                continue  # blank: missing, and nothing to report
             use = self._by_header.get(header) or self._late_column(header)
             if use.field is None:
                 continue
-            if use.kind == "stage_history":
-                entered = context.typed(header, raw, Kind.DATE)
-                if entered is not None:
-                    history.append(StageChange(stage=use.field, entered_on=entered))
-                continue
-            value = context.value(header, use.field, raw)
+            value = self._converters[header](context, header, raw)
             if value is None:
                 continue
             if use.kind == "canonical":
                 values[use.field] = value
-            else:
+            elif use.kind == "custom":
                 custom[use.field] = value
+            else:
+                history.append(StageChange(stage=use.field, entered_on=value))
         deal_id = values.pop("id", None)
         if deal_id is None:
             self._reject(record, context)
@@ -214,7 +225,7 @@ class DealMapper:
                 history, key=lambda change: change.entered_on or date.min
             )
         self._complete(values, context)
-        deal = Deal.model_construct(id=deal_id, custom=custom, **values)
+        deal = construct(Deal, {"id": deal_id, "custom": custom, **values})
         self._check_duplicate(deal_id, record, context)
         stage_id = self._stage_id(deal, record, context)
         location = Location(self.table.file, record.row or 0)
@@ -226,7 +237,47 @@ class DealMapper:
         use = self._use(header, taken)
         self.plan.append(use)
         self._by_header[header] = use
+        self._converters[header] = self._converter(use)
         return use
+
+    def _converter(self, use: ColumnUse) -> Callable[[_RecordContext, str, Any], Any]:
+        """How the values of one column are read, decided once for the file."""
+        name = use.field
+        if name is None:
+            return lambda context, header, raw: None
+        if use.kind == "stage_history":
+            return partial(_RecordContext.parsed, parser=self._parsers[Kind.DATE])
+        if name in CANONICAL_FIELDS:
+            return self._canonical_converter(name)
+        declared = self.pack.fields.get(name)
+        if declared is None:
+            return _RecordContext.as_written
+        parser = self._parsers.get(declared.type.kind)
+        if parser is not None:
+            return partial(_RecordContext.parsed, parser=parser)
+        if declared.type.kind is Kind.TEXT:
+            return _RecordContext.text_value
+        return partial(_RecordContext.structured, kind=declared.type.kind)
+
+    def _canonical_converter(self, name: str) -> Callable[[_RecordContext, str, Any], Any]:
+        profile = self.profile
+        if name == "amount":
+            return _RecordContext.amount
+        if name == "probability":
+            return _RecordContext.probability
+        if name == "close_date_pushes":
+            return partial(_RecordContext.parsed, parser=parse_count)
+        if name == "id":
+            return _RecordContext.identifier
+        if name in LIST_ITEMS:
+            return partial(_RecordContext.records, name=name)
+        kind = CANONICAL_FIELDS[name].kind
+        if kind in (Kind.TEXT, Kind.STAGE):
+            mapping = profile.value_maps.get(name)
+            if mapping:
+                return partial(_RecordContext.mapped_text, mapping=mapping)
+            return _RecordContext.text_value
+        return partial(_RecordContext.parsed, parser=self._parsers[kind])
 
     def _reject(self, record: RawRecord, context: _RecordContext) -> None:
         id_columns = [use.header for use in self.plan if use.field == "id"]
@@ -334,88 +385,64 @@ class _RecordContext:
             return columns[0] if columns else header
         return header
 
-    def value(self, header: str, name: str, raw: Any) -> Any:
-        """The typed value of a canonical or custom field; None when missing or unreadable."""
-        if name in CANONICAL_FIELDS:
-            return self.canonical(header, name, raw)
-        declared = self.mapper.pack.fields.get(name)
-        if declared is not None:
-            return self.typed(header, raw, declared.type.kind, declared.type)
+    def as_written(self, header: str, raw: Any) -> Any:
+        """An undeclared custom field: text cleaned, other values as the file holds them."""
         if isinstance(raw, str):
             return self.text(header, raw)
-        return raw if raw is not None and raw != [] else None
+        return raw if raw != [] else None
 
-    def canonical(self, header: str, name: str, raw: Any) -> Any:
-        profile = self.mapper.profile
-        if name == "amount":
-            text = self.text(header, raw) if isinstance(raw, str) else raw
-            if text is None:
-                return None
-            try:
-                amount, currency = parse_money(text, profile.decimal_mark)
-            except Unreadable as problem:
-                self.finding(header, f"{problem.message}: read as missing", problem.issue)
-                return None
-            self.currency = currency
-            return amount
-        if name == "probability":
-            fraction = header_key(header) in profile.fraction_probability
-            return self._parse(header, raw, lambda value: parse_percent(value, fraction=fraction))
-        if name == "close_date_pushes":
-            return self._parse(header, raw, parse_count)
-        if name in ("id",):
-            return self.identifier(header, raw)
-        if name in LIST_ITEMS:
-            return self.records(header, name, raw)
-        if name == "forecast_category":
-            text = self.text(header, raw)
-            if text is None:
-                return None
-            categories = profile.value_maps.get(name) or {}
-            return categories.get(header_key(text), text)
-        kind = CANONICAL_FIELDS[name].kind
-        if kind in (Kind.TEXT, Kind.STAGE):
-            text = self.text(header, raw)
-            mapping = profile.value_maps.get(name)
-            if text is not None and mapping:
-                return mapping.get(header_key(text), text)
-            return text
-        return self.typed(header, raw, kind)
+    def text_value(self, header: str, raw: Any) -> str | None:
+        return self.text(header, raw) if isinstance(raw, str) else str(raw)
+
+    def mapped_text(self, header: str, raw: Any, mapping: Mapping[str, str]) -> str | None:
+        text = self.text_value(header, raw)
+        return mapping.get(header_key(text), text) if text is not None else None
+
+    def amount(self, header: str, raw: Any) -> Decimal | None:
+        text = self.text(header, raw) if isinstance(raw, str) else raw
+        if text is None:
+            return None
+        try:
+            amount, currency = parse_money(text, self.mapper.profile.decimal_mark)
+        except Unreadable as problem:
+            self.finding(header, f"{problem.message}: read as missing", problem.issue)
+            return None
+        self.currency = currency
+        return amount
+
+    def probability(self, header: str, raw: Any) -> Decimal | None:
+        fraction = header_key(header) in self.mapper.profile.fraction_probability
+        found: Decimal | None = self.parsed(header, raw, partial(parse_percent, fraction=fraction))
+        return found
 
     def identifier(self, header: str, raw: Any) -> str | None:
         if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
             number = Decimal(raw)
             return str(int(number)) if number == number.to_integral() else str(number)
-        return self.text(header, raw if raw is None else str(raw))
+        return self.text(header, str(raw))
 
     def text(self, header: str, raw: Any) -> str | None:
-        text = clean_text(raw)
-        if text is not None and is_placeholder(text):
+        """Text without surrounding spaces; None when blank or a placeholder (reported)."""
+        text = raw.strip() if isinstance(raw, str) else clean_text(raw)
+        if not text:
+            return None
+        if len(text) <= _LONGEST_PLACEHOLDER and is_placeholder(text):
             self.finding(header, f"placeholder {text!r} read as missing", DataIssue.PLACEHOLDER)
             return None
         return text
 
-    def typed(self, header: str, raw: Any, kind: Kind, declared: FieldType | None = None) -> Any:
-        if isinstance(raw, str) and self.text(header, raw) is None:
-            return None
+    def typed(self, header: str, raw: Any, kind: Kind) -> Any:
+        """A value of a list item field, read as its declared kind."""
+        parser = self.mapper._parsers.get(kind)
+        if parser is not None:
+            return self.parsed(header, raw, parser)
         if raw is None:
             return None
-        order = self.mapper.profile.date_order
-        mark = self.mapper.profile.decimal_mark
-        parsers: dict[Kind, Callable[[Any], Any]] = {
-            Kind.DATE: lambda value: parse_date(value, order),
-            Kind.NUMBER: lambda value: parse_number(value, mark),
-            Kind.MONEY: lambda value: parse_money(value, mark)[0],
-            Kind.BOOLEAN: parse_bool,
-        }
-        parser = parsers.get(kind)
-        if parser is None:  # text, lists and records declared by a pack
-            if kind is Kind.TEXT:
-                return self.text(header, raw) if isinstance(raw, str) else str(raw)
-            return self._structured(header, raw, kind, declared)
-        return self._parse(header, raw, parser)
+        if kind is Kind.TEXT:
+            return self.text_value(header, raw)
+        return self.structured(header, raw, kind)
 
-    def _parse(self, header: str, raw: Any, parser: Callable[[Any], Any]) -> Any:
+    def parsed(self, header: str, raw: Any, parser: Callable[[Any], Any]) -> Any:
         if isinstance(raw, str):
             text = self.text(header, raw)
             if text is None:
@@ -429,7 +456,7 @@ class _RecordContext:
             self.finding(header, f"{problem.message}: read as missing", problem.issue)
             return None
 
-    def _structured(self, header: str, raw: Any, kind: Kind, declared: FieldType | None) -> Any:
+    def structured(self, header: str, raw: Any, kind: Kind) -> Any:
         value = self._decode_json(header, raw)
         if value is None:
             return None
@@ -460,7 +487,7 @@ class _RecordContext:
             )
             return None
 
-    def records(self, header: str, name: str, raw: Any) -> list[Any] | None:
+    def records(self, header: str, raw: Any, name: str) -> list[Any] | None:
         """A canonical nested list: contacts, action_plan or stage_history."""
         value = self._decode_json(header, raw)
         if value is None:
@@ -495,15 +522,13 @@ class _RecordContext:
             value = self.typed(header, raw, item_type.kind)
             if value is not None:
                 fields[key] = value
-        try:
-            return model.model_validate(fields)
-        except ValidationError as error:
-            problem = error.errors()[0]
-            field_name = ".".join(str(part) for part in problem["loc"])
+        side = fields.get("owner_side")
+        if side is not None and side not in OWNER_SIDES:
             self.finding(
                 header,
-                f"{where}.{field_name}: {problem['msg']}; read as missing",
+                f"{where}.owner_side: Input should be 'buyer' or 'seller'; read as missing",
                 DataIssue.UNREADABLE,
             )
-            fields.pop(field_name, None)
-            return model.model_validate(fields)
+            del fields["owner_side"]
+        # Every field was read as its declared type above, so the model needs no validation.
+        return construct(model, fields)

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from dealgate.findings import DataIssue
@@ -102,7 +103,12 @@ def parse_date(value: Any, order: DateOrder = DateOrder.MONTH_FIRST) -> date:
         return _utc_date(value)
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    return _date_from_text(str(value).strip(), order)
+
+
+@lru_cache(maxsize=8192)
+def _date_from_text(text: str, order: DateOrder) -> date:
+    """Exports repeat the same few thousand dates: each text is read once."""
     try:
         if _ISO_DATE.fullmatch(text):
             return date.fromisoformat(text)

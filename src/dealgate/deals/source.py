@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dealgate.deals.mapper import DealMapper, deal_key
-from dealgate.deals.model import Contact, ReadDeal
+from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
 from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile, header_key
 from dealgate.deals.readers import RawRecord, Table, open_table
@@ -228,7 +228,7 @@ def _contact(
                     file, row, column, deal_id, f"{problem.message}: read as missing", problem.issue
                 )
             )
-    return Contact(**fields)
+    return construct(Contact, fields)
 
 
 def read_records(

@@ -40,6 +40,7 @@ class DealRequest:
 class DealOutcomes:
     request: DealRequest
     outcomes: Mapping[str, Outcome]  # milestone id -> outcome, for the milestones that apply
+    values: Mapping[str, Any] | None = None  # the deal's values, when the engine built them
 
 
 class EngineUnavailable(Exception):
@@ -58,14 +59,13 @@ class Engine(Protocol):
 
 def deal_values(read: ReadDeal, pack: RulePack) -> dict[str, Any]:
     """The deal's fields by name, as conditions read them (the stage as its position)."""
-    deal = read.deal
-    values: dict[str, Any] = dict(deal.custom)
-    for name in type(deal).model_fields:
+    fields = read.deal.__dict__  # pydantic keeps a model's field values here
+    values: dict[str, Any] = dict(fields["custom"])
+    for name, found in fields.items():
         if name == "custom":
             continue
-        found = getattr(deal, name)
         if isinstance(found, list):
-            found = [item.model_dump() for item in found]
+            found = [item.__dict__ for item in found]
         values[name] = found
     values["stage"] = pack.stage(read.stage_id).position if read.stage_id else None
     return values

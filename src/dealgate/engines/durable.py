@@ -29,10 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from dealgate.engines.base import DealOutcomes, DealRequest, EngineUnavailable, Outcome, deal_values
-from dealgate.engines.values import Scope, truth, value
+from dealgate.engines.values import Evaluator, Evaluators
 from dealgate.rules.expr import (
     Boolean,
     Call,
@@ -136,38 +137,67 @@ class CompiledPack:
     def definition(self) -> dict[str, Any]:
         return {name: {"all": [{"m": condition}]} for name, condition in self.rules.items()}
 
-    def fact(self, request: DealRequest, sid: str) -> dict[str, Any]:
+    def fact(self, request: DealRequest, sid: str, values: dict[str, Any]) -> dict[str, Any]:
         """The deal as durable sees it: only the slots the rules read, in comparable form."""
-        values = deal_values(request.read, self.pack)
-        scope = Scope(values, self.as_of, self.stage_positions)
         fact: dict[str, Any] = {
             "kind": "deal",
             "sid": sid,
             "lim": request.limit,
             "hyg": 1 if request.hygiene else 0,
         }
-        for slot in self.slots.values():
-            written = self._slot_value(slot, scope)
+        for name, field_name, kind in self.field_slots:
+            written = _write(values.get(field_name), kind)
             if written is not None:
-                fact[slot.name] = written
+                fact[name] = written
+        for name, evaluate, kind, as_truth in self.prepared_slots:
+            found = evaluate(values, None)
+            written = (None if found is None else int(found)) if as_truth else _write(found, kind)
+            if written is not None:
+                fact[name] = written
         return fact
 
-    def _slot_value(self, slot: _Slot, scope: Scope) -> Any:
-        if slot.truth:
-            result = truth(slot.node, scope)
-            return None if result is None else int(result)
-        found = value(slot.node, scope)
-        if found is None or (isinstance(found, str) and not found.strip()):
-            return None
-        return _write(found, slot.kind)
+    @cached_property
+    def field_slots(self) -> list[tuple[str, str, Kind]]:
+        """Slots that are a deal field as it is: copied without evaluating anything."""
+        return [
+            (slot.name, _field_name(slot.node), slot.kind)
+            for slot in self.slots.values()
+            if _field_name(slot.node) and not slot.truth
+        ]
 
-    @property
+    @cached_property
+    def prepared_slots(self) -> list[tuple[str, Evaluator, Kind, bool]]:
+        """Slots computed by the three-valued evaluator before the fact is asserted."""
+        compile_node = Evaluators(self.as_of, self.stage_positions)
+        return [
+            (
+                slot.name,
+                compile_node.truth(slot.node) if slot.truth else compile_node.value(slot.node),
+                slot.kind,
+                slot.truth,
+            )
+            for slot in self.slots.values()
+            if slot.truth or not _field_name(slot.node)
+        ]
+
+    @cached_property
     def stage_positions(self) -> dict[str, int]:
         return {stage.id: stage.position for stage in self.pack.stages}
 
 
+def _field_name(node: Expr) -> str:
+    """The deal field a node is, when it is a plain one (`amount`, `deal.amount`); else ''."""
+    if isinstance(node, FieldPath):
+        parts = node.parts[1:] if node.parts[0] == "deal" else node.parts
+        if len(parts) == 1 and len(node.parts) <= 2:
+            return parts[0]
+    return ""
+
+
 def _write(found: Any, kind: Kind) -> Any:
-    """A value as the fact holds it; None when it is not of the kind the rules compare."""
+    """A value as the fact holds it; None when missing or not of the kind the rules compare."""
+    if found is None:
+        return None
     if kind in (Kind.NUMBER, Kind.MONEY):
         return (
             _number(found)
@@ -180,7 +210,7 @@ def _write(found: Any, kind: Kind) -> Any:
         return int(found) if isinstance(found, bool) else None
     if kind is Kind.STAGE:
         return found if isinstance(found, int) else None
-    return found if isinstance(found, str) else None
+    return found if isinstance(found, str) and found.strip() else None
 
 
 def _number(found: int | Decimal) -> int | float:
@@ -415,13 +445,18 @@ class DurableEngine:
         compiled, handle = self._ruleset(pack, as_of)
         milestones = list(pack.milestones())
         session = f"run-{next(_counter)}"
+        applicable: dict[tuple[int, bool], list[str]] = {}
         for number, request in enumerate(requests):
-            outcomes = {m.id: Outcome.MET for m in milestones if request.applies(m, pack)}
+            key = (request.limit, request.hygiene)
+            if key not in applicable:  # the same few lists serve every deal
+                applicable[key] = [m.id for m in milestones if request.applies(m, pack)]
+            outcomes = dict.fromkeys(applicable[key], Outcome.MET)
+            values = deal_values(request.read, pack)
             if outcomes:
-                fact = compiled.fact(request, session)
+                fact = compiled.fact(request, session, values)
                 fact["n"] = number  # keeps two identical deals from being one fact
                 self._run(handle, fact, _OutcomeAction(compiled, outcomes))
-            yield DealOutcomes(request, outcomes)
+            yield DealOutcomes(request, outcomes, values)
 
     def _run(self, handle: int, fact: dict[str, Any], action: Callable[[str], None]) -> None:
         """Assert one deal's fact, dispatch every fired rule to the action, retract the fact."""
@@ -442,8 +477,7 @@ class DurableEngine:
         core = self._core
         fired = self._call(core.start_action_for_state, handle, state, "start an action")
         while fired:
-            for rule_name in json.loads(fired[1]):
-                action(rule_name)
+            action(_rule_name(fired[1]))
             following = self._call(
                 core.complete_and_start_action, handle, state, "complete an action"
             )
@@ -455,6 +489,16 @@ class DurableEngine:
             return function(handle, argument)
         except Exception as error:  # durable_rules_engine.error carries the engine's code
             raise DurableError(f"durable_rules could not {what}: {error}") from None
+
+
+def _rule_name(message: str) -> str:
+    """The fired rule of an action message, `{"<rule>": {"m": {...}}}`, without parsing it all.
+
+    Rule names are milestone ids and a suffix: they hold no quote, so the first quoted string
+    is the name. One rule fires per action for single-condition rules like these.
+    """
+    start = message.index('"') + 1
+    return message[start : message.index('"', start)]
 
 
 @dataclass

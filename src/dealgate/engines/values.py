@@ -1,16 +1,18 @@
-"""Three-valued evaluation of expression trees over one deal, in Python.
+"""Three-valued evaluation of expression trees over one deal, compiled to Python closures.
 
 Engines use it for what their target cannot express: the durable engine prepares arithmetic,
 day counts, list functions and comparisons of undeclared fields with it before a fact is
 asserted. `None` is unknown. The semantics are those of docs/rules.md: a comparison,
 arithmetic or `in` touching an unknown is unknown; `and`/`or` are three-valued; `present` is
 never unknown; a missing list makes count/any/all unknown; division by zero is unknown.
+
+Each tree is compiled once into nested closures (one per node), so evaluating it for a deal
+is a few function calls rather than a walk that inspects every node again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,102 +36,198 @@ from dealgate.rules.expr import (
 )
 
 Truth = bool | None
+Record = Mapping[str, Any]
+# A compiled node: (the deal's values, the current list item or None) -> value or truth.
+Evaluator = Callable[[Record, Record | None], Any]
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What names mean while evaluating: the deal, and inside a list condition, the item."""
+class Evaluators:
+    """Compiles trees for one as-of date and one pack's stage positions."""
 
-    deal: Mapping[str, Any]  # canonical and custom fields by name; stage as its position
-    as_of: date
-    stage_positions: Mapping[str, int]
-    item: Mapping[str, Any] | None = None
+    def __init__(self, as_of: date, stage_positions: Mapping[str, int]) -> None:
+        self.as_of = as_of
+        self.stage_positions = stage_positions
+
+    def truth(self, node: Expr) -> Evaluator:
+        """A condition: True, False or None (unknown)."""
+        match node:
+            case Logical(op=op, left=left, right=right):
+                return _logical(op == "and", self.truth(left), self.truth(right))
+            case Not(operand=operand):
+                inner = self.truth(operand)
+
+                def negated(deal: Record, item: Record | None) -> Truth:
+                    result = inner(deal, item)
+                    return None if result is None else not result
+
+                return negated
+            case Compare(op=op, left=left, right=right):
+                first, second = self.value(left), self.value(right)
+                return lambda deal, item: compare(op, first(deal, item), second(deal, item))
+            case InList(operand=operand, items=items, negated=is_negated):
+                found = self.value(operand)
+                listed = [self.value(entry) for entry in items]
+
+                def membership(deal: Record, item: Record | None) -> Truth:
+                    result = member(found(deal, item), [e(deal, item) for e in listed])
+                    return None if result is None else result != is_negated
+
+                return membership
+            case Call(function="present", args=(FieldPath() as path,)):
+                get = _lookup(path)
+                return lambda deal, item: present(get(deal, item))
+            case Call(function="any" | "all", args=(FieldPath() as path, condition)):
+                return _list_truth(node.function == "any", _lookup(path), self.truth(condition))
+        as_value = self.value(node)
+
+        def boolean(deal: Record, item: Record | None) -> Truth:
+            result = as_value(deal, item)
+            return result if isinstance(result, bool) else None
+
+        return boolean
+
+    def value(self, node: Expr) -> Evaluator:
+        """A value; None when unknown."""
+        match node:
+            case Number(value=number):
+                return lambda deal, item: number
+            case String(value=text):
+                return lambda deal, item: text
+            case DateLiteral(value=day):
+                return lambda deal, item: day
+            case Boolean(value=flag):
+                return lambda deal, item: flag
+            case Today():
+                as_of = self.as_of
+                return lambda deal, item: as_of
+            case StageRef(stage_id=stage_id):
+                position = self.stage_positions[stage_id]
+                return lambda deal, item: position
+            case FieldPath():
+                get = _lookup(node)
+
+                def field(deal: Record, item: Record | None) -> Any:
+                    found = get(deal, item)
+                    return None if found == "" or found == [] else found
+
+                return field
+            case Negate(operand=operand):
+                inner = self.value(operand)
+
+                def negative(deal: Record, item: Record | None) -> Any:
+                    found = inner(deal, item)
+                    return -found if isinstance(found, Decimal | int) else None
+
+                return negative
+            case Arithmetic(op=op, left=left, right=right):
+                first, second = self.value(left), self.value(right)
+                return lambda deal, item: arithmetic(op, first(deal, item), second(deal, item))
+            case Call(function="days_since" | "days_until", args=(argument,)):
+                return self._days(node.function == "days_since", self.value(argument))
+            case Call(function="count", args=(FieldPath() as path,)):
+                get = _lookup(path)
+
+                def length(deal: Record, item: Record | None) -> Decimal | None:
+                    found = get(deal, item)
+                    return Decimal(len(found)) if isinstance(found, list) else None
+
+                return length
+            case Call(function="count", args=(FieldPath() as path, condition)):
+                return _count_where(_lookup(path), self.truth(condition))
+        return self.truth(node)
+
+    def _days(self, since: bool, argument: Evaluator) -> Evaluator:
+        as_of = self.as_of
+
+        def days(deal: Record, item: Record | None) -> Decimal | None:
+            day = argument(deal, item)
+            if not isinstance(day, date):
+                return None
+            return Decimal((as_of - day).days if since else (day - as_of).days)
+
+        return days
 
 
-def truth(node: Expr, scope: Scope) -> Truth:
-    """The truth of a condition: True, False or None (unknown)."""
-    match node:
-        case Logical(op="and", left=left, right=right):
-            first = truth(left, scope)
-            if first is False:
+def _logical(conjunction: bool, first: Evaluator, second: Evaluator) -> Evaluator:
+    if conjunction:
+
+        def both(deal: Record, item: Record | None) -> Truth:
+            left = first(deal, item)
+            if left is False:
                 return False
-            second = truth(right, scope)
-            if second is False:
+            right = second(deal, item)
+            if right is False:
                 return False
-            return True if first is True and second is True else None
-        case Logical(op="or", left=left, right=right):
-            first = truth(left, scope)
-            if first is True:
-                return True
-            second = truth(right, scope)
-            if second is True:
-                return True
-            return False if first is False and second is False else None
-        case Not(operand=operand):
-            inner = truth(operand, scope)
-            return None if inner is None else not inner
-        case Compare(op=op, left=left, right=right):
-            return compare(op, value(left, scope), value(right, scope))
-        case InList(operand=operand, items=items, negated=negated):
-            found = member(value(operand, scope), [value(item, scope) for item in items])
-            return None if found is None else found != negated
-        case Call(function="present", args=(FieldPath() as path,)):
-            return present(lookup(path, scope))
-        case Call(function="any" | "all"):
-            return list_truth(node, scope)
-    result = value(node, scope)
-    return result if isinstance(result, bool) else None
+            return True if left is True and right is True else None
+
+        return both
+
+    def either(deal: Record, item: Record | None) -> Truth:
+        left = first(deal, item)
+        if left is True:
+            return True
+        right = second(deal, item)
+        if right is True:
+            return True
+        return False if left is False and right is False else None
+
+    return either
 
 
-def value(node: Expr, scope: Scope) -> Any:
-    """The value of an expression; None when unknown."""
-    match node:
-        case Number(value=number):
-            return number
-        case String(value=text):
-            return text
-        case DateLiteral(value=day):
-            return day
-        case Boolean(value=flag):
-            return flag
-        case Today():
-            return scope.as_of
-        case StageRef(stage_id=stage_id):
-            return scope.stage_positions[stage_id]
-        case FieldPath():
-            found = lookup(node, scope)
-            return None if found in ("", []) else found
-        case Negate(operand=operand):
-            inner = value(operand, scope)
-            return -inner if isinstance(inner, Decimal | int) else None
-        case Arithmetic(op=op, left=left, right=right):
-            return arithmetic(op, value(left, scope), value(right, scope))
-        case Call(function="days_since", args=(argument,)):
-            day = value(argument, scope)
-            return Decimal((scope.as_of - day).days) if isinstance(day, date) else None
-        case Call(function="days_until", args=(argument,)):
-            day = value(argument, scope)
-            return Decimal((day - scope.as_of).days) if isinstance(day, date) else None
-        case Call(function="count"):
-            return count(node, scope)
-    return truth(node, scope)
-
-
-def lookup(path: FieldPath, scope: Scope) -> Any:
-    """A field path's value: deal fields, or the current list item's, nested records walked."""
+def _lookup(path: FieldPath) -> Evaluator:
+    """A field path: the deal's fields, or the current list item's; nested records walked."""
     parts = path.parts
-    if parts[0] == "deal" and len(parts) > 1:
-        current: Any = scope.deal
+    from_deal = parts[0] == "deal" and len(parts) > 1
+    if from_deal:
         parts = parts[1:]
-    elif scope.item is not None:
-        current = scope.item
-    else:
-        current = scope.deal
-    for part in parts:
-        if not isinstance(current, Mapping):
+    if len(parts) == 1:
+        name = parts[0]
+        if from_deal:
+            return lambda deal, item: deal.get(name)
+        return lambda deal, item: (item if item is not None else deal).get(name)
+
+    def walk(deal: Record, item: Record | None) -> Any:
+        current: Any = deal if from_deal or item is None else item
+        for part in parts:
+            if not isinstance(current, Mapping):
+                return None
+            current = current.get(part)
+        return current
+
+    return walk
+
+
+def _list_truth(is_any: bool, items: Evaluator, condition: Evaluator) -> Evaluator:
+    def evaluate(deal: Record, item: Record | None) -> Truth:
+        found = items(deal, item)
+        if not isinstance(found, list):
             return None
-        current = current.get(part)
-    return current
+        unknown = False
+        for entry in found:
+            result: Truth = condition(deal, entry if isinstance(entry, Mapping) else {})
+            if result is None:
+                unknown = True
+            elif result is is_any:
+                return is_any
+        return None if unknown else not is_any
+
+    return evaluate
+
+
+def _count_where(items: Evaluator, condition: Evaluator) -> Evaluator:
+    def evaluate(deal: Record, item: Record | None) -> Decimal | None:
+        found = items(deal, item)
+        if not isinstance(found, list):
+            return None
+        return Decimal(
+            sum(
+                1
+                for entry in found
+                if condition(deal, entry if isinstance(entry, Mapping) else {}) is True
+            )
+        )
+
+    return evaluate
 
 
 def present(found: Any) -> bool:
@@ -146,16 +244,16 @@ def _comparable(left: Any, right: Any) -> tuple[Any, Any] | None:
     """Both sides as values of one kind, or None when they cannot be compared."""
     if left is None or right is None:
         return None
-    numeric = (int, Decimal)
     if isinstance(left, bool) or isinstance(right, bool):
         return (left, right) if isinstance(left, bool) and isinstance(right, bool) else None
+    numeric = (int, Decimal)
     if isinstance(left, numeric) and isinstance(right, numeric):
         return Decimal(left), Decimal(right)
     if isinstance(left, date) and isinstance(right, date):
         return left, right
     if isinstance(left, str) and isinstance(right, str):
         return left, right
-    # An undeclared custom field read from text: compare as the other side's kind when it reads.
+    # An undeclared custom field read from text: compared as the other side's kind if it reads.
     if isinstance(left, str) != isinstance(right, str):
         text, other = (left, right) if isinstance(left, str) else (right, left)
         converted = _coerce(text, other)
@@ -187,7 +285,13 @@ def compare(op: str, left: Any, right: Any) -> Truth:
         return bool(a != b)
     if isinstance(a, bool | str):
         return None  # the checker refuses ordering these; undeclared values may still arrive
-    return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    return bool(a >= b)
 
 
 def member(found: Any, items: list[Any]) -> Truth:
@@ -235,40 +339,3 @@ def _date_arithmetic(op: str, left: Any, right: Any) -> Any:
     if op == "-" and isinstance(left, date):
         return day - timedelta(days=int(days))
     return None
-
-
-def _items(node: Call, scope: Scope) -> list[Any] | None:
-    target = node.args[0]
-    assert isinstance(target, FieldPath)
-    found = lookup(target, scope)
-    return found if isinstance(found, list) else None
-
-
-def count(node: Call, scope: Scope) -> Decimal | None:
-    items = _items(node, scope)
-    if items is None:
-        return None
-    if len(node.args) == 1:
-        return Decimal(len(items))
-    condition = node.args[1]
-    return Decimal(sum(1 for item in items if truth(condition, _item_scope(scope, item))))
-
-
-def list_truth(node: Call, scope: Scope) -> Truth:
-    items = _items(node, scope)
-    if items is None:
-        return None
-    results = [truth(node.args[1], _item_scope(scope, item)) for item in items]
-    if node.function == "any":
-        if True in results:
-            return True
-        return None if None in results else False
-    if False in results:
-        return False
-    return None if None in results else True
-
-
-def _item_scope(scope: Scope, item: Any) -> Scope:
-    return Scope(
-        scope.deal, scope.as_of, scope.stage_positions, item if isinstance(item, Mapping) else {}
-    )

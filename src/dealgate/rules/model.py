@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
@@ -42,13 +43,30 @@ class Milestone:
     def is_hygiene(self) -> bool:
         return self.stage_id is None
 
-    @property
+    @cached_property
     def reads(self) -> tuple[str, ...]:
         """The deal fields this milestone reads, `when` included."""
         fields = set(self.require.reads)
         if self.when is not None:
             fields.update(self.when.reads)
         return tuple(sorted(fields))
+
+    @cached_property
+    def read_plan(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What a finding shows it read: (deal field path, item fields read of a list)."""
+        items: dict[str, list[str]] = {}
+        order: list[str] = []
+        for path in self.reads:
+            top, _, rest = path.partition(".")
+            name = top.removesuffix("[]")
+            if top.endswith("[]"):
+                items.setdefault(name, []).append(rest)
+                path = name
+            elif path.endswith("[]"):
+                path = path.removesuffix("[]")
+            if path not in order:
+                order.append(path)
+        return tuple((path, tuple(items.get(path, ()))) for path in order)
 
 
 @dataclass(frozen=True)
@@ -92,19 +110,24 @@ class RulePack:
     source: Location
     lineage: tuple[str, ...]  # the pack ids it was built from, bases first, itself last
 
-    @property
+    @cached_property
     def open_stages(self) -> tuple[Stage, ...]:
         return tuple(stage for stage in self.stages if stage.is_open)
 
-    @property
+    @cached_property
     def terminal_stages(self) -> tuple[Stage, ...]:
         return tuple(stage for stage in self.stages if not stage.is_open)
 
     def stage(self, stage_id: str) -> Stage:
-        for stage in self.stages:
-            if stage.id == stage_id:
-                return stage
-        raise KeyError(stage_id)
+        return self._stages_by_id[stage_id]
+
+    @cached_property
+    def _stages_by_id(self) -> dict[str, Stage]:
+        return {stage.id: stage for stage in self.stages}
+
+    @cached_property
+    def _milestones_by_id(self) -> dict[str, Milestone]:
+        return {milestone.id: milestone for milestone in self.milestones()}
 
     def milestones(self) -> Iterator[Milestone]:
         """Every exit milestone in process order, then the hygiene checks."""
@@ -113,20 +136,19 @@ class RulePack:
         yield from self.checks
 
     def milestone(self, milestone_id: str) -> Milestone:
-        for milestone in self.milestones():
-            if milestone.id == milestone_id:
-                return milestone
-        raise KeyError(milestone_id)
+        return self._milestones_by_id[milestone_id]
 
     def match_stage(self, crm_value: str) -> Stage | None:
         """The stage a CRM stage value means: by crm_names or id, case and spaces ignored."""
-        key = normalise_stage_name(crm_value)
+        return self._stages_by_name.get(normalise_stage_name(crm_value))
+
+    @cached_property
+    def _stages_by_name(self) -> dict[str, Stage]:
+        names: dict[str, Stage] = {}
         for stage in self.stages:
-            if key == normalise_stage_name(stage.id) or key in (
-                normalise_stage_name(name) for name in stage.crm_names
-            ):
-                return stage
-        return None
+            for name in (stage.id, *stage.crm_names):
+                names.setdefault(normalise_stage_name(name), stage)
+        return names
 
 
 def normalise_stage_name(value: str) -> str:
