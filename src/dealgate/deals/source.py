@@ -60,9 +60,8 @@ class DealSource:
     profile: Profile
     profile_reason: str
     mapper: DealMapper
+    roles: ContactRoles | None = None
     side_findings: list[DataFinding] = field(default_factory=list)
-    _unmatched_roles: dict[str, list[int | None]] = field(default_factory=dict)
-    _roles_file: str = ""
 
     def __iter__(self) -> Iterator[ReadDeal]:
         yield from self.mapper.deals(self.table.records)
@@ -73,21 +72,35 @@ class DealSource:
         return [*self.mapper.findings, *self.side_findings]
 
     def _report_unmatched_roles(self) -> None:
+        if self.roles is None:
+            return
+        self.side_findings.extend(self.roles.findings)
         seen = self.mapper._seen
-        for key, rows in self._unmatched_roles.items():
+        for key, places in self.roles.places.items():
             if key in seen:
                 continue
-            for row in rows:
+            for row, written in places:
                 self.side_findings.append(
                     DataFinding(
-                        self._roles_file,
+                        self.roles.file,
                         row,
-                        None,
-                        key,
-                        f"contact role for deal '{key}', which is not in {self.table.file}",
+                        self.roles.column,
+                        written,
+                        f"contact role for deal '{written}', which is not in {self.table.file}",
                         DataIssue.UNKNOWN_DEAL,
                     )
                 )
+
+
+@dataclass
+class ContactRoles:
+    """Contact roles read from a side file, by deal key, and where each came from."""
+
+    file: str
+    column: str  # the opportunity id column
+    by_deal: dict[str, list[Contact]] = field(default_factory=dict)
+    places: dict[str, list[tuple[int | None, str]]] = field(default_factory=dict)
+    findings: list[DataFinding] = field(default_factory=list)
 
 
 def open_deals(
@@ -117,13 +130,11 @@ def open_deals(
         reason = f"detected from {reason}"
     if teams is not None:
         chosen = chosen.with_managers(read_teams(teams))
-    roles: dict[str, list[Contact]] | None = None
-    side: list[DataFinding] = []
-    rows: dict[str, list[int | None]] = {}
-    if contacts is not None:
-        roles, rows, side = read_contact_roles(contacts, chosen)
-    mapper = DealMapper(table, chosen, pack, contacts_by_deal=roles)
-    return DealSource(table, chosen, reason, mapper, side, rows, str(contacts or ""))
+    roles = read_contact_roles(contacts, chosen) if contacts is not None else None
+    mapper = DealMapper(
+        table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
+    )
+    return DealSource(table, chosen, reason, mapper, roles)
 
 
 def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
@@ -154,13 +165,12 @@ def read_teams(path: Path) -> dict[str, str]:
     return teams
 
 
-def read_contact_roles(
-    path: Path, profile: Profile
-) -> tuple[dict[str, list[Contact]], dict[str, list[int | None]], list[DataFinding]]:
+def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
     """Contact roles by deal key, as Salesforce's OpportunityContactRole exports them."""
     table = open_table(path)
     columns = {name: _column(table.headers, aliases) for name, aliases in ROLE_COLUMNS.items()}
-    if columns["deal"] is None:
+    deal_column = columns["deal"]
+    if deal_column is None:
         raise InputError(
             [
                 Problem(
@@ -170,17 +180,15 @@ def read_contact_roles(
                 )
             ]
         )
-    roles: dict[str, list[Contact]] = {}
-    rows: dict[str, list[int | None]] = {}
-    findings: list[DataFinding] = []
+    roles = ContactRoles(str(path), deal_column)
     for record in table.records:
-        deal_id = clean_text(record.values.get(columns["deal"] or ""))
+        deal_id = clean_text(record.values.get(deal_column))
         if deal_id is None:
-            findings.append(
+            roles.findings.append(
                 DataFinding(
                     str(path),
                     record.row,
-                    columns["deal"],
+                    deal_column,
                     None,
                     "contact role without an opportunity id; left out",
                     DataIssue.MISSING_ID,
@@ -188,12 +196,12 @@ def read_contact_roles(
             )
             continue
         contact = _contact(
-            record.values, columns, profile, findings, str(path), record.row, deal_id
+            record.values, columns, profile, roles.findings, str(path), record.row, deal_id
         )
         key = deal_key(deal_id)
-        roles.setdefault(key, []).append(contact)
-        rows.setdefault(key, []).append(record.row)
-    return roles, rows, findings
+        roles.by_deal.setdefault(key, []).append(contact)
+        roles.places.setdefault(key, []).append((record.row, deal_id))
+    return roles
 
 
 def _contact(

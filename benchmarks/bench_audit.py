@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Benchmark `dealgate audit` and `dealgate check` end to end, and the engine alone.
+
+Writes synthetic Salesforce pipelines (benchmarks/synthetic.py) of each size to a work folder,
+then, for each size, runs the audit from the command line several times, interleaved, and
+reports the median wall time, deals per second and peak memory (max RSS of the process). The
+engine is also timed alone, in this process, on deals already read. `check` of one deal is
+timed including start-up.
+
+Usage:
+    python benchmarks/bench_audit.py                      # 10k and 100k deals, 3 runs each
+    python benchmarks/bench_audit.py --sizes 10000 --runs 5 --work /tmp/dealgate-bench
+
+Results print as a Markdown table for docs/performance.md, with the machine and the date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+AS_OF = date(2026, 11, 27)
+sys.path.insert(0, str(HERE))
+
+from synthetic import write_salesforce, write_teams  # noqa: E402
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+
+
+def run_command(args: list[str]) -> Run:
+    """Run a command; its wall time and the peak memory of its process (from wait4)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+def dealgate(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dealgate", *args]
+
+
+def prepare(work: Path, sizes: list[int]) -> dict[int, tuple[Path, Path, Path]]:
+    work.mkdir(parents=True, exist_ok=True)
+    teams = work / "teams.csv"
+    write_teams(teams)
+    files = {}
+    for size in sizes:
+        pipeline = work / f"salesforce-{size}.csv"
+        roles = work / f"salesforce-{size}-roles.csv"
+        if not pipeline.exists() or not roles.exists():
+            write_salesforce(pipeline, deals=size, seed=7, as_of=AS_OF, contacts_out=roles)
+        files[size] = (pipeline, roles, teams)
+    return files
+
+
+def engine_alone(pipeline: Path, roles: Path, teams: Path) -> tuple[float, float, int]:
+    """Seconds for the engine, and for engine plus stage semantics, on deals already read."""
+    from dealgate.assess import assess, request_for
+    from dealgate.deals.source import open_deals
+    from dealgate.engines import get_engine
+    from dealgate.rules.loader import load_pack
+
+    pack = load_pack("buyer-journey")
+    source = open_deals(pipeline, pack, contacts=roles, teams=teams)
+    reads = [read for read in source if read.stage_id is None or pack.stage(read.stage_id).is_open]
+    requests = [request_for(read, pack) for read in reads]
+    engine = get_engine("durable")
+    list(engine.evaluate(pack, requests[:10], AS_OF))  # compile the ruleset outside the timing
+    started = time.perf_counter()
+    evaluated = list(engine.evaluate(pack, requests, AS_OF))
+    engine_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for outcome in evaluated:
+        assess(pack, outcome)
+    assess_seconds = time.perf_counter() - started
+    return engine_seconds, engine_seconds + assess_seconds, len(requests)
+
+
+def _cpu() -> str:
+    """The processor model, from /proc/cpuinfo where there is one."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dealgate-bench"))
+    args = parser.parse_args()
+    files = prepare(args.work, args.sizes)
+
+    audits: dict[int, list[Run]] = {size: [] for size in args.sizes}
+    for _ in range(args.runs):  # interleaved, so a noisy moment hits every size alike
+        for size, (pipeline, roles, teams) in files.items():
+            output = args.work / f"audit-{size}.csv"
+            audits[size].append(
+                run_command(
+                    dealgate(
+                        "audit",
+                        str(pipeline),
+                        "--contacts",
+                        str(roles),
+                        "--teams",
+                        str(teams),
+                        "--as-of",
+                        AS_OF.isoformat(),
+                        "--format",
+                        "csv",
+                        "--output",
+                        str(output),
+                    )
+                )
+            )
+    deal_file = ROOT / "examples" / "deals" / "globex-skipped.yaml"
+    checks = [
+        run_command(dealgate("check", str(deal_file), "--as-of", AS_OF.isoformat()))
+        for _ in range(max(args.runs, 5) * 2)
+    ]
+
+    print(
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, {_cpu()}, "
+        f"Python {platform.python_version()}; {date.today().isoformat()}\n"
+    )
+    print(
+        f"| deals | audit end to end (median of {args.runs}) | deals/s end to end | peak RSS | "
+        "engine alone | deals/s engine | engine + stage semantics |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for size, (pipeline, roles, teams) in files.items():
+        median = statistics.median(run.seconds for run in audits[size])
+        peak = max(run.max_rss_mb for run in audits[size])
+        engine_seconds, with_assess, audited = engine_alone(pipeline, roles, teams)
+        print(
+            f"| {size:,} | {median:.2f} s | {size / median:,.0f} | {peak:,.0f} MB | "
+            f"{engine_seconds:.2f} s ({audited:,} open deals) | "
+            f"{audited / engine_seconds:,.0f} | {audited / with_assess:,.0f} deals/s |"
+        )
+    check_median = statistics.median(run.seconds for run in checks)
+    check_times = ", ".join(f"{run.seconds:.2f}" for run in sorted(checks, key=lambda r: r.seconds))
+    print(
+        f"\n`dealgate check` of one deal, wall time including start-up: median "
+        f"{check_median:.2f} s over {len(checks)} runs ({check_times})."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
