@@ -224,3 +224,33 @@ def test_examples_are_dated_for_the_as_of_in_the_readme() -> None:
     assert date.fromisoformat(AS_OF) == date(2026, 11, 27)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"--as-of {AS_OF}" in readme
+
+
+def test_deals_inspect_explains_every_column_in_one_screen() -> None:
+    result = dealgate(
+        "deals",
+        "inspect",
+        "examples/salesforce-opportunities.csv",
+        "--contacts",
+        "examples/salesforce-contact-roles.csv",
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for header in ("Opportunity ID", "Economic Buyer Met On", "Action Plan", "Push Count"):
+        assert header in text
+    assert "Profile salesforce  detected from" in text
+    assert "rows read 300 = deals read 298 + rows rejected 2  balanced" in text
+    assert "Stalled" in text and "not in the pack" in text
+    as_json = json.loads(
+        dealgate(
+            "deals", "inspect", "examples/salesforce-opportunities.csv", "--format", "json"
+        ).stdout
+    )
+    assert as_json["reconciliation"] == {
+        "rows_read": 300,
+        "deals_read": 298,
+        "rows_rejected": 2,
+        "balanced": True,
+    }
+    assert len(as_json["columns"]) == 45
+    assert {c["kind"] for c in as_json["columns"]} == {"canonical", "custom"}
