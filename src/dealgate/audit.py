@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from dealgate.assess import DealAssessment, assess, request_for
 from dealgate.deals.mapper import RejectedRow
-from dealgate.deals.model import ReadDeal
+from dealgate.deals.model import Deal, ReadDeal, construct
 from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
@@ -172,6 +172,8 @@ def run_audit(
         assessment = assess(pack, evaluated, detail=include_met)
         if waivers is not None:
             assessment = replace(assessment, findings=waivers.apply(assessment.findings))
+        # The findings hold what they read; the rest of the deal is not reported again.
+        assessment = replace(assessment, read=slim(assessment.read))
         assessments.append(assessment)
         if progress is not None and number % 1000 == 0:
             progress(number)
@@ -192,6 +194,26 @@ def run_audit(
         reconciliation=counts,
         waiver_findings=waivers.unmatched() if waivers is not None else [],
     )
+
+
+def slim(read: ReadDeal) -> ReadDeal:
+    """A deal with only the fields reports show, so an audit of a large pipeline stays small."""
+    deal = read.deal
+    kept = {name: getattr(deal, name) for name in REPORTED_FIELDS}
+    return read.model_copy(update={"deal": construct(Deal, kept)})
+
+
+REPORTED_FIELDS = (
+    "id",
+    "name",
+    "account",
+    "owner",
+    "manager",
+    "stage",
+    "amount",
+    "currency",
+    "close_date",
+)
 
 
 # --- the summary ----------------------------------------------------------------------

@@ -10,8 +10,9 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -630,7 +631,8 @@ def audit(
         _write_atomically(output, report)
         err.print(f"wrote {output}", markup=False)
     elif report is not None:
-        typer.echo(report, nl=False)
+        for chunk in report:
+            sys.stdout.write(chunk)
     if result.failing(threshold):
         raise typer.Exit(1)
 
@@ -656,10 +658,11 @@ def _render_audit(
     fail_on: object,
     limit: int,
     output: Path | None,
-) -> str | None:
+) -> Iterable[str] | None:
+    """The report as chunks of text; None when it was printed to the terminal (a table)."""
     from dealgate.audit import AuditResult, FailOn
-    from dealgate.report.audit_csv import render_csv
-    from dealgate.report.audit_json import render_json, render_jsonl
+    from dealgate.report.audit_csv import csv_lines
+    from dealgate.report.audit_json import jsonl_lines, render_json
     from dealgate.report.audit_junit import render_junit
     from dealgate.report.audit_markdown import render_markdown
     from dealgate.report.audit_table import render_audit_table
@@ -672,24 +675,24 @@ def _render_audit(
             return None
         buffer = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
         buffer.print(table)
-        return buffer.file.getvalue()  # type: ignore[attr-defined,no-any-return]
-    renderers = {
-        AuditFormat.JSON: lambda: render_json(result, include_met),
-        AuditFormat.JSONL: lambda: render_jsonl(result, include_met),
-        AuditFormat.CSV: lambda: render_csv(result, include_met),
-        AuditFormat.MARKDOWN: lambda: render_markdown(result, include_met),
-        AuditFormat.JUNIT: lambda: render_junit(result, include_met, fail_on),
+        return [buffer.file.getvalue()]  # type: ignore[attr-defined]
+    renderers: dict[AuditFormat, Callable[[], Iterable[str]]] = {
+        AuditFormat.JSON: lambda: [render_json(result, include_met)],
+        AuditFormat.JSONL: lambda: jsonl_lines(result, include_met),
+        AuditFormat.CSV: lambda: csv_lines(result, include_met),
+        AuditFormat.MARKDOWN: lambda: [render_markdown(result, include_met)],
+        AuditFormat.JUNIT: lambda: [render_junit(result, include_met, fail_on)],
     }
     return renderers[output_format]()
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
     """Write next to the target and rename, so readers never see half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+            stream.writelines(chunks)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

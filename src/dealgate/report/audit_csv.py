@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 
 from dealgate.audit import AuditResult
 from dealgate.findings import Status, json_value
@@ -46,9 +47,22 @@ def safe_cell(value: object) -> object:
 
 
 def render_csv(result: AuditResult, include_met: bool) -> str:
+    return "".join(csv_lines(result, include_met))
+
+
+def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
+    """The CSV report line by line, so a large audit is written without holding it all."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
     writer.writerow(COLUMNS)
+    yield flush()
     for assessment in result.exceptions(include_met):
         deal = assessment.read.deal
         base = [
@@ -80,4 +94,4 @@ def render_csv(result: AuditResult, include_met: bool) -> str:
                 finding.guidance,
             ]
             writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
-    return buffer.getvalue()
+        yield flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from dealgate.audit import AuditResult, AuditSummary, summarise
@@ -80,8 +81,10 @@ def render_json(result: AuditResult, include_met: bool) -> str:
 
 
 def render_jsonl(result: AuditResult, include_met: bool) -> str:
+    return "".join(jsonl_lines(result, include_met))
+
+
+def jsonl_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
     """One deal per line, as in the JSON document's `deals`."""
-    lines = [
-        json.dumps(deal_json(a, include_met=include_met)) for a in result.exceptions(include_met)
-    ]
-    return "".join(line + "\n" for line in lines)
+    for assessment in result.exceptions(include_met):
+        yield json.dumps(deal_json(assessment, include_met=include_met)) + "\n"
