@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -108,8 +108,7 @@ def _engine(name: str) -> Engine:
     try:
         return get_engine(name)
     except EngineUnavailable as error:
-        err.print(f"error: {error}", markup=False, style="red")
-        raise typer.Exit(2) from None
+        _fail(f"{error}")
 
 
 class ShowFormat(StrEnum):
@@ -123,12 +122,32 @@ def _guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except InputError as error:
-        for problem in error.problems:
-            err.print(str(problem), markup=False, style="red")
+        _print_problems(error)
         raise typer.Exit(2) from None
     except DealgateError as error:
-        err.print(f"error: {error}", markup=False, style="red")
-        raise typer.Exit(2) from None
+        _fail(str(error))
+
+
+def _print_problems(error: InputError) -> None:
+    for problem in error.problems:
+        err.print(str(problem), markup=False, style="red")
+
+
+def _fail(message: str, hint: str = "") -> NoReturn:
+    """A usage error: the message (and a hint) on stderr, exit code 2."""
+    err.print(f"error: {message}" + (f" ({hint})" if hint else ""), markup=False, style="red")
+    raise typer.Exit(2)
+
+
+def _stage_named(pack: RulePack, name: str, option: str) -> Stage:
+    """The pack stage a stage id or CRM name given on the command line means."""
+    stage = pack.match_stage(name)
+    if stage is None:
+        _fail(
+            f"{option} {name!r} is not a stage of pack {pack.id}",
+            did_you_mean(name, [s.id for s in pack.stages]),
+        )
+    return stage
 
 
 def _catalog(rules: list[Path] | None) -> PackCatalog:
@@ -249,8 +268,7 @@ def rules_validate(
             pack = load_pack(file, catalog)
         except InputError as error:
             failed += 1
-            for problem in error.problems:
-                err.print(str(problem), markup=False, style="red")
+            _print_problems(error)
             continue
         milestones = sum(len(stage.exit) for stage in pack.stages)
         line_out.print(
@@ -290,13 +308,7 @@ def rules_explain(
             out.print(explain(resolved, resolved.milestone(milestone_id)))
             return
         known |= ids
-    hint = did_you_mean(milestone_id, known)
-    err.print(
-        f"error: no milestone '{milestone_id}'" + (f" ({hint})" if hint else ""),
-        markup=False,
-        style="red",
-    )
-    raise typer.Exit(2)
+    _fail(f"no milestone '{milestone_id}'", did_you_mean(milestone_id, known))
 
 
 @rules_app.command("schema")
@@ -324,8 +336,7 @@ def rules_test(
 
     files = find_case_files(path)
     if not files:
-        err.print(f"error: no test case files under {path}", markup=False, style="red")
-        raise typer.Exit(2)
+        _fail(f"no test case files under {path}")
     search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
     catalog = _catalog(search)
     chosen = _engine(engine)
@@ -336,8 +347,7 @@ def rules_test(
             case_file = load_case_file(file, catalog)
         except InputError as error:
             unusable += 1
-            for problem in error.problems:
-                err.print(str(problem), markup=False, style="red")
+            _print_problems(error)
             continue
         line_out.print(f"[bold]{file}[/]  pack {case_file.pack.id}")
         for result in _guarded(partial(run_cases, case_file, chosen)):
@@ -377,8 +387,7 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(f"error: --as-of {value!r} is not a date (YYYY-MM-DD)", markup=False, style="red")
-        raise typer.Exit(2) from None
+        _fail(f"--as-of {value!r} is not a date (YYYY-MM-DD)")
 
 
 AsOfOption = Annotated[
@@ -437,15 +446,9 @@ def check(
     if deal_id is not None:
         reads = [read for read in reads if deal_key(read.deal.id) == deal_key(deal_id)]
         if not reads:
-            err.print(f"error: no deal with id '{deal_id}' in {file}", markup=False, style="red")
-            raise typer.Exit(2)
+            _fail(f"no deal with id '{deal_id}' in {file}")
     if len(reads) != 1:
-        err.print(
-            f"error: {file} holds {len(reads)} deals; choose one with --id",
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2)
+        _fail(f"{file} holds {len(reads)} deals; choose one with --id")
     read = reads[0]
     to_stage = _to_stage(pack, to, read.stage_id)
     [evaluated] = _guarded(
@@ -474,22 +477,9 @@ def check(
 def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | None:
     if to is None:
         return None
-    stage = pack.match_stage(to)
-    if stage is None:
-        hint = did_you_mean(to, [s.id for s in pack.stages])
-        err.print(
-            f"error: --to {to!r} is not a stage of pack {pack.id}" + (f" ({hint})" if hint else ""),
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2)
+    stage = _stage_named(pack, to, "--to")
     if current is not None and stage.position <= pack.stage(current).position:
-        err.print(
-            f"error: --to {stage.id} is not after the deal's stage {current}",
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2)
+        _fail(f"--to {stage.id} is not after the deal's stage {current}")
     return stage
 
 
@@ -522,12 +512,7 @@ def _day_or_quarter(value: str | None, option: str, *, end: bool) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(
-            f"error: {option} {value!r} is neither a date (YYYY-MM-DD) nor a quarter (YYYY-Q1..Q4)",
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2) from None
+        _fail(f"{option} {value!r} is neither a date (YYYY-MM-DD) nor a quarter (YYYY-Q1..Q4)")
 
 
 @app.command("audit")
@@ -589,16 +574,11 @@ def audit(
     try:
         threshold = FailOn(fail_on)
     except ValueError:
-        err.print(
-            f"error: --fail-on {fail_on!r}: use required, recommended or never",
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2) from None
+        _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     pack = _pack(rules)
     day = _as_of(as_of)
     chosen = _engine(engine)
-    stage_ids = tuple(_stage_id(pack, name) for name in stage or [])
+    stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
     filters = AuditFilters(
         owners=tuple(owner or ()),
         managers=tuple(manager or ()),
@@ -635,20 +615,6 @@ def audit(
             sys.stdout.write(chunk)
     if result.failing(threshold):
         raise typer.Exit(1)
-
-
-def _stage_id(pack: RulePack, name: str) -> str:
-    found = pack.match_stage(name)
-    if found is None:
-        hint = did_you_mean(name, [s.id for s in pack.stages])
-        err.print(
-            f"error: --stage {name!r} is not a stage of pack {pack.id}"
-            + (f" ({hint})" if hint else ""),
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(2)
-    return found.id
 
 
 def _render_audit(
