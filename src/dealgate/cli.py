@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -31,6 +32,7 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
+    from dealgate.deals.source import DealSource
     from dealgate.engines.base import Engine
 
 DEFAULT_PACK = "buyer-journey"
@@ -90,6 +92,23 @@ SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the 
 EncodingOption = Annotated[
     str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
 ]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a command reads its deal file: the options check, audit and inspect share."""
+
+    profile: str | None
+    mapping: Path | None
+    teams: Path | None
+    contacts: Path | None
+    sheet: str | None
+    encoding: str | None
+
+    def open(self, file: Path, pack: RulePack) -> DealSource:
+        from dealgate.deals.source import open_deals
+
+        return open_deals(file, pack, **asdict(self))
 
 
 def _pack(reference: str) -> RulePack:
@@ -423,7 +442,6 @@ def check(
     """
     from dealgate.assess import assess, request_for
     from dealgate.deals.mapper import deal_key
-    from dealgate.deals.source import open_deals
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.json_report import deal_json
 
@@ -431,16 +449,7 @@ def check(
     day = _as_of(as_of)
     chosen = _engine(engine)
     source = _guarded(
-        lambda: open_deals(
-            file,
-            pack,
-            profile=profile,
-            mapping=mapping,
-            teams=teams,
-            contacts=contacts,
-            sheet=sheet,
-            encoding=encoding,
-        )
+        lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
     reads = _guarded(lambda: list(source))
     if deal_id is not None:
@@ -568,7 +577,6 @@ def audit(
     pack or the file cannot be used.
     """
     from dealgate.audit import AuditFilters, FailOn, run_audit
-    from dealgate.deals.source import open_deals
     from dealgate.waivers import WaiverBook, load_waivers
 
     try:
@@ -589,16 +597,7 @@ def audit(
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
     source = _guarded(
-        lambda: open_deals(
-            pipeline,
-            pack,
-            profile=profile,
-            mapping=mapping,
-            teams=teams,
-            contacts=contacts,
-            sheet=sheet,
-            encoding=encoding,
-        )
+        lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(pipeline, pack)
     )
     with _progress(pipeline) as progress:
         result = _guarded(
@@ -706,22 +705,12 @@ def deals_inspect(
 ) -> None:
     """Show how a deal file is read: format, profile, each column, stages, findings."""
     from dealgate.deals.inspect import inspect_deals
-    from dealgate.deals.source import open_deals
     from dealgate.report.inspection import render_inspection
 
     pack = _pack(rules)
 
     def run() -> object:
-        source = open_deals(
-            file,
-            pack,
-            profile=profile,
-            mapping=mapping,
-            teams=teams,
-            contacts=contacts,
-            sheet=sheet,
-            encoding=encoding,
-        )
+        source = _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
         return inspect_deals(source, pack)
 
     inspection = _guarded(run)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from dealgate.deals.normalise import DateOrder
+from dealgate.rules.types import CANONICAL_FIELDS
 
 CANONICAL_FORECAST = ("Pipeline", "Best Case", "Commit", "Omitted", "Closed")
 
@@ -182,32 +183,7 @@ CANONICAL = Profile(
     name="canonical",
     title="dealgate canonical fields",
     short="canonical",
-    columns=_columns(
-        **{
-            name: [name]
-            for name in (
-                "id",
-                "name",
-                "account",
-                "owner",
-                "manager",
-                "stage",
-                "amount",
-                "currency",
-                "close_date",
-                "created_date",
-                "probability",
-                "forecast_category",
-                "next_step",
-                "next_step_date",
-                "last_activity_date",
-                "close_date_pushes",
-                "contacts",
-                "action_plan",
-                "stage_history",
-            )
-        }
-    ),
+    columns=_columns(**{name: [name] for name in CANONICAL_FIELDS}),
     distinctive=frozenset(
         {
             "close_date",
