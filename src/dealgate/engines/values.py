@@ -186,13 +186,18 @@ def _lookup(path: FieldPath) -> Evaluator:
             return lambda deal, item: deal.get(name)
         return lambda deal, item: (item if item is not None else deal).get(name)
 
+    flattened = "_".join(parts)
+
     def walk(deal: Record, item: Record | None) -> Any:
-        current: Any = deal if from_deal or item is None else item
+        start: Record = deal if from_deal or item is None else item
+        current: Any = start
         for part in parts:
             if not isinstance(current, Mapping):
-                return None
+                current = None
+                break
             current = current.get(part)
-        return current
+        # Readers keep a nested record's fields flat (champion.name -> champion_name).
+        return current if current is not None else start.get(flattened)
 
     return walk
 
