@@ -28,7 +28,7 @@ from dealgate.rules.model import RulePack
 from dealgate.waivers import Waiver, WaiverBook
 
 CONFORMANCE = Path(__file__).parent / "conformance"
-ENGINES = ["durable"]
+ENGINES = ["durable", "sql"]
 
 
 def _cases() -> list[Any]:

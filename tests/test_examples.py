@@ -254,3 +254,34 @@ def test_deals_inspect_explains_every_column_in_one_screen() -> None:
     }
     assert len(as_json["columns"]) == 45
     assert {c["kind"] for c in as_json["columns"]} == {"canonical", "custom"}
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "extra"),
+    [
+        (
+            "examples/salesforce-opportunities.csv",
+            ["--contacts", "examples/salesforce-contact-roles.csv"],
+        ),
+        ("examples/hubspot-deals.csv", ["--rules", "hubspot-default"]),
+    ],
+)
+def test_durable_and_sql_engines_give_identical_audits(pipeline: str, extra: list[str]) -> None:
+    reports = []
+    for engine in ("durable", "sql"):
+        result = dealgate(
+            "audit",
+            pipeline,
+            *extra,
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--include-met",
+            "--engine",
+            engine,
+        )
+        report = json.loads(result.stdout)
+        assert report.pop("engine") == engine
+        reports.append(report)
+    assert reports[0] == reports[1]

@@ -118,7 +118,13 @@ def _pack(reference: str) -> RulePack:
     return _guarded(lambda: load_pack(reference, PackCatalog(extra)))
 
 
-EngineOption = Annotated[str, typer.Option(help="Rule engine: auto or durable.", show_default=True)]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        help="Rule engine: durable, sql, or auto (durable; sql where durable cannot import).",
+        show_default=True,
+    ),
+]
 
 
 def _engine(name: str) -> Engine:

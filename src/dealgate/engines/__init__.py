@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from dealgate.engines.base import Engine, EngineUnavailable
 
-ENGINES = ("auto", "durable")
+ENGINES = ("auto", "durable", "sql")
 
 
 def get_engine(name: str = "auto") -> Engine:
-    """The engine asked for; `auto` is the durable engine until the SQL engine exists."""
+    """The engine asked for; `auto` is the durable engine, or the SQL engine where
+    durable_rules cannot be imported."""
     if name not in ENGINES:
         raise EngineUnavailable(f"unknown engine '{name}' (engines: {', '.join(ENGINES)})")
+    if name == "sql":
+        from dealgate.engines.sql import SqlEngine
+
+        return SqlEngine()
     from dealgate.engines.durable import DurableEngine
 
-    return DurableEngine()
+    try:
+        return DurableEngine()
+    except EngineUnavailable:
+        if name == "durable":
+            raise
+        from dealgate.engines.sql import SqlEngine
+
+        return SqlEngine()
 
 
 __all__ = ["ENGINES", "Engine", "EngineUnavailable", "get_engine"]

@@ -33,8 +33,10 @@ from functools import cached_property
 from typing import Any
 
 from dealgate.engines.base import DealOutcomes, DealRequest, EngineUnavailable, Outcome, deal_values
+from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.engines.values import Evaluator, Evaluators
 from dealgate.rules.expr import (
+    Arithmetic,
     Boolean,
     Call,
     Compare,
@@ -43,6 +45,7 @@ from dealgate.rules.expr import (
     FieldPath,
     InList,
     Logical,
+    Negate,
     Not,
     Number,
     StageRef,
@@ -51,7 +54,7 @@ from dealgate.rules.expr import (
     to_text,
 )
 from dealgate.rules.model import Milestone, RulePack
-from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
+from dealgate.rules.types import Kind
 
 Condition = dict[str, Any]
 ALWAYS: Condition = {"$always": True}
@@ -222,8 +225,7 @@ class _Compiler:
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
         pack = compiled.pack
-        self.fields: dict[str, FieldType] = dict(CANONICAL_FIELDS)
-        self.fields.update({name: declared.type for name, declared in pack.fields.items()})
+        self.fields = deal_fields(pack)
         self.positions = compiled.stage_positions
         self.names: dict[tuple[bool, str], str] = {}
 
@@ -236,26 +238,11 @@ class _Compiler:
             self.compiled.slots[name] = _Slot(name, node, kind, as_truth)
         return name
 
-    # The static kind of a value node; ANY when only the data can tell.
     def kind(self, node: Expr) -> Kind:
-        match node:
-            case Number():
-                return Kind.NUMBER
-            case String():
-                return Kind.TEXT
-            case DateLiteral() | Today():
-                return Kind.DATE
-            case Boolean():
-                return Kind.BOOLEAN
-            case StageRef():
-                return Kind.STAGE
-            case FieldPath(parts=parts):
-                name = parts[1] if parts[0] == "deal" and len(parts) == 2 else parts[0]
-                found = self.fields.get(name) if len(parts) == 1 or parts[0] == "deal" else None
-                return found.kind if found is not None and len(parts) <= 2 else Kind.ANY
-            case Call(function="days_since" | "days_until" | "count"):
-                return Kind.NUMBER
-        return Kind.ANY
+        """Arithmetic and other computed values are prepared in Python, never compared natively."""
+        if isinstance(node, Arithmetic | Negate):
+            return Kind.ANY
+        return static_kind(node, self.fields)
 
     def term(self, node: Expr) -> _Term:
         match node:

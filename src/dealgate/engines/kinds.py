@@ -1,0 +1,64 @@
+"""The kind of value an expression node gives, as far as the pack's declarations tell."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dealgate.rules.expr import (
+    Arithmetic,
+    Boolean,
+    Call,
+    DateLiteral,
+    Expr,
+    FieldPath,
+    Negate,
+    Number,
+    StageRef,
+    String,
+    Today,
+)
+from dealgate.rules.model import RulePack
+from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+
+
+def deal_fields(pack: RulePack) -> dict[str, FieldType]:
+    """Every field a pack's conditions may read with a known type: canonical and declared."""
+    fields = dict(CANONICAL_FIELDS)
+    fields.update({name: declared.type for name, declared in pack.fields.items()})
+    return fields
+
+
+def static_kind(node: Expr, fields: Mapping[str, FieldType], item: FieldType | None = None) -> Kind:
+    """The kind of a value node; ANY when only the data can tell (an undeclared field)."""
+    match node:
+        case Number():
+            return Kind.NUMBER
+        case String():
+            return Kind.TEXT
+        case DateLiteral() | Today():
+            return Kind.DATE
+        case Boolean():
+            return Kind.BOOLEAN
+        case StageRef():
+            return Kind.STAGE
+        case FieldPath(parts=parts):
+            if parts[0] == "deal" and len(parts) > 1:
+                parts, scope = parts[1:], fields
+            else:
+                scope = item.fields if item is not None else fields
+            found = scope.get(parts[0]) if len(parts) == 1 else None
+            return found.kind if found is not None else Kind.ANY
+        case Call(function="days_since" | "days_until" | "count"):
+            return Kind.NUMBER
+        case Negate(operand=operand):
+            inner = static_kind(operand, fields, item)
+            return inner if inner in NUMERIC else Kind.ANY
+        case Arithmetic(op=op, left=left, right=right):
+            kinds = {static_kind(left, fields, item), static_kind(right, fields, item)}
+            if kinds <= NUMERIC:
+                return Kind.NUMBER
+            if kinds == {Kind.DATE}:
+                return Kind.NUMBER if op == "-" else Kind.ANY
+            if kinds == {Kind.DATE, Kind.NUMBER} and op in "+-":
+                return Kind.DATE
+    return Kind.ANY

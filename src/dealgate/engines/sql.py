@@ -1,0 +1,432 @@
+"""The SQL engine: the rule model compiled to one query with sqlglot, run on embedded DuckDB.
+
+SQL's NULL is the rule language's unknown: comparisons, arithmetic and `IN` with a NULL are
+NULL, and AND/OR/NOT are three-valued, so most of the language maps onto plain SQL. What does
+not map directly is spelled out: `present` is never NULL; division by zero is NULL (NULLIF);
+`count`, `any` and `all` over a list distinguish a missing list (NULL) from an empty one and
+treat an item whose condition is unknown as unknown, not as false (DuckDB's `list_bool_and([])`
+is NULL, so no bare aggregate is used). The query gives, per deal, one status per milestone;
+which milestones apply at the deal's stage, and everything after, is shared with every engine.
+
+The tree is compiled with sqlglot's expression builder, so other dialects can be generated from
+the same tree later.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlglot import exp
+
+from dealgate.engines.base import (
+    DealOutcomes,
+    DealRequest,
+    EngineUnavailable,
+    Outcome,
+    deal_values,
+)
+from dealgate.engines.kinds import deal_fields, static_kind
+from dealgate.rules.expr import (
+    Arithmetic,
+    Boolean,
+    Call,
+    Compare,
+    DateLiteral,
+    Expr,
+    FieldPath,
+    InList,
+    Logical,
+    Negate,
+    Not,
+    Number,
+    StageRef,
+    String,
+    Today,
+)
+from dealgate.rules.model import RulePack
+from dealgate.rules.types import NUMERIC, FieldType, Kind
+
+BATCH = 50_000
+_COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+_STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
+_NULL = exp.Null()
+
+
+def _column(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def _func(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _cast(value: exp.Expr, to: str, *, safe: bool = False) -> exp.Expr:
+    kind = exp.TryCast if safe else exp.Cast
+    return kind(this=value, to=exp.DataType.build(to))
+
+
+def column_name(path: FieldPath) -> str:
+    """The column a deal field path reads; a record's field is flat (champion_name)."""
+    parts = path.parts[1:] if path.parts[0] == "deal" and len(path.parts) > 1 else path.parts
+    return "_".join(parts)
+
+
+class SqlCompiler:
+    """Compiles conditions of one pack, for one as-of date, into sqlglot expressions."""
+
+    def __init__(self, pack: RulePack, as_of: date) -> None:
+        self.pack = pack
+        self.fields = deal_fields(pack)
+        self.today = _cast(exp.Literal.string(as_of.isoformat()), "DATE")
+        self.positions = {stage.id: stage.position for stage in pack.stages}
+        self._lambdas = itertools.count()
+
+    # -- the kind of a value, for comparisons of undeclared fields ----------------------
+
+    def kind(self, node: Expr, item: FieldType | None) -> Kind:
+        return static_kind(node, self.fields, item)
+
+    # -- truth ------------------------------------------------------------------------
+
+    def truth(self, node: Expr, item: _Item | None = None) -> exp.Expr:
+        """A three-valued condition: TRUE, FALSE or NULL."""
+        match node:
+            case Logical(op="and", left=left, right=right):
+                return exp.and_(self.truth(left, item), self.truth(right, item), copy=False)
+            case Logical(op="or", left=left, right=right):
+                return exp.or_(self.truth(left, item), self.truth(right, item), copy=False)
+            case Not(operand=operand):
+                return exp.Not(this=exp.Paren(this=self.truth(operand, item)))
+            case Boolean(value=flag):
+                return exp.Boolean(this=flag)
+            case Compare(op=op, left=left, right=right):
+                return self.compare(op, left, right, item)
+            case InList(operand=operand, items=items, negated=negated):
+                return self.membership(operand, items, negated, item)
+            case Call(function="present", args=(FieldPath() as path,)):
+                return self.present(path, item)
+            case Call(function="any" | "all", args=(FieldPath() as path, condition)):
+                return self.list_truth(node.function == "any", path, condition, item)
+        # A value used as a condition: a boolean is itself, anything else is unknown.
+        kind = self.kind(node, item.type if item else None)
+        if kind is Kind.BOOLEAN:
+            return self.value(node, item)
+        return _NULL
+
+    def compare(self, op: str, left: Expr, right: Expr, item: _Item | None) -> exp.Expr:
+        item_type = item.type if item else None
+        kinds = (self.kind(left, item_type), self.kind(right, item_type))
+        first, second = self.value(left, item), self.value(right, item)
+        if Kind.ANY in kinds:
+            other = kinds[1] if kinds[0] is Kind.ANY else kinds[0]
+            if other is Kind.ANY and op not in ("==", "!="):
+                return _NULL  # undeclared text is never ordered
+            if other is Kind.BOOLEAN:
+                return _NULL  # text is never a yes/no
+            first = self._as(first, kinds[0], other)
+            second = self._as(second, kinds[1], other)
+        return _COMPARE[op](this=first, expression=second)
+
+    def _as(self, value: exp.Expr, kind: Kind, like: Kind) -> exp.Expr:
+        """An undeclared field's text read as the kind it is compared with, when it reads."""
+        if kind is not Kind.ANY:
+            return value
+        if like in NUMERIC:
+            return _cast(_func("TRIM", value), "DOUBLE", safe=True)
+        if like is Kind.DATE:
+            return _cast(_func("TRIM", value), "DATE", safe=True)
+        return value
+
+    def membership(
+        self, operand: Expr, items: tuple[Expr, ...], negated: bool, item: _Item | None
+    ) -> exp.Expr:
+        item_type = item.type if item else None
+        kind = self.kind(operand, item_type)
+        listed = [self.value(entry, item) for entry in items]
+        value = self.value(operand, item)
+        if kind is Kind.ANY:
+            kinds = {self.kind(entry, item_type) for entry in items} - {Kind.ANY}
+            if len(kinds) == 1:
+                value = self._as(value, Kind.ANY, kinds.pop())
+        found = exp.In(this=value, expressions=listed)
+        return exp.Not(this=exp.Paren(this=found)) if negated else found
+
+    def present(self, path: FieldPath, item: _Item | None) -> exp.Expr:
+        """Never NULL: the value exists and is not blank text or an empty list."""
+        target = self.field(path, item)
+        kind = self.kind(path, item.type if item else None)
+        exists = exp.Not(this=exp.Is(this=target, expression=exp.Null()))
+        if kind in (Kind.TEXT, Kind.ANY):
+            blank = exp.EQ(
+                this=_func("TRIM", _cast(target, "VARCHAR")), expression=exp.Literal.string("")
+            )
+            return exp.and_(exists, exp.Not(this=exp.Paren(this=blank)), copy=False)
+        if kind is Kind.LIST:
+            empty = exp.EQ(this=_func("LEN", target), expression=exp.Literal.number(0))
+            return exp.and_(exists, exp.Not(this=exp.Paren(this=empty)), copy=False)
+        return exists
+
+    def list_truth(
+        self, is_any: bool, path: FieldPath, condition: Expr, item: _Item | None
+    ) -> exp.Expr:
+        """any/all, three-valued item by item; a missing list is unknown, an empty one not."""
+        items = self.field(path, item)
+        inner = self._item_scope(path, item)
+        test = self.truth(condition, inner)
+        decisive = test if is_any else exp.Not(this=exp.Paren(this=test))
+        unknown = exp.Is(this=exp.Paren(this=test), expression=exp.Null())
+        return (
+            exp.Case()
+            .when(exp.Is(this=items, expression=exp.Null()), _NULL)
+            .when(self._count(items, inner, decisive), exp.Boolean(this=is_any))
+            .when(self._count(items, inner, unknown), _NULL)
+            .else_(exp.Boolean(this=not is_any))
+        )
+
+    def _count(self, items: exp.Expr, inner: _Item, test: exp.Expr) -> exp.Expr:
+        """Whether some item passes the test (items whose test is NULL do not)."""
+        kept = _func(
+            "LIST_FILTER", items, exp.Lambda(this=test, expressions=[exp.to_identifier(inner.name)])
+        )
+        return exp.GT(this=_func("LEN", kept), expression=exp.Literal.number(0))
+
+    # -- values -------------------------------------------------------------------------
+
+    def value(self, node: Expr, item: _Item | None = None) -> exp.Expr:
+        match node:
+            case Number(value=number):
+                return _cast(exp.Literal.number(format(number, "f")), "DOUBLE")
+            case String(value=text):
+                return exp.Literal.string(text)
+            case DateLiteral(value=day):
+                return _cast(exp.Literal.string(day.isoformat()), "DATE")
+            case Today():
+                return self.today.copy()
+            case Boolean(value=flag):
+                return exp.Boolean(this=flag)
+            case StageRef(stage_id=stage_id):
+                return exp.Literal.number(self.positions[stage_id])
+            case FieldPath():
+                return self.field(node, item)
+            case Negate(operand=operand):
+                return exp.Neg(this=exp.Paren(this=self.value(operand, item)))
+            case Arithmetic():
+                return self.arithmetic(node, item)
+            case Call(function="days_since", args=(argument,)):
+                return self._days(self.today.copy(), self.value(argument, item))
+            case Call(function="days_until", args=(argument,)):
+                return self._days(self.value(argument, item), self.today.copy())
+            case Call(function="count", args=(FieldPath() as path,)):
+                return _cast(_func("LEN", self.field(path, item)), "DOUBLE")
+            case Call(function="count", args=(FieldPath() as path, condition)):
+                items = self.field(path, item)
+                inner = self._item_scope(path, item)
+                kept = _func(
+                    "LIST_FILTER",
+                    items,
+                    exp.Lambda(
+                        this=self.truth(condition, inner),
+                        expressions=[exp.to_identifier(inner.name)],
+                    ),
+                )
+                return _cast(_func("LEN", kept), "DOUBLE")
+        return self.truth(node, item)
+
+    def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
+        return _cast(exp.Sub(this=later, expression=earlier), "DOUBLE")
+
+    def arithmetic(self, node: Arithmetic, item: _Item | None) -> exp.Expr:
+        item_type = item.type if item else None
+        kinds = (self.kind(node.left, item_type), self.kind(node.right, item_type))
+        left, right = self.value(node.left, item), self.value(node.right, item)
+        left, right = self._as(left, kinds[0], kinds[1]), self._as(right, kinds[1], kinds[0])
+        if Kind.DATE in kinds:
+            if node.op == "-" and kinds == (Kind.DATE, Kind.DATE):
+                return self._days(left, right)
+            days = right if kinds[0] is Kind.DATE else left
+            day = left if kinds[0] is Kind.DATE else right
+            whole = _cast(days, "INTEGER", safe=True)
+            integral = exp.EQ(this=days, expression=_func("FLOOR", days.copy()))
+            moved = (exp.Add if node.op == "+" else exp.Sub)(this=day, expression=whole)
+            if node.op == "-" and kinds[0] is not Kind.DATE:
+                return _NULL  # days - date means nothing
+            return exp.Case().when(integral, moved).else_(_NULL)
+        operators = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
+        if node.op in operators:
+            return exp.Paren(this=operators[node.op](this=left, expression=right))
+        divisor = _func("NULLIF", right, _cast(exp.Literal.number(0), "DOUBLE"))
+        return exp.Paren(this=exp.Div(this=left, expression=divisor))
+
+    def field(self, path: FieldPath, item: _Item | None) -> exp.Expr:
+        """A deal column, or a field of the current list item (`x0.role`)."""
+        in_deal = path.parts[0] == "deal" and len(path.parts) > 1
+        if item is not None and not in_deal:
+            return exp.Dot(
+                this=exp.column(item.name),
+                expression=exp.to_identifier("_".join(path.parts), quoted=True),
+            )
+        return _column(column_name(path))
+
+    def _item_scope(self, path: FieldPath, outer: _Item | None) -> _Item:
+        if outer is None or path.parts[0] == "deal":
+            found = self.fields.get(column_name(path))
+        else:
+            found = outer.type.fields.get("_".join(path.parts)) if outer.type else None
+        item_type = found if found is not None and found.kind is Kind.LIST else None
+        return _Item(f"x{next(self._lambdas)}", item_type)
+
+
+class _Item:
+    """The variable of a list condition's lambda, and the type of its items."""
+
+    def __init__(self, name: str, list_type: FieldType | None) -> None:
+        self.name = name
+        self.type = list_type
+
+
+def status_expression(compiler: SqlCompiler, require: Expr, when: Expr | None) -> exp.Expr:
+    """'n' not applicable (when is not TRUE), 'm' met (require is TRUE), else 'x' missing."""
+    case = exp.Case()
+    if when is not None:
+        when_true = exp.Is(
+            this=exp.Paren(this=compiler.truth(when)), expression=exp.Boolean(this=True)
+        )
+        case = case.when(exp.Not(this=when_true), exp.Literal.string("n"))
+    met = exp.Is(this=exp.Paren(this=compiler.truth(require)), expression=exp.Boolean(this=True))
+    return case.when(met, exp.Literal.string("m")).else_(exp.Literal.string("x"))
+
+
+def compile_query(pack: RulePack, as_of: date, table: str = "deals") -> exp.Select:
+    """One query over a table of canonical deals: a status column per milestone."""
+    compiler = SqlCompiler(pack, as_of)
+    columns: list[exp.Expr] = [_column("deal_no")]
+    for milestone in pack.milestones():
+        when = milestone.when.tree if milestone.when is not None else None
+        status = status_expression(compiler, milestone.require.tree, when)
+        columns.append(exp.alias_(status, exp.to_identifier(milestone.id, quoted=True)))
+    return exp.select(*columns).from_(exp.to_identifier(table)).order_by(_column("deal_no"))
+
+
+# --- the table of deals ---------------------------------------------------------------
+
+
+def _arrow_type(field_type: FieldType) -> Any:
+    import pyarrow as pa
+
+    kind = field_type.kind
+    if kind in NUMERIC:
+        return pa.float64()
+    if kind is Kind.DATE:
+        return pa.date32()
+    if kind is Kind.BOOLEAN:
+        return pa.bool_()
+    if kind is Kind.STAGE:
+        return pa.int32()
+    if kind is Kind.LIST and field_type.fields:
+        return pa.list_(
+            pa.struct([(name, _arrow_type(item)) for name, item in field_type.fields.items()])
+        )
+    return pa.string()
+
+
+def _cell(value: Any, field_type: FieldType) -> Any:
+    """A deal's value as its column holds it; None for a value of another kind."""
+    if value is None:
+        return None
+    kind = field_type.kind
+    if kind in NUMERIC:
+        ok = isinstance(value, int | Decimal | float) and not isinstance(value, bool)
+        return float(value) if ok else None
+    if kind is Kind.DATE:
+        return value if isinstance(value, date) else None
+    if kind is Kind.BOOLEAN:
+        return value if isinstance(value, bool) else None
+    if kind is Kind.STAGE:
+        return value if isinstance(value, int) else None
+    if kind is Kind.LIST:
+        if not isinstance(value, list) or not field_type.fields:
+            return None
+        return [
+            {name: _cell(entry.get(name), item) for name, item in field_type.fields.items()}
+            if isinstance(entry, Mapping)
+            else None
+            for entry in value
+        ]
+    if isinstance(value, list | dict):
+        return None
+    return str(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def columns_read(pack: RulePack) -> dict[str, FieldType]:
+    """The columns the compiled query reads, with the type each is given."""
+    known = deal_fields(pack)
+    columns: dict[str, FieldType] = {}
+    for milestone in pack.milestones():
+        for path in milestone.reads:
+            top = path.split("[]")[0]
+            name = top.replace(".", "_")
+            if name == "stage" or name in columns:
+                continue
+            columns[name] = known.get(name, FieldType(Kind.ANY))
+    return columns
+
+
+class SqlEngine:
+    """Evaluates deals in batches with one DuckDB query per batch."""
+
+    name = "sql"
+
+    def __init__(self) -> None:
+        try:
+            import duckdb
+        except ImportError as error:  # pragma: no cover - duckdb is a dependency
+            raise EngineUnavailable(f"the sql engine needs duckdb ({error})") from None
+        self._duckdb = duckdb
+
+    def evaluate(
+        self, pack: RulePack, requests: Iterable[DealRequest], as_of: date
+    ) -> Iterator[DealOutcomes]:
+        query = compile_query(pack, as_of).sql(dialect="duckdb")
+        columns = columns_read(pack)
+        milestones = [m.id for m in pack.milestones()]
+        applicable: dict[tuple[int, bool], list[str]] = {}
+        iterator = iter(requests)
+        connection = self._duckdb.connect()
+        try:
+            while batch := list(itertools.islice(iterator, BATCH)):
+                values = [deal_values(request.read, pack) for request in batch]
+                connection.register("deals", self._table(values, columns))
+                rows = connection.execute(query).fetchall()
+                connection.unregister("deals")
+                for request, deal, row in zip(batch, values, rows, strict=True):
+                    key = (request.limit, request.hygiene)
+                    if key not in applicable:
+                        applicable[key] = [
+                            m.id for m in pack.milestones() if request.applies(m, pack)
+                        ]
+                    statuses = dict(zip(milestones, row[1:], strict=True))
+                    outcomes = {
+                        milestone_id: _STATUS[statuses[milestone_id]]
+                        for milestone_id in applicable[key]
+                    }
+                    yield DealOutcomes(request, outcomes, deal)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _table(values: list[dict[str, Any]], columns: Mapping[str, FieldType]) -> Any:
+        import pyarrow as pa
+
+        arrays = {
+            "deal_no": pa.array(range(len(values)), pa.int64()),
+            "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
+        }
+        for name, field_type in columns.items():
+            arrays[name] = pa.array(
+                [_cell(deal.get(name), field_type) for deal in values], _arrow_type(field_type)
+            )
+        return pa.table(arrays)
