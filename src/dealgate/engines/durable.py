@@ -415,7 +415,16 @@ class DurableEngine:
     def _ruleset(self, pack: RulePack, as_of: date) -> tuple[CompiledPack, int]:
         compiled = compile_pack(pack, as_of)
         definition = json.dumps(compiled.definition, sort_keys=True)
-        key = (hashlib.sha256(definition.encode()).hexdigest()[:16], as_of)
+        # The rules name slots; what each slot holds is part of what the ruleset means, so
+        # two packs whose rules look alike but whose slots differ never share a ruleset.
+        slots = json.dumps(
+            [
+                (slot.name, to_text(slot.node), slot.kind.value, slot.truth)
+                for slot in compiled.slots.values()
+            ]
+        )
+        digest = hashlib.sha256((definition + slots).encode()).hexdigest()[:16]
+        key = (digest, as_of)
         if key not in self._rulesets:
             # Ruleset names are process-wide in durable's core: a counter keeps them unique.
             name = f"dealgate-{key[0]}-{next(_counter)}"
