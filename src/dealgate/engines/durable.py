@@ -22,7 +22,6 @@ How it uses durable_rules, and why (see docs/engines.md):
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -423,11 +422,10 @@ class DurableEngine:
                 for slot in compiled.slots.values()
             ]
         )
-        digest = hashlib.sha256((definition + slots).encode()).hexdigest()[:16]
-        key = (digest, as_of)
+        key = (definition + slots, as_of)
         if key not in self._rulesets:
             # Ruleset names are process-wide in durable's core: a counter keeps them unique.
-            name = f"dealgate-{key[0]}-{next(_counter)}"
+            name = f"dealgate-{pack.id}-{next(_counter)}"
             try:
                 handle = self._core.create_ruleset(name, definition)
             except Exception as error:
