@@ -99,7 +99,8 @@ def render_checklist(
     if data_findings:
         parts.append(Text("\nData findings", "bold underline"))
         parts += [
-            Text(f"  ! {finding.where}: {finding.message}", "yellow") for finding in data_findings
+            Padding(Text(f"! {finding.where}: {finding.message}", "yellow"), (0, 0, 0, 2))
+            for finding in data_findings
         ]
     verdict = ready.sentence(assessment)
     parts.append(
