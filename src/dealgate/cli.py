@@ -605,6 +605,13 @@ def audit(
     source = _guarded(
         lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(pipeline, pack)
     )
+    if source.profile.name == "hubspot" and pack.id == DEFAULT_PACK:
+        err.print(
+            "note: this is a HubSpot export; --rules hubspot-default maps its stages and "
+            "reads its associated-contact counts",
+            markup=False,
+            style="dim",
+        )
     with _progress(pipeline) as progress:
         result = _guarded(
             lambda: run_audit(
