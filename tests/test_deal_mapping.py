@@ -105,7 +105,7 @@ def test_contact_roles_join_by_opportunity_id_and_teams_give_managers(
     pipeline = tmp_path / "pipeline.csv"
     pipeline.write_text(
         "Opportunity ID,Opportunity Name,Opportunity Owner,Stage\n"
-        "0065g00000AbCdEFGH,Acme,Ada Ng,Proposal/Price Quote\n"
+        "0065g00000AbCdEAAV,Acme,Ada Ng,Proposal/Price Quote\n"
         "0065g00000ZZZZZAAA,Globex,Bo Li,Prospecting\n",
         encoding="utf-8",
     )
@@ -113,7 +113,7 @@ def test_contact_roles_join_by_opportunity_id_and_teams_give_managers(
     roles.write_text(
         "OpportunityId,ContactId,Contact: Full Name,Title,Role,IsPrimary,Contact: Last Activity\n"
         "0065g00000AbCdE,003A,Cara Diaz,CFO,Economic Buyer,true,11/20/2026\n"
-        "0065g00000AbCdEFGH,003B,Dev Patel,Ops Lead,Champion,false,soon\n"
+        "0065g00000AbCdEAAV,003B,Dev Patel,Ops Lead,Champion,false,soon\n"
         "0065g00000NOPEXYZ,003C,Eve Moss,CTO,Evaluator,false,\n",
         encoding="utf-8",
     )
@@ -257,3 +257,13 @@ def test_canonical_csv_lists_are_json_and_bad_items_are_findings(
         ),
         ("contacts", "unreadable list (JSON expected: Expecting value); read as missing"),
     ]
+
+
+def test_only_real_salesforce_ids_match_their_15_character_form() -> None:
+    from dealgate.deals.mapper import deal_key
+
+    assert deal_key("006i000000EtpkyAAB") == deal_key("006i000000Etpky")  # a real org's id
+    assert deal_key("0065g00000AbCdEAAV") == "0065g00000AbCdE"
+    # Eighteen letters and digits whose last three are no checksum: another deal entirely.
+    assert deal_key("ACMERENEWAL2026001") != deal_key("ACMERENEWAL2026002")
+    assert deal_key("ACMERENEWAL2026001") == "ACMERENEWAL2026001"

@@ -25,7 +25,7 @@ from dealgate.rules.model import RulePack
 SALESFORCE_REPORT = (
     "Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Close Date,"
     "Next Step,Economic Buyer Met On,Pain\n"
-    '0065g00000AbCdEFGH,Acme - Platform,Acme,Ada Ng,Needs Analysis,"$12,500.00",12/15/2026,'
+    '0065g00000AbCdEAAV,Acme - Platform,Acme,Ada Ng,Needs Analysis,"$12,500.00",12/15/2026,'
     "Demo with CFO,11/02/2026,Month-end close takes 9 days\n"
     "0065g00000AbCdXYZW,Globex - Renewal,Globex,Bo Li,Proposal/Price Quote,1.2k,next week,"
     "TBD,13/40/2026,\n"
@@ -120,14 +120,14 @@ def test_duplicate_ids_match_salesforce_15_and_18_character_forms(
     path = tmp_path / "dups.csv"
     path.write_text(
         "Opportunity ID,Opportunity Name,Stage\n"
-        "0065g00000AbCdEFGH,Acme,Prospecting\n"
+        "0065g00000AbCdEAAV,Acme,Prospecting\n"
         ",No id,Prospecting\n"
         "0065g00000AbCdE,Acme again,Prospecting\n"
         "  N/A ,Placeholder id,Prospecting\n",
         encoding="utf-8",
     )
     source, deals = _read(path, pack)
-    assert [d.deal.id for d in deals] == ["0065g00000AbCdEFGH", "0065g00000AbCdE"]
+    assert [d.deal.id for d in deals] == ["0065g00000AbCdEAAV", "0065g00000AbCdE"]
     duplicate = [f for f in source.findings if f.issue is DataIssue.DUPLICATE_ID]
     assert [(f.row, f.message) for f in duplicate] == [
         (4, "duplicate deal id '0065g00000AbCdE' (first at row 2); both are read")
@@ -351,3 +351,46 @@ def test_utf8_file_with_a_bad_byte_deep_inside_names_the_line(
         list(open_deals(path, pack))
     deals = list(open_deals(path, pack, encoding="cp1252"))
     assert deals[-1].deal.stage == "café"
+
+
+def test_undeclared_yaml_values_are_read_in_the_languages_kinds(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "deal.yaml"
+    path.write_text(
+        "id: D-1\nstage: discover\ndiscount: 12.5\nmet_at: 2026-01-01T23:30:00-05:00\n"
+        "notes: [' call back ', 2.5, TBD]\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack)
+    custom = deals[0].deal.custom
+    assert custom["discount"] == Decimal("12.5")  # exact, as from JSON, XLSX and Parquet
+    assert custom["met_at"] == date(2026, 1, 2)  # a datetime is its UTC date
+    assert custom["notes"] == ["call back", Decimal("2.5"), None]
+    assert [f.message for f in source.findings] == ["placeholder 'TBD' read as missing"]
+
+
+def test_declared_lists_and_records_are_typed_item_by_item(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(
+        "pack: typed\nfields:\n"
+        "  stakeholders: {type: list, fields: {name: text, met_on: date, score: number}}\n"
+        "  sponsor: {type: record, fields: {name: text, since: date}}\n"
+        "stages: [{id: open}]\n",
+        encoding="utf-8",
+    )
+    typed = load_pack(tmp_path / "pack.yaml", PackCatalog([tmp_path], include_bundled=False))
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "id,stage,stakeholders,sponsor\n"
+        'D-1,open,"[{""name"": ""TBD"", ""met_on"": ""2026-11-02"", ""score"": ""4""}]",'
+        '"{""name"": ""Ada"", ""since"": ""someday""}"\n',
+        encoding="utf-8",
+    )
+    source, deals = _read(path, typed)
+    custom = deals[0].deal.custom
+    assert custom["stakeholders"] == [{"met_on": date(2026, 11, 2), "score": Decimal(4)}]
+    assert custom["sponsor"] == {"name": "Ada"}
+    assert [(f.column, f.message) for f in source.findings] == [
+        ("stakeholders", "placeholder 'TBD' read as missing"),
+        ("sponsor", "unreadable date 'someday' (expected YYYY-MM-DD or M/D/YYYY): read as missing"),
+    ]

@@ -10,13 +10,14 @@ position(E).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dealgate.deals.model import ReadDeal
 from dealgate.engines.base import DealOutcomes, DealRequest, Outcome, deal_values
 from dealgate.findings import Disposition, Finding, FindingKind, Status
 from dealgate.rules.model import Milestone, RulePack, Severity, Stage
+from dealgate.waivers import WaiverBook
 
 _STATUS = {
     Outcome.MET: Status.MET,
@@ -178,3 +179,10 @@ def _walk(values: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         found = found.get(part) if isinstance(found, Mapping) else None
     return found
+
+
+def with_waivers(pack: RulePack, assessment: DealAssessment, book: WaiverBook) -> DealAssessment:
+    """Waivers applied, and the disposition judged again: a waived check asks for nothing."""
+    findings = book.apply(assessment.findings)
+    disposition = _disposition(pack, list(findings), assessment.inflation)
+    return replace(assessment, findings=findings, disposition=disposition)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from dealgate.assess import DealAssessment, assess, request_for
+from dealgate.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
 from dealgate.deals.profiles import header_key
@@ -171,7 +171,7 @@ def run_audit(
     for number, evaluated in enumerate(engine.evaluate(pack, requests(), as_of), start=1):
         assessment = assess(pack, evaluated, detail=include_met)
         if waivers is not None:
-            assessment = replace(assessment, findings=waivers.apply(assessment.findings))
+            assessment = with_waivers(pack, assessment, waivers)
         # The findings hold what they read; the rest of the deal is not reported again.
         assessment = replace(assessment, read=slim(assessment.read))
         assessments.append(assessment)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dealgate.deals.mapper import deal_key
 from dealgate.errors import InputError, Location
 from dealgate.findings import Finding, FindingKind, Status
 from dealgate.rules.loader import schema_problems
@@ -47,7 +48,12 @@ class Waiver:
     location: Location
 
     def matches(self, deal_id: str, milestone_id: str) -> bool:
-        return milestone_id == self.milestone and fnmatch.fnmatchcase(deal_id, self.deal)
+        """A glob matches the id as written; a plain id also matches its other Salesforce form."""
+        if milestone_id != self.milestone:
+            return False
+        if any(char in self.deal for char in "*?["):
+            return fnmatch.fnmatchcase(deal_id, self.deal)
+        return deal_key(deal_id) == deal_key(self.deal)
 
     def describe(self) -> str:
         by = f", approved by {self.approved_by}" if self.approved_by else ""
@@ -93,12 +99,10 @@ class WaiverBook:
             if finding.status is not Status.MISSING:
                 result.append(finding)
                 continue
-            index, waiver = self._match(finding)
+            _, waiver = self._match(finding)
             if waiver is None:
                 result.append(finding)
                 continue
-            assert self.used is not None
-            self.used.add(index)
             if waiver.expires >= self.as_of:
                 result.append(replace(finding, status=Status.WAIVED, note=waiver.describe()))
             else:
@@ -107,10 +111,22 @@ class WaiverBook:
         return tuple(result + extra)
 
     def _match(self, finding: Finding) -> tuple[int, Waiver | None]:
-        for index, waiver in enumerate(self.waivers):
-            if waiver.matches(finding.deal_id, finding.milestone_id):
-                return index, waiver
-        return -1, None
+        """The waiver that applies: one still valid if any matches, else an expired one.
+
+        Every matching waiver counts as used, so a renewed waiver's expired predecessor is
+        not reported as matching nothing.
+        """
+        matching = [
+            (index, waiver)
+            for index, waiver in enumerate(self.waivers)
+            if waiver.matches(finding.deal_id, finding.milestone_id)
+        ]
+        if not matching:
+            return -1, None
+        assert self.used is not None
+        self.used.update(index for index, _ in matching)
+        valid = [pair for pair in matching if pair[1].expires >= self.as_of]
+        return (valid or matching)[0]
 
     def _expired(self, finding: Finding, waiver: Waiver) -> Finding:
         return Finding(

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -37,7 +37,7 @@ from dealgate.deals.readers import RawRecord, Table
 from dealgate.errors import InputError, Location, Problem
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.rules.model import RulePack
-from dealgate.rules.types import CANONICAL_FIELDS, Kind
+from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
 
 OWNER_SIDES = frozenset({"buyer", "seller"})
 _LONGEST_PLACEHOLDER = max(len(placeholder) for placeholder in PLACEHOLDERS)
@@ -77,10 +77,31 @@ class Reconciliation:
 
 
 def deal_key(deal_id: str) -> str:
-    """Ids that are the same deal: Salesforce's 15- and 18-character ids of one record match."""
-    if _SALESFORCE_ID.fullmatch(deal_id):
+    """Ids that are the same deal: a Salesforce 18-character id and its 15-character form.
+
+    The last three characters of an 18-character Salesforce id are a checksum of the case of
+    the first fifteen; only an id whose checksum holds is taken as one.
+    """
+    valid = len(deal_id) == 18 and _SALESFORCE_ID.fullmatch(deal_id)
+    if valid and _salesforce_suffix(deal_id[:15]) == deal_id[15:]:
         return deal_id[:15]
     return deal_id
+
+
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def _salesforce_suffix(short_id: str) -> str:
+    """The three checksum characters Salesforce appends to a 15-character id."""
+    suffix = ""
+    for start in (0, 5, 10):
+        bits = sum(
+            1 << index
+            for index, char in enumerate(short_id[start : start + 5])
+            if "A" <= char <= "Z"
+        )
+        suffix += _SUFFIX_ALPHABET[bits]
+    return suffix
 
 
 @dataclass
@@ -257,7 +278,7 @@ class DealMapper:
             return partial(_RecordContext.parsed, parser=parser)
         if declared.type.kind is Kind.TEXT:
             return _RecordContext.text_value
-        return partial(_RecordContext.structured, kind=declared.type.kind)
+        return partial(_RecordContext.structured, kind=declared.type.kind, declared=declared.type)
 
     def _canonical_converter(self, name: str) -> Callable[[_RecordContext, str, Any], Any]:
         profile = self.profile
@@ -386,10 +407,24 @@ class _RecordContext:
         return header
 
     def as_written(self, header: str, raw: Any) -> Any:
-        """An undeclared custom field: text cleaned, other values as the file holds them."""
+        """An undeclared custom field: as the file holds it, in the language's kinds.
+
+        Text is cleaned (placeholders read as missing and reported), decimals are exact, a
+        datetime is its UTC date; lists and records are read the same way all through.
+        """
         if isinstance(raw, str):
             return self.text(header, raw)
-        return raw if raw != [] else None
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, float):
+            return Decimal(repr(raw))
+        if isinstance(raw, datetime):
+            return parse_date(raw)
+        if isinstance(raw, list):
+            return [self.as_written(header, item) for item in raw]
+        if isinstance(raw, dict):
+            return {key: self.as_written(header, value) for key, value in raw.items()}
+        return raw
 
     def text_value(self, header: str, raw: Any) -> str | None:
         return self.text(header, raw) if isinstance(raw, str) else str(raw)
@@ -456,7 +491,10 @@ class _RecordContext:
             self.finding(header, f"{problem.message}: read as missing", problem.issue)
             return None
 
-    def structured(self, header: str, raw: Any, kind: Kind) -> Any:
+    def structured(
+        self, header: str, raw: Any, kind: Kind, declared: FieldType | None = None
+    ) -> Any:
+        """A declared list of records, or record: every declared field read as its type."""
         value = self._decode_json(header, raw)
         if value is None:
             return None
@@ -468,7 +506,30 @@ class _RecordContext:
                 DataIssue.WRONG_SHAPE,
             )
             return None
-        return value
+        fields = declared.fields if declared is not None else {}
+        if isinstance(value, dict):
+            return self._typed_record(header, value, fields)
+        return [
+            self._typed_record(header, item, fields)
+            if isinstance(item, dict)
+            else self.as_written(header, item)
+            for item in value
+        ]
+
+    def _typed_record(
+        self, header: str, record: dict[str, Any], fields: Mapping[str, FieldType]
+    ) -> dict[str, Any]:
+        typed: dict[str, Any] = {}
+        for key, raw in record.items():
+            field_type = fields.get(key)
+            found = (
+                self.typed(header, raw, field_type.kind)
+                if field_type is not None
+                else self.as_written(header, raw)
+            )
+            if found is not None:
+                typed[key] = found
+        return typed
 
     def _decode_json(self, header: str, raw: Any) -> Any:
         """Lists and records in a text cell are JSON; a blank or placeholder is missing."""
