@@ -34,6 +34,7 @@ from typing import Any
 from dealgate.engines.base import DealOutcomes, DealRequest, EngineUnavailable, Outcome, deal_values
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.engines.values import Evaluator, Evaluators
+from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
@@ -65,7 +66,7 @@ _NATIVE = frozenset({Kind.TEXT, Kind.NUMBER, Kind.MONEY, Kind.DATE, Kind.BOOLEAN
 _counter = itertools.count()
 
 
-class DurableError(Exception):
+class DurableError(DealgateError):
     """durable_rules reported an error; never swallowed."""
 
 

@@ -46,7 +46,9 @@ def static_kind(node: Expr, fields: Mapping[str, FieldType], item: FieldType | N
                 parts, scope = parts[1:], fields
             else:
                 scope = item.fields if item is not None else fields
-            found = scope.get(parts[0]) if len(parts) == 1 else None
+            found = scope.get(parts[0])
+            for part in parts[1:]:  # into a declared record
+                found = found.fields.get(part) if found and found.kind is Kind.RECORD else None
             return found.kind if found is not None else Kind.ANY
         case Call(function="days_since" | "days_until" | "count"):
             return Kind.NUMBER

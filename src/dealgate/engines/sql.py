@@ -15,6 +15,7 @@ the same tree later.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -30,6 +31,7 @@ from dealgate.engines.base import (
     deal_values,
 )
 from dealgate.engines.kinds import deal_fields, static_kind
+from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
@@ -51,6 +53,7 @@ from dealgate.rules.model import RulePack
 from dealgate.rules.types import NUMERIC, FieldType, Kind
 
 BATCH = 50_000
+ROW = "_dealgate_row"  # a reader never makes a field name that starts with "_"
 _COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
 _NULL = exp.Null()
@@ -133,7 +136,7 @@ class SqlCompiler:
 
     def _as(self, value: exp.Expr, kind: Kind, like: Kind) -> exp.Expr:
         """An undeclared field's text read as the kind it is compared with, when it reads."""
-        if kind is not Kind.ANY:
+        if kind is not Kind.ANY or not isinstance(value, exp.Column | exp.Dot):
             return value
         if like in NUMERIC:
             return _cast(_func("TRIM", value), "DOUBLE", safe=True)
@@ -150,6 +153,8 @@ class SqlCompiler:
         value = self.value(operand, item)
         if kind is Kind.ANY:
             kinds = {self.kind(entry, item_type) for entry in items} - {Kind.ANY}
+            if Kind.BOOLEAN in kinds:
+                return _NULL  # text is never a yes/no
             if len(kinds) == 1:
                 value = self._as(value, Kind.ANY, kinds.pop())
         found = exp.In(this=value, expressions=listed)
@@ -170,10 +175,24 @@ class SqlCompiler:
             return exp.and_(exists, exp.Not(this=exp.Paren(this=empty)), copy=False)
         return exists
 
+    def _typed_list(self, path: FieldPath, item: _Item | None) -> bool:
+        """Whether a list's items have declared fields the query can read."""
+        found = self._list_type(path, item)
+        return found is not None and bool(found.fields)
+
+    def _list_type(self, path: FieldPath, item: _Item | None) -> FieldType | None:
+        if item is None or (path.parts[0] == "deal" and len(path.parts) > 1):
+            found = self.fields.get(column_name(path))
+        else:
+            found = item.type.fields.get("_".join(path.parts)) if item.type else None
+        return found if found is not None and found.kind is Kind.LIST else None
+
     def list_truth(
         self, is_any: bool, path: FieldPath, condition: Expr, item: _Item | None
     ) -> exp.Expr:
         """any/all, three-valued item by item; a missing list is unknown, an empty one not."""
+        if not self._typed_list(path, item):
+            return _NULL  # items of undeclared shape: see docs/engines.md
         items = self.field(path, item)
         inner = self._item_scope(path, item)
         test = self.truth(condition, inner)
@@ -213,16 +232,26 @@ class SqlCompiler:
             case FieldPath():
                 return self.field(node, item)
             case Negate(operand=operand):
+                if self._computed_from_text(operand, item):
+                    return _NULL
                 return exp.Neg(this=exp.Paren(this=self.value(operand, item)))
             case Arithmetic():
                 return self.arithmetic(node, item)
+            case Call(function="days_since" | "days_until", args=(argument,)) if (
+                self._computed_from_text(argument, item)
+            ):
+                return _NULL
             case Call(function="days_since", args=(argument,)):
                 return self._days(self.today.copy(), self.value(argument, item))
             case Call(function="days_until", args=(argument,)):
                 return self._days(self.value(argument, item), self.today.copy())
             case Call(function="count", args=(FieldPath() as path,)):
+                if self._list_type(path, item) is None:
+                    return _NULL
                 return _cast(_func("LEN", self.field(path, item)), "DOUBLE")
             case Call(function="count", args=(FieldPath() as path, condition)):
+                if not self._typed_list(path, item):
+                    return _NULL
                 items = self.field(path, item)
                 inner = self._item_scope(path, item)
                 kept = _func(
@@ -239,11 +268,17 @@ class SqlCompiler:
     def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
         return _cast(exp.Sub(this=later, expression=earlier), "DOUBLE")
 
+    def _computed_from_text(self, node: Expr, item: _Item | None) -> bool:
+        """Arithmetic on an undeclared field: its values are text, which is never computed
+        with (as in the Python evaluator), so the result is unknown."""
+        return self.kind(node, item.type if item else None) is Kind.ANY
+
     def arithmetic(self, node: Arithmetic, item: _Item | None) -> exp.Expr:
         item_type = item.type if item else None
         kinds = (self.kind(node.left, item_type), self.kind(node.right, item_type))
+        if Kind.ANY in kinds:
+            return _NULL
         left, right = self.value(node.left, item), self.value(node.right, item)
-        left, right = self._as(left, kinds[0], kinds[1]), self._as(right, kinds[1], kinds[0])
         if Kind.DATE in kinds:
             if node.op == "-" and kinds == (Kind.DATE, Kind.DATE):
                 return self._days(left, right)
@@ -269,6 +304,13 @@ class SqlCompiler:
                 this=exp.column(item.name),
                 expression=exp.to_identifier("_".join(path.parts), quoted=True),
             )
+        parts = path.parts[1:] if in_deal else path.parts
+        declared = self.fields.get(parts[0])
+        if len(parts) > 1 and declared is not None and declared.kind is Kind.RECORD:
+            target: exp.Expr = _column(parts[0])
+            for part in parts[1:]:  # a declared record is a struct column
+                target = exp.Dot(this=target, expression=exp.to_identifier(part, quoted=True))
+            return target
         return _column(column_name(path))
 
     def _item_scope(self, path: FieldPath, outer: _Item | None) -> _Item:
@@ -303,12 +345,12 @@ def status_expression(compiler: SqlCompiler, require: Expr, when: Expr | None) -
 def compile_query(pack: RulePack, as_of: date, table: str = "deals") -> exp.Select:
     """One query over a table of canonical deals: a status column per milestone."""
     compiler = SqlCompiler(pack, as_of)
-    columns: list[exp.Expr] = [_column("deal_no")]
+    columns: list[exp.Expr] = [_column(ROW)]
     for milestone in pack.milestones():
         when = milestone.when.tree if milestone.when is not None else None
         status = status_expression(compiler, milestone.require.tree, when)
         columns.append(exp.alias_(status, exp.to_identifier(milestone.id, quoted=True)))
-    return exp.select(*columns).from_(exp.to_identifier(table)).order_by(_column("deal_no"))
+    return exp.select(*columns).from_(exp.to_identifier(table)).order_by(_column(ROW))
 
 
 # --- the table of deals ---------------------------------------------------------------
@@ -326,10 +368,11 @@ def _arrow_type(field_type: FieldType) -> Any:
         return pa.bool_()
     if kind is Kind.STAGE:
         return pa.int32()
-    if kind is Kind.LIST and field_type.fields:
-        return pa.list_(
-            pa.struct([(name, _arrow_type(item)) for name, item in field_type.fields.items()])
-        )
+    if kind in (Kind.LIST, Kind.RECORD) and field_type.fields:
+        struct = pa.struct([(name, _arrow_type(item)) for name, item in field_type.fields.items()])
+        return pa.list_(struct) if kind is Kind.LIST else struct
+    if kind is Kind.LIST:
+        return pa.list_(pa.string())  # items of undeclared shape: counted, not read
     return pa.string()
 
 
@@ -347,8 +390,16 @@ def _cell(value: Any, field_type: FieldType) -> Any:
         return value if isinstance(value, bool) else None
     if kind is Kind.STAGE:
         return value if isinstance(value, int) else None
+    if kind is Kind.RECORD and field_type.fields:
+        if not isinstance(value, Mapping):
+            return None
+        return {name: _cell(value.get(name), item) for name, item in field_type.fields.items()}
+    if kind is Kind.LIST and not field_type.fields:
+        return (
+            [json.dumps(entry, default=str) for entry in value] if isinstance(value, list) else None
+        )
     if kind is Kind.LIST:
-        if not isinstance(value, list) or not field_type.fields:
+        if not isinstance(value, list):
             return None
         return [
             {name: _cell(entry.get(name), item) for name, item in field_type.fields.items()}
@@ -368,11 +419,21 @@ def columns_read(pack: RulePack) -> dict[str, FieldType]:
     for milestone in pack.milestones():
         for path in milestone.reads:
             top = path.split("[]")[0]
-            name = top.replace(".", "_")
-            if name == "stage" or name in columns:
+            head = top.split(".")[0]
+            record = known.get(head)
+            name = (
+                head
+                if record is not None and record.kind is Kind.RECORD
+                else (top.replace(".", "_"))
+            )
+            if name in ("stage", ROW) or name in columns:
                 continue
             columns[name] = known.get(name, FieldType(Kind.ANY))
     return columns
+
+
+class EngineError(DealgateError):
+    """DuckDB refused or failed the compiled query; reported, never a traceback."""
 
 
 class SqlEngine:
@@ -400,7 +461,10 @@ class SqlEngine:
             while batch := list(itertools.islice(iterator, BATCH)):
                 values = [deal_values(request.read, pack) for request in batch]
                 connection.register("deals", self._table(values, columns))
-                rows = connection.execute(query).fetchall()
+                try:
+                    rows = connection.execute(query).fetchall()
+                except self._duckdb.Error as error:
+                    raise EngineError(f"the sql engine failed on pack {pack.id}: {error}") from None
                 connection.unregister("deals")
                 for request, deal, row in zip(batch, values, rows, strict=True):
                     key = (request.limit, request.hygiene)
@@ -422,7 +486,7 @@ class SqlEngine:
         import pyarrow as pa
 
         arrays = {
-            "deal_no": pa.array(range(len(values)), pa.int64()),
+            ROW: pa.array(range(len(values)), pa.int64()),
             "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
         }
         for name, field_type in columns.items():
