@@ -79,6 +79,8 @@ def test_unreadable_dates_say_why(text: str, message: str) -> None:
         ("-$300", Decimal("-300"), "USD"),
         ("(1,000.00)", Decimal("-1000.00"), None),
         ("CHF 1'000.50", Decimal("1000.50"), "CHF"),
+        ("($1,200)", Decimal("-1200"), "USD"),
+        (".5", Decimal("0.5"), None),
     ],
 )
 def test_money(text: str, amount: Decimal, currency: str | None) -> None:

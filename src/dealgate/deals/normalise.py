@@ -79,7 +79,7 @@ _DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME)
 _YMD_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 _EPOCH_MILLIS = re.compile(r"\d{13}")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?|\.\d+")
 _GROUPED_COMMA = re.compile(r"\d{1,3}(,\d{3})+")
 _GROUPED_DOT = re.compile(r"\d{1,3}(\.\d{3})+")
 _GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f'\u2019")  # spaces and apostrophes
@@ -184,7 +184,10 @@ def parse_money(value: Any, decimal_mark: str | None = None) -> tuple[Decimal, s
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return parse_number(value), None
     text = str(value).strip()
-    currency, rest = _split_currency(text)
+    inner = text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+    currency, rest = _split_currency(inner)
+    if inner is not text:
+        rest = f"({rest})"  # accounting style: (1,200) is negative, with or without a symbol
     try:
         return parse_number(rest, decimal_mark), currency
     except Unreadable:
