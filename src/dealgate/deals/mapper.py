@@ -24,7 +24,6 @@ from dealgate.deals.normalise import (
     PLACEHOLDERS,
     Unreadable,
     clean_text,
-    is_placeholder,
     parse_bool,
     parse_count,
     parse_date,
@@ -104,6 +103,10 @@ def _salesforce_suffix(short_id: str) -> str:
     return suffix
 
 
+# (the field it fills or None, canonical | custom | stage_history | ignored, its converter)
+_ColumnReader = tuple[str | None, str, Callable[["_RecordContext", str, Any], Any]]
+
+
 @dataclass
 class DealMapper:
     """Reads the records of one table into deals, for one pack and one profile."""
@@ -130,7 +133,7 @@ class DealMapper:
         }
         self.plan = self._plan()
         self._by_header = {use.header: use for use in self.plan}
-        self._converters = {use.header: self._converter(use) for use in self.plan}
+        self._readers = {use.header: self._reader(use) for use in self.plan}
         self._stage_columns = {
             use.header: use.field or "" for use in self.plan if use.kind == "stage_history"
         }
@@ -220,21 +223,23 @@ class DealMapper:
         values: dict[str, Any] = {}
         custom: dict[str, Any] = {}
         history: list[StageChange] = []
+        readers = self._readers
         for header, raw in record.values.items():
             if raw is None or raw == "":
                 continue  # blank: missing, and nothing to report
-            use = self._by_header.get(header) or self._late_column(header)
-            if use.field is None:
+            reader = readers.get(header) or self._late_column(header)
+            name, target, convert = reader
+            if name is None:
                 continue
-            value = self._converters[header](context, header, raw)
+            value = convert(context, header, raw)
             if value is None:
                 continue
-            if use.kind == "canonical":
-                values[use.field] = value
-            elif use.kind == "custom":
-                custom[use.field] = value
+            if target == "canonical":
+                values[name] = value
+            elif target == "custom":
+                custom[name] = value
             else:
-                history.append(StageChange(stage=use.field, entered_on=value))
+                history.append(StageChange(stage=name, entered_on=value))
         deal_id = values.pop("id", None)
         if deal_id is None:
             self._reject(record, context)
@@ -252,14 +257,18 @@ class DealMapper:
         location = Location(self.table.file, record.row or 0)
         return ReadDeal(deal=deal, location=location, path=record.path or "", stage_id=stage_id)
 
-    def _late_column(self, header: str) -> ColumnUse:
+    def _late_column(self, header: str) -> _ColumnReader:
         """A key first seen in a later JSON record: planned on first sight."""
         taken = {use.field for use in self.plan if use.field is not None}
         use = self._use(header, taken)
         self.plan.append(use)
         self._by_header[header] = use
-        self._converters[header] = self._converter(use)
-        return use
+        reader = self._readers[header] = self._reader(use)
+        return reader
+
+    def _reader(self, use: ColumnUse) -> _ColumnReader:
+        """What the record loop needs of a column, in one lookup."""
+        return (use.field, use.kind, self._converter(use))
 
     def _converter(self, use: ColumnUse) -> Callable[[_RecordContext, str, Any], Any]:
         """How the values of one column are read, decided once for the file."""
@@ -461,7 +470,7 @@ class _RecordContext:
         text = raw.strip() if isinstance(raw, str) else clean_text(raw)
         if not text:
             return None
-        if len(text) <= _LONGEST_PLACEHOLDER and is_placeholder(text):
+        if len(text) <= _LONGEST_PLACEHOLDER and text.casefold() in PLACEHOLDERS:
             self.finding(header, f"placeholder {text!r} read as missing", DataIssue.PLACEHOLDER)
             return None
         return text

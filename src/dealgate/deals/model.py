@@ -108,7 +108,11 @@ def construct(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
     tests/test_deal_roundtrip.py checks the result equals a validated model.
     """
     instance = model.__new__(model)
-    fields = dict(_defaults(model))
+    defaults, mutable = _defaults(model)
+    fields = dict(defaults)
+    for name in mutable:  # a default dict (custom fields) must not be shared between deals
+        if name not in values:
+            fields[name] = {}
     fields.update(values)
     object.__setattr__(instance, "__dict__", fields)
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))
@@ -117,17 +121,17 @@ def construct(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
     return instance
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], tuple[str, ...]]] = {}
 
 
-def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+def _defaults(model: type[BaseModel]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A model's field defaults, and which of them are dicts to make afresh each time."""
     found = _DEFAULTS.get(model)
     if found is None:
-        found = _DEFAULTS[model] = {
+        defaults = {
             name: info.get_default(call_default_factory=True)
             for name, info in model.model_fields.items()
         }
-    # Mutable defaults (the custom dict) must not be shared between deals.
-    return {
-        name: (dict(value) if isinstance(value, dict) else value) for name, value in found.items()
-    }
+        mutable = tuple(name for name, value in defaults.items() if isinstance(value, dict))
+        found = _DEFAULTS[model] = (defaults, mutable)
+    return found
