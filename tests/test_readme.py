@@ -24,3 +24,16 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     test_command = _readme_commands()[1]
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test_command in ci_lines
+
+
+def test_the_readme_rule_pack_validates(tmp_path: Path) -> None:
+    from dealgate.rules.catalog import PackCatalog
+    from dealgate.rules.loader import load_pack
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"## A rule pack\n\n```yaml\n(.+?)```", text, re.DOTALL)
+    assert example is not None
+    (tmp_path / "acme.yaml").write_text(example[1], encoding="utf-8")
+    pack = load_pack(tmp_path / "acme.yaml", PackCatalog([tmp_path], cwd=tmp_path))
+    assert pack.milestone("ACME-SECURITY").stage_id == "propose"
+    assert pack.milestone("HYG-ACTIVITY").severity == "recommended"
