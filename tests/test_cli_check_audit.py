@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +342,36 @@ def test_audit_of_an_unusable_file_exits_2(work: Path) -> None:
     result = dealgate("audit", "broken.json", cwd=work)
     assert result.returncode == 2
     assert result.stderr.startswith("broken.json:1: error: invalid JSON")
+
+
+def test_audit_output_file_gets_the_usual_permissions(work: Path) -> None:
+    dealgate(
+        "audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "csv", "--output", "a.csv", cwd=work
+    )
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (work / "a.csv").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux script for a tty")
+def test_large_audits_show_progress_on_a_terminal(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "benchmarks"))
+    from synthetic import write_salesforce
+
+    pipeline = tmp_path / "pipeline.csv"
+    write_salesforce(pipeline, deals=5_000, seed=3, as_of=date(2026, 11, 27))
+    command = (
+        f"{sys.executable} -m dealgate audit {pipeline} --as-of {AS_OF} --format json "
+        f"--output {tmp_path / 'audit.json'}"
+    )
+    result = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        timeout=300,
+    )
+    assert "auditing pipeline.csv" in result.stdout
+    assert json.loads((tmp_path / "audit.json").read_text("utf-8"))["summary"]["deals_audited"]

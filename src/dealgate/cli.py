@@ -671,10 +671,18 @@ def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.writelines(chunks)
+        os.chmod(temporary, _new_file_mode())  # mkstemp makes files private to the owner
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets under the user's umask, as if created by open()."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextmanager
