@@ -125,7 +125,8 @@ def test_check_through_a_later_stage_with_to(work: Path) -> None:
 def test_check_in_a_pipeline_file_needs_an_id(work: Path) -> None:
     result = dealgate("check", "pipeline.yaml", cwd=work)
     assert result.returncode == 2
-    assert "holds 11 deals; choose one with --id" in result.stderr
+    assert "holds 11 deals; choose one with --id (ids: BJ-001, " in result.stderr
+    assert "and 6 more)" in result.stderr
     deal_id = CASES["cases"][0]["deal"]["id"]
     chosen = dealgate("check", "pipeline.yaml", "--id", deal_id, "--as-of", AS_OF, cwd=work)
     assert chosen.returncode in (0, 1)

@@ -463,7 +463,12 @@ def check(
         if not reads:
             _fail(f"no deal with id '{deal_id}' in {file}")
     if len(reads) != 1:
-        _fail(f"{file} holds {len(reads)} deals; choose one with --id")
+        shown = ", ".join(read.deal.id for read in reads[:5])
+        more = f", and {len(reads) - 5} more" if len(reads) > 5 else ""
+        _fail(
+            f"{file} holds {len(reads)} deals; choose one with --id",
+            f"ids: {shown}{more}" if reads else "",
+        )
     read = reads[0]
     to_stage = _to_stage(pack, to, read.stage_id)
     [evaluated] = _guarded(
