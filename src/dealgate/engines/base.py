@@ -36,6 +36,23 @@ class DealRequest:
         return pack.stage(milestone.stage_id).position <= self.limit
 
 
+class ApplicableMilestones:
+    """The ids of the milestones that apply to a request; the same few lists serve every deal."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self._pack = pack
+        self._lists: dict[tuple[int, bool], list[str]] = {}
+
+    def __call__(self, request: DealRequest) -> list[str]:
+        key = (request.limit, request.hygiene)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = [
+                m.id for m in self._pack.milestones() if request.applies(m, self._pack)
+            ]
+        return found
+
+
 @dataclass(frozen=True)
 class DealOutcomes:
     request: DealRequest

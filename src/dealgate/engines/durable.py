@@ -31,7 +31,14 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from dealgate.engines.base import DealOutcomes, DealRequest, EngineUnavailable, Outcome, deal_values
+from dealgate.engines.base import (
+    ApplicableMilestones,
+    DealOutcomes,
+    DealRequest,
+    EngineUnavailable,
+    Outcome,
+    deal_values,
+)
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.engines.values import Evaluator, Evaluators
 from dealgate.errors import DealgateError
@@ -438,14 +445,10 @@ class DurableEngine:
         self, pack: RulePack, requests: Iterable[DealRequest], as_of: date
     ) -> Iterator[DealOutcomes]:
         compiled, handle = self._ruleset(pack, as_of)
-        milestones = list(pack.milestones())
         session = f"run-{next(_counter)}"
-        applicable: dict[tuple[int, bool], list[str]] = {}
+        applicable = ApplicableMilestones(pack)
         for number, request in enumerate(requests):
-            key = (request.limit, request.hygiene)
-            if key not in applicable:  # the same few lists serve every deal
-                applicable[key] = [m.id for m in milestones if request.applies(m, pack)]
-            outcomes = dict.fromkeys(applicable[key], Outcome.MET)
+            outcomes = dict.fromkeys(applicable(request), Outcome.MET)
             values = deal_values(request.read, pack)
             if outcomes:
                 fact = compiled.fact(request, session, values)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlglot import exp
 
 from dealgate.engines.base import (
+    ApplicableMilestones,
     DealOutcomes,
     DealRequest,
     EngineUnavailable,
@@ -454,7 +455,7 @@ class SqlEngine:
         query = compile_query(pack, as_of).sql(dialect="duckdb")
         columns = columns_read(pack)
         milestones = [m.id for m in pack.milestones()]
-        applicable: dict[tuple[int, bool], list[str]] = {}
+        applicable = ApplicableMilestones(pack)
         iterator = iter(requests)
         connection = self._duckdb.connect()
         try:
@@ -467,15 +468,10 @@ class SqlEngine:
                     raise EngineError(f"the sql engine failed on pack {pack.id}: {error}") from None
                 connection.unregister("deals")
                 for request, deal, row in zip(batch, values, rows, strict=True):
-                    key = (request.limit, request.hygiene)
-                    if key not in applicable:
-                        applicable[key] = [
-                            m.id for m in pack.milestones() if request.applies(m, pack)
-                        ]
                     statuses = dict(zip(milestones, row[1:], strict=True))
                     outcomes = {
                         milestone_id: _STATUS[statuses[milestone_id]]
-                        for milestone_id in applicable[key]
+                        for milestone_id in applicable(request)
                     }
                     yield DealOutcomes(request, outcomes, deal)
         finally:

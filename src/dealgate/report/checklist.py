@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -13,6 +12,7 @@ from rich.text import Text
 
 from dealgate.assess import DealAssessment
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.report.figures import money_text
 from dealgate.rules.model import RulePack, Severity, Stage
 
 _MARK = {
@@ -129,7 +129,7 @@ def _heading(assessment: DealAssessment, pack: RulePack, as_of: date) -> Text:
         part
         for part in (
             f"owner {deal.owner}" if deal.owner else "",
-            _money(deal.amount, deal.currency),
+            money_text(deal.amount, deal.currency),
             f"closes {deal.close_date.isoformat()}" if deal.close_date else "",
         )
         if part
@@ -156,12 +156,6 @@ def _heading(assessment: DealAssessment, pack: RulePack, as_of: date) -> Text:
                 )
     text.append(f"\nPack  {pack.id} · as of {as_of.isoformat()}", "dim")
     return text
-
-
-def _money(amount: Decimal | None, currency: str | None) -> str:
-    if amount is None:
-        return ""
-    return f"{currency + ' ' if currency else ''}{amount:,.2f}".replace(".00", "")
 
 
 def _finding(finding: Finding) -> RenderableType:
