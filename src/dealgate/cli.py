@@ -121,19 +121,27 @@ def _pack(reference: str) -> RulePack:
 EngineOption = Annotated[
     str,
     typer.Option(
-        help="Rule engine: durable, sql, or auto (durable; sql where durable cannot import).",
+        help="Rule engine: durable, sql, or auto (durable for small inputs, sql for large "
+        "ones; whichever imports when the other cannot).",
         show_default=True,
     ),
 ]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say which engine runs, and why, on stderr.")
+]
 
 
-def _engine(name: str) -> Engine:
-    from dealgate.engines import EngineUnavailable, get_engine
+def _engine(name: str, input_file: Path | None = None, verbose: bool = False) -> Engine:
+    from dealgate.engines import EngineUnavailable, choose_engine
 
+    size = input_file.stat().st_size if input_file is not None and input_file.is_file() else None
     try:
-        return get_engine(name)
+        choice = choose_engine(name, size)
     except EngineUnavailable as error:
         _fail(f"{error}")
+    if verbose:
+        err.print(f"engine: {choice.engine.name} ({choice.reason})", markup=False)
+    return choice.engine
 
 
 class ShowFormat(StrEnum):
@@ -351,6 +359,7 @@ def rules_test(
     ] = Path("rules"),
     rules: RulesOption = None,
     engine: EngineOption = "auto",
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a team's test cases (rules/tests/*.yaml): each deal's missing milestones, as expected.
 
@@ -364,7 +373,7 @@ def rules_test(
         _fail(f"no test case files under {path}")
     search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
     catalog = _catalog(search)
-    chosen = _engine(engine)
+    chosen = _engine(engine, verbose=verbose)
     unusable = 0
     results = []
     for file in files:
@@ -441,6 +450,7 @@ def check(
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
+    verbose: VerboseOption = False,
 ) -> None:
     """A rep's self-check of one deal before advancing it: what is missing, why, how to get it.
 
@@ -453,7 +463,7 @@ def check(
 
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine)
+    chosen = _engine(engine, verbose=verbose)
     source = _guarded(
         lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
@@ -580,6 +590,7 @@ def audit(
     ] = "required",
     waivers: Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")] = None,
     limit: Annotated[int, typer.Option(help="Exception rows in the table (0: all).")] = 50,
+    verbose: VerboseOption = False,
 ) -> None:
     """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
     claimed stage, pipeline value at risk, per manager and owner.
@@ -596,7 +607,7 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine)
+    chosen = _engine(engine, pipeline, verbose)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
     filters = AuditFilters(
         owners=tuple(owner or ()),

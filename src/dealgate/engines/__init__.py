@@ -1,31 +1,74 @@
-"""Engines evaluate the milestones of deals; `get_engine` picks one by name."""
+"""Engines evaluate the milestones of deals; `choose_engine` picks one by name and input."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from dealgate.engines.base import Engine, EngineUnavailable
 
 ENGINES = ("auto", "durable", "sql")
 
+# From this input size `auto` prefers the SQL engine: below it, importing DuckDB, sqlglot and
+# pyarrow (0.3-0.6 s here) costs more than evaluating the deals (docs/engines.md, "auto").
+LARGE_INPUT_BYTES = 50_000_000
 
-def get_engine(name: str = "auto") -> Engine:
-    """The engine asked for; `auto` is the durable engine, or the SQL engine where
-    durable_rules cannot be imported."""
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine that will run, and why it was chosen (what `-v` prints)."""
+
+    engine: Engine
+    reason: str
+
+
+def choose_engine(name: str = "auto", input_bytes: int | None = None) -> EngineChoice:
+    """The engine asked for. `auto` takes the durable engine for small inputs and the SQL
+    engine for large ones (input_bytes >= LARGE_INPUT_BYTES), and whichever of the two can
+    be imported when the other cannot."""
     if name not in ENGINES:
         raise EngineUnavailable(f"unknown engine '{name}' (engines: {', '.join(ENGINES)})")
+    if name == "durable":
+        return EngineChoice(_durable(), "asked for")
     if name == "sql":
-        from dealgate.engines.sql import SqlEngine
+        return EngineChoice(_sql(), "asked for")
+    size = f"input of {input_bytes / 1e6:.1f} MB" if input_bytes is not None else "a few deals"
+    large = input_bytes is not None and input_bytes >= LARGE_INPUT_BYTES
+    preferred, other = (_sql, _durable) if large else (_durable, _sql)
+    unavailable = "sql" if large else "durable"
+    limit = f"{LARGE_INPUT_BYTES / 1e6:.0f} MB"
+    try:
+        engine = preferred()
+        return EngineChoice(engine, f"auto: {size}, {'at or over' if large else 'under'} {limit}")
+    except EngineUnavailable as first:
+        try:
+            return EngineChoice(other(), f"auto: the {unavailable} engine cannot run here")
+        except EngineUnavailable as second:
+            raise EngineUnavailable(f"no engine can run here: {first}; {second}") from None
 
-        return SqlEngine()
+
+def get_engine(name: str = "auto") -> Engine:
+    """The engine asked for, as `choose_engine` picks it for a few deals."""
+    return choose_engine(name).engine
+
+
+def _durable() -> Engine:
     from dealgate.engines.durable import DurableEngine
 
-    try:
-        return DurableEngine()
-    except EngineUnavailable:
-        if name == "durable":
-            raise
-        from dealgate.engines.sql import SqlEngine
-
-        return SqlEngine()
+    return DurableEngine()
 
 
-__all__ = ["ENGINES", "Engine", "EngineUnavailable", "get_engine"]
+def _sql() -> Engine:
+    from dealgate.engines.sql import SqlEngine
+
+    return SqlEngine()
+
+
+__all__ = [
+    "ENGINES",
+    "LARGE_INPUT_BYTES",
+    "Engine",
+    "EngineChoice",
+    "EngineUnavailable",
+    "choose_engine",
+    "get_engine",
+]

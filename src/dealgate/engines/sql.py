@@ -53,7 +53,7 @@ from dealgate.rules.expr import (
 from dealgate.rules.model import RulePack
 from dealgate.rules.types import NUMERIC, FieldType, Kind
 
-BATCH = 50_000
+BATCH = 10_000  # deals per query: bounds the memory of the Arrow table and its values
 ROW = "_dealgate_row"  # a reader never makes a field name that starts with "_"
 _COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
