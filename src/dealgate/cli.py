@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -32,6 +32,7 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
+    from dealgate.columnar.audit import ColumnarOutcome
     from dealgate.deals.source import DealSource
     from dealgate.engines.base import Engine
 
@@ -618,6 +619,27 @@ def audit(
         include_closed=include_closed,
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
+    if chosen.name == "sql" and output_format is AuditFormat.CSV:
+        columnar = _columnar_audit(
+            dict(
+                pipeline=pipeline,
+                pack=pack,
+                as_of=day,
+                filters=filters,
+                fail_on=threshold,
+                profile=profile,
+                teams=teams,
+                contacts=contacts,
+                encoding=encoding,
+            ),
+            blocked_by=_columnar_blockers(mapping, sheet, waivers, include_met, encoding),
+            output=output,
+            verbose=verbose,
+        )
+        if columnar is not None:
+            if columnar.failing:
+                raise typer.Exit(1)
+            return
     source = _guarded(
         lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(pipeline, pack)
     )
@@ -643,6 +665,55 @@ def audit(
             sys.stdout.write(chunk)
     if result.failing(threshold):
         raise typer.Exit(1)
+
+
+def _columnar_blockers(
+    mapping: Path | None,
+    sheet: str | None,
+    waivers: Path | None,
+    include_met: bool,
+    encoding: str | None,
+) -> str | None:
+    """What asks for the Python path, in words; None when the columnar path can run."""
+    if mapping is not None:
+        return "a mapping file"
+    if sheet is not None:
+        return "a sheet of a workbook"
+    if waivers is not None:
+        return "waivers"
+    if include_met:
+        return "--include-met"
+    if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig"):
+        return f"--encoding {encoding}"
+    return None
+
+
+def _columnar_audit(
+    ask: dict[str, Any], *, blocked_by: str | None, output: Path | None, verbose: bool
+) -> ColumnarOutcome | None:
+    """The audit run in DuckDB from the CSV file to the CSV report (dealgate/columnar);
+    None when it cannot run, and the Python path is taken (-v says why)."""
+    from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
+    from dealgate.columnar.canonical import Unsupported
+    from dealgate.engines.sql import EngineError
+
+    reason = blocked_by
+    if reason is None:
+        try:
+            outcome = run_columnar_audit(ColumnarRequest(**ask), output)
+        except (Unsupported, EngineError) as error:
+            reason = str(error)
+        except InputError:
+            reason = "the Python reader reports what is wrong with the file"
+        else:
+            if verbose:
+                err.print("reading: columnar (DuckDB reads and judges the CSV)", markup=False)
+            if output is not None:
+                err.print(f"wrote {output}", markup=False)
+            return outcome
+    if verbose:
+        err.print(f"reading: Python readers (columnar path not taken: {reason})", markup=False)
+    return None
 
 
 def _render_audit(

@@ -22,7 +22,12 @@ _SPACE = (
     r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
+_LONGEST_PLACEHOLDER = max(len(word) for word in PLACEHOLDERS)
 _GROUPING = r"[ \x{a0}\x{202f}'\x{2019}]"  # spaces and apostrophes between thousands
+_PLAIN_OR_MONEY = (
+    "CASE WHEN regexp_full_match(dg_s, '\\d+(\\.\\d+)?') THEN dg_s "
+    "ELSE dg_money_of(dg_s, comma_decimal) END"
+)
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
 
 
@@ -48,9 +53,21 @@ def _currency_cases(value: str) -> tuple[str, str]:
     return " ".join(currency), " ".join(rest)
 
 
+def _let(value: str, name: str, body: str) -> str:
+    """`body` with `name` bound to `value`, computed once. A macro's argument is pasted
+    wherever the macro uses it, so nested macros would otherwise grow exponentially."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
 def macros() -> list[str]:
-    """CREATE MACRO statements, in dependency order."""
+    """CREATE MACRO statements, in dependency order.
+
+    Every macro is a plain expression (no subquery), so it can be used inside a list
+    lambda; a computed value used several times is bound once with `_let`.
+    """
     currency_arms, rest_arms = _currency_cases("r")
+    slash = f"'(\\d{{1,2}})/(\\d{{1,2}})/(\\d{{4}}){_TIME}'"
+    dots = f"'(\\d{{1,2}})\\.(\\d{{1,2}})\\.(\\d{{4}}){_TIME}'"
     return [
         # -- text ----------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO dg_strip(t) AS
@@ -58,138 +75,162 @@ def macros() -> list[str]:
         "CREATE OR REPLACE MACRO dg_clean(t) AS nullif(dg_strip(t), '')",
         f"""CREATE OR REPLACE MACRO dg_placeholder(t) AS
             coalesce(lower(dg_strip(t)) IN ({_word_list(PLACEHOLDERS)}), false)""",
-        """CREATE OR REPLACE MACRO dg_text(t) AS
-            CASE WHEN dg_placeholder(t) THEN NULL ELSE dg_clean(t) END""",
+        f"""CREATE OR REPLACE MACRO dg_text(t) AS {
+            _let(
+                "dg_strip(t)",
+                "dg_s",
+                f"CASE WHEN length(dg_s) <= {_LONGEST_PLACEHOLDER} "
+                f"AND lower(dg_s) IN ({_word_list(PLACEHOLDERS)}) THEN NULL "
+                "ELSE nullif(dg_s, '') END",
+            )
+        }""",
         # -- numbers -------------------------------------------------------------------
         """CREATE OR REPLACE MACRO dg_occurrences(t, c) AS
             length(t) - length(replace(t, c, ''))""",
         """CREATE OR REPLACE MACRO dg_last_before(t, first, second) AS
             strpos(reverse(t), first) < strpos(reverse(t), second)""",
         # _digits_to_decimal: thousands separators out, the decimal mark made a point
-        f"""CREATE OR REPLACE MACRO dg_decimal_digits(raw, comma_decimal) AS (
-            WITH g AS (SELECT regexp_replace(raw, {_quoted(_GROUPING)}, '', 'g') AS d)
-            SELECT CASE WHEN regexp_full_match(n, '\\d+(\\.\\d+)?|\\.\\d+') THEN n END FROM (
-              SELECT CASE
-                WHEN contains(d, '.') AND contains(d, ',') THEN
-                  CASE WHEN dg_last_before(d, '.', ',') THEN replace(d, ',', '')
-                       ELSE replace(replace(d, '.', ''), ',', '.') END
-                WHEN contains(d, ',') THEN
-                  CASE WHEN NOT comma_decimal AND regexp_full_match(d, '\\d{{1,3}}(,\\d{{3}})+')
-                         THEN replace(d, ',', '')
-                       WHEN dg_occurrences(d, ',') = 1 THEN replace(d, ',', '.')
-                       ELSE d END
-                WHEN contains(d, '.') AND (comma_decimal OR dg_occurrences(d, '.') > 1)
-                     AND regexp_full_match(d, '\\d{{1,3}}(\\.\\d{{3}})+')
-                  THEN replace(d, '.', '')
-                ELSE d END AS n FROM g))""",
+        """CREATE OR REPLACE MACRO dg_decimal_pick(d, comma_decimal) AS CASE
+            WHEN contains(d, '.') AND contains(d, ',') THEN
+              CASE WHEN dg_last_before(d, '.', ',') THEN replace(d, ',', '')
+                   ELSE replace(replace(d, '.', ''), ',', '.') END
+            WHEN contains(d, ',') THEN
+              CASE WHEN NOT comma_decimal AND regexp_full_match(d, '\\d{1,3}(,\\d{3})+')
+                     THEN replace(d, ',', '')
+                   WHEN dg_occurrences(d, ',') = 1 THEN replace(d, ',', '.')
+                   ELSE d END
+            WHEN contains(d, '.') AND (comma_decimal OR dg_occurrences(d, '.') > 1)
+                 AND regexp_full_match(d, '\\d{1,3}(\\.\\d{3})+')
+              THEN replace(d, '.', '')
+            ELSE d END""",
+        """CREATE OR REPLACE MACRO dg_plain_number(n) AS
+            CASE WHEN regexp_full_match(n, '\\d+(\\.\\d+)?|\\.\\d+') THEN n END""",
+        f"""CREATE OR REPLACE MACRO dg_decimal_digits(raw, comma_decimal) AS
+            {
+            _let(
+                f"regexp_replace(raw, {_quoted(_GROUPING)}, '', 'g')",
+                "dg_d",
+                _let("dg_decimal_pick(dg_d, comma_decimal)", "dg_n", "dg_plain_number(dg_n)"),
+            )
+        }""",
         # parse_number: a sign or accounting parentheses, then the digits
-        """CREATE OR REPLACE MACRO dg_number_text(t, comma_decimal) AS (
-            SELECT CASE WHEN digits IS NULL THEN NULL
-                        WHEN negative THEN '-' || digits ELSE digits END
-            FROM (SELECT
-              starts_with(s, '-') OR (starts_with(s, '(') AND ends_with(s, ')')) AS negative,
-              dg_decimal_digits(dg_strip(regexp_replace(
-                  regexp_replace(s, '^[()]+|[()]+$', '', 'g'), '^[-+]+', '')),
-                comma_decimal) AS digits
-              FROM (SELECT dg_strip(t) AS s)))""",
+        f"""CREATE OR REPLACE MACRO dg_signed(negative, digits) AS {
+            _let(
+                "digits",
+                "dg_g",
+                "CASE WHEN dg_g IS NULL THEN NULL WHEN negative THEN '-' || dg_g ELSE dg_g END",
+            )
+        }""",
+        """CREATE OR REPLACE MACRO dg_number_of(s, comma_decimal) AS dg_signed(
+            starts_with(s, '-') OR (starts_with(s, '(') AND ends_with(s, ')')),
+            dg_decimal_digits(dg_strip(regexp_replace(
+              regexp_replace(s, '^[()]+|[()]+$', '', 'g'), '^[-+]+', '')), comma_decimal))""",
+        f"""CREATE OR REPLACE MACRO dg_number_text(t, comma_decimal) AS
+            {_let("dg_strip(t)", "dg_s", "dg_number_of(dg_s, comma_decimal)")}""",
         """CREATE OR REPLACE MACRO dg_number(t, comma_decimal) AS
             CAST(dg_number_text(t, comma_decimal) AS DOUBLE)""",
         # parse_money: a currency symbol or ISO code off either end, then a number
-        f"""CREATE OR REPLACE MACRO dg_split_currency(r) AS (
-            SELECT CASE
-              {currency_arms}
-              WHEN head_code THEN head
-              WHEN tail_code THEN code END AS currency
-            FROM (SELECT
-              regexp_full_match(head, '[A-Z]{{3}}') AND tail <> '' AS head_code,
-              regexp_full_match(code, '[A-Z]{{3}}') AND body <> '' AS tail_code, head, code
-              FROM (SELECT
-                CASE WHEN strpos(r, ' ') > 0 THEN substring(r, 1, strpos(r, ' ') - 1)
-                     ELSE r END AS head,
-                CASE WHEN strpos(r, ' ') > 0 THEN substring(r, strpos(r, ' ') + 1)
-                     ELSE '' END AS tail,
-                CASE WHEN strpos(r, ' ') > 0
-                     THEN substring(r, length(r) - strpos(reverse(r), ' ') + 2)
-                     ELSE r END AS code,
-                CASE WHEN strpos(r, ' ') > 0
-                     THEN substring(r, 1, length(r) - strpos(reverse(r), ' '))
-                     ELSE '' END AS body)))""",
-        f"""CREATE OR REPLACE MACRO dg_without_currency(r) AS (
-            SELECT CASE
-              {rest_arms}
-              WHEN regexp_full_match(split_part(r, ' ', 1), '[A-Z]{{3}}')
-                   AND strpos(r, ' ') > 0 AND substring(r, strpos(r, ' ') + 1) <> ''
-                THEN dg_strip(substring(r, strpos(r, ' ') + 1))
-              WHEN strpos(r, ' ') > 0
-                   AND regexp_full_match(
-                         substring(r, length(r) - strpos(reverse(r), ' ') + 2), '[A-Z]{{3}}')
-                   AND substring(r, 1, length(r) - strpos(reverse(r), ' ')) <> ''
-                THEN dg_strip(substring(r, 1, length(r) - strpos(reverse(r), ' ')))
-              ELSE r END)""",
-        """CREATE OR REPLACE MACRO dg_money_parts(t) AS (
-            SELECT {'parenthesised': parenthesised, 'negative': negative, 'r': r}
-            FROM (SELECT parenthesised, starts_with(inner_text, '-') AS negative,
-                    CASE WHEN starts_with(inner_text, '-')
-                         THEN dg_strip(substring(inner_text, 2)) ELSE inner_text END AS r
-              FROM (SELECT parenthesised,
-                      CASE WHEN parenthesised
-                           THEN dg_strip(substring(s, 2, length(s) - 2)) ELSE s END AS inner_text
-                FROM (SELECT s, starts_with(s, '(') AND ends_with(s, ')') AS parenthesised
-                  FROM (SELECT dg_strip(t) AS s)))))""",
-        """CREATE OR REPLACE MACRO dg_money_currency(t) AS
-            dg_split_currency(dg_money_parts(t).r)""",
-        """CREATE OR REPLACE MACRO dg_money_text(t, comma_decimal) AS (
-            SELECT dg_number_text(
-              CASE WHEN p.parenthesised THEN '(' || rest || ')' ELSE rest END, comma_decimal)
-            FROM (SELECT p, CASE WHEN p.negative THEN '-' ELSE '' END
-                            || dg_without_currency(p.r) AS rest
-              FROM (SELECT dg_money_parts(t) AS p)))""",
+        """CREATE OR REPLACE MACRO dg_head(r) AS
+            CASE WHEN strpos(r, ' ') > 0 THEN substring(r, 1, strpos(r, ' ') - 1) ELSE r END""",
+        """CREATE OR REPLACE MACRO dg_tail(r) AS
+            CASE WHEN strpos(r, ' ') > 0 THEN substring(r, strpos(r, ' ') + 1) ELSE '' END""",
+        """CREATE OR REPLACE MACRO dg_code(r) AS
+            CASE WHEN strpos(r, ' ') > 0
+                 THEN substring(r, length(r) - strpos(reverse(r), ' ') + 2) ELSE r END""",
+        """CREATE OR REPLACE MACRO dg_body(r) AS
+            CASE WHEN strpos(r, ' ') > 0
+                 THEN substring(r, 1, length(r) - strpos(reverse(r), ' ')) ELSE '' END""",
+        """CREATE OR REPLACE MACRO dg_head_code(r) AS
+            regexp_full_match(dg_head(r), '[A-Z]{3}') AND dg_tail(r) <> ''""",
+        """CREATE OR REPLACE MACRO dg_tail_code(r) AS
+            regexp_full_match(dg_code(r), '[A-Z]{3}') AND dg_body(r) <> ''""",
+        f"""CREATE OR REPLACE MACRO dg_split_currency(r) AS CASE
+            {currency_arms}
+            WHEN dg_head_code(r) THEN dg_head(r)
+            WHEN dg_tail_code(r) THEN dg_code(r) END""",
+        f"""CREATE OR REPLACE MACRO dg_without_currency(r) AS CASE
+            {rest_arms}
+            WHEN dg_head_code(r) THEN dg_strip(dg_tail(r))
+            WHEN dg_tail_code(r) THEN dg_strip(dg_body(r))
+            ELSE r END""",
+        """CREATE OR REPLACE MACRO dg_parenthesised(s) AS
+            starts_with(s, '(') AND ends_with(s, ')')""",
+        """CREATE OR REPLACE MACRO dg_inner(s) AS
+            CASE WHEN dg_parenthesised(s) THEN dg_strip(substring(s, 2, length(s) - 2))
+                 ELSE s END""",
+        """CREATE OR REPLACE MACRO dg_unsigned(i) AS
+            CASE WHEN starts_with(i, '-') THEN dg_strip(substring(i, 2)) ELSE i END""",
+        f"""CREATE OR REPLACE MACRO dg_money_currency(t) AS {
+            _let(
+                _let(_let("dg_strip(t)", "dg_s", "dg_inner(dg_s)"), "dg_i", "dg_unsigned(dg_i)"),
+                "dg_r",
+                "dg_split_currency(dg_r)",
+            )
+        }""",
+        f"""CREATE OR REPLACE MACRO dg_money_rest(i) AS
+            CASE WHEN starts_with(i, '-') THEN '-' ELSE '' END
+            || {_let("dg_unsigned(i)", "dg_r", "dg_without_currency(dg_r)")}""",
+        f"""CREATE OR REPLACE MACRO dg_money_of(s, comma_decimal) AS {
+            _let(
+                "dg_money_rest(dg_inner(s))",
+                "dg_m",
+                "dg_number_text(CASE WHEN dg_parenthesised(s) THEN '(' || dg_m || ')' "
+                "ELSE dg_m END, comma_decimal)",
+            )
+        }""",
+        # most amounts are plain digits: those skip the currency and separator rules
+        f"""CREATE OR REPLACE MACRO dg_money_text(t, comma_decimal) AS
+            {_let("dg_strip(t)", "dg_s", _PLAIN_OR_MONEY)}""",
         # parse_percent: 25, 25% or a fraction (0.25) where the CRM stores fractions
-        """CREATE OR REPLACE MACRO dg_percent_raw(t, fraction) AS (
-            SELECT CASE WHEN ends_with(s, '%')
-                        THEN CAST(dg_number_text(substring(s, 1, length(s) - 1), false)
-                                  AS DECIMAL(38, 10))
-                        WHEN fraction
-                        THEN CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) * 100
-                        ELSE CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) END
-            FROM (SELECT dg_strip(t) AS s))""",
-        """CREATE OR REPLACE MACRO dg_percent(t, fraction) AS (
-            SELECT CASE WHEN n BETWEEN 0 AND 100 THEN CAST(n AS DOUBLE) END
-            FROM (SELECT dg_percent_raw(t, fraction) AS n))""",
-        """CREATE OR REPLACE MACRO dg_percent_issue(t, fraction) AS (
-            SELECT CASE WHEN n IS NULL THEN 'unreadable'
-                        WHEN NOT n BETWEEN 0 AND 100 THEN 'out_of_range' END
-            FROM (SELECT dg_percent_raw(t, fraction) AS n))""",
+        """CREATE OR REPLACE MACRO dg_percent_of(s, fraction) AS
+            CASE WHEN ends_with(s, '%')
+                 THEN CAST(dg_number_text(substring(s, 1, length(s) - 1), false)
+                           AS DECIMAL(38, 10))
+                 WHEN fraction THEN CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) * 100
+                 ELSE CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) END""",
+        f"""CREATE OR REPLACE MACRO dg_percent_raw(t, fraction) AS
+            {_let("dg_strip(t)", "dg_s", "dg_percent_of(dg_s, fraction)")}""",
+        """CREATE OR REPLACE MACRO dg_in_range(n) AS
+            CASE WHEN n BETWEEN 0 AND 100 THEN CAST(n AS DOUBLE) END""",
+        f"""CREATE OR REPLACE MACRO dg_percent(t, fraction) AS
+            {_let("dg_percent_raw(t, fraction)", "dg_p", "dg_in_range(dg_p)")}""",
+        """CREATE OR REPLACE MACRO dg_range_issue(n) AS
+            CASE WHEN n IS NULL THEN 'unreadable'
+                 WHEN NOT n BETWEEN 0 AND 100 THEN 'out_of_range' END""",
+        f"""CREATE OR REPLACE MACRO dg_percent_issue(t, fraction) AS
+            {_let("dg_percent_raw(t, fraction)", "dg_p", "dg_range_issue(dg_p)")}""",
         # parse_bool and parse_count
+        f"""CREATE OR REPLACE MACRO dg_bool_of(w) AS
+            CASE WHEN w IN ({_word_list(TRUE_WORDS)}) THEN true
+                 WHEN w IN ({_word_list(FALSE_WORDS)}) THEN false END""",
         f"""CREATE OR REPLACE MACRO dg_bool(t) AS
-            CASE WHEN lower(dg_strip(t)) IN ({_word_list(TRUE_WORDS)}) THEN true
-                 WHEN lower(dg_strip(t)) IN ({_word_list(FALSE_WORDS)}) THEN false END""",
-        """CREATE OR REPLACE MACRO dg_count(t) AS (
-            SELECT CASE WHEN n >= 0 AND n = floor(n) THEN CAST(n AS BIGINT) END
-            FROM (SELECT CAST(dg_number_text(t, false) AS DECIMAL(38, 10)) AS n))""",
+            {_let("lower(dg_strip(t))", "dg_w", "dg_bool_of(dg_w)")}""",
+        """CREATE OR REPLACE MACRO dg_whole(n) AS
+            CASE WHEN n >= 0 AND n = floor(n) THEN CAST(n AS BIGINT) END""",
+        f"""CREATE OR REPLACE MACRO dg_count(t) AS {
+            _let("CAST(dg_number_text(t, false) AS DECIMAL(38, 10))", "dg_c", "dg_whole(dg_c)")
+        }""",
         # parse_date: ISO, ISO with a time (its UTC date), slashes in the profile's order,
         # dots (D.M.YYYY), YYYY/M/D, and epoch milliseconds
-        f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS (
-            SELECT CASE
-              WHEN regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast(s AS DATE)
-              WHEN regexp_matches(s, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
-                CAST(timezone('UTC', try_cast(replace(s, 'Z', '+00:00') AS TIMESTAMPTZ))
-                     AS DATE)
-              WHEN regexp_full_match(s, '(\\d{{1,2}})/(\\d{{1,2}})/(\\d{{4}}){_TIME}') THEN
-                dg_make_date(regexp_extract(s, '^\\d+/\\d+/(\\d+)', 1),
-                  CASE WHEN month_first THEN regexp_extract(s, '^(\\d+)', 1)
-                       ELSE regexp_extract(s, '^\\d+/(\\d+)', 1) END,
-                  CASE WHEN month_first THEN regexp_extract(s, '^\\d+/(\\d+)', 1)
-                       ELSE regexp_extract(s, '^(\\d+)', 1) END)
-              WHEN regexp_full_match(s, '(\\d{{1,2}})\\.(\\d{{1,2}})\\.(\\d{{4}}){_TIME}') THEN
-                dg_make_date(regexp_extract(s, '^\\d+\\.\\d+\\.(\\d+)', 1),
-                  regexp_extract(s, '^\\d+\\.(\\d+)', 1), regexp_extract(s, '^(\\d+)', 1))
-              WHEN regexp_full_match(s, '(\\d{{4}})/(\\d{{1,2}})/(\\d{{1,2}})') THEN
-                dg_make_date(regexp_extract(s, '^(\\d+)', 1),
-                  regexp_extract(s, '^\\d+/(\\d+)', 1), regexp_extract(s, '^\\d+/\\d+/(\\d+)', 1))
-              WHEN regexp_full_match(s, '\\d{{13}}') THEN
-                CAST(epoch_ms(CAST(s AS BIGINT)) AS DATE) END
-            FROM (SELECT dg_strip(t) AS s))""",
+        f"""CREATE OR REPLACE MACRO dg_date_of(s, month_first) AS CASE
+            WHEN regexp_full_match(s, {slash}) THEN
+              dg_make_date(substring(split_part(s, '/', 3), 1, 4),
+                split_part(s, '/', CASE WHEN month_first THEN 1 ELSE 2 END),
+                split_part(s, '/', CASE WHEN month_first THEN 2 ELSE 1 END))
+            WHEN regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast(s AS DATE)
+            WHEN regexp_matches(s, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
+              CAST(timezone('UTC', try_cast(replace(s, 'Z', '+00:00') AS TIMESTAMPTZ)) AS DATE)
+            WHEN regexp_full_match(s, {dots}) THEN
+              dg_make_date(regexp_extract(s, '^\\d+\\.\\d+\\.(\\d+)', 1),
+                regexp_extract(s, '^\\d+\\.(\\d+)', 1), regexp_extract(s, '^(\\d+)', 1))
+            WHEN regexp_full_match(s, '(\\d{{4}})/(\\d{{1,2}})/(\\d{{1,2}})') THEN
+              dg_make_date(regexp_extract(s, '^(\\d+)', 1),
+                regexp_extract(s, '^\\d+/(\\d+)', 1),
+                regexp_extract(s, '^\\d+/\\d+/(\\d+)', 1))
+            WHEN regexp_full_match(s, '\\d{{13}}') THEN
+              CAST(epoch_ms(CAST(s AS BIGINT)) AS DATE) END""",
+        f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS
+            {_let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")}""",
     ]
 
 

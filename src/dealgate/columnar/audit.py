@@ -1,0 +1,222 @@
+"""The columnar audit of a CSV export, written as the CSV report, all inside DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dealgate.audit import AuditFilters, FailOn
+from dealgate.columnar.canonical import CanonicalQuery, CsvExport, Unsupported, ident, literal
+from dealgate.columnar.canonical import install as install_reading
+from dealgate.columnar.judge import (
+    HYGIENE,
+    KIND_ORDER,
+    SKIPPED,
+    Judge,
+    json_macros,
+    stage_rows,
+)
+from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile
+from dealgate.deals.readers import open_table
+from dealgate.deals.source import read_teams
+from dealgate.engines.sql import ROW, EngineError, compile_query
+from dealgate.report.audit_csv import COLUMNS
+from dealgate.rules.model import RulePack
+
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+@dataclass(frozen=True)
+class ColumnarRequest:
+    """Everything an audit asked for that the columnar path reads."""
+
+    pipeline: Path
+    pack: RulePack
+    as_of: date
+    filters: AuditFilters
+    fail_on: FailOn
+    profile: str | None = None
+    teams: Path | None = None
+    contacts: Path | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnarOutcome:
+    finding_rows: int
+    failing: int
+
+
+def _export(path: Path, encoding: str | None) -> CsvExport:
+    table = open_table(path, encoding=encoding)
+    if table.format != "csv":
+        raise Unsupported(f"{path.name} is {table.format}, not CSV")
+    if (table.encoding or "").lower() not in _UTF8:
+        raise Unsupported(f"{path.name} is {table.encoding} text (DuckDB reads UTF-8)")
+    return CsvExport(path, table.headers, table.delimiter or ",")
+
+
+def _profile(request: ColumnarRequest, export: CsvExport) -> Profile:
+    """The profile open_deals would choose: the one named, or detected from the headers."""
+    if request.profile is not None:
+        if request.profile not in BUILT_IN:
+            raise Unsupported(f"unknown profile '{request.profile}'")
+        chosen = BUILT_IN[request.profile]
+    else:
+        chosen, _ = detect_profile(export.headers)
+    if request.teams is not None:
+        chosen = chosen.with_managers(read_teams(request.teams))
+    return chosen
+
+
+def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> ColumnarOutcome:
+    """Audit the export in DuckDB and write the CSV report to output (or stdout).
+
+    Raises Unsupported when the input needs something only the Python path reads, and
+    EngineError when DuckDB cannot read the file as the Python reader would.
+    """
+    import duckdb
+
+    export = _export(request.pipeline, request.encoding)
+    roles = _export(request.contacts, None) if request.contacts is not None else None
+    profile = _profile(request, export)
+    canonical = CanonicalQuery(request.pack, profile, export, roles)
+    judge = Judge(request.pack, request.filters)
+    connection = duckdb.connect()
+    try:
+        install_reading(connection)
+        for statement in json_macros():
+            connection.execute(statement)
+        connection.execute(
+            f"CREATE TEMP TABLE dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
+        )
+        _map_stages(connection, request.pack, profile)
+        statuses = compile_query(request.pack, request.as_of, "deals").sql(dialect="duckdb")
+        connection.execute(
+            f"CREATE TEMP TABLE dg_rows AS WITH {judge.findings_sql(statuses)} "
+            f"SELECT {_report_columns(judge)}, dg_f.kind AS dg_kind, "
+            f"{judge.finding_columns()['severity']} AS dg_severity, "
+            f"{ident(ROW)} AS dg_row, dg_f.m AS dg_m FROM dg_findings"
+        )
+        _write(connection, output)
+        return _outcome(connection, request.fail_on)
+    except duckdb.Error as error:
+        raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
+    finally:
+        connection.close()
+
+
+def _map_stages(connection: Any, pack: RulePack, profile: Profile) -> None:
+    """The pack stage of each CRM stage text, and what applies to a deal at it."""
+    texts = [
+        text
+        for (text,) in connection.execute(
+            "SELECT DISTINCT dg_crm_stage FROM dg_canonical WHERE dg_crm_stage IS NOT NULL"
+        ).fetchall()
+    ]
+    rows = stage_rows(pack, dict(profile.stage_map), texts)
+    connection.execute(
+        "CREATE TEMP TABLE dg_stage_map (crm VARCHAR, stage_id VARCHAR, "
+        "position INTEGER, is_open BOOLEAN)"
+    )
+    if rows:
+        connection.executemany(
+            "INSERT INTO dg_stage_map VALUES (?, ?, ?, ?)",
+            [(row.crm, row.stage_id, row.position, row.is_open) for row in rows],
+        )
+    last_open = pack.open_stages[-1].position
+    connection.execute(
+        f"""CREATE TEMP VIEW deals AS SELECT c.*, m.position AS stage,
+            m.stage_id AS dg_stage_id, m.is_open AS dg_open,
+            CASE WHEN m.stage_id IS NULL THEN -1 WHEN NOT m.is_open THEN {last_open}
+                 ELSE m.position END AS dg_limit,
+            (m.stage_id IS NULL OR m.is_open) AS dg_hygiene
+            FROM dg_canonical AS c LEFT JOIN dg_stage_map AS m ON c.dg_crm_stage = m.crm"""
+    )
+
+
+def _safe(value: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (safe_cell)."""
+    return (
+        f"CASE WHEN regexp_matches({value}, '^[=+\\-@\\t\\r]') THEN '''' || {value} "
+        f"ELSE nullif({value}, '') END"
+    )
+
+
+def _report_columns(judge: Judge) -> str:
+    """The CSV report's columns, as report/audit_csv.py writes them."""
+    by_milestone = judge.finding_columns()
+    disposition = (
+        "CASE WHEN dg_re_date THEN 're-date' "
+        "WHEN dg_inflation > 0 AND dg_evidence_id IS NOT NULL "
+        "THEN 're-stage to ' || dg_evidence_id "
+        "WHEN dg_inflation > 0 THEN 're-stage' ELSE 'keep' END"
+    )
+    values = {
+        "deal_id": _safe("id"),
+        "deal_name": _safe("name"),
+        "owner": _safe("owner"),
+        "manager": _safe("manager"),
+        "stage": _safe("dg_crm_stage"),
+        "stage_id": _safe("dg_stage_id"),
+        "evidence_stage": _safe("dg_evidence_id"),
+        "inflation": "dg_inflation",
+        "amount": "dg_decimal_str(dg_amount_text)",
+        "currency": _safe("currency"),
+        "close_date": _safe("strftime(close_date, '%Y-%m-%d')"),
+        "disposition": _safe(disposition),
+        "milestone_id": _safe(by_milestone["milestone_id"]),
+        "milestone": _safe(by_milestone["milestone"]),
+        "kind": _safe("dg_f.kind"),
+        "status": "'missing'",
+        "severity": _safe(by_milestone["severity"]),
+        "read": _safe(by_milestone["read"]),
+        "guidance": _safe(by_milestone["guidance"]),
+    }
+    assert list(values) == COLUMNS
+    return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
+
+
+def _write(connection: Any, output: Path | None) -> None:
+    """The report in finding order, written next to the target and renamed (atomic)."""
+    order = " ".join(f"WHEN {literal(kind)} THEN {rank}" for kind, rank in KIND_ORDER.items())
+    columns = ", ".join(ident(name) for name in COLUMNS)
+    folder = output.parent if output is not None else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".dealgate-", suffix=".csv.tmp")
+    os.close(handle)
+    try:
+        connection.execute(
+            f"COPY (SELECT {columns} FROM dg_rows ORDER BY dg_row, CASE dg_kind {order} END, "
+            f"dg_m) TO {literal(temporary)} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+        )
+        if output is None:
+            with open(temporary, encoding="utf-8", newline="") as stream:
+                shutil.copyfileobj(stream, sys.stdout)
+            return
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, output)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _outcome(connection: Any, fail_on: FailOn) -> ColumnarOutcome:
+    severities = {
+        FailOn.REQUIRED: "('required')",
+        FailOn.RECOMMENDED: "('required', 'recommended')",
+        FailOn.NEVER: "(NULL)",
+    }[fail_on]
+    rows, failing = connection.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE dg_kind IN ({literal(SKIPPED)}, "
+        f"{literal(HYGIENE)}) "
+        f"AND dg_severity IN {severities}) FROM dg_rows"
+    ).fetchone()
+    return ColumnarOutcome(int(rows), int(failing))

@@ -1,0 +1,328 @@
+"""A CSV export read by DuckDB into a table of canonical deals, by the Python readers' rules.
+
+Every column is read as text; each field is typed by the same plan as `DealMapper` (which
+column fills which field, and as what) and the DuckDB macros of `deals.sql_normalise`. The
+result holds one row per deal with an id, in file order: the columns the compiled rule query
+reads (named as `engines.sql` names them, the stage as its position) and the deal fields the
+CSV report shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dealgate.deals.mapper import ColumnUse, DealMapper
+from dealgate.deals.model import LIST_ITEMS
+from dealgate.deals.normalise import DateOrder
+from dealgate.deals.profiles import Profile, header_key
+from dealgate.deals.readers import Table
+from dealgate.deals.source import ROLE_COLUMNS, _column
+from dealgate.engines.sql import ROW, columns_read
+from dealgate.rules.model import RulePack
+from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+
+
+class Unsupported(Exception):
+    """Something the columnar path does not read; the audit runs on the Python path."""
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Fields the CSV report shows besides what the rules read.
+REPORTED = ("id", "name", "owner", "manager", "amount", "currency", "close_date")
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """A CSV file as the Python reader opened it: its headers and delimiter."""
+
+    path: Path
+    headers: list[str]
+    delimiter: str
+
+
+@dataclass
+class CanonicalQuery:
+    """The SQL that reads the export into canonical deals, and the stage texts to map."""
+
+    pack: RulePack
+    profile: Profile
+    export: CsvExport
+    roles: CsvExport | None
+
+    def __post_init__(self) -> None:
+        table = Table(str(self.export.path), "csv", self.export.headers, iter(()))
+        self.plan = DealMapper(table, self.profile, self.pack).plan  # raises without an id
+        self.month_first = "true" if self.profile.date_order is DateOrder.MONTH_FIRST else "false"
+        self.comma = "true" if self.profile.decimal_mark == "," else "false"
+        self.filled = {
+            use.field: use
+            for use in self.plan
+            if use.field is not None and use.kind != "stage_history"
+        }
+        self.history = [use for use in self.plan if use.kind == "stage_history"]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_csv(self, export: CsvExport) -> str:
+        """Every column as text, under the header names the Python reader gives them."""
+        columns = ", ".join(f"{literal(header)}: 'VARCHAR'" for header in export.headers)
+        return (
+            f"read_csv({literal(str(export.path))}, header = true, auto_detect = false, "
+            f"delim = {literal(export.delimiter)}, quote = '\"', escape = '\"', "
+            f"columns = {{{columns}}})"
+        )
+
+    def field(self, use: ColumnUse) -> str:
+        """The SQL reading one column as the field it fills."""
+        column = ident(use.header)
+        text = f"dg_text({column})"
+        name = use.field or ""
+        if use.kind == "canonical":
+            return self._canonical(name, column, text)
+        declared = self.pack.fields.get(name)
+        if declared is None:
+            return text  # undeclared: kept as written, as text
+        return self._typed(declared.type, text, name)
+
+    def _canonical(self, name: str, column: str, text: str) -> str:
+        if name == "amount":
+            return f"dg_money_text({text}, {self.comma})"
+        if name == "probability":
+            fraction = any(
+                header_key(use.header) in self.profile.fraction_probability
+                for use in self.plan
+                if use.field == "probability"
+            )
+            return f"dg_percent({text}, {'true' if fraction else 'false'})"
+        if name == "close_date_pushes":
+            return f"CAST(dg_count({text}) AS DOUBLE)"
+        if name in LIST_ITEMS:
+            return self._json_records(name, text)
+        field_type = CANONICAL_FIELDS[name]
+        if field_type.kind in (Kind.TEXT, Kind.STAGE):
+            mapping = self.profile.value_maps.get(name)
+            if mapping:
+                arms = " ".join(
+                    f"WHEN {literal(key)} THEN {literal(value)}" for key, value in mapping.items()
+                )
+                return f"CASE dg_key({text}) {arms} ELSE {text} END"
+            return text
+        return self._typed(field_type, text, name)
+
+    def _typed(self, field_type: FieldType, text: str, name: str) -> str:
+        kind = field_type.kind
+        if kind is Kind.DATE:
+            return f"dg_date({text}, {self.month_first})"
+        if kind is Kind.MONEY:
+            return f"CAST(dg_money_text({text}, {self.comma}) AS DOUBLE)"
+        if kind in NUMERIC:
+            return f"dg_number({text}, {self.comma})"
+        if kind is Kind.BOOLEAN:
+            return f"dg_bool({text})"
+        if kind is Kind.TEXT:
+            return text
+        raise Unsupported(f"field '{name}' of type {field_type} in a CSV cell")
+
+    def _json_records(self, name: str, text: str) -> str:
+        """A JSON list of records in a cell: each item field read as its type; items that
+        are not records, and values that do not read, are left out as the Python reader
+        leaves them out."""
+        item_types = CANONICAL_FIELDS[name].fields
+        fields = []
+        for key, item_type in item_types.items():
+            value = f"json_extract_string(item, {literal('$.' + key)})"
+            scalar = f"(json_type(item, {literal('$.' + key)}) NOT IN ('ARRAY', 'OBJECT'))"
+            typed = self._typed(item_type, f"dg_text({value})", f"{name}.{key}")
+            if name == "action_plan" and key == "owner_side":
+                typed = f"CASE WHEN {typed} IN ('buyer', 'seller') THEN {typed} END"
+            fields.append(f"{literal(key)}: CASE WHEN {scalar} THEN {typed} END")
+        struct = "{" + ", ".join(fields) + "}"
+        return (
+            f"CASE WHEN {text} IS NULL OR NOT json_valid({text}) THEN NULL "
+            f"WHEN json_type({text}) <> 'ARRAY' THEN NULL "
+            f"ELSE list_transform(list_filter(CAST(json({text}) AS JSON[]), "
+            f"lambda item: json_type(item) = 'OBJECT'), lambda item: {struct}) END"
+        )
+
+    # -- the canonical table -------------------------------------------------------------
+
+    def sql(self) -> str:
+        """The CTEs `dg_raw`, `dg_typed`, `dg_roles` and `dg_deals`, ready for a SELECT."""
+        typed = [f"row_number() OVER () AS {ident(ROW)}"]
+        for name, use in self.filled.items():
+            if name == "amount":  # a number for the rules, its digits for the report
+                typed.append(f"CAST({self.field(use)} AS DOUBLE) AS amount")
+                typed.append(f"{self.field(use)} AS dg_amount_text")
+                typed.append(f"dg_money_currency({ident(use.header)}) AS dg_money_currency")
+                continue
+            typed.append(f"{self.field(use)} AS {ident(name)}")
+        if self.history and "stage_history" not in self.filled:
+            typed.append(f"{self._stage_history()} AS stage_history")
+        ctes = [
+            f"dg_raw AS (SELECT * FROM {self.read_csv(self.export)})",
+            f"dg_typed AS (SELECT {', '.join(typed)} FROM dg_raw)",
+        ]
+        if self.roles is not None:
+            ctes.append(f"dg_roles AS ({self._roles_sql(self.roles)})")
+        ctes.append(f"dg_deals AS ({self._deals_sql()})")
+        return "WITH " + ",\n".join(ctes)
+
+    def _stage_history(self) -> str:
+        """The dates a deal entered each stage (HubSpot's columns), by date, ties in column
+        order, as DealMapper sorts them."""
+        entries = ", ".join(
+            f"{{'d': dg_date(dg_text({ident(use.header)}), {self.month_first}), "
+            f"'i': {index}, 's': {literal(use.field or '')}}}"
+            for index, use in enumerate(self.history)
+        )
+        return (
+            f"list_transform(list_sort(list_filter([{entries}], lambda e: e.d IS NOT NULL)), "
+            f"lambda e: {{'stage': e.s, 'entered_on': e.d}})"
+        )
+
+    def _deals_sql(self) -> str:
+        selected = [ident(ROW)]
+        wanted = {**{name: None for name in REPORTED}, **columns_read(self.pack)}
+        for name in wanted:
+            if name in ("manager", "currency", "contacts", "stage"):
+                continue
+            selected.append(self._value(name, wanted[name]))
+        selected += [self._currency(), self._manager(), self._contacts()]
+        amount_text = "t.dg_amount_text" if "amount" in self.filled else "CAST(NULL AS VARCHAR)"
+        selected.append(f"{amount_text} AS dg_amount_text")
+        selected.append(f"{self._value_or_null('stage')} AS dg_crm_stage")
+        join = ""
+        if self.roles is not None and "contacts" not in self.filled:
+            join = "LEFT JOIN dg_roles ON dg_roles.dg_key = dg_deal_key(t.id)"
+        return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE t.id IS NOT NULL"
+
+    def _value_or_null(self, name: str) -> str:
+        return f"t.{ident(name)}" if name in self.filled else "NULL"
+
+    def _has(self, name: str) -> bool:
+        return name in self.filled or (name == "stage_history" and bool(self.history))
+
+    def _value(self, name: str, field_type: FieldType | None) -> str:
+        if self._has(name):
+            return f"t.{ident(name)} AS {ident(name)}"
+        sql_type = _sql_type(field_type) if field_type is not None else "VARCHAR"
+        if name in CANONICAL_FIELDS and field_type is None:
+            sql_type = _sql_type(CANONICAL_FIELDS[name])
+        return f"CAST(NULL AS {sql_type}) AS {ident(name)}"
+
+    def _currency(self) -> str:
+        default = literal(self.profile.default_currency) if self.profile.default_currency else None
+        money = "t.dg_money_currency" if "amount" in self.filled else "NULL"
+        fallback = f"coalesce({money}, {default})" if default else money
+        completed = f"CASE WHEN {self._value_or_null('amount')} IS NOT NULL THEN {fallback} END"
+        if "currency" in self.filled:
+            return f"coalesce(t.currency, {completed}) AS currency"
+        return f"{completed} AS currency"
+
+    def _manager(self) -> str:
+        managers = self.profile.managers
+        owner = self._value_or_null("owner")
+        if managers:
+            arms = " ".join(
+                f"WHEN {literal(key)} THEN {literal(value)}" for key, value in managers.items()
+            )
+            looked_up = f"CASE dg_key({owner}) {arms} END"
+        else:
+            looked_up = "NULL"
+        if "manager" in self.filled:
+            return f"coalesce(t.manager, {looked_up}) AS manager"
+        return f"{looked_up} AS manager"
+
+    def _contacts(self) -> str:
+        if "contacts" in self.filled:
+            if self.roles is not None:
+                raise Unsupported("contacts both in a column and in a contact roles file")
+            return "t.contacts AS contacts"
+        if self.roles is None:
+            return f"CAST(NULL AS {_sql_type(CANONICAL_FIELDS['contacts'])}) AS contacts"
+        empty = f"CAST([] AS {_sql_type(CANONICAL_FIELDS['contacts'])})"
+        return f"coalesce(dg_roles.contacts, {empty}) AS contacts"
+
+    def _roles_sql(self, roles: CsvExport) -> str:
+        """Contact roles by deal key, in file order, as `read_contact_roles` reads them."""
+        columns = {name: _column(roles.headers, aliases) for name, aliases in ROLE_COLUMNS.items()}
+        deal = columns["deal"]
+        if deal is None:
+            raise Unsupported("a contact roles file without an opportunity id column")
+
+        def text(name: str) -> str:
+            column = columns[name]
+            return f"dg_clean({ident(column)})" if column else "NULL"
+
+        struct = (
+            f"{{'name': {text('name')}, 'title': {text('title')}, 'role': {text('role')}, "
+            f"'is_primary': dg_bool({text('is_primary')}), "
+            f"'engaged_on': dg_date({text('engaged_on')}, {self.month_first})}}"
+        )
+        return (
+            f"SELECT dg_deal_key(dg_clean({ident(deal)})) AS dg_key, "
+            f"list({struct} ORDER BY dg_row) AS contacts FROM ("
+            f"SELECT row_number() OVER () AS dg_row, * FROM {self.read_csv(roles)}) "
+            f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
+        )
+
+
+def _sql_type(field_type: FieldType) -> str:
+    kind = field_type.kind
+    if kind in NUMERIC:
+        return "DOUBLE"
+    if kind is Kind.DATE:
+        return "DATE"
+    if kind is Kind.BOOLEAN:
+        return "BOOLEAN"
+    if kind is Kind.STAGE:
+        return "INTEGER"
+    if kind is Kind.LIST and field_type.fields:
+        inner = ", ".join(
+            f"{ident(name)} {_sql_type(item)}" for name, item in field_type.fields.items()
+        )
+        return f"STRUCT({inner})[]"
+    if kind is Kind.LIST:
+        return "VARCHAR[]"
+    return "VARCHAR"
+
+
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def key_macros() -> list[str]:
+    """header_key and deal_key (Salesforce's 15/18-character ids) as DuckDB macros."""
+    chunk = " + ".join(
+        f"(CASE WHEN substring(s, {index + 1}, 1) BETWEEN 'A' AND 'Z' THEN {1 << index} ELSE 0 END)"
+        for index in range(5)
+    )
+    return [
+        "CREATE OR REPLACE MACRO dg_key(t) AS "
+        "lower(regexp_replace(dg_strip(t), '[\\s\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
+        "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x0b\\x1c-\\x1f]+', ' ', 'g'))",
+        f"CREATE OR REPLACE MACRO dg_sf_chunk(s) AS substring({literal(_SUFFIX_ALPHABET)}, "
+        f"1 + {chunk}, 1)",
+        "CREATE OR REPLACE MACRO dg_sf_suffix(s) AS dg_sf_chunk(substring(s, 1, 5)) || "
+        "dg_sf_chunk(substring(s, 6, 5)) || dg_sf_chunk(substring(s, 11, 5))",
+        "CREATE OR REPLACE MACRO dg_deal_key(i) AS CASE WHEN length(i) = 18 "
+        "AND regexp_full_match(i, '[A-Za-z0-9]{18}') AND regexp_matches(i, '[A-Za-z]') "
+        "AND dg_sf_suffix(substring(i, 1, 15)) = substring(i, 16, 3) "
+        "THEN substring(i, 1, 15) ELSE i END",
+    ]
+
+
+def install(connection: Any) -> None:
+    from dealgate.deals import sql_normalise
+
+    sql_normalise.install(connection)
+    for statement in key_macros():
+        connection.execute(statement)

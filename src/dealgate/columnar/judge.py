@@ -1,0 +1,260 @@
+"""Stage semantics over the table of canonical deals: one row per missing finding.
+
+The same rules as `dealgate.assess`, written once per pack as SQL: for an open deal at stage
+S the exit milestones of earlier stages that are unmet are *skipped*, those of S are
+*to-advance*, hygiene checks apply to every open deal; the evidence stage is the first
+stage whose required exits are not all met (or S); the disposition is re-date, re-stage or
+keep. Statuses come from the compiled rule query (`engines.sql.compile_query`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from dealgate.audit import AuditFilters
+from dealgate.columnar.canonical import Unsupported, ident, literal
+from dealgate.deals.profiles import header_key
+from dealgate.engines.sql import ROW
+from dealgate.findings import FindingKind
+from dealgate.rules.model import Milestone, RulePack, Severity
+from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+
+SKIPPED, TO_ADVANCE, HYGIENE = (
+    FindingKind.SKIPPED.value,
+    FindingKind.TO_ADVANCE.value,
+    FindingKind.HYGIENE.value,
+)
+KIND_ORDER = {SKIPPED: 0, TO_ADVANCE: 1, HYGIENE: 2}  # as assess orders findings
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """How a CRM stage text maps onto the pack, computed in Python for each distinct text."""
+
+    crm: str
+    stage_id: str | None
+    position: int | None
+    is_open: bool | None
+
+
+def stage_rows(pack: RulePack, stage_map: dict[str, str], texts: list[str]) -> list[StageRow]:
+    """The pack stage each CRM stage text means, as `DealMapper._stage_id` decides it."""
+    rows = []
+    for text in texts:
+        mapped = stage_map.get(header_key(text))
+        matched = pack.match_stage(text) if mapped is None else None
+        stage_id = mapped or (matched.id if matched else None)
+        stage = pack.stage(stage_id) if stage_id else None
+        rows.append(
+            StageRow(
+                text, stage_id, stage.position if stage else None, stage.is_open if stage else None
+            )
+        )
+    return rows
+
+
+class Judge:
+    """The SQL that turns statuses into the exception list, for one pack and as-of date."""
+
+    def __init__(self, pack: RulePack, filters: AuditFilters) -> None:
+        self.pack = pack
+        self.filters = filters
+        self.milestones = list(pack.milestones())
+        self.last_open = pack.open_stages[-1].position
+        self.first_open = pack.open_stages[0].position
+
+    # -- which deals are audited -------------------------------------------------------
+
+    def audited(self) -> str:
+        """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
+        filters = self.filters
+        conditions = [] if filters.include_closed else ["coalesce(d.dg_open, true)"]
+        if filters.owners:
+            keys = ", ".join(literal(header_key(owner)) for owner in filters.owners)
+            conditions.append(f"dg_key(coalesce(d.owner, '')) IN ({keys})")
+        if filters.managers:
+            keys = ", ".join(literal(header_key(manager)) for manager in filters.managers)
+            conditions.append(f"dg_key(coalesce(d.manager, '')) IN ({keys})")
+        if filters.stages:
+            ids = ", ".join(literal(stage) for stage in filters.stages)
+            conditions.append(f"coalesce(d.dg_stage_id IN ({ids}), false)")
+        if filters.closing_after:
+            conditions.append(f"coalesce(d.close_date >= {_date(filters.closing_after)}, false)")
+        if filters.closing_before:
+            conditions.append(f"coalesce(d.close_date <= {_date(filters.closing_before)}, false)")
+        return " AND ".join(conditions) or "true"
+
+    def excluded_closed(self) -> str:
+        return "false" if self.filters.include_closed else "NOT coalesce(d.dg_open, true)"
+
+    # -- per milestone -----------------------------------------------------------------
+
+    def missing(self, milestone: Milestone) -> str:
+        """The milestone applies to the deal and is not met."""
+        status = f"s.{ident(milestone.id)} = 'x'"
+        if milestone.stage_id is None:
+            return f"(d.dg_hygiene AND {status})"
+        position = self.pack.stage(milestone.stage_id).position
+        return f"(d.dg_limit >= {position} AND {status})"
+
+    def kind(self, milestone: Milestone) -> str:
+        if milestone.stage_id is None:
+            return literal(HYGIENE)
+        position = self.pack.stage(milestone.stage_id).position
+        return (
+            f"CASE WHEN d.stage IS NULL OR d.stage > {position} THEN {literal(SKIPPED)} "
+            f"ELSE {literal(TO_ADVANCE)} END"
+        )
+
+    def evidence(self) -> str:
+        """The evidence stage position: the first stage with a required exit unmet."""
+        arms = []
+        for stage in self.pack.stages:
+            required = [m for m in stage.exit if m.severity is Severity.REQUIRED]
+            if not required:
+                continue
+            failing = " OR ".join(self.missing(m) for m in required)
+            reached = (
+                self.first_open
+                if stage.position == self.pack.stages[0].position
+                else stage.position
+            )
+            arms.append(f"WHEN d.stage > {stage.position} AND ({failing}) THEN {reached}")
+        first = self.pack.stages[0].position
+        fallback = f"CASE WHEN d.stage <= {first} THEN {self.first_open} ELSE d.stage END"
+        return f"CASE WHEN d.stage IS NULL THEN NULL {' '.join(arms)} ELSE {fallback} END"
+
+    # -- the query ---------------------------------------------------------------------
+
+    def findings_sql(self, statuses: str) -> str:
+        """CTEs judging every audited deal, and a SELECT of the finding rows in report order."""
+        findings = ", ".join(
+            f"{{'m': {index}, 'kind': {self.kind(m)}, "
+            f"'missing': coalesce({self.missing(m)}, false)}}"
+            for index, m in enumerate(self.milestones)
+        )
+        stage_ids = " ".join(
+            f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
+        )
+        re_date = [
+            self.missing(m)
+            for m in self.milestones
+            if m.stage_id is None and m.severity is Severity.REQUIRED and "close_date" in m.reads
+        ]
+        re_dated = " OR ".join(f"coalesce({sql}, false)" for sql in re_date) or "false"
+        return f"""
+        dg_statuses AS ({statuses}),
+        dg_judged AS (
+          SELECT d.*, list_filter([{findings}], lambda f: f.missing) AS dg_missing,
+                 {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
+          FROM deals AS d JOIN dg_statuses AS s USING ({ident(ROW)})
+          WHERE {self.audited()}),
+        dg_deal_rows AS (
+          SELECT *, coalesce(stage - dg_evidence, 0) AS dg_inflation,
+                 CASE dg_evidence {stage_ids} END AS dg_evidence_id
+          FROM dg_judged),
+        dg_exceptions AS (
+          SELECT * FROM dg_deal_rows
+          WHERE dg_inflation > 0
+             OR len(list_filter(dg_missing, lambda f: f.kind <> {literal(TO_ADVANCE)})) > 0),
+        dg_findings AS (
+          SELECT *, unnest(dg_missing) AS dg_f FROM dg_exceptions)"""
+
+    def finding_columns(self) -> dict[str, str]:
+        """The SQL of each finding column that depends on the milestone."""
+
+        def by_milestone(values: list[str]) -> str:
+            arms = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
+            return f"CASE dg_f.m {arms} END"
+
+        return {
+            "milestone_id": by_milestone([literal(m.id) for m in self.milestones]),
+            "milestone": by_milestone([literal(m.milestone) for m in self.milestones]),
+            "severity": by_milestone([literal(m.severity.value) for m in self.milestones]),
+            "read": by_milestone([self.read_json(m) for m in self.milestones]),
+            "guidance": by_milestone([literal(m.guidance) for m in self.milestones]),
+        }
+
+    # -- what a finding read, as JSON ----------------------------------------------------
+
+    def read_json(self, milestone: Milestone) -> str:
+        parts = []
+        for path, item_fields in milestone.read_plan:
+            key = literal('"' + path + '": ')
+            parts.append(f"{key} || {self._json_of(path, item_fields)}")
+        if not parts:
+            return "'{}'"
+        return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+
+    def _json_of(self, path: str, item_fields: tuple[str, ...]) -> str:
+        if path == "stage":
+            return "dg_json_text(dg_crm_stage)"
+        if "." in path:
+            raise Unsupported(f"a record field read by a milestone ({path})")
+        name = path
+        field_type = self.pack.fields.get(name)
+        declared = field_type.type if field_type is not None else CANONICAL_FIELDS.get(name)
+        column = ident(name)
+        if declared is not None and declared.kind is Kind.LIST:
+            if not item_fields:
+                return f"coalesce(CAST(len({column}) AS VARCHAR), 'null')"
+            item_types = declared.fields
+            members = " || ', ' || ".join(
+                f"{literal(chr(34) + field + chr(34) + ': ')} || "
+                f"{_json_scalar(f'x.{ident(field)}', item_types.get(field))}"
+                for field in item_fields
+            )
+            return (
+                f"CASE WHEN {column} IS NULL THEN 'null' ELSE '[' || array_to_string("
+                f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
+            )
+        return _json_scalar(column, declared)
+
+
+def _json_scalar(value: str, field_type: FieldType | None) -> str:
+    """A value as Python's json.dumps writes it (ensure_ascii; numbers as json_value)."""
+    kind = field_type.kind if field_type is not None else Kind.ANY
+    if kind is Kind.DATE:
+        return f"coalesce('\"' || strftime({value}, '%Y-%m-%d') || '\"', 'null')"
+    if kind in NUMERIC:
+        return f"dg_json_number({value})"
+    if kind is Kind.BOOLEAN:
+        return f"CASE WHEN {value} IS NULL THEN 'null' WHEN {value} THEN 'true' ELSE 'false' END"
+    return f"dg_json_text({value})"
+
+
+def _date(day: date) -> str:
+    return f"DATE {literal(day.isoformat())}"
+
+
+def json_macros() -> list[str]:
+    """JSON text as Python's json.dumps writes it: ASCII only, lower-case \\u escapes."""
+    return [
+        r"""CREATE OR REPLACE MACRO dg_json_char(ch) AS CASE
+            WHEN ch = '"' THEN '\"'
+            WHEN ch = '\' THEN '\\'
+            WHEN ch = chr(10) THEN '\n'
+            WHEN ch = chr(13) THEN '\r'
+            WHEN ch = chr(9) THEN '\t'
+            WHEN ch = chr(8) THEN '\b'
+            WHEN ch = chr(12) THEN '\f'
+            WHEN unicode(ch) < 32 THEN printf('\u%04x', unicode(ch))
+            WHEN unicode(ch) < 128 THEN ch
+            WHEN unicode(ch) < 65536 THEN printf('\u%04x', unicode(ch))
+            ELSE printf('\u%04x\u%04x', 55296 + ((unicode(ch) - 65536) >> 10),
+                        56320 + ((unicode(ch) - 65536) & 1023)) END""",
+        r"""CREATE OR REPLACE MACRO dg_json_text(s) AS CASE
+            WHEN s IS NULL THEN 'null'
+            WHEN regexp_matches(s, '[^\x20-\x21\x23-\x5b\x5d-\x7f]')
+              THEN '"' || array_to_string(
+                     list_transform(string_split(s, ''), lambda ch: dg_json_char(ch)), '') || '"'
+            ELSE '"' || s || '"' END""",
+        """CREATE OR REPLACE MACRO dg_json_number(x) AS CASE
+            WHEN x IS NULL THEN 'null'
+            WHEN x = trunc(x) AND abs(x) < 1e38 THEN CAST(CAST(x AS HUGEINT) AS VARCHAR)
+            ELSE CAST(x AS VARCHAR) END""",
+        # str(Decimal) of the digits a money cell read: no leading zeros, 0 before a point
+        r"""CREATE OR REPLACE MACRO dg_decimal_str(n) AS
+            regexp_replace(regexp_replace(n, '^(-?)\.', '\10.'), '^(-?)0+(\d)', '\1\2')""",
+    ]

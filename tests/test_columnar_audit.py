@@ -1,0 +1,349 @@
+"""The columnar audit (DuckDB from the CSV file to the CSV report) writes, byte for byte, the
+report the Python path writes, and exits the same way.
+
+Each case runs the real command twice, `--engine sql` (which takes the columnar path for a
+CSV report, and says so with -v) and `--engine durable` (the Python readers and the durable
+engine), on the example exports and on a file made to hold every awkward thing a CRM export
+can: formula-like names, quotes and line breaks in cells, non-ASCII and astral characters,
+placeholders, every money and date form, unknown, closed and blank stages, rows without an
+id, duplicate ids, and 18-character ids matched by their 15-character form in contact roles.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+COLUMNAR = "reading: columnar (DuckDB reads and judges the CSV)"
+
+HEADERS = [
+    "Opportunity ID",
+    "Opportunity Name",
+    "Account Name",
+    "Opportunity Owner",
+    "Stage",
+    "Amount",
+    "Opportunity Currency",
+    "Close Date",
+    "Probability (%)",
+    "Next Step",
+    "Next Step Date",
+    "Last Activity",
+    "Push Count",
+    "Pain",
+    "Metrics",
+    "Economic Buyer",
+    "Champion",
+    "Competitors",
+    "Security Review Required",
+    "Security Review Done On",
+    "Action Plan",
+    "Region Note",
+]
+PLAN = (
+    '[{"milestone": "Pilot", "owner_side": "buyer", "owner": "Ann", "due": "2026-12-01"},'
+    ' {"milestone": "Legal", "owner_side": "vendor", "due": "12/20/2026", "extra": 1}, 3]'
+)
+ROWS = [
+    [
+        "0065g000003WTmlAAG",
+        '=HYPERLINK("x")',
+        "Acme",
+        "Sam Patel",
+        "Needs Analysis",
+        "$12,500.00",
+        "",
+        "12/15/2026",
+        "20",
+        'Call "the" CFO\nthen demo',
+        "12/1/2026",
+        "11/20/2026",
+        "1",
+        "Invoices keyed by hand — 22% rework 𝄞",
+        "",
+        "N/A",
+        "tbd",
+        "",
+        "",
+        "",
+        PLAN,
+        "+1 custom",
+    ],
+    [
+        "0065g000003WTml",
+        "Dup short id",
+        "Acme",
+        "Olivia Brooks",
+        "Prospecting",
+        "(001,200)",
+        "",
+        "2026-11-30",
+        "140",
+        "-",
+        "",
+        "",
+        "2.5",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "maybe",
+        "",
+        "not json",
+        "@home",
+    ],
+    [
+        "",
+        "No id row",
+        "Nobody",
+        "Sam Patel",
+        "Prospecting",
+        "100",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "006A",
+        "Stalled deal",
+        "Initrode",
+        "Aisha Mensah",
+        "Stalled",
+        "EUR 9.000,50",
+        "",
+        "31/12/2026",
+        "0.5",
+        "Follow up",
+        "next week",
+        "yesterday",
+        "",
+        "Pain, with comma",
+        "x",
+        "Jo",
+        "Kim",
+        "Zuora; status quo",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "006B",
+        "Closed one",
+        "Globex",
+        "Sam Patel",
+        "Closed Won",
+        "5000",
+        "USD",
+        "10/1/2026",
+        "100",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "006C",
+        "Blank stage",
+        "Globex",
+        "Olivia Brooks",
+        "",
+        "£8,500",
+        "",
+        "1/5/2027",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "[]",
+        "",
+    ],
+    [
+        "006D",
+        "Late stage\ttab",
+        "Umbrella",
+        "Sam Patel",
+        "Negotiation/Review",
+        "-500 USD",
+        "",
+        "2027-01-31T23:30:00-05:00",
+        "90",
+        "Send contract",
+        "2026-12-02",
+        "2026-11-26",
+        "0",
+        "Cost",
+        "10% saving",
+        "Ira",
+        "Lee",
+        "none",
+        "Yes",
+        "2026-11-01",
+        "",
+        "",
+    ],
+    [
+        "006E",
+        "Proposal",
+        "Hooli",
+        "Nobody Known",
+        "Proposal/Price Quote",
+        "41234.57",
+        "CAD",
+        "3/3/2027",
+        "60",
+        "Proposal review",
+        "12/3/2026",
+        "11/25/2026",
+        "3",
+        "Pain",
+        "Metric",
+        "Eve",
+        "Max",
+        "BigCo",
+        "no",
+        "",
+        "",
+        "",
+    ],
+]
+ROLES = [
+    ["OpportunityId", "Contact: Full Name", "Title", "Role", "IsPrimary", "Contact: Last Activity"],
+    ["0065g000003WTml", "Brendan Keller", "Head of Billing", "Economic Buyer", "true", "8/7/2026"],
+    ["0065g000003WTmlAAG", "Imani Hansen", "VP Finance", "Champion", "false", "10/10/2026"],
+    ["006D", "Ira", "CFO", "Economic Buyer", "yes", "not a date"],
+    ["006Z", "Nobody", "", "", "", ""],
+    ["", "No deal", "", "", "", ""],
+]
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tricky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("columnar")
+    return _write(folder / "tricky.csv", [HEADERS, *ROWS]), _write(folder / "roles.csv", ROLES)
+
+
+def _audit(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "dealgate", "audit", *args),
+            *("--as-of", "2026-11-27", "--format", "csv", "-v"),
+        ],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def _same_report(*args: str, columnar: bool = True) -> bytes:
+    sql, durable = _audit(*args, "--engine", "sql"), _audit(*args, "--engine", "durable")
+    said = sql.stderr.decode()
+    assert (COLUMNAR in said) is columnar, said
+    assert sql.stdout == durable.stdout
+    assert sql.returncode == durable.returncode, said
+    return sql.stdout
+
+
+SALESFORCE = [
+    str(EXAMPLES / "salesforce-opportunities.csv"),
+    *("--contacts", str(EXAMPLES / "salesforce-contact-roles.csv")),
+    *("--teams", str(EXAMPLES / "teams.csv")),
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--rules", "salesforce-default"],
+        ["--owner", "Sophie Müller", "--closing-after", "2026-Q4"],
+        ["--manager", "Dana Whitfield", "--stage", "Needs Analysis", "--include-closed"],
+        ["--closing-before", "2026-12-31", "--fail-on", "recommended"],
+    ],
+    ids=["default", "salesforce-default", "owner-quarter", "manager-stage-closed", "before"],
+)
+def test_salesforce_example(options: list[str]) -> None:
+    report = _same_report(*SALESFORCE, *options)
+    assert report.startswith(b"deal_id,deal_name,")
+
+
+@pytest.mark.parametrize("pack", ["hubspot-default", "buyer-journey"])
+def test_hubspot_example_with_stage_history(pack: str) -> None:
+    _same_report(str(EXAMPLES / "hubspot-deals.csv"), "--rules", pack)
+
+
+def test_every_awkward_cell(tricky: tuple[Path, Path]) -> None:
+    deals, roles = tricky
+    report = _same_report(
+        str(deals), "--contacts", str(roles), "--teams", str(EXAMPLES / "teams.csv")
+    )
+    text = report.decode()
+    assert "'=HYPERLINK" in text  # formula-safe, as the Python path writes it
+    assert "\\ud834\\udd1e" in text  # an astral character in the read values, as json.dumps
+    assert "\r\n" in text
+
+
+def test_fail_on_never_and_no_roles(tricky: tuple[Path, Path]) -> None:
+    deals, _ = tricky
+    _same_report(str(deals), "--fail-on", "never")
+
+
+def test_what_the_columnar_path_does_not_read_goes_the_python_way(
+    tricky: tuple[Path, Path], tmp_path: Path
+) -> None:
+    deals, _ = tricky
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers: []\n", encoding="utf-8")
+    _same_report(str(deals), "--waivers", str(waivers), columnar=False)
+    _same_report(str(deals), "--include-met", columnar=False)
+    ragged = _write(tmp_path / "ragged.csv", [HEADERS, ROWS[0], [*ROWS[1], "extra cell"]])
+    _same_report(str(ragged), columnar=False)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(
+        (EXAMPLES / "hubspot-deals.csv").read_text("utf-8").encode("cp1252", "replace")
+    )
+    _same_report(str(latin), columnar=False)
