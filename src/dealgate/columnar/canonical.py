@@ -9,6 +9,7 @@ CSV report shows.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import Profile, header_key
 from dealgate.deals.readers import Table
 from dealgate.deals.source import ROLE_COLUMNS, _column
+from dealgate.deals.sql_normalise import let
 from dealgate.engines.sql import ROW, columns_read
 from dealgate.rules.model import RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
@@ -133,24 +135,27 @@ class CanonicalQuery:
         raise Unsupported(f"field '{name}' of type {field_type} in a CSV cell")
 
     def _json_records(self, name: str, text: str) -> str:
-        """A JSON list of records in a cell: each item field read as its type; items that
-        are not records, and values that do not read, are left out as the Python reader
-        leaves them out."""
+        """A JSON list of records in a cell: each item field read as its type. Items that
+        are not records are left out, as the Python reader leaves them out; every item is
+        read with one from_json, then its fields typed by the usual macros."""
         item_types = CANONICAL_FIELDS[name].fields
+        schema = json.dumps([{key: "VARCHAR" for key in item_types}])
         fields = []
         for key, item_type in item_types.items():
-            value = f"json_extract_string(item, {literal('$.' + key)})"
-            scalar = f"(json_type(item, {literal('$.' + key)}) NOT IN ('ARRAY', 'OBJECT'))"
-            typed = self._typed(item_type, f"dg_text({value})", f"{name}.{key}")
+            typed = self._typed(item_type, f"dg_text(item.{ident(key)})", f"{name}.{key}")
             if name == "action_plan" and key == "owner_side":
                 typed = f"CASE WHEN {typed} IN ('buyer', 'seller') THEN {typed} END"
-            fields.append(f"{literal(key)}: CASE WHEN {scalar} THEN {typed} END")
+            fields.append(f"{literal(key)}: {typed}")
         struct = "{" + ", ".join(fields) + "}"
-        return (
-            f"CASE WHEN {text} IS NULL OR NOT json_valid({text}) THEN NULL "
-            f"WHEN json_type({text}) <> 'ARRAY' THEN NULL "
-            f"ELSE list_transform(list_filter(CAST(json({text}) AS JSON[]), "
-            f"lambda item: json_type(item) = 'OBJECT'), lambda item: {struct}) END"
+        records = (
+            f"list_transform([json_type(dg_j, '$[*]')], lambda dg_types: list_filter("
+            f"from_json(dg_j, {literal(schema)}), lambda x, i: dg_types[i] = 'OBJECT'))[1]"
+        )
+        return let(
+            text,
+            "dg_j",
+            f"CASE WHEN dg_j IS NULL OR NOT json_valid(dg_j) OR json_type(dg_j) <> 'ARRAY' "
+            f"THEN NULL ELSE list_transform({records}, lambda item: {struct}) END",
         )
 
     # -- the canonical table -------------------------------------------------------------

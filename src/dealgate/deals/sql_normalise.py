@@ -53,7 +53,7 @@ def _currency_cases(value: str) -> tuple[str, str]:
     return " ".join(currency), " ".join(rest)
 
 
-def _let(value: str, name: str, body: str) -> str:
+def let(value: str, name: str, body: str) -> str:
     """`body` with `name` bound to `value`, computed once. A macro's argument is pasted
     wherever the macro uses it, so nested macros would otherwise grow exponentially."""
     return f"list_transform([{value}], lambda {name}: {body})[1]"
@@ -76,7 +76,7 @@ def macros() -> list[str]:
         f"""CREATE OR REPLACE MACRO dg_placeholder(t) AS
             coalesce(lower(dg_strip(t)) IN ({_word_list(PLACEHOLDERS)}), false)""",
         f"""CREATE OR REPLACE MACRO dg_text(t) AS {
-            _let(
+            let(
                 "dg_strip(t)",
                 "dg_s",
                 f"CASE WHEN length(dg_s) <= {_LONGEST_PLACEHOLDER} "
@@ -107,15 +107,15 @@ def macros() -> list[str]:
             CASE WHEN regexp_full_match(n, '\\d+(\\.\\d+)?|\\.\\d+') THEN n END""",
         f"""CREATE OR REPLACE MACRO dg_decimal_digits(raw, comma_decimal) AS
             {
-            _let(
+            let(
                 f"regexp_replace(raw, {_quoted(_GROUPING)}, '', 'g')",
                 "dg_d",
-                _let("dg_decimal_pick(dg_d, comma_decimal)", "dg_n", "dg_plain_number(dg_n)"),
+                let("dg_decimal_pick(dg_d, comma_decimal)", "dg_n", "dg_plain_number(dg_n)"),
             )
         }""",
         # parse_number: a sign or accounting parentheses, then the digits
         f"""CREATE OR REPLACE MACRO dg_signed(negative, digits) AS {
-            _let(
+            let(
                 "digits",
                 "dg_g",
                 "CASE WHEN dg_g IS NULL THEN NULL WHEN negative THEN '-' || dg_g ELSE dg_g END",
@@ -126,7 +126,7 @@ def macros() -> list[str]:
             dg_decimal_digits(dg_strip(regexp_replace(
               regexp_replace(s, '^[()]+|[()]+$', '', 'g'), '^[-+]+', '')), comma_decimal))""",
         f"""CREATE OR REPLACE MACRO dg_number_text(t, comma_decimal) AS
-            {_let("dg_strip(t)", "dg_s", "dg_number_of(dg_s, comma_decimal)")}""",
+            {let("dg_strip(t)", "dg_s", "dg_number_of(dg_s, comma_decimal)")}""",
         """CREATE OR REPLACE MACRO dg_number(t, comma_decimal) AS
             CAST(dg_number_text(t, comma_decimal) AS DOUBLE)""",
         # parse_money: a currency symbol or ISO code off either end, then a number
@@ -161,17 +161,17 @@ def macros() -> list[str]:
         """CREATE OR REPLACE MACRO dg_unsigned(i) AS
             CASE WHEN starts_with(i, '-') THEN dg_strip(substring(i, 2)) ELSE i END""",
         f"""CREATE OR REPLACE MACRO dg_money_currency(t) AS {
-            _let(
-                _let(_let("dg_strip(t)", "dg_s", "dg_inner(dg_s)"), "dg_i", "dg_unsigned(dg_i)"),
+            let(
+                let(let("dg_strip(t)", "dg_s", "dg_inner(dg_s)"), "dg_i", "dg_unsigned(dg_i)"),
                 "dg_r",
                 "dg_split_currency(dg_r)",
             )
         }""",
         f"""CREATE OR REPLACE MACRO dg_money_rest(i) AS
             CASE WHEN starts_with(i, '-') THEN '-' ELSE '' END
-            || {_let("dg_unsigned(i)", "dg_r", "dg_without_currency(dg_r)")}""",
+            || {let("dg_unsigned(i)", "dg_r", "dg_without_currency(dg_r)")}""",
         f"""CREATE OR REPLACE MACRO dg_money_of(s, comma_decimal) AS {
-            _let(
+            let(
                 "dg_money_rest(dg_inner(s))",
                 "dg_m",
                 "dg_number_text(CASE WHEN dg_parenthesised(s) THEN '(' || dg_m || ')' "
@@ -180,7 +180,7 @@ def macros() -> list[str]:
         }""",
         # most amounts are plain digits: those skip the currency and separator rules
         f"""CREATE OR REPLACE MACRO dg_money_text(t, comma_decimal) AS
-            {_let("dg_strip(t)", "dg_s", _PLAIN_OR_MONEY)}""",
+            {let("dg_strip(t)", "dg_s", _PLAIN_OR_MONEY)}""",
         # parse_percent: 25, 25% or a fraction (0.25) where the CRM stores fractions
         """CREATE OR REPLACE MACRO dg_percent_of(s, fraction) AS
             CASE WHEN ends_with(s, '%')
@@ -189,26 +189,26 @@ def macros() -> list[str]:
                  WHEN fraction THEN CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) * 100
                  ELSE CAST(dg_number_text(s, false) AS DECIMAL(38, 10)) END""",
         f"""CREATE OR REPLACE MACRO dg_percent_raw(t, fraction) AS
-            {_let("dg_strip(t)", "dg_s", "dg_percent_of(dg_s, fraction)")}""",
+            {let("dg_strip(t)", "dg_s", "dg_percent_of(dg_s, fraction)")}""",
         """CREATE OR REPLACE MACRO dg_in_range(n) AS
             CASE WHEN n BETWEEN 0 AND 100 THEN CAST(n AS DOUBLE) END""",
         f"""CREATE OR REPLACE MACRO dg_percent(t, fraction) AS
-            {_let("dg_percent_raw(t, fraction)", "dg_p", "dg_in_range(dg_p)")}""",
+            {let("dg_percent_raw(t, fraction)", "dg_p", "dg_in_range(dg_p)")}""",
         """CREATE OR REPLACE MACRO dg_range_issue(n) AS
             CASE WHEN n IS NULL THEN 'unreadable'
                  WHEN NOT n BETWEEN 0 AND 100 THEN 'out_of_range' END""",
         f"""CREATE OR REPLACE MACRO dg_percent_issue(t, fraction) AS
-            {_let("dg_percent_raw(t, fraction)", "dg_p", "dg_range_issue(dg_p)")}""",
+            {let("dg_percent_raw(t, fraction)", "dg_p", "dg_range_issue(dg_p)")}""",
         # parse_bool and parse_count
         f"""CREATE OR REPLACE MACRO dg_bool_of(w) AS
             CASE WHEN w IN ({_word_list(TRUE_WORDS)}) THEN true
                  WHEN w IN ({_word_list(FALSE_WORDS)}) THEN false END""",
         f"""CREATE OR REPLACE MACRO dg_bool(t) AS
-            {_let("lower(dg_strip(t))", "dg_w", "dg_bool_of(dg_w)")}""",
+            {let("lower(dg_strip(t))", "dg_w", "dg_bool_of(dg_w)")}""",
         """CREATE OR REPLACE MACRO dg_whole(n) AS
             CASE WHEN n >= 0 AND n = floor(n) THEN CAST(n AS BIGINT) END""",
         f"""CREATE OR REPLACE MACRO dg_count(t) AS {
-            _let("CAST(dg_number_text(t, false) AS DECIMAL(38, 10))", "dg_c", "dg_whole(dg_c)")
+            let("CAST(dg_number_text(t, false) AS DECIMAL(38, 10))", "dg_c", "dg_whole(dg_c)")
         }""",
         # parse_date: ISO, ISO with a time (its UTC date), slashes in the profile's order,
         # dots (D.M.YYYY), YYYY/M/D, and epoch milliseconds
@@ -230,7 +230,7 @@ def macros() -> list[str]:
             WHEN regexp_full_match(s, '\\d{{13}}') THEN
               CAST(epoch_ms(CAST(s AS BIGINT)) AS DATE) END""",
         f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS
-            {_let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")}""",
+            {let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")}""",
     ]
 
 
