@@ -2,14 +2,17 @@
 """Benchmark `dealgate audit` and `dealgate check` end to end, and the engine alone.
 
 Writes synthetic Salesforce pipelines (benchmarks/synthetic.py) of each size to a work folder,
-then, for each size, runs the audit from the command line several times, interleaved, and
-reports the median wall time, deals per second and peak memory (max RSS of the process). The
-engine is also timed alone, in this process, on deals already read. `check` of one deal is
-timed including start-up.
+then, for each size and engine, runs the audit from the command line (CSV report) several
+times, interleaved, and reports the median wall time, deals per second, peak memory (max RSS of
+the process) and the speed-up over the durable engine; the engines' reports must be identical.
+`--engine sql` with a CSV report is the columnar audit, all in DuckDB. With --engine-alone the
+durable engine is also timed alone, in this process, on deals already read. `check` of one
+deal is timed including start-up.
 
 Usage:
     python benchmarks/bench_audit.py                      # 10k and 100k deals, 3 runs each
     python benchmarks/bench_audit.py --sizes 10000 --runs 5 --work /tmp/dealgate-bench
+    python benchmarks/bench_audit.py --sizes 1000000 --engines sql --runs 3
 
 Results print as a Markdown table for docs/performance.md, with the machine and the date.
 """
@@ -108,32 +111,41 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        default=["durable", "sql"],
+        help="durable: the Python path; sql: the columnar audit in DuckDB",
+    )
+    parser.add_argument("--engine-alone", action="store_true", help="also time the engine alone")
     parser.add_argument("--work", type=Path, default=Path("/tmp/dealgate-bench"))
     args = parser.parse_args()
     files = prepare(args.work, args.sizes)
 
-    audits: dict[int, list[Run]] = {size: [] for size in args.sizes}
+    audits: dict[tuple[int, str], list[Run]] = {
+        (size, engine): [] for size in args.sizes for engine in args.engines
+    }
     for _ in range(args.runs):  # interleaved, so a noisy moment hits every size alike
         for size, (pipeline, roles, teams) in files.items():
-            output = args.work / f"audit-{size}.csv"
-            audits[size].append(
-                run_command(
-                    dealgate(
-                        "audit",
-                        str(pipeline),
-                        "--contacts",
-                        str(roles),
-                        "--teams",
-                        str(teams),
-                        "--as-of",
-                        AS_OF.isoformat(),
-                        "--format",
-                        "csv",
-                        "--output",
-                        str(output),
+            for engine in args.engines:
+                output = args.work / f"audit-{size}-{engine}.csv"
+                audits[(size, engine)].append(
+                    run_command(
+                        dealgate(
+                            "audit",
+                            str(pipeline),
+                            *("--contacts", str(roles), "--teams", str(teams)),
+                            *("--as-of", AS_OF.isoformat(), "--engine", engine),
+                            *("--format", "csv", "--output", str(output)),
+                        )
                     )
                 )
-            )
+    for size in args.sizes:  # the engines must have written the same report
+        reports = {
+            (args.work / f"audit-{size}-{engine}.csv").read_bytes() for engine in args.engines
+        }
+        if len(reports) != 1:
+            raise SystemExit(f"the engines wrote different reports for {size:,} deals")
     deal_file = ROOT / "examples" / "deals" / "globex-skipped.yaml"
     checks = [
         run_command(dealgate("check", str(deal_file), "--as-of", AS_OF.isoformat()))
@@ -145,19 +157,32 @@ def main() -> int:
         f"Python {platform.python_version()}; {date.today().isoformat()}\n"
     )
     print(
-        f"| deals | audit end to end (median of {args.runs}) | deals/s end to end | peak RSS | "
-        "engine alone | deals/s engine | engine + stage semantics |"
+        f"| deals | engine | audit end to end (median of {args.runs}) | deals/s | peak RSS | "
+        "vs durable |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for size, (pipeline, roles, teams) in files.items():
-        median = statistics.median(run.seconds for run in audits[size])
-        peak = max(run.max_rss_mb for run in audits[size])
-        engine_seconds, with_assess, audited = engine_alone(pipeline, roles, teams)
-        print(
-            f"| {size:,} | {median:.2f} s | {size / median:,.0f} | {peak:,.0f} MB | "
-            f"{engine_seconds:.2f} s ({audited:,} open deals) | "
-            f"{audited / engine_seconds:,.0f} | {audited / with_assess:,.0f} deals/s |"
-        )
+    print("|---:|---|---:|---:|---:|---:|")
+    for size in args.sizes:
+        medians = {
+            engine: statistics.median(run.seconds for run in audits[(size, engine)])
+            for engine in args.engines
+        }
+        for engine in args.engines:
+            median = medians[engine]
+            peak = max(run.max_rss_mb for run in audits[(size, engine)])
+            ratio = f"{medians['durable'] / median:.1f}x" if "durable" in medians else ""
+            print(
+                f"| {size:,} | {engine} | {median:.2f} s | {size / median:,.0f} | "
+                f"{peak:,.0f} MB | {ratio} |"
+            )
+    if args.engine_alone:
+        print("\n| deals | durable engine alone | deals/s | engine + stage semantics |")
+        print("|---:|---:|---:|---:|")
+        for size, (pipeline, roles, teams) in files.items():
+            engine_seconds, with_assess, audited = engine_alone(pipeline, roles, teams)
+            print(
+                f"| {size:,} | {engine_seconds:.2f} s ({audited:,} open deals) | "
+                f"{audited / engine_seconds:,.0f} | {audited / with_assess:,.0f} deals/s |"
+            )
     check_median = statistics.median(run.seconds for run in checks)
     check_times = ", ".join(f"{run.seconds:.2f}" for run in sorted(checks, key=lambda r: r.seconds))
     print(

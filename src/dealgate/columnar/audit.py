@@ -16,7 +16,6 @@ from dealgate.columnar.canonical import CanonicalQuery, CsvExport, Unsupported, 
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import (
     HYGIENE,
-    KIND_ORDER,
     SKIPPED,
     Judge,
     json_macros,
@@ -30,6 +29,8 @@ from dealgate.report.audit_csv import COLUMNS
 from dealgate.rules.model import RulePack
 
 _UTF8 = ("utf-8", "utf-8-sig")
+# DuckDB spills to a temporary folder beyond this, which keeps a large audit's memory bounded.
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -88,38 +89,37 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     profile = _profile(request, export)
     canonical = CanonicalQuery(request.pack, profile, export, roles)
     judge = Judge(request.pack, request.filters)
-    connection = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
+    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
     try:
         install_reading(connection)
         for statement in json_macros():
             connection.execute(statement)
         connection.execute(
-            f"CREATE TEMP TABLE dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
+            f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
         )
-        _map_stages(connection, request.pack, profile)
+        _map_stages(connection, request.pack, profile, canonical)
         statuses = compile_query(request.pack, request.as_of, "deals").sql(dialect="duckdb")
+        # Only deals that need attention are kept, in file order, their findings sorted
+        # inside each; the report is then written by unnesting them in that order.
         connection.execute(
-            f"CREATE TEMP TABLE dg_rows AS WITH {judge.findings_sql(statuses)} "
-            f"SELECT {_report_columns(judge)}, dg_f.kind AS dg_kind, "
-            f"{judge.finding_columns()['severity']} AS dg_severity, "
-            f"{ident(ROW)} AS dg_row, dg_f.m AS dg_m FROM dg_findings"
+            f"CREATE TEMP TABLE dg_exception_deals AS WITH {judge.findings_sql(statuses)} "
+            f"SELECT * FROM dg_exceptions ORDER BY {ident(ROW)}"
         )
-        _write(connection, output)
-        return _outcome(connection, request.fail_on)
+        _write(connection, judge, output)
+        return _outcome(connection, judge, request.fail_on)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
         connection.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
-def _map_stages(connection: Any, pack: RulePack, profile: Profile) -> None:
+def _map_stages(
+    connection: Any, pack: RulePack, profile: Profile, canonical: CanonicalQuery
+) -> None:
     """The pack stage of each CRM stage text, and what applies to a deal at it."""
-    texts = [
-        text
-        for (text,) in connection.execute(
-            "SELECT DISTINCT dg_crm_stage FROM dg_canonical WHERE dg_crm_stage IS NOT NULL"
-        ).fetchall()
-    ]
+    texts = [text for (text,) in connection.execute(canonical.stage_texts_sql()).fetchall()]
     rows = stage_rows(pack, dict(profile.stage_map), texts)
     connection.execute(
         "CREATE TEMP TABLE dg_stage_map (crm VARCHAR, stage_id VARCHAR, "
@@ -183,18 +183,17 @@ def _report_columns(judge: Judge) -> str:
     return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
 
 
-def _write(connection: Any, output: Path | None) -> None:
-    """The report in finding order, written next to the target and renamed (atomic)."""
-    order = " ".join(f"WHEN {literal(kind)} THEN {rank}" for kind, rank in KIND_ORDER.items())
-    columns = ", ".join(ident(name) for name in COLUMNS)
+def _write(connection: Any, judge: Judge, output: Path | None) -> None:
+    """The report, written next to the target and renamed (atomic), or to stdout."""
     folder = output.parent if output is not None else Path(tempfile.gettempdir())
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".dealgate-", suffix=".csv.tmp")
     os.close(handle)
     try:
         connection.execute(
-            f"COPY (SELECT {columns} FROM dg_rows ORDER BY dg_row, CASE dg_kind {order} END, "
-            f"dg_m) TO {literal(temporary)} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+            f"COPY (SELECT {_report_columns(judge)} FROM "
+            f"(SELECT *, unnest(dg_missing) AS dg_f FROM dg_exception_deals)) "
+            f"TO {literal(temporary)} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
         )
         if output is None:
             with open(temporary, encoding="utf-8", newline="") as stream:
@@ -208,15 +207,17 @@ def _write(connection: Any, output: Path | None) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def _outcome(connection: Any, fail_on: FailOn) -> ColumnarOutcome:
+def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
+    """How many finding rows were written, and how many fail the audit (--fail-on)."""
     severities = {
         FailOn.REQUIRED: "('required')",
         FailOn.RECOMMENDED: "('required', 'recommended')",
         FailOn.NEVER: "(NULL)",
     }[fail_on]
+    severity = judge.finding_columns()["severity"]
     rows, failing = connection.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE dg_kind IN ({literal(SKIPPED)}, "
-        f"{literal(HYGIENE)}) "
-        f"AND dg_severity IN {severities}) FROM dg_rows"
+        f"SELECT count(*), count(*) FILTER (WHERE dg_f.kind IN ({literal(SKIPPED)}, "
+        f"{literal(HYGIENE)}) AND {severity} IN {severities}) "
+        "FROM (SELECT unnest(dg_missing) AS dg_f FROM dg_exception_deals)"
     ).fetchone()
     return ColumnarOutcome(int(rows), int(failing))

@@ -84,8 +84,12 @@ class CanonicalQuery:
         )
 
     def field(self, use: ColumnUse) -> str:
-        """The SQL reading one column as the field it fills."""
+        """The SQL reading one column as the field it fills; a blank cell is missing (and
+        skips every rule, which is most of the cells of an export)."""
         column = ident(use.header)
+        return f"CASE WHEN {column} IS NULL THEN NULL ELSE {self._field(use, column)} END"
+
+    def _field(self, use: ColumnUse, column: str) -> str:
         text = f"dg_text({column})"
         name = use.field or ""
         if use.kind == "canonical":
@@ -156,6 +160,16 @@ class CanonicalQuery:
             "dg_j",
             f"CASE WHEN dg_j IS NULL OR NOT json_valid(dg_j) OR json_type(dg_j) <> 'ARRAY' "
             f"THEN NULL ELSE list_transform({records}, lambda item: {struct}) END",
+        )
+
+    def stage_texts_sql(self) -> str:
+        """The distinct CRM stage texts of the export, read from its stage column alone."""
+        use = self.filled.get("stage")
+        if use is None:
+            return "SELECT NULL WHERE false"
+        stage = self.field(use)
+        return (
+            f"SELECT DISTINCT {stage} FROM {self.read_csv(self.export)} WHERE {stage} IS NOT NULL"
         )
 
     # -- the canonical table -------------------------------------------------------------

@@ -107,6 +107,16 @@ class Judge:
             f"ELSE {literal(TO_ADVANCE)} END"
         )
 
+    def rank(self, milestone: Milestone) -> str:
+        if milestone.stage_id is None:
+            return str(KIND_ORDER[HYGIENE])
+        position = self.pack.stage(milestone.stage_id).position
+        skipped, to_advance = KIND_ORDER[SKIPPED], KIND_ORDER[TO_ADVANCE]
+        return (
+            f"CASE WHEN d.stage IS NULL OR d.stage > {position} THEN {skipped} "
+            f"ELSE {to_advance} END"
+        )
+
     def evidence(self) -> str:
         """The evidence stage position: the first stage with a required exit unmet."""
         arms = []
@@ -128,9 +138,12 @@ class Judge:
     # -- the query ---------------------------------------------------------------------
 
     def findings_sql(self, statuses: str) -> str:
-        """CTEs judging every audited deal, and a SELECT of the finding rows in report order."""
+        """CTEs judging every audited deal, down to `dg_exceptions`: the deals that need
+        attention, each with its missing findings in report order (`dg_missing`)."""
+        # 'r' (the kind's rank) and 'm' (the pack's order) first: list_sort orders the
+        # findings of a deal as assess does.
         findings = ", ".join(
-            f"{{'m': {index}, 'kind': {self.kind(m)}, "
+            f"{{'r': {self.rank(m)}, 'm': {index}, 'kind': {self.kind(m)}, "
             f"'missing': coalesce({self.missing(m)}, false)}}"
             for index, m in enumerate(self.milestones)
         )
@@ -146,7 +159,7 @@ class Judge:
         return f"""
         dg_statuses AS ({statuses}),
         dg_judged AS (
-          SELECT d.*, list_filter([{findings}], lambda f: f.missing) AS dg_missing,
+          SELECT d.*, list_sort(list_filter([{findings}], lambda f: f.missing)) AS dg_missing,
                  {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
           FROM deals AS d JOIN dg_statuses AS s USING ({ident(ROW)})
           WHERE {self.audited()}),
@@ -157,9 +170,7 @@ class Judge:
         dg_exceptions AS (
           SELECT * FROM dg_deal_rows
           WHERE dg_inflation > 0
-             OR len(list_filter(dg_missing, lambda f: f.kind <> {literal(TO_ADVANCE)})) > 0),
-        dg_findings AS (
-          SELECT *, unnest(dg_missing) AS dg_f FROM dg_exceptions)"""
+             OR len(list_filter(dg_missing, lambda f: f.kind <> {literal(TO_ADVANCE)})) > 0)"""
 
     def finding_columns(self) -> dict[str, str]:
         """The SQL of each finding column that depends on the milestone."""

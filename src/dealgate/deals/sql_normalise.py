@@ -22,6 +22,7 @@ _SPACE = (
     r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
+_TRIMMED = "[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end
 _LONGEST_PLACEHOLDER = max(len(word) for word in PLACEHOLDERS)
 _GROUPING = r"[ \x{a0}\x{202f}'\x{2019}]"  # spaces and apostrophes between thousands
 _PLAIN_OR_MONEY = (
@@ -75,7 +76,12 @@ def macros() -> list[str]:
         "CREATE OR REPLACE MACRO dg_clean(t) AS nullif(dg_strip(t), '')",
         f"""CREATE OR REPLACE MACRO dg_placeholder(t) AS
             coalesce(lower(dg_strip(t)) IN ({_word_list(PLACEHOLDERS)}), false)""",
-        f"""CREATE OR REPLACE MACRO dg_text(t) AS {
+        # Most text is printable ASCII with nothing to strip and too long to be a
+        # placeholder: one regular expression says so, and the rest is skipped.
+        f"""CREATE OR REPLACE MACRO dg_text(t) AS CASE
+            WHEN length(t) > {_LONGEST_PLACEHOLDER} AND regexp_full_match(t, {_quoted(_TRIMMED)})
+              THEN t
+            ELSE {
             let(
                 "dg_strip(t)",
                 "dg_s",
@@ -83,7 +89,7 @@ def macros() -> list[str]:
                 f"AND lower(dg_s) IN ({_word_list(PLACEHOLDERS)}) THEN NULL "
                 "ELSE nullif(dg_s, '') END",
             )
-        }""",
+        } END""",
         # -- numbers -------------------------------------------------------------------
         """CREATE OR REPLACE MACRO dg_occurrences(t, c) AS
             length(t) - length(replace(t, c, ''))""",
