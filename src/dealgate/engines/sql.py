@@ -434,7 +434,40 @@ def columns_read(pack: RulePack) -> dict[str, FieldType]:
 
 
 class EngineError(DealgateError):
-    """DuckDB refused or failed the compiled query; reported, never a traceback."""
+    """The database refused or failed the compiled query; reported, never a traceback."""
+
+
+def deals_table(values: list[dict[str, Any]], columns: Mapping[str, FieldType]) -> Any:
+    """The deals as an Arrow table: the row number, the stage position and each column read."""
+    import pyarrow as pa
+
+    arrays = {
+        ROW: pa.array(range(len(values)), pa.int64()),
+        "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
+    }
+    for name, field_type in columns.items():
+        arrays[name] = pa.array(
+            [_cell(deal.get(name), field_type) for deal in values], _arrow_type(field_type)
+        )
+    return pa.table(arrays)
+
+
+def outcomes_from_statuses(
+    batch: list[DealRequest],
+    values: list[dict[str, Any]],
+    rows: Iterable[tuple[Any, ...]],
+    milestones: list[str],
+    applicable: ApplicableMilestones,
+) -> Iterator[DealOutcomes]:
+    """Each deal's outcomes from its query row (row number, then one status per milestone)."""
+    for index, (request, deal, row) in enumerate(zip(batch, values, rows, strict=True)):
+        if row[0] != index:  # a distributed engine must not reorder deals silently
+            raise EngineError(f"the query returned deal row {row[0]} where {index} was expected")
+        statuses = dict(zip(milestones, row[1:], strict=True))
+        outcomes = {
+            milestone_id: _STATUS[statuses[milestone_id]] for milestone_id in applicable(request)
+        }
+        yield DealOutcomes(request, outcomes, deal)
 
 
 class SqlEngine:
@@ -461,32 +494,12 @@ class SqlEngine:
         try:
             while batch := list(itertools.islice(iterator, BATCH)):
                 values = [deal_values(request.read, pack) for request in batch]
-                connection.register("deals", self._table(values, columns))
+                connection.register("deals", deals_table(values, columns))
                 try:
                     rows = connection.execute(query).fetchall()
                 except self._duckdb.Error as error:
                     raise EngineError(f"the sql engine failed on pack {pack.id}: {error}") from None
                 connection.unregister("deals")
-                for request, deal, row in zip(batch, values, rows, strict=True):
-                    statuses = dict(zip(milestones, row[1:], strict=True))
-                    outcomes = {
-                        milestone_id: _STATUS[statuses[milestone_id]]
-                        for milestone_id in applicable(request)
-                    }
-                    yield DealOutcomes(request, outcomes, deal)
+                yield from outcomes_from_statuses(batch, values, rows, milestones, applicable)
         finally:
             connection.close()
-
-    @staticmethod
-    def _table(values: list[dict[str, Any]], columns: Mapping[str, FieldType]) -> Any:
-        import pyarrow as pa
-
-        arrays = {
-            ROW: pa.array(range(len(values)), pa.int64()),
-            "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
-        }
-        for name, field_type in columns.items():
-            arrays[name] = pa.array(
-                [_cell(deal.get(name), field_type) for deal in values], _arrow_type(field_type)
-            )
-        return pa.table(arrays)
