@@ -8,8 +8,9 @@ treat an item whose condition is unknown as unknown, not as false (DuckDB's `lis
 is NULL, so no bare aggregate is used). The query gives, per deal, one status per milestone;
 which milestones apply at the deal's stage, and everything after, is shared with every engine.
 
-The tree is compiled with sqlglot's expression builder, so other dialects can be generated from
-the same tree later.
+The tree is compiled with sqlglot's expression builder; what differs between dialects (lists,
+dates, safe casts, division, truth tests) is asked of a strategy (`dealgate.engines.dialects`),
+so DuckDB, Spark, PostgreSQL, Snowflake and BigQuery are each generated from the tree.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dealgate.engines.base import (
     Outcome,
     deal_values,
 )
+from dealgate.engines.dialects import DuckDB, SqlDialect, dialect_named, func, is_null
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
@@ -64,13 +66,8 @@ def _column(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
 
-def _func(name: str, *args: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _cast(value: exp.Expr, to: str, *, safe: bool = False) -> exp.Expr:
-    kind = exp.TryCast if safe else exp.Cast
-    return kind(this=value, to=exp.DataType.build(to))
+def _cast(value: exp.Expr, to: str) -> exp.Expr:
+    return exp.Cast(this=value, to=exp.DataType.build(to))
 
 
 def column_name(path: FieldPath) -> str:
@@ -80,10 +77,12 @@ def column_name(path: FieldPath) -> str:
 
 
 class SqlCompiler:
-    """Compiles conditions of one pack, for one as-of date, into sqlglot expressions."""
+    """Compiles conditions of one pack, for one as-of date, into sqlglot expressions of one
+    dialect."""
 
-    def __init__(self, pack: RulePack, as_of: date) -> None:
+    def __init__(self, pack: RulePack, as_of: date, dialect: SqlDialect | None = None) -> None:
         self.pack = pack
+        self.dialect = dialect or DuckDB()
         self.fields = deal_fields(pack)
         self.today = _cast(exp.Literal.string(as_of.isoformat()), "DATE")
         self.positions = {stage.id: stage.position for stage in pack.stages}
@@ -106,7 +105,7 @@ class SqlCompiler:
             case Not(operand=operand):
                 return exp.Not(this=exp.Paren(this=self.truth(operand, item)))
             case Boolean(value=flag):
-                return exp.Boolean(this=flag)
+                return self.dialect.boolean(flag)
             case Compare(op=op, left=left, right=right):
                 return self.compare(op, left, right, item)
             case InList(operand=operand, items=items, negated=negated):
@@ -137,12 +136,12 @@ class SqlCompiler:
 
     def _as(self, value: exp.Expr, kind: Kind, like: Kind) -> exp.Expr:
         """An undeclared field's text read as the kind it is compared with, when it reads."""
-        if kind is not Kind.ANY or not isinstance(value, exp.Column | exp.Dot):
+        if kind is not Kind.ANY or not isinstance(value, exp.Column | exp.Dot | exp.Cast):
             return value
         if like in NUMERIC:
-            return _cast(_func("TRIM", value), "DOUBLE", safe=True)
+            return self.dialect.number_from_text(self.dialect.trim(value))
         if like is Kind.DATE:
-            return _cast(_func("TRIM", value), "DATE", safe=True)
+            return self.dialect.date_from_text(self.dialect.trim(value))
         return value
 
     def membership(
@@ -167,12 +166,12 @@ class SqlCompiler:
         kind = self.kind(path, item.type if item else None)
         exists = exp.Not(this=exp.Is(this=target, expression=exp.Null()))
         if kind in (Kind.TEXT, Kind.ANY):
-            blank = exp.EQ(
-                this=_func("TRIM", _cast(target, "VARCHAR")), expression=exp.Literal.string("")
-            )
+            text = self.dialect.trim(self.dialect.text(target.copy()))
+            blank = exp.EQ(this=text, expression=exp.Literal.string(""))
             return exp.and_(exists, exp.Not(this=exp.Paren(this=blank)), copy=False)
         if kind is Kind.LIST:
-            empty = exp.EQ(this=_func("LEN", target), expression=exp.Literal.number(0))
+            length = self.dialect.length(target.copy())
+            empty = exp.EQ(this=length, expression=exp.Literal.number(0))
             return exp.and_(exists, exp.Not(this=exp.Paren(this=empty)), copy=False)
         return exists
 
@@ -197,22 +196,16 @@ class SqlCompiler:
         items = self.field(path, item)
         inner = self._item_scope(path, item)
         test = self.truth(condition, inner)
-        decisive = test if is_any else exp.Not(this=exp.Paren(this=test))
-        unknown = exp.Is(this=exp.Paren(this=test), expression=exp.Null())
+        decisive = test.copy() if is_any else exp.Not(this=exp.Paren(this=test.copy()))
+        unknown = is_null(exp.Paren(this=test))
+        some = self.dialect.some
         return (
             exp.Case()
-            .when(exp.Is(this=items, expression=exp.Null()), _NULL)
-            .when(self._count(items, inner, decisive), exp.Boolean(this=is_any))
-            .when(self._count(items, inner, unknown), _NULL)
-            .else_(exp.Boolean(this=not is_any))
+            .when(is_null(items.copy()), _NULL.copy())
+            .when(some(items.copy(), inner.name, decisive), self.dialect.boolean(is_any))
+            .when(some(items, inner.name, unknown), _NULL.copy())
+            .else_(self.dialect.boolean(not is_any))
         )
-
-    def _count(self, items: exp.Expr, inner: _Item, test: exp.Expr) -> exp.Expr:
-        """Whether some item passes the test (items whose test is NULL do not)."""
-        kept = _func(
-            "LIST_FILTER", items, exp.Lambda(this=test, expressions=[exp.to_identifier(inner.name)])
-        )
-        return exp.GT(this=_func("LEN", kept), expression=exp.Literal.number(0))
 
     # -- values -------------------------------------------------------------------------
 
@@ -227,7 +220,7 @@ class SqlCompiler:
             case Today():
                 return self.today.copy()
             case Boolean(value=flag):
-                return exp.Boolean(this=flag)
+                return self.dialect.boolean(flag)
             case StageRef(stage_id=stage_id):
                 return exp.Literal.number(self.positions[stage_id])
             case FieldPath():
@@ -249,25 +242,18 @@ class SqlCompiler:
             case Call(function="count", args=(FieldPath() as path,)):
                 if self._list_type(path, item) is None:
                     return _NULL
-                return _cast(_func("LEN", self.field(path, item)), "DOUBLE")
+                return _cast(self.dialect.length(self.field(path, item)), "DOUBLE")
             case Call(function="count", args=(FieldPath() as path, condition)):
                 if not self._typed_list(path, item):
                     return _NULL
                 items = self.field(path, item)
                 inner = self._item_scope(path, item)
-                kept = _func(
-                    "LIST_FILTER",
-                    items,
-                    exp.Lambda(
-                        this=self.truth(condition, inner),
-                        expressions=[exp.to_identifier(inner.name)],
-                    ),
-                )
-                return _cast(_func("LEN", kept), "DOUBLE")
+                test = self.truth(condition, inner)
+                return _cast(self.dialect.count_where(items, inner.name, test), "DOUBLE")
         return self.truth(node, item)
 
     def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
-        return _cast(exp.Sub(this=later, expression=earlier), "DOUBLE")
+        return self.dialect.days_between(later, earlier)
 
     def _computed_from_text(self, node: Expr, item: _Item | None) -> bool:
         """Arithmetic on an undeclared field: its values are text, which is never computed
@@ -285,34 +271,34 @@ class SqlCompiler:
                 return self._days(left, right)
             days = right if kinds[0] is Kind.DATE else left
             day = left if kinds[0] is Kind.DATE else right
-            whole = _cast(days, "INTEGER", safe=True)
-            integral = exp.EQ(this=days, expression=_func("FLOOR", days.copy()))
-            moved = (exp.Add if node.op == "+" else exp.Sub)(this=day, expression=whole)
+            integral = exp.EQ(this=days.copy(), expression=func("FLOOR", days.copy()))
+            moved = self.dialect.add_days(day, days, subtract=node.op == "-")
             if node.op == "-" and kinds[0] is not Kind.DATE:
                 return _NULL  # days - date means nothing
             return exp.Case().when(integral, moved).else_(_NULL)
         operators = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
         if node.op in operators:
             return exp.Paren(this=operators[node.op](this=left, expression=right))
-        divisor = _func("NULLIF", right, _cast(exp.Literal.number(0), "DOUBLE"))
-        return exp.Paren(this=exp.Div(this=left, expression=divisor))
+        return self.dialect.divide(left, right)
 
     def field(self, path: FieldPath, item: _Item | None) -> exp.Expr:
         """A deal column, or a field of the current list item (`x0.role`)."""
         in_deal = path.parts[0] == "deal" and len(path.parts) > 1
         if item is not None and not in_deal:
-            return exp.Dot(
-                this=exp.column(item.name),
-                expression=exp.to_identifier("_".join(path.parts), quoted=True),
-            )
+            name = "_".join(path.parts)
+            item_fields = item.type.fields if item.type else {}
+            return self.dialect.item_field(item.name, name, item_fields.get(name))
         parts = path.parts[1:] if in_deal else path.parts
         declared = self.fields.get(parts[0])
         if len(parts) > 1 and declared is not None and declared.kind is Kind.RECORD:
-            target: exp.Expr = _column(parts[0])
+            target = self.dialect.deal_column(parts[0])
+            record: FieldType | None = declared
             for part in parts[1:]:  # a declared record is a struct column
-                target = exp.Dot(this=target, expression=exp.to_identifier(part, quoted=True))
+                found = record.fields.get(part) if record is not None else None
+                target = self.dialect.record_field(target, part, found)
+                record = found if found is not None and found.kind is Kind.RECORD else None
             return target
-        return _column(column_name(path))
+        return self.dialect.deal_column(column_name(path))
 
     def _item_scope(self, path: FieldPath, outer: _Item | None) -> _Item:
         if outer is None or path.parts[0] == "deal":
@@ -333,25 +319,29 @@ class _Item:
 
 def status_expression(compiler: SqlCompiler, require: Expr, when: Expr | None) -> exp.Expr:
     """'n' not applicable (when is not TRUE), 'm' met (require is TRUE), else 'x' missing."""
+    is_true = compiler.dialect.is_true
     case = exp.Case()
     if when is not None:
-        when_true = exp.Is(
-            this=exp.Paren(this=compiler.truth(when)), expression=exp.Boolean(this=True)
-        )
-        case = case.when(exp.Not(this=when_true), exp.Literal.string("n"))
-    met = exp.Is(this=exp.Paren(this=compiler.truth(require)), expression=exp.Boolean(this=True))
+        case = case.when(exp.Not(this=is_true(compiler.truth(when))), exp.Literal.string("n"))
+    met = is_true(compiler.truth(require))
     return case.when(met, exp.Literal.string("m")).else_(exp.Literal.string("x"))
 
 
-def compile_query(pack: RulePack, as_of: date, table: str = "deals") -> exp.Select:
-    """One query over a table of canonical deals: a status column per milestone."""
-    compiler = SqlCompiler(pack, as_of)
-    columns: list[exp.Expr] = [_column(ROW)]
+def compile_query(
+    pack: RulePack, as_of: date, table: str = "deals", dialect: str = "duckdb"
+) -> exp.Select:
+    """One query over a table of canonical deals: a status column per milestone, built for
+    one dialect (duckdb, spark, postgres, snowflake, bigquery); write it with
+    `.sql(dialect=...)` of the same dialect."""
+    strategy = dialect_named(dialect)
+    compiler = SqlCompiler(pack, as_of, strategy)
+    row = strategy.deal_column(ROW)
+    columns: list[exp.Expr] = [row]
     for milestone in pack.milestones():
         when = milestone.when.tree if milestone.when is not None else None
         status = status_expression(compiler, milestone.require.tree, when)
         columns.append(exp.alias_(status, exp.to_identifier(milestone.id, quoted=True)))
-    return exp.select(*columns).from_(exp.to_identifier(table)).order_by(_column(ROW))
+    return exp.select(*columns).from_(strategy.table(table)).order_by(row.copy())
 
 
 # --- the table of deals ---------------------------------------------------------------
