@@ -121,17 +121,28 @@ def _pack(reference: str) -> RulePack:
 EngineOption = Annotated[
     str,
     typer.Option(
-        help="Rule engine: durable, sql, or auto (durable; sql where durable cannot import).",
+        help="Rule engine: durable, sql, spark, or auto (durable; sql where durable cannot "
+        "import).",
         show_default=True,
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        metavar="URL",
+        help="With --engine spark: the Spark master (default local[*], Spark in this process).",
     ),
 ]
 
 
-def _engine(name: str) -> Engine:
+def _engine(name: str, spark_master: str | None = None) -> Engine:
     from dealgate.engines import EngineUnavailable, get_engine
 
+    if spark_master is not None and name != "spark":
+        _fail("--spark-master is for --engine spark")
     try:
-        return get_engine(name)
+        return get_engine(name, spark_master=spark_master)
     except EngineUnavailable as error:
         _fail(f"{error}")
 
@@ -351,6 +362,7 @@ def rules_test(
     ] = Path("rules"),
     rules: RulesOption = None,
     engine: EngineOption = "auto",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Run a team's test cases (rules/tests/*.yaml): each deal's missing milestones, as expected.
 
@@ -364,7 +376,7 @@ def rules_test(
         _fail(f"no test case files under {path}")
     search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
     catalog = _catalog(search)
-    chosen = _engine(engine)
+    chosen = _engine(engine, spark_master)
     unusable = 0
     results = []
     for file in files:
@@ -434,6 +446,7 @@ def check(
     ] = None,
     as_of: AsOfOption = None,
     engine: EngineOption = "auto",
+    spark_master: SparkMasterOption = None,
     profile: ProfileOption = None,
     mapping: MappingOption = None,
     teams: TeamsOption = None,
@@ -453,7 +466,7 @@ def check(
 
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine)
+    chosen = _engine(engine, spark_master)
     source = _guarded(
         lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
@@ -549,6 +562,7 @@ def audit(
     encoding: EncodingOption = None,
     as_of: AsOfOption = None,
     engine: EngineOption = "auto",
+    spark_master: SparkMasterOption = None,
     owner: Annotated[list[str] | None, typer.Option(help="Only this owner (repeatable).")] = None,
     manager: Annotated[
         list[str] | None, typer.Option(help="Only this manager's team (repeatable).")
@@ -596,7 +610,7 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine)
+    chosen = _engine(engine, spark_master)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
     filters = AuditFilters(
         owners=tuple(owner or ()),
