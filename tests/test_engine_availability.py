@@ -30,6 +30,11 @@ def test_spark_master_is_only_for_the_spark_engine() -> None:
         get_engine("sql", spark_master="local[2]")
 
 
+def test_a_spark_master_that_is_no_url_is_refused_before_spark_starts() -> None:
+    with pytest.raises(EngineUnavailable, match="'nosuch://host' is not a Spark master URL"):
+        get_engine("spark", spark_master="nosuch://host")
+
+
 def test_missing_pyspark_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(EngineUnavailable) as caught:

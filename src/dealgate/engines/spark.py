@@ -48,10 +48,14 @@ INSTALL = "pip install 'dealgate[spark]' and Java 17 or later (JAVA_HOME, or jav
 _SESSION_CONFIG = {
     "spark.app.name": "dealgate",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",  # a batch of deals is small; Spark's 200 is for big data
+    "spark.sql.shuffle.partitions": "1",  # one sort of a batch of deals; 200 is for big data
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
+# What spark-submit accepts; anything else makes it print a Java stack trace.
+_MASTER = re.compile(
+    r"local(\[(\*|\d+)(,\s*\d+)?\])?$|local-cluster\[.+\]$|spark://.+|yarn$|k8s://.+"
+)
 # pyspark logs every failed query on these (as JSON, with a stack trace) before raising;
 # the engine reports the error itself.
 _QUERY_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
@@ -66,6 +70,11 @@ class SparkEngine:
         """`master` is a Spark master URL (default `local[*]`); `session`, an existing
         SparkSession to use instead of starting one (it is then never stopped here)."""
         self.master = master or LOCAL
+        if not _MASTER.match(self.master):
+            raise EngineUnavailable(
+                f"'{self.master}' is not a Spark master URL "
+                "(local[*], local[N], spark://host:port, yarn or k8s://host:port)"
+            )
         self._session = session
         self._owns_session = session is None
         if session is None:
@@ -107,9 +116,8 @@ class SparkEngine:
 
     def close(self) -> None:
         """Stop the Spark session this engine started (one it was given is left running)."""
-        if self._session is not None and self._owns_session:
+        if self._owns_session and self._session is not None:
             self._session.stop()
-        if self._owns_session:
             self._session = None
 
     @property
@@ -139,16 +147,22 @@ def _start_session(master: str) -> Any:
     try:
         return builder.getOrCreate()
     except (PySparkException, Py4JError, OSError) as error:
+        java_exited = "JAVA_GATEWAY_EXITED" in str(error)
+        hint = f" (Java did not start; the spark engine needs {INSTALL})" if java_exited else ""
         raise EngineError(
             f"the spark engine could not start a Spark session on {master}: "
-            f"{_first_line(error)} (it needs {INSTALL})"
+            f"{_first_line(error)}{hint}"
         ) from None
 
 
 def _first_line(error: BaseException) -> str:
-    """The message without the SQL excerpt or JVM stack trace Spark appends to it."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The message without the SQL excerpt or JVM stack trace Spark appends to it; for an
+    error py4j relays from Java, the Java exception (py4j's own first line names a method)."""
+    lines = str(error).strip().splitlines()
+    if lines and lines[0].startswith("An error occurred while calling"):
+        relayed = [line[2:] for line in lines[1:] if line.startswith(": ")]
+        return relayed[0] if relayed else lines[0]
+    return lines[0] if lines else type(error).__name__
 
 
 def _check_pyspark() -> None:
