@@ -70,11 +70,10 @@ def _waivers(document: dict[str, Any], as_of: date) -> WaiverBook | None:
 
 
 def _engine(name: str, request: pytest.FixtureRequest) -> Engine:
-    # Spark's session is shared by the whole run (see conftest.py); other engines are cheap.
-    engine: Engine = (
-        request.getfixturevalue("spark_engine") if name == "spark" else get_engine(name)
-    )
-    return engine
+    if name == "spark":  # one Spark session serves the whole run (conftest.py)
+        spark: Engine = request.getfixturevalue("spark_engine")
+        return spark
+    return get_engine(name)
 
 
 @pytest.mark.parametrize(("path", "index", "engine_name"), _cases())
