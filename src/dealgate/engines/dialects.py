@@ -10,8 +10,11 @@ counted, a text that does not read as a number or a date is unknown, and nothing
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
+from dealgate.errors import UsageError
 from dealgate.rules.types import NUMERIC, FieldType, Kind
 
 DEAL = "d"  # the alias of the deals table where list subqueries could shadow a deal column
@@ -44,6 +47,27 @@ def lambda_(variable: str, body: exp.Expr) -> exp.Expr:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(variable)])
 
 
+def array_of(item: exp.DataType) -> exp.DataType:
+    return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[item], nested=True)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TABLE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def table_name(name: str) -> exp.Table:
+    """A table name as given: `deals`, `sales.deals` or `project.dataset.deals`."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 3 or not all(_TABLE_PART.fullmatch(part) for part in parts):
+        raise UsageError(
+            f"table name {name!r}: use NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME "
+            "(letters, digits, _ and -)"
+        )
+    names: list[exp.Identifier | None] = [None] * (3 - len(parts))
+    names += [exp.to_identifier(part, quoted=not _PLAIN_NAME.fullmatch(part)) for part in parts]
+    return exp.Table(this=names[2], db=names[1], catalog=names[0])
+
+
 def when_matches(text: exp.Expr, pattern: str, value: exp.Expr) -> exp.Expr:
     """The value when the text matches the pattern, else NULL (CASE keeps the order)."""
     matches = exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
@@ -60,8 +84,29 @@ class SqlDialect:
     # -- tables and fields ---------------------------------------------------------------
 
     def table(self, name: str) -> exp.Expr:
-        table = exp.to_table(name)
+        table = table_name(name)
         return exp.alias_(table, DEAL, table=True) if self.qualified else table
+
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        """The type of a column (or a field of one) holding values of a field type; types
+        collects the definitions (CREATE TYPE) a dialect needs first."""
+        kind = field_type.kind
+        if kind in (Kind.LIST, Kind.RECORD) and field_type.fields:
+            struct = exp.DataType(
+                this=exp.DataType.Type.STRUCT,
+                expressions=[
+                    exp.ColumnDef(
+                        this=exp.to_identifier(field, quoted=True),
+                        kind=self.column_type(item, f"{name}_{field}", types),
+                    )
+                    for field, item in field_type.fields.items()
+                ],
+                nested=True,
+            )
+            return array_of(struct) if kind is Kind.LIST else struct
+        if kind is Kind.LIST:
+            return array_of(exp.DataType.build("VARCHAR"))  # items of undeclared shape
+        return exp.DataType.build(scalar_type(field_type))
 
     def deal_column(self, name: str) -> exp.Expr:
         table = exp.to_identifier(DEAL) if self.qualified else None
@@ -150,9 +195,6 @@ class DuckDB(SqlDialect):
     name = "duckdb"
     runs = True
 
-    def table(self, name: str) -> exp.Expr:
-        return exp.to_identifier(name)
-
     def item_field(self, variable: str, name: str, field_type: FieldType | None) -> exp.Expr:
         return exp.Dot(this=exp.column(variable), expression=exp.to_identifier(name, quoted=True))
 
@@ -219,6 +261,24 @@ class Postgres(SqlDialect):
 
     name = "postgres"
     qualified = True
+
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        kind = field_type.kind
+        if kind not in (Kind.LIST, Kind.RECORD) or not field_type.fields:
+            return super().column_type(field_type, name, types)
+        # a list of records is an array of a composite type, a record a composite value
+        type_name = re.sub(r"[^a-z0-9_]", "_", f"dealgate_{name}".lower())
+        type_name += "_item" if kind is Kind.LIST else "_record"
+        fields = ", ".join(
+            exp.ColumnDef(
+                this=exp.to_identifier(field, quoted=True),
+                kind=self.column_type(item, f"{name}_{field}", types),
+            ).sql(dialect="postgres")
+            for field, item in field_type.fields.items()
+        )
+        types[type_name] = f"CREATE TYPE {type_name} AS ({fields})"
+        composite = exp.DataType.build(type_name, udt=True)
+        return array_of(composite) if kind is Kind.LIST else composite
 
     def record_field(self, record: exp.Expr, name: str, field_type: FieldType | None) -> exp.Expr:
         # (d."champion")."name": without the parentheses the record reads as a table
@@ -301,6 +361,9 @@ class Snowflake(SqlDialect):
 
     name = "snowflake"
 
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        return snowflake_type(field_type)
+
     def record_field(self, record: exp.Expr, name: str, field_type: FieldType | None) -> exp.Expr:
         return self._variant_field(record, name, field_type)
 
@@ -376,7 +439,7 @@ DIALECTS: dict[str, SqlDialect] = {
 }
 
 
-class UnknownDialect(ValueError):
+class UnknownDialect(UsageError):
     """A dialect name dealgate does not generate."""
 
 
