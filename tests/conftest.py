@@ -28,7 +28,12 @@ INSERT_DEAL = "INSERT INTO deals SELECT * FROM json_populate_record(NULL::deals,
 
 
 def _server_programs() -> Path | None:
-    """The folder of PostgreSQL's server programs: Debian's newest, or the one on PATH."""
+    """The folder of PostgreSQL's server programs: $DEALGATE_POSTGRES_BIN when set, else
+    Debian's newest, or the one on PATH."""
+    chosen = os.environ.get("DEALGATE_POSTGRES_BIN")
+    if chosen is not None:
+        found = all((Path(chosen) / program).is_file() for program in SERVER_PROGRAMS)
+        return Path(chosen) if found else None
     folders = sorted(
         glob.glob("/usr/lib/postgresql/*/bin"),
         key=lambda folder: (
