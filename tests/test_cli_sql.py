@@ -119,3 +119,10 @@ def test_bad_usage_exits_2_with_a_message_and_no_traceback(args: list[str], mess
     assert result.returncode == 2
     assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+def test_sql_has_help_naming_every_dialect() -> None:
+    result = dealgate("sql", "--help")
+    assert result.returncode == 0
+    for dialect in ("duckdb", "spark", "postgres", "snowflake", "bigquery"):
+        assert dialect in result.stdout

@@ -104,3 +104,78 @@ def test_postgres_reads_awkward_values_as_the_durable_engine_does(
         statuses = {outcomes[check["id"]] for outcomes in on_postgres.values()}
         expected = {"missing"} if check["id"] == "HALF-DAY" else {"met", "missing"}
         assert statuses == expected, check["id"]
+
+
+DECLARED = {
+    "pack": "declared",
+    "fields": {
+        "stakeholders": {
+            "type": "list",
+            "fields": {
+                "name": "text",
+                "role": "text",
+                "met_on": "date",
+                "approvals": {"type": "list", "fields": {"by": "text"}},
+            },
+        },
+    },
+    "stages": [{"id": "open"}, {"id": "late"}],
+    "checks": [
+        {
+            "id": "CFO-MET",
+            "milestone": "CFO met before close",
+            "require": "count(stakeholders, role == 'CFO' and met_on <= deal.close_date) >= 1",
+        },
+        {
+            "id": "APPROVED",
+            "milestone": "someone approved",
+            "require": "any(stakeholders, count(approvals) >= 1)",
+        },
+        {
+            "id": "ALL-NAMED",
+            "milestone": "all named",
+            "require": "all(stakeholders, present(name))",
+        },
+        {"id": "LATE", "milestone": "late stage", "require": "stage >= late"},
+    ],
+}
+DECLARED_DEALS: list[dict[str, Any]] = [
+    {"id": "A", "stage": "open"},
+    {
+        "id": "B",
+        "stage": "late",
+        "close_date": "2026-12-31",
+        "stakeholders": [
+            {"name": "Kim", "role": "CFO", "met_on": "2026-12-01", "approvals": [{"by": "Kim"}]},
+            {"role": "CTO", "approvals": []},
+        ],
+    },
+    {
+        "id": "C",
+        "stage": "open",
+        "close_date": "2026-11-30",
+        "stakeholders": [{"name": "Lee", "role": "CFO", "met_on": "2026-12-01"}],
+    },
+    {"id": "D", "stage": "late", "stakeholders": []},
+]
+
+
+def test_declared_nested_lists_read_alike_on_postgres(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "declared.yaml"
+    path.write_text(yaml.safe_dump(DECLARED, sort_keys=False), encoding="utf-8")
+    pack = load_pack(path, PackCatalog(include_bundled=False, cwd=tmp_path))
+    records = [RawRecord(n + 1, "deal", flatten(deal)) for n, deal in enumerate(DECLARED_DEALS)]
+    reads, _ = read_records("declared.yaml", records, pack)
+    requests = [request_for(read, pack) for read in reads]
+
+    def outcomes(engine: Engine) -> dict[str, dict[str, str]]:
+        return {
+            done.request.read.deal.id: {k: v.value for k, v in done.outcomes.items()}
+            for done in engine.evaluate(pack, requests, AS_OF)
+        }
+
+    on_postgres = outcomes(postgres_engine)
+    assert on_postgres == outcomes(get_engine("durable")) == outcomes(get_engine("sql"))
+    assert on_postgres["B"] == dict.fromkeys(on_postgres["B"], "met") | {"ALL-NAMED": "missing"}
