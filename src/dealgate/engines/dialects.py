@@ -20,8 +20,9 @@ from dealgate.rules.types import NUMERIC, FieldType, Kind
 DEAL = "d"  # the alias of the deals table where list subqueries could shadow a deal column
 _NULL = exp.Null()
 _NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-_DATE_TEXT = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_PG_DATE_TEXT = "^(?!0000)" + _DATE_TEXT[1:]  # PostgreSQL has no year 0
+# an ISO date of a year from 1 (no lookahead: RE2 and Snowflake's regexes have none)
+_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_DATE_TEXT = f"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def func(name: str, *args: exp.Expr) -> exp.Expr:
@@ -316,7 +317,7 @@ class Postgres(SqlDialect):
         day = cast(func("SUBSTR", text.copy(), exp.Literal.number(9)), "INT")
         in_month = exp.LTE(this=day, expression=exp.Extract(this=exp.var("DAY"), expression=last))
         valid = exp.Case().when(in_month, cast(text.copy(), "DATE")).else_(_NULL.copy())
-        return when_matches(text, _PG_DATE_TEXT, valid)
+        return when_matches(text, _DATE_TEXT, valid)
 
     def is_true(self, condition: exp.Expr) -> exp.Expr:
         return exp.Is(this=exp.Paren(this=condition), expression=exp.Boolean(this=True))
