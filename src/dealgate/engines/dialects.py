@@ -80,7 +80,6 @@ class SqlDialect:
 
     name = "ansi"
     qualified = False  # deal columns read as d."column" (list subqueries open a scope)
-    runs = False  # dealgate runs this dialect itself
 
     # -- tables and fields ---------------------------------------------------------------
 
@@ -194,10 +193,6 @@ class DuckDB(SqlDialect):
     """DuckDB: list lambdas, LEN, TRY_CAST, date - date."""
 
     name = "duckdb"
-    runs = True
-
-    def item_field(self, variable: str, name: str, field_type: FieldType | None) -> exp.Expr:
-        return exp.Dot(this=exp.column(variable), expression=exp.to_identifier(name, quoted=True))
 
     def length(self, items: exp.Expr) -> exp.Expr:
         return func("LEN", items)
@@ -232,7 +227,6 @@ class Spark(SqlDialect):
     condition is made TRUE or FALSE before exists sees it."""
 
     name = "spark"
-    runs = True
 
     def length(self, items: exp.Expr) -> exp.Expr:
         return unless_null(items, func("SIZE", items.copy()))

@@ -70,10 +70,6 @@ _STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
 _NULL = exp.Null()
 
 
-def _column(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
-
-
 def _cast(value: exp.Expr, to: str) -> exp.Expr:
     return exp.Cast(this=value, to=exp.DataType.build(to))
 
