@@ -27,7 +27,8 @@ from dealgate.rules.model import RulePack
 from dealgate.waivers import Waiver, WaiverBook
 
 CONFORMANCE = Path(__file__).parent / "conformance"
-ENGINES = ["durable", "sql", "spark"]
+# postgres: the query of `dealgate sql --dialect postgres` run on a real server (conftest.py)
+ENGINES = ["durable", "sql", "postgres", "spark"]
 
 
 def _cases() -> list[Any]:
@@ -69,10 +70,14 @@ def _waivers(document: dict[str, Any], as_of: date) -> WaiverBook | None:
     )
 
 
+# Engines that need a server or a JVM: one per test run, from a fixture in conftest.py.
+SHARED = {"postgres": "postgres_engine", "spark": "spark_engine"}
+
+
 def _engine(name: str, request: pytest.FixtureRequest) -> Engine:
-    if name == "spark":  # one Spark session serves the whole run (conftest.py)
-        spark: Engine = request.getfixturevalue("spark_engine")
-        return spark
+    if name in SHARED:
+        shared: Engine = request.getfixturevalue(SHARED[name])
+        return shared
     return get_engine(name)
 
 

@@ -727,6 +727,50 @@ def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
         yield advance
 
 
+# --- sql ------------------------------------------------------------------------------
+
+
+class SqlDialectName(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+    POSTGRES = "postgres"
+    SNOWFLAKE = "snowflake"
+    BIGQUERY = "bigquery"
+
+
+@app.command("sql")
+def sql(
+    rules: PackOption = DEFAULT_PACK,
+    dialect: Annotated[
+        SqlDialectName, typer.Option(help="SQL dialect of the warehouse that runs the query.")
+    ] = SqlDialectName.DUCKDB,
+    table: Annotated[
+        str, typer.Option(help="The table of canonical deals: NAME, SCHEMA.NAME or C.S.NAME.")
+    ] = "deals",
+    as_of: AsOfOption = None,
+    schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema", help="Print the DDL of the table of deals the query reads instead."
+        ),
+    ] = False,
+) -> None:
+    """Print a pack's audit query in a warehouse's SQL dialect: one status per milestone
+    per deal ('m' met, 'x' missing, 'n' not applicable); --schema prints the table it reads.
+    """
+    from dealgate.engines.sql import query_sql, schema_sql
+
+    pack = _pack(rules)
+    if schema and as_of is not None:
+        _fail("--as-of dates the query; --schema prints no query", "leave out one of them")
+    day = _as_of(as_of)
+    if schema:
+        text = _guarded(lambda: schema_sql(pack, dialect.value, table))
+    else:
+        text = _guarded(lambda: query_sql(pack, day, dialect.value, table))
+    typer.echo(text, nl=False)
+
+
 # --- deals ----------------------------------------------------------------------------
 
 

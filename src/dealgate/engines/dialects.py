@@ -10,15 +10,19 @@ counted, a text that does not read as a number or a date is unknown, and nothing
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
+from dealgate.errors import UsageError
 from dealgate.rules.types import NUMERIC, FieldType, Kind
 
 DEAL = "d"  # the alias of the deals table where list subqueries could shadow a deal column
 _NULL = exp.Null()
 _NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-_DATE_TEXT = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_PG_DATE_TEXT = "^(?!0000)" + _DATE_TEXT[1:]  # PostgreSQL has no year 0
+# an ISO date of a year from 1 (no lookahead: RE2 and Snowflake's regexes have none)
+_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_DATE_TEXT = f"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def func(name: str, *args: exp.Expr) -> exp.Expr:
@@ -44,6 +48,27 @@ def lambda_(variable: str, body: exp.Expr) -> exp.Expr:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(variable)])
 
 
+def array_of(item: exp.DataType) -> exp.DataType:
+    return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[item], nested=True)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TABLE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def table_name(name: str) -> exp.Table:
+    """A table name as given: `deals`, `sales.deals` or `project.dataset.deals`."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 3 or not all(_TABLE_PART.fullmatch(part) for part in parts):
+        raise UsageError(
+            f"table name {name!r}: use NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME "
+            "(letters, digits, _ and -)"
+        )
+    names: list[exp.Identifier | None] = [None] * (3 - len(parts))
+    names += [exp.to_identifier(part, quoted=not _PLAIN_NAME.fullmatch(part)) for part in parts]
+    return exp.Table(this=names[2], db=names[1], catalog=names[0])
+
+
 def when_matches(text: exp.Expr, pattern: str, value: exp.Expr) -> exp.Expr:
     """The value when the text matches the pattern, else NULL (CASE keeps the order)."""
     matches = exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
@@ -55,13 +80,33 @@ class SqlDialect:
 
     name = "ansi"
     qualified = False  # deal columns read as d."column" (list subqueries open a scope)
-    runs = False  # dealgate runs this dialect itself
 
     # -- tables and fields ---------------------------------------------------------------
 
     def table(self, name: str) -> exp.Expr:
-        table = exp.to_table(name)
+        table = table_name(name)
         return exp.alias_(table, DEAL, table=True) if self.qualified else table
+
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        """The type of a column (or a field of one) holding values of a field type; types
+        collects the definitions (CREATE TYPE) a dialect needs first."""
+        kind = field_type.kind
+        if kind in (Kind.LIST, Kind.RECORD) and field_type.fields:
+            struct = exp.DataType(
+                this=exp.DataType.Type.STRUCT,
+                expressions=[
+                    exp.ColumnDef(
+                        this=exp.to_identifier(field, quoted=True),
+                        kind=self.column_type(item, f"{name}_{field}", types),
+                    )
+                    for field, item in field_type.fields.items()
+                ],
+                nested=True,
+            )
+            return array_of(struct) if kind is Kind.LIST else struct
+        if kind is Kind.LIST:
+            return array_of(exp.DataType.build("VARCHAR"))  # items of undeclared shape
+        return exp.DataType.build(scalar_type(field_type))
 
     def deal_column(self, name: str) -> exp.Expr:
         table = exp.to_identifier(DEAL) if self.qualified else None
@@ -148,13 +193,6 @@ class DuckDB(SqlDialect):
     """DuckDB: list lambdas, LEN, TRY_CAST, date - date."""
 
     name = "duckdb"
-    runs = True
-
-    def table(self, name: str) -> exp.Expr:
-        return exp.to_identifier(name)
-
-    def item_field(self, variable: str, name: str, field_type: FieldType | None) -> exp.Expr:
-        return exp.Dot(this=exp.column(variable), expression=exp.to_identifier(name, quoted=True))
 
     def length(self, items: exp.Expr) -> exp.Expr:
         return func("LEN", items)
@@ -189,7 +227,6 @@ class Spark(SqlDialect):
     condition is made TRUE or FALSE before exists sees it."""
 
     name = "spark"
-    runs = True
 
     def length(self, items: exp.Expr) -> exp.Expr:
         return unless_null(items, func("SIZE", items.copy()))
@@ -219,6 +256,24 @@ class Postgres(SqlDialect):
 
     name = "postgres"
     qualified = True
+
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        kind = field_type.kind
+        if kind not in (Kind.LIST, Kind.RECORD) or not field_type.fields:
+            return super().column_type(field_type, name, types)
+        # a list of records is an array of a composite type, a record a composite value
+        type_name = re.sub(r"[^a-z0-9_]", "_", f"dealgate_{name}".lower())
+        type_name += "_item" if kind is Kind.LIST else "_record"
+        fields = ", ".join(
+            exp.ColumnDef(
+                this=exp.to_identifier(field, quoted=True),
+                kind=self.column_type(item, f"{name}_{field}", types),
+            ).sql(dialect="postgres")
+            for field, item in field_type.fields.items()
+        )
+        types[type_name] = f"CREATE TYPE {type_name} AS ({fields})"
+        composite = exp.DataType.build(type_name, udt=True)
+        return array_of(composite) if kind is Kind.LIST else composite
 
     def record_field(self, record: exp.Expr, name: str, field_type: FieldType | None) -> exp.Expr:
         # (d."champion")."name": without the parentheses the record reads as a table
@@ -256,7 +311,7 @@ class Postgres(SqlDialect):
         day = cast(func("SUBSTR", text.copy(), exp.Literal.number(9)), "INT")
         in_month = exp.LTE(this=day, expression=exp.Extract(this=exp.var("DAY"), expression=last))
         valid = exp.Case().when(in_month, cast(text.copy(), "DATE")).else_(_NULL.copy())
-        return when_matches(text, _PG_DATE_TEXT, valid)
+        return when_matches(text, _DATE_TEXT, valid)
 
     def is_true(self, condition: exp.Expr) -> exp.Expr:
         return exp.Is(this=exp.Paren(this=condition), expression=exp.Boolean(this=True))
@@ -300,6 +355,9 @@ class Snowflake(SqlDialect):
     VARIANT and cast; FILTER and ARRAY_SIZE with lambdas; TRY_CAST from text; DATEDIFF."""
 
     name = "snowflake"
+
+    def column_type(self, field_type: FieldType, name: str, types: dict[str, str]) -> exp.DataType:
+        return snowflake_type(field_type)
 
     def record_field(self, record: exp.Expr, name: str, field_type: FieldType | None) -> exp.Expr:
         return self._variant_field(record, name, field_type)
@@ -376,7 +434,7 @@ DIALECTS: dict[str, SqlDialect] = {
 }
 
 
-class UnknownDialect(ValueError):
+class UnknownDialect(UsageError):
     """A dialect name dealgate does not generate."""
 
 

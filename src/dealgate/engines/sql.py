@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -32,7 +33,14 @@ from dealgate.engines.base import (
     Outcome,
     deal_values,
 )
-from dealgate.engines.dialects import DuckDB, SqlDialect, dialect_named, func, is_null
+from dealgate.engines.dialects import (
+    DuckDB,
+    SqlDialect,
+    dialect_named,
+    func,
+    is_null,
+    table_name,
+)
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
@@ -60,10 +68,6 @@ ROW = "_dealgate_row"  # a reader never makes a field name that starts with "_"
 _COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
 _NULL = exp.Null()
-
-
-def _column(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
 
 
 def _cast(value: exp.Expr, to: str) -> exp.Expr:
@@ -344,6 +348,41 @@ def compile_query(
     return exp.select(*columns).from_(strategy.table(table)).order_by(row.copy())
 
 
+def query_sql(pack: RulePack, as_of: date, dialect: str = "duckdb", table: str = "deals") -> str:
+    """The audit query as text of one dialect, pretty-printed."""
+    tree = compile_query(pack, as_of, table, dialect)
+    header = (
+        f"-- Audit query of pack {pack.id} as of {as_of.isoformat()} ({dialect}).\n"
+        f"-- One row per deal: {ROW}, then a status per milestone: 'm' met, 'x' missing,"
+        " 'n' not applicable.\n"
+    )
+    return header + tree.sql(dialect=dialect, pretty=True) + ";\n"
+
+
+def schema_sql(pack: RulePack, dialect: str = "duckdb", table: str = "deals") -> str:
+    """The DDL of the table of canonical deals the audit query reads: exactly its columns
+    (the row number, the stage as its position in the pack, and `columns_read`)."""
+    strategy = dialect_named(dialect)
+    types: dict[str, str] = {}
+    columns = [
+        exp.ColumnDef(this=exp.to_identifier(ROW, quoted=True), kind=exp.DataType.build("BIGINT")),
+        exp.ColumnDef(this=exp.to_identifier("stage", quoted=True), kind=exp.DataType.build("INT")),
+    ]
+    for name, field_type in columns_read(pack).items():
+        kind = strategy.column_type(field_type, name, types)
+        columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=kind))
+    create = exp.Create(this=exp.Schema(this=table_name(table), expressions=columns), kind="TABLE")
+    stages = ", ".join(f"{stage.position} {stage.id}" for stage in pack.stages)
+    lines = [
+        f"-- Deals for the audit query of pack {pack.id}: one row per deal, numbered by",
+        f"-- {ROW}; stage is the position of the deal's stage in the pack:",
+        *textwrap.wrap(stages, 96, initial_indent="-- ", subsequent_indent="-- "),
+        *(f"{definition};" for definition in types.values()),
+        create.sql(dialect=dialect, pretty=True) + ";",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- the table of deals ---------------------------------------------------------------
 
 
@@ -423,6 +462,31 @@ def columns_read(pack: RulePack) -> dict[str, FieldType]:
     return columns
 
 
+def table_row(
+    index: int, deal: Mapping[str, Any], columns: Mapping[str, FieldType]
+) -> dict[str, Any]:
+    """One deal as a row of the table the query reads (lists and records as Python values)."""
+    row = {ROW: index, "stage": deal.get("stage")}
+    row.update({name: _cell(deal.get(name), field_type) for name, field_type in columns.items()})
+    return row
+
+
+def deal_outcomes(
+    request: DealRequest,
+    deal: Mapping[str, Any],
+    row: Iterable[Any],
+    milestones: list[str],
+    applicable: ApplicableMilestones,
+) -> DealOutcomes:
+    """A row of the query's result (row number, then a status per milestone) as outcomes
+    for the milestones that apply to the deal."""
+    statuses = dict(zip(milestones, list(row)[1:], strict=True))
+    outcomes = {
+        milestone_id: _STATUS[statuses[milestone_id]] for milestone_id in applicable(request)
+    }
+    return DealOutcomes(request, outcomes, deal)
+
+
 class EngineError(DealgateError):
     """The database refused or failed the compiled query; reported, never a traceback."""
 
@@ -453,11 +517,7 @@ def outcomes_from_statuses(
     for index, (request, deal, row) in enumerate(zip(batch, values, rows, strict=True)):
         if row[0] != index:  # a distributed engine must not reorder deals silently
             raise EngineError(f"the query returned deal row {row[0]} where {index} was expected")
-        statuses = dict(zip(milestones, row[1:], strict=True))
-        outcomes = {
-            milestone_id: _STATUS[statuses[milestone_id]] for milestone_id in applicable(request)
-        }
-        yield DealOutcomes(request, outcomes, deal)
+        yield deal_outcomes(request, deal, row, milestones, applicable)
 
 
 class SqlEngine:
