@@ -161,6 +161,16 @@ class SqlCompiler:
                 return _NULL  # text is never a yes/no
             if len(kinds) == 1:
                 value = self._as(value, Kind.ANY, kinds.pop())
+            elif len(kinds) > 1:
+                # Text against numbers and text: IN would cast the text to one kind, which
+                # fails on text that does not read (an error in DuckDB and in Spark's ANSI
+                # mode), so each item is compared on its own: x IN (a, b) is x = a OR x = b.
+                found: exp.Expr = exp.Paren(
+                    this=exp.or_(
+                        *(self.compare("==", operand, entry, item) for entry in items), copy=False
+                    )
+                )
+                return exp.Not(this=found) if negated else found
         found = exp.In(this=value, expressions=listed)
         return exp.Not(this=exp.Paren(this=found)) if negated else found
 
