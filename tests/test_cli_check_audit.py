@@ -144,6 +144,7 @@ def test_check_in_a_pipeline_file_needs_an_id(work: Path) -> None:
         (["audit", "pipeline.yaml", "--fail-on", "sometimes"], "--fail-on 'sometimes'"),
         (["audit", "pipeline.yaml", "--stage", "Nowhere"], "is not a stage of pack"),
         (["audit", "pipeline.yaml", "--closing-after", "soon"], "neither a date"),
+        (["audit", "pipeline.yaml", "--spark-master", "local[2]"], "is for --engine spark"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message_and_no_traceback(

@@ -17,7 +17,7 @@ import yaml
 from dealgate.assess import assess, request_for, with_waivers
 from dealgate.deals.readers import RawRecord, flatten
 from dealgate.deals.source import read_records
-from dealgate.engines import get_engine
+from dealgate.engines import Engine, get_engine
 from dealgate.errors import Location
 from dealgate.findings import FindingKind
 from dealgate.report.json_report import disposition_text
@@ -27,7 +27,8 @@ from dealgate.rules.model import RulePack
 from dealgate.waivers import Waiver, WaiverBook
 
 CONFORMANCE = Path(__file__).parent / "conformance"
-ENGINES = ["durable", "sql"]
+# postgres: the query of `dealgate sql --dialect postgres` run on a real server (conftest.py)
+ENGINES = ["durable", "sql", "postgres", "spark"]
 
 
 def _cases() -> list[Any]:
@@ -69,14 +70,28 @@ def _waivers(document: dict[str, Any], as_of: date) -> WaiverBook | None:
     )
 
 
+# Engines that need a server or a JVM: one per test run, from a fixture in conftest.py.
+SHARED = {"postgres": "postgres_engine", "spark": "spark_engine"}
+
+
+def _engine(name: str, request: pytest.FixtureRequest) -> Engine:
+    if name in SHARED:
+        shared: Engine = request.getfixturevalue(SHARED[name])
+        return shared
+    return get_engine(name)
+
+
 @pytest.mark.parametrize(("path", "index", "engine_name"), _cases())
-def test_conformance_case(path: Path, index: int, engine_name: str, tmp_path: Path) -> None:
+def test_conformance_case(
+    path: Path, index: int, engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     case = document["cases"][index]
     as_of = document["as_of"]
     pack = _pack(path, document, tmp_path)
     reads, mapper = read_records(str(path), [RawRecord(1, "deal", flatten(case["deal"]))], pack)
-    [evaluated] = list(get_engine(engine_name).evaluate(pack, [request_for(reads[0], pack)], as_of))
+    engine = _engine(engine_name, request)
+    [evaluated] = list(engine.evaluate(pack, [request_for(reads[0], pack)], as_of))
     assessment = assess(pack, evaluated)
     book = _waivers(document, as_of)
     if book is not None:

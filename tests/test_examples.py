@@ -285,3 +285,50 @@ def test_durable_and_sql_engines_give_identical_audits(pipeline: str, extra: lis
         assert report.pop("engine") == engine
         reports.append(report)
     assert reports[0] == reports[1]
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "extra"),
+    [
+        (
+            "examples/salesforce-opportunities.csv",
+            ["--contacts", "examples/salesforce-contact-roles.csv"],
+        ),
+        ("examples/hubspot-deals.csv", ["--rules", "hubspot-default"]),
+    ],
+)
+def test_spark_and_sql_engines_give_identical_audits(
+    pipeline: str, extra: list[str], spark_engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In this process, so the CLI's spark engine uses the test run's Spark session
+    # (the spark_engine fixture) instead of starting a JVM per audit.
+    from typer.testing import CliRunner
+
+    from dealgate.cli import app
+
+    monkeypatch.chdir(ROOT)
+    reports, exit_codes = [], []
+    for engine in ("sql", "spark"):
+        result = CliRunner().invoke(
+            app,
+            [
+                "audit",
+                pipeline,
+                *extra,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "json",
+                "--include-met",
+                "--engine",
+                engine,
+            ],
+        )
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        report = json.loads(result.stdout)
+        assert report.pop("engine") == engine
+        reports.append(report)
+        exit_codes.append(result.exit_code)
+    assert reports[0]["deals"], "the audit lists the deals"
+    assert reports[0] == reports[1]
+    assert exit_codes[0] == exit_codes[1]

@@ -122,22 +122,37 @@ def _pack(reference: str) -> RulePack:
 EngineOption = Annotated[
     str,
     typer.Option(
-        help="Rule engine: durable, sql, or auto (durable for small inputs, sql for large "
-        "ones; whichever imports when the other cannot).",
+        help="Rule engine: durable, sql, spark, or auto (durable for small inputs, sql for "
+        "large ones; whichever imports when the other cannot; never spark).",
         show_default=True,
     ),
 ]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say which engine runs, and why, on stderr.")
 ]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        metavar="URL",
+        help="With --engine spark: the Spark master (default local[*], Spark in this process).",
+    ),
+]
 
 
-def _engine(name: str, input_file: Path | None = None, verbose: bool = False) -> Engine:
+def _engine(
+    name: str,
+    input_file: Path | None = None,
+    verbose: bool = False,
+    spark_master: str | None = None,
+) -> Engine:
     from dealgate.engines import EngineUnavailable, choose_engine
 
+    if spark_master is not None and name != "spark":
+        _fail("--spark-master is for --engine spark")
     size = input_file.stat().st_size if input_file is not None and input_file.is_file() else None
     try:
-        choice = choose_engine(name, size)
+        choice = choose_engine(name, size, spark_master=spark_master)
     except EngineUnavailable as error:
         _fail(f"{error}")
     if verbose:
@@ -361,6 +376,7 @@ def rules_test(
     rules: RulesOption = None,
     engine: EngineOption = "auto",
     verbose: VerboseOption = False,
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Run a team's test cases (rules/tests/*.yaml): each deal's missing milestones, as expected.
 
@@ -374,7 +390,7 @@ def rules_test(
         _fail(f"no test case files under {path}")
     search = [path if path.is_dir() else path.parent.parent, *(rules or [])]
     catalog = _catalog(search)
-    chosen = _engine(engine, verbose=verbose)
+    chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
     unusable = 0
     results = []
     for file in files:
@@ -444,6 +460,7 @@ def check(
     ] = None,
     as_of: AsOfOption = None,
     engine: EngineOption = "auto",
+    spark_master: SparkMasterOption = None,
     profile: ProfileOption = None,
     mapping: MappingOption = None,
     teams: TeamsOption = None,
@@ -464,7 +481,7 @@ def check(
 
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine, verbose=verbose)
+    chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
     source = _guarded(
         lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
@@ -560,6 +577,7 @@ def audit(
     encoding: EncodingOption = None,
     as_of: AsOfOption = None,
     engine: EngineOption = "auto",
+    spark_master: SparkMasterOption = None,
     owner: Annotated[list[str] | None, typer.Option(help="Only this owner (repeatable).")] = None,
     manager: Annotated[
         list[str] | None, typer.Option(help="Only this manager's team (repeatable).")
@@ -608,7 +626,7 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine, pipeline, verbose)
+    chosen = _engine(engine, pipeline, verbose, spark_master)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
     filters = AuditFilters(
         owners=tuple(owner or ()),
@@ -793,6 +811,50 @@ def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
             progress.update(task, description=f"auditing {path.name}: {deals:,} deals")
 
         yield advance
+
+
+# --- sql ------------------------------------------------------------------------------
+
+
+class SqlDialectName(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+    POSTGRES = "postgres"
+    SNOWFLAKE = "snowflake"
+    BIGQUERY = "bigquery"
+
+
+@app.command("sql")
+def sql(
+    rules: PackOption = DEFAULT_PACK,
+    dialect: Annotated[
+        SqlDialectName, typer.Option(help="SQL dialect of the warehouse that runs the query.")
+    ] = SqlDialectName.DUCKDB,
+    table: Annotated[
+        str, typer.Option(help="The table of canonical deals: NAME, SCHEMA.NAME or C.S.NAME.")
+    ] = "deals",
+    as_of: AsOfOption = None,
+    schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema", help="Print the DDL of the table of deals the query reads instead."
+        ),
+    ] = False,
+) -> None:
+    """Print a pack's audit query in a warehouse's SQL dialect: one status per milestone
+    per deal ('m' met, 'x' missing, 'n' not applicable); --schema prints the table it reads.
+    """
+    from dealgate.engines.sql import query_sql, schema_sql
+
+    pack = _pack(rules)
+    if schema and as_of is not None:
+        _fail("--as-of dates the query; --schema prints no query", "leave out one of them")
+    day = _as_of(as_of)
+    if schema:
+        text = _guarded(lambda: schema_sql(pack, dialect.value, table))
+    else:
+        text = _guarded(lambda: query_sql(pack, day, dialect.value, table))
+    typer.echo(text, nl=False)
 
 
 # --- deals ----------------------------------------------------------------------------

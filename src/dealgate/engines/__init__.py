@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from dealgate.engines.base import Engine, EngineUnavailable
 
-ENGINES = ("auto", "durable", "sql")
+ENGINES = ("auto", "durable", "sql", "spark")
 
 # From this input size `auto` prefers the SQL engine: below it, importing DuckDB, sqlglot and
 # pyarrow (0.3-0.6 s here) costs more than evaluating the deals (docs/engines.md, "auto").
@@ -21,12 +21,21 @@ class EngineChoice:
     reason: str
 
 
-def choose_engine(name: str = "auto", input_bytes: int | None = None) -> EngineChoice:
+def choose_engine(
+    name: str = "auto", input_bytes: int | None = None, *, spark_master: str | None = None
+) -> EngineChoice:
     """The engine asked for. `auto` takes the durable engine for small inputs and the SQL
     engine for large ones (input_bytes >= LARGE_INPUT_BYTES), and whichever of the two can
-    be imported when the other cannot."""
+    be imported when the other cannot; it never starts Spark. `spark_master` is the spark
+    engine's master URL."""
     if name not in ENGINES:
         raise EngineUnavailable(f"unknown engine '{name}' (engines: {', '.join(ENGINES)})")
+    if spark_master is not None and name != "spark":
+        raise EngineUnavailable(f"a Spark master is for the spark engine, not '{name}'")
+    if name == "spark":
+        from dealgate.engines.spark import SparkEngine
+
+        return EngineChoice(SparkEngine(spark_master), "asked for")
     if name == "durable":
         return EngineChoice(_durable(), "asked for")
     if name == "sql":
@@ -46,9 +55,9 @@ def choose_engine(name: str = "auto", input_bytes: int | None = None) -> EngineC
             raise EngineUnavailable(f"no engine can run here: {first}; {second}") from None
 
 
-def get_engine(name: str = "auto") -> Engine:
+def get_engine(name: str = "auto", *, spark_master: str | None = None) -> Engine:
     """The engine asked for, as `choose_engine` picks it for a few deals."""
-    return choose_engine(name).engine
+    return choose_engine(name, spark_master=spark_master).engine
 
 
 def _durable() -> Engine:

@@ -8,14 +8,16 @@ treat an item whose condition is unknown as unknown, not as false (DuckDB's `lis
 is NULL, so no bare aggregate is used). The query gives, per deal, one status per milestone;
 which milestones apply at the deal's stage, and everything after, is shared with every engine.
 
-The tree is compiled with sqlglot's expression builder, so other dialects can be generated from
-the same tree later.
+The tree is compiled with sqlglot's expression builder; what differs between dialects (lists,
+dates, safe casts, division, truth tests) is asked of a strategy (`dealgate.engines.dialects`),
+so DuckDB, Spark, PostgreSQL, Snowflake and BigQuery are each generated from the tree.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -30,6 +32,14 @@ from dealgate.engines.base import (
     EngineUnavailable,
     Outcome,
     deal_values,
+)
+from dealgate.engines.dialects import (
+    DuckDB,
+    SqlDialect,
+    dialect_named,
+    func,
+    is_null,
+    table_name,
 )
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.errors import DealgateError
@@ -60,17 +70,8 @@ _STATUS = {"m": Outcome.MET, "x": Outcome.MISSING, "n": Outcome.NOT_APPLICABLE}
 _NULL = exp.Null()
 
 
-def _column(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
-
-
-def _func(name: str, *args: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _cast(value: exp.Expr, to: str, *, safe: bool = False) -> exp.Expr:
-    kind = exp.TryCast if safe else exp.Cast
-    return kind(this=value, to=exp.DataType.build(to))
+def _cast(value: exp.Expr, to: str) -> exp.Expr:
+    return exp.Cast(this=value, to=exp.DataType.build(to))
 
 
 def column_name(path: FieldPath) -> str:
@@ -80,10 +81,12 @@ def column_name(path: FieldPath) -> str:
 
 
 class SqlCompiler:
-    """Compiles conditions of one pack, for one as-of date, into sqlglot expressions."""
+    """Compiles conditions of one pack, for one as-of date, into sqlglot expressions of one
+    dialect."""
 
-    def __init__(self, pack: RulePack, as_of: date) -> None:
+    def __init__(self, pack: RulePack, as_of: date, dialect: SqlDialect | None = None) -> None:
         self.pack = pack
+        self.dialect = dialect or DuckDB()
         self.fields = deal_fields(pack)
         self.today = _cast(exp.Literal.string(as_of.isoformat()), "DATE")
         self.positions = {stage.id: stage.position for stage in pack.stages}
@@ -106,7 +109,7 @@ class SqlCompiler:
             case Not(operand=operand):
                 return exp.Not(this=exp.Paren(this=self.truth(operand, item)))
             case Boolean(value=flag):
-                return exp.Boolean(this=flag)
+                return self.dialect.boolean(flag)
             case Compare(op=op, left=left, right=right):
                 return self.compare(op, left, right, item)
             case InList(operand=operand, items=items, negated=negated):
@@ -137,12 +140,12 @@ class SqlCompiler:
 
     def _as(self, value: exp.Expr, kind: Kind, like: Kind) -> exp.Expr:
         """An undeclared field's text read as the kind it is compared with, when it reads."""
-        if kind is not Kind.ANY or not isinstance(value, exp.Column | exp.Dot):
+        if kind is not Kind.ANY or not isinstance(value, exp.Column | exp.Dot | exp.Cast):
             return value
         if like in NUMERIC:
-            return _cast(_func("TRIM", value), "DOUBLE", safe=True)
+            return self.dialect.number_from_text(self.dialect.trim(value))
         if like is Kind.DATE:
-            return _cast(_func("TRIM", value), "DATE", safe=True)
+            return self.dialect.date_from_text(self.dialect.trim(value))
         return value
 
     def membership(
@@ -158,6 +161,16 @@ class SqlCompiler:
                 return _NULL  # text is never a yes/no
             if len(kinds) == 1:
                 value = self._as(value, Kind.ANY, kinds.pop())
+            elif len(kinds) > 1:
+                # Text against numbers and text: IN would cast the text to one kind, which
+                # fails on text that does not read (an error in DuckDB and in Spark's ANSI
+                # mode), so each item is compared on its own: x IN (a, b) is x = a OR x = b.
+                found: exp.Expr = exp.Paren(
+                    this=exp.or_(
+                        *(self.compare("==", operand, entry, item) for entry in items), copy=False
+                    )
+                )
+                return exp.Not(this=found) if negated else found
         found = exp.In(this=value, expressions=listed)
         return exp.Not(this=exp.Paren(this=found)) if negated else found
 
@@ -167,12 +180,12 @@ class SqlCompiler:
         kind = self.kind(path, item.type if item else None)
         exists = exp.Not(this=exp.Is(this=target, expression=exp.Null()))
         if kind in (Kind.TEXT, Kind.ANY):
-            blank = exp.EQ(
-                this=_func("TRIM", _cast(target, "VARCHAR")), expression=exp.Literal.string("")
-            )
+            text = self.dialect.trim(self.dialect.text(target.copy()))
+            blank = exp.EQ(this=text, expression=exp.Literal.string(""))
             return exp.and_(exists, exp.Not(this=exp.Paren(this=blank)), copy=False)
         if kind is Kind.LIST:
-            empty = exp.EQ(this=_func("LEN", target), expression=exp.Literal.number(0))
+            length = self.dialect.length(target.copy())
+            empty = exp.EQ(this=length, expression=exp.Literal.number(0))
             return exp.and_(exists, exp.Not(this=exp.Paren(this=empty)), copy=False)
         return exists
 
@@ -197,22 +210,16 @@ class SqlCompiler:
         items = self.field(path, item)
         inner = self._item_scope(path, item)
         test = self.truth(condition, inner)
-        decisive = test if is_any else exp.Not(this=exp.Paren(this=test))
-        unknown = exp.Is(this=exp.Paren(this=test), expression=exp.Null())
+        decisive = test.copy() if is_any else exp.Not(this=exp.Paren(this=test.copy()))
+        unknown = is_null(exp.Paren(this=test))
+        some = self.dialect.some
         return (
             exp.Case()
-            .when(exp.Is(this=items, expression=exp.Null()), _NULL)
-            .when(self._count(items, inner, decisive), exp.Boolean(this=is_any))
-            .when(self._count(items, inner, unknown), _NULL)
-            .else_(exp.Boolean(this=not is_any))
+            .when(is_null(items.copy()), _NULL.copy())
+            .when(some(items.copy(), inner.name, decisive), self.dialect.boolean(is_any))
+            .when(some(items, inner.name, unknown), _NULL.copy())
+            .else_(self.dialect.boolean(not is_any))
         )
-
-    def _count(self, items: exp.Expr, inner: _Item, test: exp.Expr) -> exp.Expr:
-        """Whether some item passes the test (items whose test is NULL do not)."""
-        kept = _func(
-            "LIST_FILTER", items, exp.Lambda(this=test, expressions=[exp.to_identifier(inner.name)])
-        )
-        return exp.GT(this=_func("LEN", kept), expression=exp.Literal.number(0))
 
     # -- values -------------------------------------------------------------------------
 
@@ -227,7 +234,7 @@ class SqlCompiler:
             case Today():
                 return self.today.copy()
             case Boolean(value=flag):
-                return exp.Boolean(this=flag)
+                return self.dialect.boolean(flag)
             case StageRef(stage_id=stage_id):
                 return exp.Literal.number(self.positions[stage_id])
             case FieldPath():
@@ -249,25 +256,18 @@ class SqlCompiler:
             case Call(function="count", args=(FieldPath() as path,)):
                 if self._list_type(path, item) is None:
                     return _NULL
-                return _cast(_func("LEN", self.field(path, item)), "DOUBLE")
+                return _cast(self.dialect.length(self.field(path, item)), "DOUBLE")
             case Call(function="count", args=(FieldPath() as path, condition)):
                 if not self._typed_list(path, item):
                     return _NULL
                 items = self.field(path, item)
                 inner = self._item_scope(path, item)
-                kept = _func(
-                    "LIST_FILTER",
-                    items,
-                    exp.Lambda(
-                        this=self.truth(condition, inner),
-                        expressions=[exp.to_identifier(inner.name)],
-                    ),
-                )
-                return _cast(_func("LEN", kept), "DOUBLE")
+                test = self.truth(condition, inner)
+                return _cast(self.dialect.count_where(items, inner.name, test), "DOUBLE")
         return self.truth(node, item)
 
     def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
-        return _cast(exp.Sub(this=later, expression=earlier), "DOUBLE")
+        return self.dialect.days_between(later, earlier)
 
     def _computed_from_text(self, node: Expr, item: _Item | None) -> bool:
         """Arithmetic on an undeclared field: its values are text, which is never computed
@@ -285,34 +285,34 @@ class SqlCompiler:
                 return self._days(left, right)
             days = right if kinds[0] is Kind.DATE else left
             day = left if kinds[0] is Kind.DATE else right
-            whole = _cast(days, "INTEGER", safe=True)
-            integral = exp.EQ(this=days, expression=_func("FLOOR", days.copy()))
-            moved = (exp.Add if node.op == "+" else exp.Sub)(this=day, expression=whole)
+            integral = exp.EQ(this=days.copy(), expression=func("FLOOR", days.copy()))
+            moved = self.dialect.add_days(day, days, subtract=node.op == "-")
             if node.op == "-" and kinds[0] is not Kind.DATE:
                 return _NULL  # days - date means nothing
             return exp.Case().when(integral, moved).else_(_NULL)
         operators = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
         if node.op in operators:
             return exp.Paren(this=operators[node.op](this=left, expression=right))
-        divisor = _func("NULLIF", right, _cast(exp.Literal.number(0), "DOUBLE"))
-        return exp.Paren(this=exp.Div(this=left, expression=divisor))
+        return self.dialect.divide(left, right)
 
     def field(self, path: FieldPath, item: _Item | None) -> exp.Expr:
         """A deal column, or a field of the current list item (`x0.role`)."""
         in_deal = path.parts[0] == "deal" and len(path.parts) > 1
         if item is not None and not in_deal:
-            return exp.Dot(
-                this=exp.column(item.name),
-                expression=exp.to_identifier("_".join(path.parts), quoted=True),
-            )
+            name = "_".join(path.parts)
+            item_fields = item.type.fields if item.type else {}
+            return self.dialect.item_field(item.name, name, item_fields.get(name))
         parts = path.parts[1:] if in_deal else path.parts
         declared = self.fields.get(parts[0])
         if len(parts) > 1 and declared is not None and declared.kind is Kind.RECORD:
-            target: exp.Expr = _column(parts[0])
+            target = self.dialect.deal_column(parts[0])
+            record: FieldType | None = declared
             for part in parts[1:]:  # a declared record is a struct column
-                target = exp.Dot(this=target, expression=exp.to_identifier(part, quoted=True))
+                found = record.fields.get(part) if record is not None else None
+                target = self.dialect.record_field(target, part, found)
+                record = found if found is not None and found.kind is Kind.RECORD else None
             return target
-        return _column(column_name(path))
+        return self.dialect.deal_column(column_name(path))
 
     def _item_scope(self, path: FieldPath, outer: _Item | None) -> _Item:
         if outer is None or path.parts[0] == "deal":
@@ -333,25 +333,64 @@ class _Item:
 
 def status_expression(compiler: SqlCompiler, require: Expr, when: Expr | None) -> exp.Expr:
     """'n' not applicable (when is not TRUE), 'm' met (require is TRUE), else 'x' missing."""
+    is_true = compiler.dialect.is_true
     case = exp.Case()
     if when is not None:
-        when_true = exp.Is(
-            this=exp.Paren(this=compiler.truth(when)), expression=exp.Boolean(this=True)
-        )
-        case = case.when(exp.Not(this=when_true), exp.Literal.string("n"))
-    met = exp.Is(this=exp.Paren(this=compiler.truth(require)), expression=exp.Boolean(this=True))
+        case = case.when(exp.Not(this=is_true(compiler.truth(when))), exp.Literal.string("n"))
+    met = is_true(compiler.truth(require))
     return case.when(met, exp.Literal.string("m")).else_(exp.Literal.string("x"))
 
 
-def compile_query(pack: RulePack, as_of: date, table: str = "deals") -> exp.Select:
-    """One query over a table of canonical deals: a status column per milestone."""
-    compiler = SqlCompiler(pack, as_of)
-    columns: list[exp.Expr] = [_column(ROW)]
+def compile_query(
+    pack: RulePack, as_of: date, table: str = "deals", dialect: str = "duckdb"
+) -> exp.Select:
+    """One query over a table of canonical deals: a status column per milestone, built for
+    one dialect (duckdb, spark, postgres, snowflake, bigquery); write it with
+    `.sql(dialect=...)` of the same dialect."""
+    strategy = dialect_named(dialect)
+    compiler = SqlCompiler(pack, as_of, strategy)
+    row = strategy.deal_column(ROW)
+    columns: list[exp.Expr] = [row]
     for milestone in pack.milestones():
         when = milestone.when.tree if milestone.when is not None else None
         status = status_expression(compiler, milestone.require.tree, when)
         columns.append(exp.alias_(status, exp.to_identifier(milestone.id, quoted=True)))
-    return exp.select(*columns).from_(exp.to_identifier(table)).order_by(_column(ROW))
+    return exp.select(*columns).from_(strategy.table(table)).order_by(row.copy())
+
+
+def query_sql(pack: RulePack, as_of: date, dialect: str = "duckdb", table: str = "deals") -> str:
+    """The audit query as text of one dialect, pretty-printed."""
+    tree = compile_query(pack, as_of, table, dialect)
+    header = (
+        f"-- Audit query of pack {pack.id} as of {as_of.isoformat()} ({dialect}).\n"
+        f"-- One row per deal: {ROW}, then a status per milestone: 'm' met, 'x' missing,"
+        " 'n' not applicable.\n"
+    )
+    return header + tree.sql(dialect=dialect, pretty=True) + ";\n"
+
+
+def schema_sql(pack: RulePack, dialect: str = "duckdb", table: str = "deals") -> str:
+    """The DDL of the table of canonical deals the audit query reads: exactly its columns
+    (the row number, the stage as its position in the pack, and `columns_read`)."""
+    strategy = dialect_named(dialect)
+    types: dict[str, str] = {}
+    columns = [
+        exp.ColumnDef(this=exp.to_identifier(ROW, quoted=True), kind=exp.DataType.build("BIGINT")),
+        exp.ColumnDef(this=exp.to_identifier("stage", quoted=True), kind=exp.DataType.build("INT")),
+    ]
+    for name, field_type in columns_read(pack).items():
+        kind = strategy.column_type(field_type, name, types)
+        columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=kind))
+    create = exp.Create(this=exp.Schema(this=table_name(table), expressions=columns), kind="TABLE")
+    stages = ", ".join(f"{stage.position} {stage.id}" for stage in pack.stages)
+    lines = [
+        f"-- Deals for the audit query of pack {pack.id}: one row per deal, numbered by",
+        f"-- {ROW}; stage is the position of the deal's stage in the pack:",
+        *textwrap.wrap(stages, 96, initial_indent="-- ", subsequent_indent="-- "),
+        *(f"{definition};" for definition in types.values()),
+        create.sql(dialect=dialect, pretty=True) + ";",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # --- the table of deals ---------------------------------------------------------------
@@ -433,8 +472,62 @@ def columns_read(pack: RulePack) -> dict[str, FieldType]:
     return columns
 
 
+def table_row(
+    index: int, deal: Mapping[str, Any], columns: Mapping[str, FieldType]
+) -> dict[str, Any]:
+    """One deal as a row of the table the query reads (lists and records as Python values)."""
+    row = {ROW: index, "stage": deal.get("stage")}
+    row.update({name: _cell(deal.get(name), field_type) for name, field_type in columns.items()})
+    return row
+
+
+def deal_outcomes(
+    request: DealRequest,
+    deal: Mapping[str, Any],
+    row: Iterable[Any],
+    milestones: list[str],
+    applicable: ApplicableMilestones,
+) -> DealOutcomes:
+    """A row of the query's result (row number, then a status per milestone) as outcomes
+    for the milestones that apply to the deal."""
+    statuses = dict(zip(milestones, list(row)[1:], strict=True))
+    outcomes = {
+        milestone_id: _STATUS[statuses[milestone_id]] for milestone_id in applicable(request)
+    }
+    return DealOutcomes(request, outcomes, deal)
+
+
 class EngineError(DealgateError):
-    """DuckDB refused or failed the compiled query; reported, never a traceback."""
+    """The database refused or failed the compiled query; reported, never a traceback."""
+
+
+def deals_table(values: list[dict[str, Any]], columns: Mapping[str, FieldType]) -> Any:
+    """The deals as an Arrow table: the row number, the stage position and each column read."""
+    import pyarrow as pa
+
+    arrays = {
+        ROW: pa.array(range(len(values)), pa.int64()),
+        "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
+    }
+    for name, field_type in columns.items():
+        arrays[name] = pa.array(
+            [_cell(deal.get(name), field_type) for deal in values], _arrow_type(field_type)
+        )
+    return pa.table(arrays)
+
+
+def outcomes_from_statuses(
+    batch: list[DealRequest],
+    values: list[dict[str, Any]],
+    rows: Iterable[tuple[Any, ...]],
+    milestones: list[str],
+    applicable: ApplicableMilestones,
+) -> Iterator[DealOutcomes]:
+    """Each deal's outcomes from its query row (row number, then one status per milestone)."""
+    for index, (request, deal, row) in enumerate(zip(batch, values, rows, strict=True)):
+        if row[0] != index:  # a distributed engine must not reorder deals silently
+            raise EngineError(f"the query returned deal row {row[0]} where {index} was expected")
+        yield deal_outcomes(request, deal, row, milestones, applicable)
 
 
 class SqlEngine:
@@ -461,32 +554,12 @@ class SqlEngine:
         try:
             while batch := list(itertools.islice(iterator, BATCH)):
                 values = [deal_values(request.read, pack) for request in batch]
-                connection.register("deals", self._table(values, columns))
+                connection.register("deals", deals_table(values, columns))
                 try:
                     rows = connection.execute(query).fetchall()
                 except self._duckdb.Error as error:
                     raise EngineError(f"the sql engine failed on pack {pack.id}: {error}") from None
                 connection.unregister("deals")
-                for request, deal, row in zip(batch, values, rows, strict=True):
-                    statuses = dict(zip(milestones, row[1:], strict=True))
-                    outcomes = {
-                        milestone_id: _STATUS[statuses[milestone_id]]
-                        for milestone_id in applicable(request)
-                    }
-                    yield DealOutcomes(request, outcomes, deal)
+                yield from outcomes_from_statuses(batch, values, rows, milestones, applicable)
         finally:
             connection.close()
-
-    @staticmethod
-    def _table(values: list[dict[str, Any]], columns: Mapping[str, FieldType]) -> Any:
-        import pyarrow as pa
-
-        arrays = {
-            ROW: pa.array(range(len(values)), pa.int64()),
-            "stage": pa.array([deal.get("stage") for deal in values], pa.int32()),
-        }
-        for name, field_type in columns.items():
-            arrays[name] = pa.array(
-                [_cell(deal.get(name), field_type) for deal in values], _arrow_type(field_type)
-            )
-        return pa.table(arrays)
