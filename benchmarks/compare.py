@@ -964,6 +964,7 @@ class ChildRun:
     seconds: float
     peak_mb: float
     inside: dict[str, float]
+    error: str | None = None  # why the process failed (e.g. killed when memory ran out)
 
 
 @dataclass
@@ -973,8 +974,12 @@ class Result:
     runs: list[ChildRun] = field(default_factory=list)
 
     @property
+    def succeeded(self) -> list[ChildRun]:
+        return [run for run in self.runs if run.error is None]
+
+    @property
     def median_s(self) -> float:
-        return statistics.median(run.seconds for run in self.runs)
+        return statistics.median(run.seconds for run in self.succeeded)
 
     @property
     def peak_mb(self) -> float:
@@ -1043,12 +1048,14 @@ def run_child(command: list[str]) -> ChildRun:
         process.returncode = os.waitstatus_to_exitcode(status)
         stdout.seek(0)
         stderr.seek(0)
+        peak_mb = usage.ru_maxrss / 1024
         if process.returncode != 0:
             message = stderr.read().decode(errors="replace")[-2000:]
-            raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{message}")
+            error = f"{' '.join(command)} exited {process.returncode}:\n{message}"
+            return ChildRun(elapsed, peak_mb, {}, error)
         printed = stdout.read().decode().strip()
     inside = json.loads(printed.splitlines()[-1]) if printed.startswith("{") else {}
-    return ChildRun(elapsed, usage.ru_maxrss / 1024, inside)
+    return ChildRun(elapsed, peak_mb, inside)
 
 
 Finding = tuple[str, str, str, str]
@@ -1082,7 +1089,9 @@ def verify(pipeline: Pipeline, approaches: list[str], work: Path) -> list[Agreem
     lists: dict[str, Counter[Finding]] = {}
     for name in ["dealgate-sql", *[a for a in approaches if a != "dealgate-sql"]]:
         out = work / f"check-{name}.csv"
-        run_child(approach_command(name, pipeline, out))
+        run = run_child(approach_command(name, pipeline, out))
+        if run.error:
+            raise SystemExit(f"the agreement check could not run: {run.error}")
         lists[name] = read_exceptions(out)
     reference = lists["dealgate-sql"]
     agreements = []
@@ -1156,43 +1165,58 @@ def _versions() -> dict[str, str]:
 
 
 def report(results: list[Result], deals: int, sample: int) -> list[dict[str, Any]]:
-    """Print the table; the same rows as dicts for --json."""
-    reference = next((r for r in results if r.approach == "dealgate-sql"), None)
-    rows = []
+    """Print the table, and how dealgate-sql stands against the issue's targets; the same
+    rows as dicts for --json."""
+    reference = next(r for r in results if r.approach == "dealgate-sql")
+    reference_s = reference.median_s if reference.succeeded else None
+    rows: list[dict[str, Any]] = []
     print(
         f"\n| approach | deals timed | median s | deals/s | peak MB | s at {deals:,} deals "
         "| ratio to dealgate-sql |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
-        extrapolated = result.deals_timed < deals
-        at_full = deals / result.deals_per_s if extrapolated else result.median_s
-        ratio = at_full / reference.median_s if reference else None
-        mark = "*" if extrapolated else ""
+        row: dict[str, Any] = {
+            "approach": result.approach,
+            "deals_timed": result.deals_timed,
+            "runs_s": [round(run.seconds, 3) for run in result.runs],
+            "peak_mb": round(result.peak_mb),
+            "extrapolated": result.deals_timed < deals,
+            "inside": [run.inside for run in result.runs],
+            "errors": [run.error for run in result.runs if run.error],
+        }
+        rows.append(row)
+        if not result.succeeded:
+            print(f"| {result.approach} | {result.deals_timed:,} | failed | | | | |")
+            continue
+        at_full = deals / result.deals_per_s if row["extrapolated"] else result.median_s
+        ratio = at_full / reference_s if reference_s else None
+        row.update(
+            median_s=round(result.median_s, 3),
+            deals_per_s=round(result.deals_per_s),
+            seconds_at_full_size=round(at_full, 2),
+            ratio_to_dealgate_sql=None if ratio is None else round(ratio, 3),
+        )
         print(
             f"| {result.approach} | {result.deals_timed:,} | {result.median_s:.2f} | "
-            f"{result.deals_per_s:,.0f} | {result.peak_mb:,.0f} | {at_full:,.1f}{mark} | "
+            f"{result.deals_per_s:,.0f} | {result.peak_mb:,.0f} | {at_full:,.1f}"
+            f"{'*' if row['extrapolated'] else ''} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} |"
         )
-        rows.append(
-            {
-                "approach": result.approach,
-                "deals_timed": result.deals_timed,
-                "runs_s": [round(run.seconds, 3) for run in result.runs],
-                "median_s": round(result.median_s, 3),
-                "deals_per_s": round(result.deals_per_s),
-                "peak_mb": round(result.peak_mb),
-                "seconds_at_full_size": round(at_full, 2),
-                "extrapolated": extrapolated,
-                "ratio_to_dealgate_sql": None if ratio is None else round(ratio, 3),
-                "inside": [run.inside for run in result.runs],
-            }
-        )
-    if any(r.deals_timed < deals for r in results):
+    if any(row["extrapolated"] for row in rows):
         print(
             f"\n* timed on a pipeline of {sample:,} deals (same generator and seed) and "
             f"extrapolated linearly to {deals:,} deals from its deals/s; start-up is inside "
             "that rate, so the extrapolation slightly overstates their time."
+        )
+    for failed in (run for result in results for run in result.runs if run.error):
+        print(f"\nfailed run: {failed.error}")
+    hand_written = [r for r in results if r.approach in ("duckdb", "polars") and r.succeeded]
+    if reference_s and hand_written:
+        best = min(hand_written, key=lambda r: r.median_s)
+        print(
+            f"\ndealgate-sql is {reference_s / best.median_s:.1f}x the fastest hand-written "
+            f"query ({best.approach}, {best.median_s:.2f} s); peak {reference.peak_mb:,.0f} MB."
         )
     return rows
 
@@ -1255,7 +1279,8 @@ def main(argv: list[str] | None = None) -> int:
                 out = work / f"exceptions-{name}.csv"
                 run = run_child(approach_command(name, pipeline, out))
                 result.runs.append(run)
-                print(f"{name}: {run.seconds:.2f} s, {run.peak_mb:,.0f} MB", file=sys.stderr)
+                status = "failed" if run.error else f"{run.seconds:.2f} s, {run.peak_mb:,.0f} MB"
+                print(f"{name} ({result.deals_timed:,} deals): {status}", file=sys.stderr)
 
         print(
             f"\n{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
