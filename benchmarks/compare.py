@@ -450,13 +450,18 @@ def per_deal_run(
 
 
 def run_zen_engine(deals_csv: Path, roles_csv: Path, out_csv: Path) -> dict[str, float]:
-    """zen-engine: one compiled expression per milestone, evaluated on each deal."""
+    """zen-engine: one compiled expression per deal, listing the ids of the missing milestones.
+
+    Each evaluation converts the whole deal dict into zen's values, so 33 expressions per deal
+    cost about 20 times one expression that answers for every milestone at once.
+    """
     import zen
 
-    compiled = [(m, zen.compile_expression(missing_expression(m))) for m in MISSING_WHEN]
+    every_milestone = ", ".join(f"({missing_expression(m)}) ? '{m}' : null" for m in MISSING_WHEN)
+    compiled = zen.compile_expression(f"[{every_milestone}]")
 
     def evaluate(deal: dict[str, Any]) -> list[str]:
-        return [milestone for milestone, expression in compiled if expression.evaluate(deal)]
+        return [milestone for milestone in compiled.evaluate(deal) if milestone is not None]
 
     return per_deal_run(deals_csv, roles_csv, out_csv, evaluate)
 
