@@ -1169,42 +1169,50 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def report(results: list[Result], deals: int, sample: int) -> list[dict[str, Any]]:
-    """Print the table, and how dealgate-sql stands against the issue's targets; the same
-    rows as dicts for --json."""
+def result_rows(results: list[Result], deals: int) -> list[dict[str, Any]]:
+    """One row per approach: its runs, median, rate, peak memory and ratio to dealgate-sql."""
     reference = next(r for r in results if r.approach == "dealgate-sql")
     reference_s = reference.median_s if reference.succeeded else None
     rows: list[dict[str, Any]] = []
-    print(
-        f"\n| approach | deals timed | median s | deals/s | peak MB | s at {deals:,} deals "
-        "| ratio to dealgate-sql |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
         row: dict[str, Any] = {
             "approach": result.approach,
             "deals_timed": result.deals_timed,
             "runs_s": [round(run.seconds, 3) for run in result.runs],
-            "peak_mb": round(result.peak_mb),
+            "peak_mb": round(result.peak_mb) if result.runs else None,
             "extrapolated": result.deals_timed < deals,
             "inside": [run.inside for run in result.runs],
             "errors": [run.error for run in result.runs if run.error],
+            "median_s": None,
         }
         rows.append(row)
         if not result.succeeded:
-            print(f"| {result.approach} | {result.deals_timed:,} | failed | | | | |")
             continue
         at_full = deals / result.deals_per_s if row["extrapolated"] else result.median_s
-        ratio = at_full / reference_s if reference_s else None
         row.update(
             median_s=round(result.median_s, 3),
             deals_per_s=round(result.deals_per_s),
             seconds_at_full_size=round(at_full, 2),
-            ratio_to_dealgate_sql=None if ratio is None else round(ratio, 3),
+            ratio_to_dealgate_sql=round(at_full / reference_s, 3) if reference_s else None,
         )
+    return rows
+
+
+def print_report(rows: list[dict[str, Any]], deals: int, sample: int) -> None:
+    """The table, and how dealgate-sql stands against the fastest hand-written query."""
+    print(
+        f"\n| approach | deals timed | median s | deals/s | peak MB | s at {deals:,} deals "
+        "| ratio to dealgate-sql |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        if row["median_s"] is None:
+            print(f"| {row['approach']} | {row['deals_timed']:,} | failed | | | | |")
+            continue
+        ratio = row["ratio_to_dealgate_sql"]
         print(
-            f"| {result.approach} | {result.deals_timed:,} | {result.median_s:.2f} | "
-            f"{result.deals_per_s:,.0f} | {result.peak_mb:,.0f} | {at_full:,.1f}"
+            f"| {row['approach']} | {row['deals_timed']:,} | {row['median_s']:.2f} | "
+            f"{row['deals_per_s']:,} | {row['peak_mb']:,} | {row['seconds_at_full_size']:,.1f}"
             f"{'*' if row['extrapolated'] else ''} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} |"
         )
@@ -1214,16 +1222,21 @@ def report(results: list[Result], deals: int, sample: int) -> list[dict[str, Any
             f"extrapolated linearly to {deals:,} deals from its deals/s; start-up is inside "
             "that rate, so the extrapolation slightly overstates their time."
         )
-    for failed in (run for result in results for run in result.runs if run.error):
-        print(f"\nfailed run: {failed.error}")
-    hand_written = [r for r in results if r.approach in ("duckdb", "polars") and r.succeeded]
-    if reference_s and hand_written:
-        best = min(hand_written, key=lambda r: r.median_s)
+    for row in rows:
+        for error in row["errors"]:
+            print(f"\nfailed run of {row['approach']}: {error}")
+    by_name = {row["approach"]: row for row in rows}
+    reference = by_name["dealgate-sql"]
+    hand_written = [
+        row for name, row in by_name.items() if name in ("duckdb", "polars") and row["median_s"]
+    ]
+    if reference["median_s"] and hand_written:
+        best = min(hand_written, key=lambda row: row["median_s"])
         print(
-            f"\ndealgate-sql is {reference_s / best.median_s:.1f}x the fastest hand-written "
-            f"query ({best.approach}, {best.median_s:.2f} s); peak {reference.peak_mb:,.0f} MB."
+            f"\ndealgate-sql is {reference['median_s'] / best['median_s']:.1f}x the fastest "
+            f"hand-written query ({best['approach']}, {best['median_s']:.2f} s); "
+            f"peak {reference['peak_mb']:,} MB."
         )
-    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1278,7 +1291,23 @@ def main(argv: list[str] | None = None) -> int:
             name: Result(name, sample.deals if sampled and name in SLOW else args.deals)
             for name in approaches
         }
-        for _ in range(args.repeat):  # interleaved, so a noisy moment hits every approach
+        header = {
+            "date": date.today().isoformat(),
+            "machine": {
+                "arch": platform.machine(),
+                "cores": os.cpu_count(),
+                "cpu": _cpu(),
+                "python": platform.python_version(),
+            },
+            "versions": _versions(),
+            "deals": args.deals,
+            "sample": sample.deals,
+            "repeat": args.repeat,
+            "as_of": AS_OF.isoformat(),
+            "agreement": [asdict(a) for a in agreements],
+            "table_mismatches": problems,
+        }
+        for round_number in range(1, args.repeat + 1):  # interleaved: noise hits every approach
             for name, result in results.items():
                 pipeline = sample if result.deals_timed < args.deals else full
                 out = work / f"exceptions-{name}.csv"
@@ -1286,32 +1315,17 @@ def main(argv: list[str] | None = None) -> int:
                 result.runs.append(run)
                 status = "failed" if run.error else f"{run.seconds:.2f} s, {run.peak_mb:,.0f} MB"
                 print(f"{name} ({result.deals_timed:,} deals): {status}", file=sys.stderr)
+            rows = result_rows(list(results.values()), args.deals)
+            if args.json:  # after every round, so an interrupted run keeps what it measured
+                document = {**header, "rounds_completed": round_number, "results": rows}
+                args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
         print(
             f"\n{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
             f"{_cpu()}, Python {platform.python_version()}; {args.deals:,} deals, "
             f"median of {args.repeat}; pack {PACK}, as of {AS_OF.isoformat()}"
         )
-        rows = report(list(results.values()), args.deals, args.sample)
-        if args.json:
-            document = {
-                "date": date.today().isoformat(),
-                "machine": {
-                    "arch": platform.machine(),
-                    "cores": os.cpu_count(),
-                    "cpu": _cpu(),
-                    "python": platform.python_version(),
-                },
-                "versions": _versions(),
-                "deals": args.deals,
-                "sample": sample.deals,
-                "repeat": args.repeat,
-                "as_of": AS_OF.isoformat(),
-                "agreement": [asdict(a) for a in agreements],
-                "table_mismatches": problems,
-                "results": rows,
-            }
-            args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        print_report(result_rows(list(results.values()), args.deals), args.deals, sample.deals)
     failed = problems or any(a.disagreements for a in agreements)
     return 1 if failed else 0
 
