@@ -9,9 +9,9 @@ reading that CSV, normalising it and writing the exception list of the default p
   dealgate-sql        `dealgate audit --engine sql`, the real CLI, start-up included
   dealgate-durable    `dealgate audit` with the default engine (durable_rules)
   duckdb              a hand-written DuckDB query of the same checks (read_csv, COPY ... TO)
-  polars              the same in Polars (scan_csv, lazy expressions, write_csv)
+  polars              the same in Polars (scan_csv, lazy expressions, sink_csv)
   durable-rules       durable_rules' Python API, one fact per deal
-  zen-engine          zen-engine compiled expressions, evaluated per deal
+  zen-engine          one compiled zen-engine expression evaluated per deal
   rule-engine         the `rule-engine` package, `Rule.matches` per deal
 
 The last three read the CSV with the csv module and normalise each row in Python, as a team
