@@ -169,15 +169,17 @@ def _report_columns(judge: Judge) -> str:
         "inflation": "dg_inflation",
         "amount": "dg_decimal_str(dg_amount_text)",
         "currency": _safe("currency"),
-        "close_date": _safe("strftime(close_date, '%Y-%m-%d')"),
-        "disposition": _safe(disposition),
-        "milestone_id": _safe(by_milestone["milestone_id"]),
-        "milestone": _safe(by_milestone["milestone"]),
-        "kind": _safe("dg_f.kind"),
+        # Dates, dispositions, kinds and the read values ('{...') never start like a
+        # formula; the pack's own texts were made safe when the query was written.
+        "close_date": "strftime(close_date, '%Y-%m-%d')",
+        "disposition": disposition,
+        "milestone_id": by_milestone["milestone_id"],
+        "milestone": by_milestone["milestone"],
+        "kind": "dg_f.kind",
         "status": "'missing'",
-        "severity": _safe(by_milestone["severity"]),
-        "read": _safe(by_milestone["read"]),
-        "guidance": _safe(by_milestone["guidance"]),
+        "severity": by_milestone["severity"],
+        "read": by_milestone["read"],
+        "guidance": by_milestone["guidance"],
     }
     assert list(values) == COLUMNS
     return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())

@@ -17,6 +17,7 @@ from dealgate.columnar.canonical import Unsupported, ident, literal
 from dealgate.deals.profiles import header_key
 from dealgate.engines.sql import ROW
 from dealgate.findings import FindingKind
+from dealgate.report.audit_csv import safe_cell
 from dealgate.rules.model import Milestone, RulePack, Severity
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
 
@@ -180,11 +181,11 @@ class Judge:
             return f"CASE dg_f.m {arms} END"
 
         return {
-            "milestone_id": by_milestone([literal(m.id) for m in self.milestones]),
-            "milestone": by_milestone([literal(m.milestone) for m in self.milestones]),
-            "severity": by_milestone([literal(m.severity.value) for m in self.milestones]),
+            "milestone_id": by_milestone([cell(m.id) for m in self.milestones]),
+            "milestone": by_milestone([cell(m.milestone) for m in self.milestones]),
+            "severity": by_milestone([cell(m.severity.value) for m in self.milestones]),
             "read": by_milestone([self.read_json(m) for m in self.milestones]),
-            "guidance": by_milestone([literal(m.guidance) for m in self.milestones]),
+            "guidance": by_milestone([cell(m.guidance) for m in self.milestones]),
         }
 
     # -- what a finding read, as JSON ----------------------------------------------------
@@ -221,6 +222,12 @@ class Judge:
                 f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
             )
         return _json_scalar(column, declared)
+
+
+def cell(text: str) -> str:
+    """A constant of the pack as the CSV report writes it: formula-safe, blank as NULL."""
+    safe = safe_cell(text)
+    return literal(str(safe)) if safe else "NULL"
 
 
 def _json_scalar(value: str, field_type: FieldType | None) -> str:

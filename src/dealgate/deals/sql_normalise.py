@@ -219,11 +219,8 @@ def macros() -> list[str]:
         # parse_date: ISO, ISO with a time (its UTC date), slashes in the profile's order,
         # dots (D.M.YYYY), YYYY/M/D, and epoch milliseconds
         f"""CREATE OR REPLACE MACRO dg_date_of(s, month_first) AS CASE
-            WHEN regexp_full_match(s, {slash}) THEN
-              dg_make_date(substring(split_part(s, '/', 3), 1, 4),
-                split_part(s, '/', CASE WHEN month_first THEN 1 ELSE 2 END),
-                split_part(s, '/', CASE WHEN month_first THEN 2 ELSE 1 END))
-            WHEN regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast(s AS DATE)
+            WHEN regexp_full_match(s, {slash}) THEN dg_slash_date(s, month_first)
+            WHEN regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN dg_iso_date(s)
             WHEN regexp_matches(s, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
               CAST(timezone('UTC', try_cast(replace(s, 'Z', '+00:00') AS TIMESTAMPTZ)) AS DATE)
             WHEN regexp_full_match(s, {dots}) THEN
@@ -235,18 +232,33 @@ def macros() -> list[str]:
                 regexp_extract(s, '^\\d+/\\d+/(\\d+)', 1))
             WHEN regexp_full_match(s, '\\d{{13}}') THEN
               CAST(epoch_ms(CAST(s AS BIGINT)) AS DATE) END""",
-        f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS
-            {let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")}""",
+        # the two forms exports use most, with nothing to strip, go straight to a date
+        f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS CASE
+            WHEN regexp_full_match(t, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN dg_iso_date(t)
+            WHEN regexp_full_match(t, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}')
+              THEN dg_slash_date(t, month_first)
+            ELSE {let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")} END""",
     ]
 
 
-_MAKE_DATE = """CREATE OR REPLACE MACRO dg_make_date(y, m, d) AS
-    try_cast(lpad(y, 4, '0') || '-' || lpad(m, 2, '0') || '-' || lpad(d, 2, '0') AS DATE)"""
+# Python's dates start at year 1; DuckDB's also know year 0, which is no date here.
+_DATES = [
+    """CREATE OR REPLACE MACRO dg_make_date(y, m, d) AS CASE WHEN y = '0000' THEN NULL
+        ELSE try_cast(lpad(y, 4, '0') || '-' || lpad(m, 2, '0') || '-' || lpad(d, 2, '0')
+                      AS DATE) END""",
+    """CREATE OR REPLACE MACRO dg_iso_date(s) AS
+        CASE WHEN starts_with(s, '0000') THEN NULL ELSE try_cast(s AS DATE) END""",
+    """CREATE OR REPLACE MACRO dg_slash_date(s, month_first) AS
+        dg_make_date(substring(split_part(s, '/', 3), 1, 4),
+          split_part(s, '/', CASE WHEN month_first THEN 1 ELSE 2 END),
+          split_part(s, '/', CASE WHEN month_first THEN 2 ELSE 1 END))""",
+]
 
 
 def install(connection: Any) -> None:
     """Define the macros on a DuckDB connection (dates are read in UTC)."""
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(_MAKE_DATE)
+    for statement in _DATES:
+        connection.execute(statement)
     for statement in macros():
         connection.execute(statement)
