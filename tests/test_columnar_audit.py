@@ -347,3 +347,17 @@ def test_what_the_columnar_path_does_not_read_goes_the_python_way(
         (EXAMPLES / "hubspot-deals.csv").read_text("utf-8").encode("cp1252", "replace")
     )
     _same_report(str(latin), columnar=False)
+
+
+def test_a_parquet_export_of_text_columns(tricky: tuple[Path, Path], tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as parquet
+
+    _, roles = tricky
+    columns = {header: [row[index] or None for row in ROWS] for index, header in enumerate(HEADERS)}
+    text = tmp_path / "tricky.parquet"
+    parquet.write_table(pa.table(columns), text)
+    _same_report(str(text), "--contacts", str(roles))
+    typed = tmp_path / "typed.parquet"
+    parquet.write_table(pa.table({**columns, "Push Count": [1, 2, 3, 4, 5, 6, 7, 8]}), typed)
+    _same_report(str(typed), "--contacts", str(roles), columnar=False)

@@ -18,7 +18,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dealgate.columnar.canonical import CanonicalQuery, CsvExport, install
+from dealgate.columnar.canonical import CanonicalQuery, Export, install
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import open_deals
 from dealgate.engines.base import deal_values
@@ -143,8 +143,8 @@ def test_duckdb_reads_what_python_reads(records: list[dict[str, str]], tmp_path:
     query = CanonicalQuery(
         PACK,
         source.profile,
-        CsvExport(deals, source.table.headers, source.table.delimiter or ","),
-        CsvExport(roles, roles_table.headers, roles_table.delimiter or ","),
+        Export(deals, source.table.headers, source.table.delimiter or ","),
+        Export(roles, roles_table.headers, roles_table.delimiter or ","),
     )
     connection = duckdb.connect()
     install(connection)

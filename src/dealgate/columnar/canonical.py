@@ -1,10 +1,10 @@
-"""A CSV export read by DuckDB into a table of canonical deals, by the Python readers' rules.
+"""An export read by DuckDB into a table of canonical deals, by the Python readers' rules.
 
-Every column is read as text; each field is typed by the same plan as `DealMapper` (which
-column fills which field, and as what) and the DuckDB macros of `deals.sql_normalise`. The
-result holds one row per deal with an id, in file order: the columns the compiled rule query
-reads (named as `engines.sql` names them, the stage as its position) and the deal fields the
-CSV report shows.
+A CSV file, or a Parquet file of text columns. Every column is read as text; each field is
+typed by the same plan as `DealMapper` (which column fills which field, and as what) and the
+DuckDB macros of `deals.sql_normalise`. The result holds one row per deal with an id, in file
+order: the columns the compiled rule query reads (named as `engines.sql` names them, the stage
+as its position) and the deal fields the CSV report shows.
 """
 
 from __future__ import annotations
@@ -43,12 +43,14 @@ REPORTED = ("id", "name", "owner", "manager", "amount", "currency", "close_date"
 
 
 @dataclass(frozen=True)
-class CsvExport:
-    """A CSV file as the Python reader opened it: its headers and delimiter."""
+class Export:
+    """A CSV file as the Python reader opened it (its headers and delimiter), or a Parquet
+    file whose columns all hold text."""
 
     path: Path
     headers: list[str]
-    delimiter: str
+    delimiter: str = ","
+    format: str = "csv"
 
 
 @dataclass
@@ -57,8 +59,8 @@ class CanonicalQuery:
 
     pack: RulePack
     profile: Profile
-    export: CsvExport
-    roles: CsvExport | None
+    export: Export
+    roles: Export | None
 
     def __post_init__(self) -> None:
         table = Table(str(self.export.path), "csv", self.export.headers, iter(()))
@@ -74,8 +76,10 @@ class CanonicalQuery:
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_csv(self, export: CsvExport) -> str:
+    def source(self, export: Export) -> str:
         """Every column as text, under the header names the Python reader gives them."""
+        if export.format == "parquet":
+            return f"read_parquet({literal(str(export.path))})"
         columns = ", ".join(f"{literal(header)}: 'VARCHAR'" for header in export.headers)
         return (
             f"read_csv({literal(str(export.path))}, header = true, auto_detect = false, "
@@ -168,9 +172,7 @@ class CanonicalQuery:
         if use is None:
             return "SELECT NULL WHERE false"
         stage = self.field(use)
-        return (
-            f"SELECT DISTINCT {stage} FROM {self.read_csv(self.export)} WHERE {stage} IS NOT NULL"
-        )
+        return f"SELECT DISTINCT {stage} FROM {self.source(self.export)} WHERE {stage} IS NOT NULL"
 
     # -- the canonical table -------------------------------------------------------------
 
@@ -187,7 +189,7 @@ class CanonicalQuery:
         if self.history and "stage_history" not in self.filled:
             typed.append(f"{self._stage_history()} AS stage_history")
         ctes = [
-            f"dg_raw AS (SELECT * FROM {self.read_csv(self.export)})",
+            f"dg_raw AS (SELECT * FROM {self.source(self.export)})",
             f"dg_typed AS (SELECT {', '.join(typed)} FROM dg_raw)",
         ]
         if self.roles is not None:
@@ -271,7 +273,7 @@ class CanonicalQuery:
         empty = f"CAST([] AS {_sql_type(CANONICAL_FIELDS['contacts'])})"
         return f"coalesce(dg_roles.contacts, {empty}) AS contacts"
 
-    def _roles_sql(self, roles: CsvExport) -> str:
+    def _roles_sql(self, roles: Export) -> str:
         """Contact roles by deal key, in file order, as `read_contact_roles` reads them."""
         columns = {name: _column(roles.headers, aliases) for name, aliases in ROLE_COLUMNS.items()}
         deal = columns["deal"]
@@ -290,7 +292,7 @@ class CanonicalQuery:
         return (
             f"SELECT dg_deal_key(dg_clean({ident(deal)})) AS dg_key, "
             f"list({struct} ORDER BY dg_row) AS contacts FROM ("
-            f"SELECT row_number() OVER () AS dg_row, * FROM {self.read_csv(roles)}) "
+            f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
             f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
 

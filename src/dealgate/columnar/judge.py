@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlglot import exp
+
 from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, ident, literal
 from dealgate.deals.profiles import header_key
-from dealgate.engines.sql import ROW
+from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
 from dealgate.report.audit_csv import safe_cell
 from dealgate.rules.model import Milestone, RulePack, Severity
@@ -93,7 +95,7 @@ class Judge:
 
     def missing(self, milestone: Milestone) -> str:
         """The milestone applies to the deal and is not met."""
-        status = f"s.{ident(milestone.id)} = 'x'"
+        status = f"d.{ident(status_column(milestone))} = 'x'"
         if milestone.stage_id is None:
             return f"(d.dg_hygiene AND {status})"
         position = self.pack.stage(milestone.stage_id).position
@@ -162,14 +164,15 @@ class Judge:
         dg_judged AS (
           SELECT d.*, list_sort(list_filter([{findings}], lambda f: f.missing)) AS dg_missing,
                  {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
-          FROM deals AS d JOIN dg_statuses AS s USING ({ident(ROW)})
+          FROM dg_statuses AS d
           WHERE {self.audited()}),
         dg_deal_rows AS (
           SELECT *, coalesce(stage - dg_evidence, 0) AS dg_inflation,
                  CASE dg_evidence {stage_ids} END AS dg_evidence_id
           FROM dg_judged),
         dg_exceptions AS (
-          SELECT * FROM dg_deal_rows
+          SELECT * EXCLUDE ({", ".join(ident(status_column(m)) for m in self.milestones)})
+          FROM dg_deal_rows
           WHERE dg_inflation > 0
              OR len(list_filter(dg_missing, lambda f: f.kind <> {literal(TO_ADVANCE)})) > 0)"""
 
@@ -222,6 +225,24 @@ class Judge:
                 f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
             )
         return _json_scalar(column, declared)
+
+
+def status_column(milestone: Milestone) -> str:
+    """The column of a milestone's status beside the deal's own (never a field's name)."""
+    return f"dg_status {milestone.id}"
+
+
+def statuses_sql(pack: RulePack, as_of: date) -> str:
+    """Every deal column and, beside them, the compiled query's status of each milestone:
+    one pass over the deals, with no join back to them."""
+    query = compile_query(pack, as_of, "deals")
+    query.set("order", None)
+    statuses = [
+        exp.alias_(column.this, exp.to_identifier(status_column(milestone), quoted=True))
+        for column, milestone in zip(query.expressions[1:], pack.milestones(), strict=True)
+    ]
+    query.set("expressions", [exp.Star(), *statuses])
+    return query.sql(dialect="duckdb")
 
 
 def cell(text: str) -> str:
