@@ -76,7 +76,8 @@ def test_auto_takes_durable_for_small_inputs_and_sql_for_large_ones() -> None:
     large = choose_engine("auto", LARGE_INPUT_BYTES)
     assert large.engine.name == "sql"
     assert large.reason == "auto: input of 50.0 MB, at or over 50 MB"
-    assert choose_engine("auto").engine.name == "durable"  # a check: a few deals
+    check = choose_engine("auto")  # a check: a few deals
+    assert (check.engine.name, check.reason) == ("durable", "auto: a few deals")
 
 
 def test_auto_takes_what_imports(monkeypatch: pytest.MonkeyPatch) -> None:

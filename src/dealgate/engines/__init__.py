@@ -47,6 +47,8 @@ def choose_engine(
     limit = f"{LARGE_INPUT_BYTES / 1e6:.0f} MB"
     try:
         engine = preferred()
+        if input_bytes is None:
+            return EngineChoice(engine, f"auto: {size}")
         return EngineChoice(engine, f"auto: {size}, {'at or over' if large else 'under'} {limit}")
     except EngineUnavailable as first:
         try:
