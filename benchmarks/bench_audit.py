@@ -97,7 +97,7 @@ def engine_alone(pipeline: Path, roles: Path, teams: Path) -> tuple[float, float
     return engine_seconds, engine_seconds + assess_seconds, len(requests)
 
 
-def _cpu() -> str:
+def cpu_model() -> str:
     """The processor model, from /proc/cpuinfo where there is one."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -153,7 +153,7 @@ def main() -> int:
     ]
 
     print(
-        f"Machine: {platform.node()}, {os.cpu_count()} cores, {_cpu()}, "
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, {cpu_model()}, "
         f"Python {platform.python_version()}; {date.today().isoformat()}\n"
     )
     print(

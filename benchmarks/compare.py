@@ -54,6 +54,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_audit import cpu_model  # noqa: E402
+
 AS_OF = date(2026, 11, 27)
 PACK = "buyer-journey"
 
@@ -1148,15 +1150,6 @@ def verify_tables() -> list[str]:
     return problems
 
 
-def _cpu() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -1296,7 +1289,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": {
                 "arch": platform.machine(),
                 "cores": os.cpu_count(),
-                "cpu": _cpu(),
+                "cpu": cpu_model(),
                 "python": platform.python_version(),
             },
             "versions": _versions(),
@@ -1322,7 +1315,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"\n{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
-            f"{_cpu()}, Python {platform.python_version()}; {args.deals:,} deals, "
+            f"{cpu_model()}, Python {platform.python_version()}; {args.deals:,} deals, "
             f"median of {args.repeat}; pack {PACK}, as of {AS_OF.isoformat()}"
         )
         print_report(result_rows(list(results.values()), args.deals), args.deals, sample.deals)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -26,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dealgate import __version__
-from dealgate.errors import DealgateError, InputError, did_you_mean
+from dealgate.errors import DealgateError, InputError, UsageError, did_you_mean
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
@@ -721,7 +719,7 @@ def _columnar_audit(
             outcome = run_columnar_audit(ColumnarRequest(**ask), output)
         except (Unsupported, EngineError) as error:
             reason = str(error)
-        except InputError:
+        except (InputError, UsageError):
             reason = "the Python reader reports what is wrong with the file"
         else:
             if verbose:
@@ -771,23 +769,10 @@ def _render_audit(
 
 def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
     """Write next to the target and rename, so readers never see half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.writelines(chunks)
-        os.chmod(temporary, _new_file_mode())  # mkstemp makes files private to the owner
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from dealgate.atomic import atomic_file
 
-
-def _new_file_mode() -> int:
-    """The mode a new file gets under the user's umask, as if created by open()."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    with atomic_file(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(chunks)
 
 
 @contextmanager

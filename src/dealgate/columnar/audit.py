@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -11,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dealgate.atomic import atomic_file
 from dealgate.audit import AuditFilters, FailOn
 from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, ident, literal
 from dealgate.columnar.canonical import install as install_reading
@@ -22,9 +22,9 @@ from dealgate.columnar.judge import (
     stage_rows,
     statuses_sql,
 )
-from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile
+from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
-from dealgate.deals.source import read_teams
+from dealgate.deals.source import choose_profile
 from dealgate.engines.sql import ROW, EngineError
 from dealgate.report.audit_csv import COLUMNS
 from dealgate.rules.model import RulePack
@@ -51,8 +51,7 @@ class ColumnarRequest:
 
 @dataclass(frozen=True)
 class ColumnarOutcome:
-    finding_rows: int
-    failing: int
+    failing: int  # missing findings that fail --fail-on
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -83,19 +82,6 @@ def _parquet_export(path: Path, headers: list[str]) -> Export:
     return Export(path, headers, format="parquet")
 
 
-def _profile(request: ColumnarRequest, export: Export) -> Profile:
-    """The profile open_deals would choose: the one named, or detected from the headers."""
-    if request.profile is not None:
-        if request.profile not in BUILT_IN:
-            raise Unsupported(f"unknown profile '{request.profile}'")
-        chosen = BUILT_IN[request.profile]
-    else:
-        chosen, _ = detect_profile(export.headers)
-    if request.teams is not None:
-        chosen = chosen.with_managers(read_teams(request.teams))
-    return chosen
-
-
 def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> ColumnarOutcome:
     """Audit the export in DuckDB and write the CSV report to output (or stdout).
 
@@ -106,7 +92,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
 
     export = _export(request.pipeline, request.encoding)
     roles = _export(request.contacts, None) if request.contacts is not None else None
-    profile = _profile(request, export)
+    profile, _ = choose_profile(export.headers, request.pack, request.profile, None, request.teams)
     canonical = CanonicalQuery(request.pack, profile, export, roles)
     judge = Judge(request.pack, request.filters)
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
@@ -145,7 +131,7 @@ def _map_stages(
 ) -> None:
     """The pack stage of each CRM stage text, and what applies to a deal at it."""
     texts = [text for (text,) in connection.execute(canonical.stage_texts_sql()).fetchall()]
-    rows = stage_rows(pack, dict(profile.stage_map), texts)
+    rows = stage_rows(pack, profile, texts)
     connection.execute(
         "CREATE TEMP TABLE dg_stage_map (crm VARCHAR, stage_id VARCHAR, "
         "position INTEGER, is_open BOOLEAN)"
@@ -212,39 +198,37 @@ def _report_columns(judge: Judge) -> str:
 
 def _write(connection: Any, judge: Judge, output: Path | None) -> None:
     """The report, written next to the target and renamed (atomic), or to stdout."""
-    folder = output.parent if output is not None else Path(tempfile.gettempdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".dealgate-", suffix=".csv.tmp")
-    os.close(handle)
-    try:
-        connection.execute(
-            f"COPY (SELECT {_report_columns(judge)} FROM "
-            f"(SELECT *, unnest(dg_missing) AS dg_f FROM dg_exception_deals)) "
-            f"TO {literal(temporary)} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
-        )
-        if output is None:
-            with open(temporary, encoding="utf-8", newline="") as stream:
-                shutil.copyfileobj(stream, sys.stdout)
-            return
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, output)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    if output is not None:
+        with atomic_file(output) as temporary:
+            _copy_report(connection, judge, temporary)
+        return
+    with tempfile.TemporaryDirectory(prefix="dealgate-") as folder:
+        report = Path(folder) / "report.csv"
+        _copy_report(connection, judge, report)
+        with report.open(encoding="utf-8", newline="") as stream:
+            shutil.copyfileobj(stream, sys.stdout)
+
+
+def _copy_report(connection: Any, judge: Judge, path: Path) -> None:
+    """One row per missing finding, in the order the deals and their findings were kept."""
+    connection.execute(
+        f"COPY (SELECT {_report_columns(judge)} FROM "
+        f"(SELECT *, unnest(dg_missing) AS dg_f FROM dg_exception_deals)) "
+        f"TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+    )
 
 
 def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
-    """How many finding rows were written, and how many fail the audit (--fail-on)."""
+    """How many missing findings fail the audit (--fail-on)."""
     severities = {
         FailOn.REQUIRED: "('required')",
         FailOn.RECOMMENDED: "('required', 'recommended')",
         FailOn.NEVER: "(NULL)",
     }[fail_on]
     severity = judge.finding_columns()["severity"]
-    rows, failing = connection.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE dg_f.kind IN ({literal(SKIPPED)}, "
-        f"{literal(HYGIENE)}) AND {severity} IN {severities}) "
-        "FROM (SELECT unnest(dg_missing) AS dg_f FROM dg_exception_deals)"
+    (failing,) = connection.execute(
+        f"SELECT count(*) FROM (SELECT unnest(dg_missing) AS dg_f FROM dg_exception_deals) "
+        f"WHERE dg_f.kind IN ({literal(SKIPPED)}, {literal(HYGIENE)}) "
+        f"AND {severity} IN {severities}"
     ).fetchone()
-    return ColumnarOutcome(int(rows), int(failing))
+    return ColumnarOutcome(int(failing))

@@ -21,6 +21,7 @@ from dealgate.deals.profiles import Profile, header_key
 from dealgate.deals.readers import Table
 from dealgate.deals.source import ROLE_COLUMNS, _column
 from dealgate.deals.sql_normalise import let
+from dealgate.engines.dialects import DIALECTS
 from dealgate.engines.sql import ROW, columns_read
 from dealgate.rules.model import RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
@@ -298,23 +299,8 @@ class CanonicalQuery:
 
 
 def _sql_type(field_type: FieldType) -> str:
-    kind = field_type.kind
-    if kind in NUMERIC:
-        return "DOUBLE"
-    if kind is Kind.DATE:
-        return "DATE"
-    if kind is Kind.BOOLEAN:
-        return "BOOLEAN"
-    if kind is Kind.STAGE:
-        return "INTEGER"
-    if kind is Kind.LIST and field_type.fields:
-        inner = ", ".join(
-            f"{ident(name)} {_sql_type(item)}" for name, item in field_type.fields.items()
-        )
-        return f"STRUCT({inner})[]"
-    if kind is Kind.LIST:
-        return "VARCHAR[]"
-    return "VARCHAR"
+    """The DuckDB type of a column of canonical deals, as `dealgate sql --schema` gives it."""
+    return DIALECTS["duckdb"].column_type(field_type, "", {}).sql(dialect="duckdb")
 
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"

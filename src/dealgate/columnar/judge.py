@@ -16,7 +16,8 @@ from sqlglot import exp
 
 from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, ident, literal
-from dealgate.deals.profiles import header_key
+from dealgate.deals.mapper import stage_id_for
+from dealgate.deals.profiles import Profile, header_key
 from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
 from dealgate.report.audit_csv import safe_cell
@@ -41,13 +42,11 @@ class StageRow:
     is_open: bool | None
 
 
-def stage_rows(pack: RulePack, stage_map: dict[str, str], texts: list[str]) -> list[StageRow]:
-    """The pack stage each CRM stage text means, as `DealMapper._stage_id` decides it."""
+def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[StageRow]:
+    """The pack stage each CRM stage text means, as the Python mapper decides it."""
     rows = []
     for text in texts:
-        mapped = stage_map.get(header_key(text))
-        matched = pack.match_stage(text) if mapped is None else None
-        stage_id = mapped or (matched.id if matched else None)
+        stage_id = stage_id_for(text, profile, pack)
         stage = pack.stage(stage_id) if stage_id else None
         rows.append(
             StageRow(

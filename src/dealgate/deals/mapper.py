@@ -87,6 +87,15 @@ def deal_key(deal_id: str) -> str:
     return deal_id
 
 
+def stage_id_for(crm_stage: str, profile: Profile, pack: RulePack) -> str | None:
+    """The pack stage a CRM stage value means: the profile's map, else the pack's names."""
+    mapped = profile.stage_map.get(header_key(crm_stage))
+    if mapped is not None:
+        return mapped or None
+    matched = pack.match_stage(crm_stage)
+    return matched.id if matched else None
+
+
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
@@ -361,9 +370,7 @@ class DealMapper:
             self.stage_counts[key] = (known[0], known[1] + 1)
             stage_id = known[0]
         else:
-            mapped = self.profile.stage_map.get(key)
-            matched = self.pack.match_stage(deal.stage) if mapped is None else None
-            stage_id = mapped or (matched.id if matched else None)
+            stage_id = stage_id_for(deal.stage, self.profile, self.pack)
             self.stage_counts[key] = (stage_id, 1)
         if stage_id is None:
             context.finding(

@@ -116,6 +116,23 @@ def open_deals(
 ) -> DealSource:
     """Open a deal file; the profile is the mapping file's, the one named, or detected."""
     table = open_table(path, sheet=sheet, encoding=encoding)
+    chosen, reason = choose_profile(table.headers, pack, profile, mapping, teams)
+    roles = read_contact_roles(contacts, chosen) if contacts is not None else None
+    mapper = DealMapper(
+        table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
+    )
+    return DealSource(table, chosen, reason, mapper, roles)
+
+
+def choose_profile(
+    headers: list[str],
+    pack: RulePack,
+    profile: str | None = None,
+    mapping: Path | None = None,
+    teams: Path | None = None,
+) -> tuple[Profile, str]:
+    """The profile a file is read by, and why: the mapping file's, the one named, or the one
+    its headers show; with the managers of a teams file."""
     if mapping is not None:
         from dealgate.deals.mapping_file import load_mapping
 
@@ -126,15 +143,11 @@ def open_deals(
             raise UsageError(f"unknown profile '{profile}' (profiles: {', '.join(BUILT_IN)})")
         chosen, reason = BUILT_IN[profile], "named with --profile"
     else:
-        chosen, reason = detect_profile(table.headers)
+        chosen, reason = detect_profile(headers)
         reason = f"detected from {reason}"
     if teams is not None:
         chosen = chosen.with_managers(read_teams(teams))
-    roles = read_contact_roles(contacts, chosen) if contacts is not None else None
-    mapper = DealMapper(
-        table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
-    )
-    return DealSource(table, chosen, reason, mapper, roles)
+    return chosen, reason
 
 
 def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
