@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dealgate.action_plan import OverdueStep
 from dealgate.deals.model import ReadDeal
 from dealgate.engines.base import DealOutcomes, DealRequest, Outcome, deal_values
 from dealgate.findings import Disposition, Finding, FindingKind, Status
@@ -36,6 +37,8 @@ class DealAssessment:
     inflation: int
     disposition: Disposition
     findings: tuple[Finding, ...]
+    # Late steps of the mutual action plan (dealgate/action_plan.py); an audit fills them in.
+    overdue_steps: tuple[OverdueStep, ...] = ()
 
     @property
     def deal_id(self) -> str:

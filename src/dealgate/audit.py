@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from dealgate.action_plan import UNASSIGNED, overdue_steps
 from dealgate.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
@@ -16,7 +17,7 @@ from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
-from dealgate.rules.model import RulePack
+from dealgate.rules.model import RulePack, Stage
 from dealgate.waivers import WaiverBook
 
 NO_CURRENCY = ""
@@ -172,6 +173,9 @@ def run_audit(
         assessment = assess(pack, evaluated, detail=include_met)
         if waivers is not None:
             assessment = with_waivers(pack, assessment, waivers)
+        if assessment.stage is None or assessment.stage.is_open:
+            late = overdue_steps(assessment.read.deal, as_of)
+            assessment = replace(assessment, overdue_steps=late)
         # The findings hold what they read; the rest of the deal is not reported again.
         assessment = replace(assessment, read=slim(assessment.read))
         assessments.append(assessment)
@@ -249,6 +253,8 @@ class OwnerFigures:
     missing_required: int = 0
     claimed: Amounts = field(default_factory=dict)
     at_risk: Amounts = field(default_factory=dict)
+    skipped_by_stage: Counter[str] = field(default_factory=Counter)  # stage id -> findings
+    overdue_steps: Counter[str] = field(default_factory=Counter)  # buyer/seller/unassigned
 
 
 @dataclass
@@ -260,49 +266,73 @@ class MissingFigure:
 
 
 @dataclass
+class SkippedFigure:
+    """How many audited deals skipped one exit milestone of an earlier stage."""
+
+    milestone_id: str
+    milestone: str
+    stage_id: str
+    deals: int
+
+
+@dataclass
 class AuditSummary:
     deals_audited: int
     deals_with_skipped: int
     deals_at_risk: int
     claimed: Amounts
     at_risk: Amounts
+    supported: Amounts  # deals at a known stage whose evidence reaches it
     by_stage: list[StageFigures]
+    by_evidence_stage: list[StageFigures]  # `claimed` holds the value of the deals there
     by_owner: list[OwnerFigures]
     top_missing: list[MissingFigure]
+    skipped: list[SkippedFigure]  # every skipped milestone, most skipped first
+    overdue_steps: Counter[str]  # buyer/seller/unassigned -> late action plan steps
+    deals_with_overdue_steps: int
     data_findings: dict[str, int]
 
 
 def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
-    """Claimed and at-risk pipeline by stage and by manager/owner, and what is most missed."""
+    """Claimed, supported and at-risk pipeline by stage and by manager/owner, what is most
+    missed and skipped, and the late steps of the action plans."""
     stages: dict[str | None, StageFigures] = {}
+    evidence: dict[str | None, StageFigures] = {}
     owners: dict[tuple[str | None, str | None], OwnerFigures] = {}
     missing: Counter[tuple[str, str]] = Counter()
+    skipped: Counter[tuple[str, str]] = Counter()
     titles: dict[str, str] = {}
     claimed: Amounts = {}
+    supported: Amounts = {}
     at_risk: Amounts = {}
-    with_skipped = risky = 0
+    overdue: Counter[str] = Counter()
+    with_skipped = risky = with_overdue = 0
     for assessment in result.assessments:
         deal = assessment.read.deal
-        stage = assessment.stage
-        figures = stages.setdefault(
-            stage.id if stage else None,
-            StageFigures(stage.id if stage else None, stage.name if stage else "(unknown stage)"),
-        )
+        figures = _stage_figures(stages, assessment.stage)
         owner = owners.setdefault(
             (deal.manager, deal.owner), OwnerFigures(deal.manager, deal.owner)
         )
-        skipped = bool(assessment.missing(FindingKind.SKIPPED))
         for target in (figures, owner):
             target.deals += 1
             _add(target.claimed, assessment)
         _add(claimed, assessment)
-        owner.deals_with_skipped += skipped
+        landed = _stage_figures(evidence, assessment.evidence_stage)
+        landed.deals += 1
+        _add(landed.claimed, assessment)
+        if assessment.stage is not None and assessment.inflation == 0:
+            _add(supported, assessment)
+        skipped_here = assessment.missing(FindingKind.SKIPPED)
+        with_skipped += bool(skipped_here)
+        owner.deals_with_skipped += bool(skipped_here)
         owner.missing_required += sum(
             1
             for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
             if f.severity == "required"
         )
-        with_skipped += skipped
+        for finding in skipped_here:
+            owner.skipped_by_stage[finding.stage_id or ""] += 1
+            skipped[(finding.milestone_id, finding.stage_id or "")] += 1
         if assessment.at_risk:
             risky += 1
             for target in (figures, owner):
@@ -312,22 +342,47 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         for finding in assessment.missing():
             missing[(finding.milestone_id, finding.kind.value)] += 1
             titles[finding.milestone_id] = finding.milestone
+        with_overdue += bool(assessment.overdue_steps)
+        for step in assessment.overdue_steps:
+            overdue[step.side] += 1
+            owner.overdue_steps[step.side] += 1
     order = {stage.id: stage.position for stage in result.pack.stages}
-    by_stage = sorted(stages.values(), key=lambda s: order.get(s.stage_id or "", len(order)))
-    by_owner = sorted(owners.values(), key=lambda o: (o.manager or "~", o.owner or "~"))
-    top_missing = [
-        MissingFigure(milestone_id, titles[milestone_id], kind, count)
-        for (milestone_id, kind), count in missing.most_common(top)
-    ]
+
+    def in_pack_order(figures: dict[str | None, StageFigures]) -> list[StageFigures]:
+        return sorted(figures.values(), key=lambda s: order.get(s.stage_id or "", len(order)))
+
     issues = Counter(finding.issue.value for finding in result.data_findings)
     return AuditSummary(
-        len(result.assessments),
-        with_skipped,
-        risky,
-        claimed,
-        at_risk,
-        by_stage,
-        by_owner,
-        top_missing,
-        dict(issues.most_common()),
+        deals_audited=len(result.assessments),
+        deals_with_skipped=with_skipped,
+        deals_at_risk=risky,
+        claimed=claimed,
+        at_risk=at_risk,
+        supported=supported,
+        by_stage=in_pack_order(stages),
+        by_evidence_stage=in_pack_order(evidence),
+        by_owner=sorted(owners.values(), key=lambda o: (o.manager or "~", o.owner or "~")),
+        top_missing=[
+            MissingFigure(milestone_id, titles[milestone_id], kind, count)
+            for (milestone_id, kind), count in missing.most_common(top)
+        ],
+        skipped=[
+            SkippedFigure(milestone_id, titles[milestone_id], stage_id, count)
+            for (milestone_id, stage_id), count in sorted(
+                skipped.items(), key=lambda item: (-item[1], order.get(item[0][1], 0), item[0][0])
+            )
+        ],
+        overdue_steps=Counter({side: overdue[side] for side in OVERDUE_SIDES if overdue[side]}),
+        deals_with_overdue_steps=with_overdue,
+        data_findings=dict(issues.most_common()),
     )
+
+
+OVERDUE_SIDES = ("buyer", "seller", UNASSIGNED)
+
+
+def _stage_figures(figures: dict[str | None, StageFigures], stage: Stage | None) -> StageFigures:
+    key = stage.id if stage else None
+    if key not in figures:
+        figures[key] = StageFigures(key, stage.name if stage else "(unknown stage)")
+    return figures[key]

@@ -539,6 +539,12 @@ class AuditFormat(StrEnum):
     CSV = "csv"
     MARKDOWN = "markdown"
     JUNIT = "junit"
+    HTML = "html"
+    XLSX = "xlsx"
+
+
+# The formats that show what changed since a baseline audit.
+_BASELINE_FORMATS = (AuditFormat.TABLE, AuditFormat.JSON, AuditFormat.HTML, AuditFormat.XLSX)
 
 
 _QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
@@ -606,6 +612,12 @@ def audit(
         ),
     ] = "required",
     waivers: Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A previous JSON audit: show what changed since (table, json, html, xlsx)."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Exception rows in the table (0: all).")] = 50,
     verbose: VerboseOption = False,
 ) -> None:
@@ -616,12 +628,18 @@ def audit(
     pack or the file cannot be used.
     """
     from dealgate.audit import AuditFilters, FailOn, run_audit
+    from dealgate.report.changes import load_baseline
     from dealgate.waivers import WaiverBook, load_waivers
 
     try:
         threshold = FailOn(fail_on)
     except ValueError:
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
+    if output_format is AuditFormat.XLSX and output is None:
+        _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
+    if baseline is not None and output_format not in _BASELINE_FORMATS:
+        _fail(f"--baseline is shown in table, json, html and xlsx, not {output_format.value}")
+    previous = _guarded(lambda: load_baseline(baseline)) if baseline is not None else None
     pack = _pack(rules)
     day = _as_of(as_of)
     chosen = _engine(engine, pipeline, verbose, spark_master)
@@ -672,10 +690,13 @@ def audit(
                 source, pack, chosen, day, filters, book, progress, include_met=include_met
             )
         )
-    report = _render_audit(result, output_format, include_met, threshold, limit, output)
+    since = (previous, _shown_path(baseline)) if previous and baseline else None
+    report = _render_audit(result, output_format, include_met, threshold, limit, output, since)
     if output is not None and report is not None:
         _write_atomically(output, report)
         err.print(f"wrote {output}", markup=False)
+    elif isinstance(report, bytes):
+        sys.stdout.buffer.write(report)
     elif report is not None:
         for chunk in report:
             sys.stdout.write(chunk)
@@ -739,18 +760,31 @@ def _render_audit(
     fail_on: object,
     limit: int,
     output: Path | None,
-) -> Iterable[str] | None:
-    """The report as chunks of text; None when it was printed to the terminal (a table)."""
+    baseline: tuple[dict[str, Any], str] | None = None,
+) -> Iterable[str] | bytes | None:
+    """The report as chunks of text, or a workbook's bytes; None when it was printed to the
+    terminal (a table). With a baseline (the previous audit's JSON and its file name), the
+    report shows what changed since."""
     from dealgate.audit import AuditResult, FailOn
     from dealgate.report.audit_csv import csv_lines
-    from dealgate.report.audit_json import jsonl_lines, render_json
+    from dealgate.report.audit_html import render_html
+    from dealgate.report.audit_json import audit_json, jsonl_lines
     from dealgate.report.audit_junit import render_junit
     from dealgate.report.audit_markdown import render_markdown
     from dealgate.report.audit_table import render_audit_table
+    from dealgate.report.audit_xlsx import render_xlsx
+    from dealgate.report.changes import compare
 
     assert isinstance(result, AuditResult) and isinstance(fail_on, FailOn)
+    # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
+    shaped = baseline is not None or output_format in _BASELINE_FORMATS[1:]
+    shape = audit_json(result, include_met) if shaped else {}
+    changes = compare(baseline[0], shape, result.pack, baseline[1]) if baseline else None
+    if changes is not None:
+        shape["changes"] = changes.as_json()
+
     if output_format is AuditFormat.TABLE:
-        table = render_audit_table(result, include_met, limit)
+        table = render_audit_table(result, include_met, limit, changes)
         if output is None:
             out.print(table)
             return None
@@ -758,21 +792,28 @@ def _render_audit(
         buffer.print(table)
         return [buffer.file.getvalue()]  # type: ignore[attr-defined]
     renderers: dict[AuditFormat, Callable[[], Iterable[str]]] = {
-        AuditFormat.JSON: lambda: [render_json(result, include_met)],
+        AuditFormat.JSON: lambda: [json.dumps(shape, indent=2) + "\n"],
+        AuditFormat.HTML: lambda: [render_html(shape)],
         AuditFormat.JSONL: lambda: jsonl_lines(result, include_met),
         AuditFormat.CSV: lambda: csv_lines(result, include_met),
         AuditFormat.MARKDOWN: lambda: [render_markdown(result, include_met)],
         AuditFormat.JUNIT: lambda: [render_junit(result, include_met, fail_on)],
     }
+    if output_format is AuditFormat.XLSX:
+        return render_xlsx(shape)
     return renderers[output_format]()
 
 
-def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
+def _write_atomically(path: Path, chunks: Iterable[str] | bytes) -> None:
     """Write next to the target and rename, so readers never see half a report."""
     from dealgate.atomic import atomic_file
 
-    with atomic_file(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as out:
-        out.writelines(chunks)
+    with atomic_file(path) as temporary:
+        if isinstance(chunks, bytes):
+            temporary.write_bytes(chunks)
+            return
+        with temporary.open("w", encoding="utf-8", newline="") as out:
+            out.writelines(chunks)
 
 
 @contextmanager

@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from dealgate.audit import AuditResult, AuditSummary, summarise
+from dealgate.assess import DealAssessment
+from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json
 
@@ -18,17 +19,12 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
         "deals_at_risk": summary.deals_at_risk,
         "pipeline_claimed": amounts_json(summary.claimed),
         "pipeline_at_risk": amounts_json(summary.at_risk),
+        "pipeline_supported": amounts_json(summary.supported),
         "by_stage": [
-            {
-                "stage_id": s.stage_id,
-                "name": s.name,
-                "deals": s.deals,
-                "deals_at_risk": s.deals_at_risk,
-                "claimed": amounts_json(s.claimed),
-                "at_risk": amounts_json(s.at_risk),
-            }
+            stage_json(s) | {"deals_at_risk": s.deals_at_risk, "at_risk": amounts_json(s.at_risk)}
             for s in summary.by_stage
         ],
+        "by_evidence_stage": [stage_json(s) for s in summary.by_evidence_stage],
         "by_owner": [
             {
                 "manager": o.manager,
@@ -39,6 +35,8 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
                 "missing_required": o.missing_required,
                 "claimed": amounts_json(o.claimed),
                 "at_risk": amounts_json(o.at_risk),
+                "skipped_by_stage": dict(sorted(o.skipped_by_stage.items())),
+                "overdue_steps": dict(o.overdue_steps),
             }
             for o in summary.by_owner
         ],
@@ -51,7 +49,34 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
             }
             for m in summary.top_missing
         ],
+        "skipped_milestones": [
+            {
+                "milestone_id": m.milestone_id,
+                "milestone": m.milestone,
+                "stage_id": m.stage_id,
+                "deals": m.deals,
+            }
+            for m in summary.skipped
+        ],
+        "overdue_steps": dict(summary.overdue_steps),
+        "deals_with_overdue_steps": summary.deals_with_overdue_steps,
         "data_findings": summary.data_findings,
+    }
+
+
+def stage_json(figures: StageFigures) -> dict[str, Any]:
+    return {
+        "stage_id": figures.stage_id,
+        "name": figures.name,
+        "deals": figures.deals,
+        "claimed": amounts_json(figures.claimed),
+    }
+
+
+def audit_deal_json(assessment: DealAssessment, include_met: bool) -> dict[str, Any]:
+    """A deal of the audit: its findings and the late steps of its action plan."""
+    return deal_json(assessment, include_met=include_met) | {
+        "overdue_steps": [step.as_json() for step in assessment.overdue_steps]
     }
 
 
@@ -59,12 +84,21 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
     """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation."""
     return {
         "as_of": result.as_of.isoformat(),
-        "pack": {"id": result.pack.id, "title": result.pack.title},
+        "pack": {
+            "id": result.pack.id,
+            "title": result.pack.title,
+            "stages": [
+                {"id": stage.id, "name": stage.name, "open": stage.is_open}
+                for stage in result.pack.stages
+            ],
+        },
         "engine": result.engine,
         "input": {"file": result.file, "profile": result.profile},
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
-        "deals": [deal_json(a, include_met=include_met) for a in result.exceptions(include_met)],
+        "deals": [audit_deal_json(a, include_met) for a in result.exceptions(include_met)],
+        # Every audited deal's stage, listed or not, so a later audit can tell what moved.
+        "audited_stages": {a.deal_id: a.stage.id if a.stage else None for a in result.assessments},
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}
             for row in result.rejected
@@ -76,15 +110,7 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
     }
 
 
-def render_json(result: AuditResult, include_met: bool) -> str:
-    return json.dumps(audit_json(result, include_met), indent=2) + "\n"
-
-
-def render_jsonl(result: AuditResult, include_met: bool) -> str:
-    return "".join(jsonl_lines(result, include_met))
-
-
 def jsonl_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
     """One deal per line, as in the JSON document's `deals`."""
     for assessment in result.exceptions(include_met):
-        yield json.dumps(deal_json(assessment, include_met=include_met)) + "\n"
+        yield json.dumps(audit_deal_json(assessment, include_met)) + "\n"

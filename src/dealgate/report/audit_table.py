@@ -8,17 +8,19 @@ from rich.text import Text
 
 from dealgate.audit import AuditResult, AuditSummary, summarise
 from dealgate.findings import FindingKind
-from dealgate.report.figures import amounts_text, money_text
+from dealgate.report.changes import Changes
+from dealgate.report.figures import amounts_from_json, amounts_text, money_text
 from dealgate.report.json_report import disposition_text
 
 
-def render_audit_table(result: AuditResult, include_met: bool, limit: int = 50) -> RenderableType:
+def render_audit_table(
+    result: AuditResult, include_met: bool, limit: int = 50, changes: Changes | None = None
+) -> RenderableType:
     summary = summarise(result)
-    parts: list[RenderableType] = [
-        _headline(result, summary),
-        _by_stage(summary),
-        _by_owner(summary),
-    ]
+    parts: list[RenderableType] = [_headline(result, summary)]
+    if changes is not None:
+        parts += _changes(changes, limit)
+    parts += [_by_stage(summary), _by_owner(summary)]
     if summary.top_missing:
         parts.append(_top_missing(summary))
     parts.append(_exceptions(result, include_met, limit))
@@ -56,10 +58,19 @@ def _headline(result: AuditResult, summary: AuditSummary) -> Text:
     )
     text.append("\nPipeline claimed ", "bold")
     text.append(amounts_text(summary.claimed))
+    text.append("   supported by evidence ", "bold")
+    text.append(amounts_text(summary.supported))
     text.append("   at risk ", "bold")
     text.append(
         f"{amounts_text(summary.at_risk)} ({summary.deals_at_risk:,} deals)",
         "red" if summary.deals_at_risk else "green",
+    )
+    late = sum(summary.overdue_steps.values())
+    text.append("\nOverdue action plan steps ", "bold")
+    sides = ", ".join(f"{side} {n:,}" for side, n in summary.overdue_steps.items())
+    text.append(
+        f"{late:,} on {summary.deals_with_overdue_steps:,} deals" + (f" ({sides})" if late else ""),
+        "red" if late else "",
     )
     issues = ", ".join(f"{issue} {count}" for issue, count in summary.data_findings.items())
     text.append("\nData findings ", "bold")
@@ -142,3 +153,45 @@ def _exceptions(result: AuditResult, include_met: bool, limit: int) -> Renderabl
             ),
         )
     return table
+
+
+def _changes(changes: Changes, limit: int) -> list[RenderableType]:
+    """Since the baseline: value at risk then and now, findings new and resolved, moves."""
+    text = Text.assemble(
+        (f"Changes since {changes.baseline_as_of}", "bold underline"),
+        (f"  ({changes.baseline_file})", "dim"),
+    )
+    text.append("\nValue at risk ", "bold")
+    text.append(
+        f"then {amounts_text(amounts_from_json(changes.at_risk_then))} "
+        f"({changes.deals_at_risk_then:,} deals), now "
+        f"{amounts_text(amounts_from_json(changes.at_risk_now))} "
+        f"({changes.deals_at_risk_now:,} deals)"
+    )
+    text.append("\nSkipped and hygiene findings ", "bold")
+    text.append(f"{len(changes.new):,} new", "red" if changes.new else "")
+    text.append(", ")
+    text.append(f"{len(changes.resolved):,} resolved", "green" if changes.resolved else "")
+    text.append(
+        f"; deals new to the audit {changes.deals_new_to_audit:,}, "
+        f"no longer audited {changes.deals_no_longer_audited:,}"
+    )
+    for note in changes.notes:
+        text.append(f"\nnote: {note}", "yellow")
+    parts: list[RenderableType] = [text]
+    moved = changes.moved_without_milestones
+    if moved:
+        title = f"Moved stage without their milestones ({len(moved):,})"
+        table = Table(title=title, title_justify="left")
+        for column in ("deal", "owner", "from", "to", "skipped"):
+            table.add_column(column)
+        for move in moved[: limit or None]:
+            table.add_row(
+                f"{move.deal_name or ''} ({move.deal_id})".strip(),
+                move.owner or "-",
+                move.from_stage,
+                move.to_stage,
+                ", ".join(move.skipped),
+            )
+        parts.append(table)
+    return parts

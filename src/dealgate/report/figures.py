@@ -26,3 +26,13 @@ def amounts_json(amounts: Amounts) -> list[dict[str, object]]:
         {"currency": currency or None, "amount": float(amount) if amount % 1 else int(amount)}
         for currency, amount in sorted(amounts.items())
     ]
+
+
+def amounts_from_json(items: object) -> Amounts:
+    """The `[{currency, amount}]` lists of an audit JSON document, back as Amounts."""
+    amounts: Amounts = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("amount"), int | float):
+            key = item.get("currency") or NO_CURRENCY
+            amounts[key] = amounts.get(key, Decimal(0)) + Decimal(str(item["amount"]))
+    return amounts

@@ -1,0 +1,242 @@
+"""The audit as an Excel workbook (`dealgate audit --format xlsx --output F.xlsx`).
+
+Read from the audit's JSON document, like the HTML report. Sheets: Summary (headline figures,
+pipeline by stage, by manager and owner), Exceptions (one row per finding not met, with filters
+and a frozen header), Changes (with --baseline) and one sheet per manager with that team's rows.
+
+Every text cell is stored as text (never a formula), so a deal name that starts with `=`, `+`,
+`-`, `@`, a tab or a carriage return shows as typed and can never run in Excel.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from dealgate.report.audit_csv import COLUMNS as EXCEPTION_COLUMNS
+from dealgate.report.figures import amounts_from_json, amounts_text
+
+_BOLD = Font(bold=True)
+_WIDTHS = {"deal_name": 38, "milestone": 44, "guidance": 60, "read": 40, "disposition": 20}
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+# A worksheet holds at most 1,048,576 rows; longer lists go on in "Exceptions (2)" and so on.
+ROWS_PER_SHEET = 1_048_575
+
+
+def render_xlsx(document: dict[str, Any]) -> bytes:
+    workbook = Workbook(write_only=True)
+    taken: set[str] = set()
+    _summary_sheet(workbook.create_sheet(sheet_title("Summary", taken)), document)
+    rows = list(exception_rows(document))
+    _exception_sheets(workbook, "Exceptions", rows, taken)
+    if document.get("changes"):
+        _changes_sheet(workbook.create_sheet(sheet_title("Changes", taken)), document["changes"])
+    managers = {str(row[3]) if row[3] is not None else None for row in rows}
+    for manager in sorted(managers, key=lambda m: (m is None, m or "")):
+        team = [row for row in rows if row[3] == manager]
+        _exception_sheets(workbook, manager or "(no manager)", team, taken)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\, not quoted."""
+    base = _SHEET_NAME_FORBIDDEN.sub(" ", name).strip().strip("'")[:31] or "Team"
+    title, number = base, 2
+    while title.lower() in taken:
+        suffix = f" ({number})"
+        title, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(title.lower())
+    return title
+
+
+def exception_rows(document: dict[str, Any]) -> Iterable[list[object]]:
+    """The CSV report's rows (report/audit_csv.py COLUMNS), from the JSON document."""
+    for deal in document["deals"]:
+        close = deal.get("close_date")
+        base = [
+            deal["id"],
+            deal.get("name"),
+            deal.get("owner"),
+            deal.get("manager"),
+            deal.get("stage"),
+            deal.get("stage_id"),
+            deal.get("evidence_stage"),
+            deal.get("inflation"),
+            deal.get("amount"),
+            deal.get("currency"),
+            date.fromisoformat(close) if isinstance(close, str) else None,
+            deal.get("disposition"),
+        ]
+        for finding in deal["findings"]:
+            yield [
+                *base,
+                finding["milestone_id"],
+                finding["milestone"],
+                finding["kind"],
+                finding["status"],
+                finding["severity"],
+                json.dumps(finding.get("read") or {}),
+                finding.get("guidance"),
+            ]
+
+
+# openpyxl's write-only sheets forward column_dimensions, freeze_panes and auto_filter to a
+# worksheet its type stubs do not show; they are typed Any here.
+Sheet = Any
+
+
+def _exception_sheets(
+    workbook: Workbook, title: str, rows: list[list[object]], taken: set[str]
+) -> None:
+    for start in range(0, max(len(rows), 1), ROWS_PER_SHEET):
+        sheet = workbook.create_sheet(sheet_title(title, taken))
+        _exceptions_sheet(sheet, rows[start : start + ROWS_PER_SHEET])
+
+
+def _cell(sheet: Sheet, value: Any, bold: bool = False) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, even when it starts with '=': never a formula
+    if isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    if bold:
+        cell.font = _BOLD
+    return cell
+
+
+def _append(sheet: Sheet, values: Iterable[object], bold: bool = False) -> None:
+    sheet.append([_cell(sheet, value, bold) for value in values])
+
+
+def _exceptions_sheet(sheet: Sheet, rows: list[list[object]]) -> None:
+    for index, column in enumerate(EXCEPTION_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, 14)
+    sheet.freeze_panes = "C2"  # the header row and the deal's id and name stay in view
+    last = get_column_letter(len(EXCEPTION_COLUMNS))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    _append(sheet, EXCEPTION_COLUMNS, bold=True)
+    for row in rows:
+        _append(sheet, row)
+
+
+def _amounts(items: object) -> str:
+    """`USD 120,000 + EUR 40,500` from a `[{currency, amount}]` list."""
+    return amounts_text(amounts_from_json(items))
+
+
+def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
+    summary, counts = document["summary"], document.get("reconciliation") or {}
+    sheet.column_dimensions["A"].width = 34
+    for letter in "BCDEFG":
+        sheet.column_dimensions[letter].width = 24
+    _append(sheet, [f"Pipeline audit as of {document['as_of']}"], bold=True)
+    _append(sheet, [f"{document['pack']['title']} [{document['pack']['id']}]"])
+    _append(sheet, [f"{(document.get('input') or {}).get('file', '')}"])
+    _append(sheet, [])
+    overdue = summary.get("overdue_steps") or {}
+    for label, value in (
+        ("Deals audited", summary["deals_audited"]),
+        ("Pipeline claimed", _amounts(summary["pipeline_claimed"])),
+        ("Supported by evidence", _amounts(summary.get("pipeline_supported"))),
+        ("Value at risk", _amounts(summary["pipeline_at_risk"])),
+        ("Deals at risk", summary["deals_at_risk"]),
+        ("Deals with skipped milestones", summary["deals_with_skipped_milestones"]),
+        ("Overdue action plan steps", sum(overdue.values())),
+        ("Deals with overdue steps", summary.get("deals_with_overdue_steps", 0)),
+        ("Data findings", sum((summary.get("data_findings") or {}).values())),
+        ("Rows read", counts.get("rows_read")),
+        ("Rows rejected", counts.get("rows_rejected")),
+        ("Deals excluded (closed, filtered)", counts.get("deals_excluded")),
+    ):
+        _append(sheet, [label, value])
+    _append(sheet, [])
+    _append(sheet, ["Stage", "Deals", "Claimed", "Deals at risk", "At risk"], bold=True)
+    for stage in summary["by_stage"]:
+        _append(
+            sheet,
+            [
+                stage["name"],
+                stage["deals"],
+                _amounts(stage["claimed"]),
+                stage["deals_at_risk"],
+                _amounts(stage["at_risk"]),
+            ],
+        )
+    _append(sheet, [])
+    header = ["Manager", "Owner", "Deals", "With skipped", "Missing required", "At risk"]
+    _append(sheet, [*header, "Overdue steps"], bold=True)
+    for owner in summary["by_owner"]:
+        _append(
+            sheet,
+            [
+                owner["manager"],
+                owner["owner"],
+                owner["deals"],
+                owner["deals_with_skipped_milestones"],
+                owner["missing_required"],
+                _amounts(owner["at_risk"]),
+                sum((owner.get("overdue_steps") or {}).values()),
+            ],
+        )
+
+
+def _changes_sheet(sheet: Sheet, changes: dict[str, Any]) -> None:
+    sheet.column_dimensions["A"].width = 30
+    for letter in "BCDEF":
+        sheet.column_dimensions[letter].width = 30
+    baseline = changes["baseline"]
+    _append(sheet, [f"Changes since {baseline['as_of']} ({baseline['file']})"], bold=True)
+    value = changes["value_at_risk"]
+    _append(sheet, ["Value at risk then", _amounts(value["then"])])
+    _append(sheet, ["Value at risk now", _amounts(value["now"])])
+    _append(sheet, ["Deals at risk then", changes["deals_at_risk"]["then"]])
+    _append(sheet, ["Deals at risk now", changes["deals_at_risk"]["now"]])
+    for note in changes.get("notes") or []:
+        _append(sheet, ["Note", note])
+    _append(sheet, [])
+    _append(sheet, ["Moved stage without their milestones"], bold=True)
+    _append(sheet, ["Deal id", "Deal", "Owner", "From", "To", "Skipped"], bold=True)
+    for move in changes["moved_without_milestones"]:
+        _append(
+            sheet,
+            [
+                move["deal_id"],
+                move["deal_name"],
+                move["owner"],
+                move["from_stage"],
+                move["to_stage"],
+                ", ".join(move["skipped"]),
+            ],
+        )
+    for title, key in (
+        ("New findings", "new_findings"),
+        ("Resolved findings", "resolved_findings"),
+    ):
+        _append(sheet, [])
+        _append(sheet, [title], bold=True)
+        _append(sheet, ["Deal id", "Deal", "Owner", "Milestone", "Kind", "Severity"], bold=True)
+        for change in changes[key]:
+            _append(
+                sheet,
+                [
+                    change["deal_id"],
+                    change["deal_name"],
+                    change["owner"],
+                    f"{change['milestone_id']} {change['milestone']}",
+                    change["kind"],
+                    change["severity"],
+                ],
+            )
