@@ -185,3 +185,12 @@ def spark_engine() -> Iterator[SparkEngine]:
     engine.session  # noqa: B018 - start Spark once, so later engines in this process share it
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def audited_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both example exports audited as JSON, CSV, HTML and XLSX (tests/report_inputs.py)."""
+    from report_inputs import EXAMPLES, audit_example
+
+    folder = tmp_path_factory.mktemp("reports")
+    return {name: audit_example(name, folder) for name in EXAMPLES}

@@ -1,0 +1,217 @@
+"""`dealgate audit … --baseline last-week.json`: what changed since a previous JSON audit.
+
+Last week's export is the Salesforce example with known edits, so each change is known: one deal
+was at the first stage (it has moved since, skipping milestones), one deal had no next step (now
+resolved), one had a dated next step (now missing), one was not in the pipeline yet, and one deal
+has left it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report_inputs import AS_OF, EXAMPLES, REPO, dealgate
+
+TRACKED = ("skipped", "hygiene")
+
+
+def tracked(deal: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (deal["id"], f["milestone_id"])
+        for f in deal["findings"]
+        if f["status"] == "missing" and f["kind"] in TRACKED
+    }
+
+
+def missing(deal: dict[str, Any], milestone: str) -> bool:
+    return (deal["id"], milestone) in tracked(deal)
+
+
+class LastWeek:
+    """The Salesforce example export, edited into last week's version of it."""
+
+    def __init__(self, current: dict[str, Any], folder: Path) -> None:
+        source = REPO / EXAMPLES["salesforce"][0]
+        with source.open(encoding="utf-8-sig", newline="") as handle:
+            self.rows = list(csv.reader(handle))
+        self.header = self.rows[0]
+        deals = current["deals"]
+        stages = current["audited_stages"]
+        first = current["pack"]["stages"][0]["id"]
+        position = {s["id"]: i for i, s in enumerate(current["pack"]["stages"])}
+
+        def later(deal: dict[str, Any]) -> bool:
+            return position.get(deal["stage_id"], 0) >= 2
+
+        self.moved = next(
+            d for d in deals if later(d) and any(f["kind"] == "skipped" for f in d["findings"])
+        )
+        at_first = next(d for d in deals if d["stage_id"] == first)
+        self.resolved = next(
+            d
+            for d in deals
+            if d["stage_id"] in position and not missing(d, "HYG-NEXT-STEP") and d is not self.moved
+        )
+        self.new = next(
+            d for d in deals if missing(d, "HYG-NEXT-STEP") and d not in (self.moved, self.resolved)
+        )
+        self.joined = next(
+            d for d in deals if tracked(d) and d not in (self.moved, self.resolved, self.new)
+        )
+        assert stages[self.moved["id"]] == self.moved["stage_id"]
+        self.set(self.moved, "Stage", self.cell(at_first, "Stage"))
+        self.set(self.resolved, "Next Step", "")
+        self.set(self.new, "Next Step", "Call the champion")
+        self.set(self.new, "Next Step Date", "12/15/2026")
+        gone = list(self.row(self.joined))
+        gone[self.header.index("Opportunity ID")] = "006LEFTPIPELINE"
+        self.rows.remove(self.row(self.joined))
+        self.rows.append(gone)
+        self.path = folder / "last-week.csv"
+        with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle, lineterminator="\r\n").writerows(self.rows)
+
+    def row(self, deal: dict[str, Any]) -> list[str]:
+        return self.rows[deal["location"]["row"] - 1]
+
+    def cell(self, deal: dict[str, Any], column: str) -> str:
+        return self.row(deal)[self.header.index(column)]
+
+    def set(self, deal: dict[str, Any], column: str, value: str) -> None:
+        self.row(deal)[self.header.index(column)] = value
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("weeks")
+    options = [*EXAMPLES["salesforce"][1:], "--as-of", AS_OF]
+    now = dealgate("audit", EXAMPLES["salesforce"][0], *options, "--format", "json")
+    current = json.loads(now.stdout)
+    last = LastWeek(current, folder)
+    then = dealgate(
+        "audit", str(last.path), *options, "--format", "json", "--output", str(folder / "b.json")
+    )
+    assert then.returncode in (0, 1), then.stderr
+    compared = dealgate(
+        "audit",
+        EXAMPLES["salesforce"][0],
+        *options,
+        "--baseline",
+        str(folder / "b.json"),
+        "--format",
+        "json",
+    )
+    assert compared.returncode in (0, 1), compared.stderr
+    return {
+        "now": current,
+        "then": json.loads((folder / "b.json").read_text(encoding="utf-8")),
+        "changes": json.loads(compared.stdout)["changes"],
+        "edits": last,
+        "folder": folder,
+        "options": options,
+    }
+
+
+def test_new_and_resolved_findings_are_exactly_the_edits(weeks: dict[str, Any]) -> None:
+    edits, changes, now = weeks["edits"], weeks["changes"], weeks["now"]
+    moved_skipped = {
+        (edits.moved["id"], f["milestone_id"])
+        for f in edits.moved["findings"]
+        if f["kind"] == "skipped" and f["status"] == "missing"
+    }
+    then = {d["id"]: d for d in weeks["then"]["deals"]}
+    then_moved = tracked(then[edits.moved["id"]]) if edits.moved["id"] in then else set()
+    expected_new = (
+        (moved_skipped - then_moved) | {(edits.new["id"], "HYG-NEXT-STEP")} | tracked(edits.joined)
+    )
+    assert {(c["deal_id"], c["milestone_id"]) for c in changes["new_findings"]} == expected_new
+    resolved = {(c["deal_id"], c["milestone_id"]) for c in changes["resolved_findings"]}
+    assert resolved == {(edits.resolved["id"], "HYG-NEXT-STEP")}
+    assert changes["deals_new_to_audit"] == 1
+    assert changes["deals_no_longer_audited"] == 1
+    assert changes["baseline"]["as_of"] == AS_OF
+    assert changes["value_at_risk"]["now"] == now["summary"]["pipeline_at_risk"]
+    assert changes["value_at_risk"]["then"] == weeks["then"]["summary"]["pipeline_at_risk"]
+    assert changes["deals_at_risk"] == {
+        "then": weeks["then"]["summary"]["deals_at_risk"],
+        "now": now["summary"]["deals_at_risk"],
+    }
+
+
+def test_a_deal_that_moved_past_its_milestones_is_named(weeks: dict[str, Any]) -> None:
+    edits, changes = weeks["edits"], weeks["changes"]
+    first = weeks["now"]["pack"]["stages"][0]["id"]
+    moves = {m["deal_id"]: m for m in changes["moved_without_milestones"]}
+    move = moves[edits.moved["id"]]
+    assert (move["from_stage"], move["to_stage"]) == (first, edits.moved["stage_id"])
+    assert set(move["skipped"]) == {
+        f["milestone_id"]
+        for f in edits.moved["findings"]
+        if f["kind"] == "skipped" and f["status"] == "missing"
+    }
+    assert set(moves) == {edits.moved["id"]}  # no other deal changed stage
+
+
+def test_the_terminal_and_the_html_show_the_changes(weeks: dict[str, Any]) -> None:
+    folder, options = weeks["folder"], weeks["options"]
+    baseline = str(folder / "b.json")
+    table = dealgate("audit", EXAMPLES["salesforce"][0], *options, "--baseline", baseline)
+    assert table.returncode in (0, 1), table.stderr
+    changes = weeks["changes"]
+    assert f"Changes since {AS_OF}" in table.stdout
+    assert (
+        f"{len(changes['new_findings'])} new, {len(changes['resolved_findings'])} resolved"
+        in table.stdout
+    )
+    assert "Moved stage without their milestones (1)" in table.stdout
+    assert weeks["edits"].moved["id"] in table.stdout
+    page = folder / "r.html"
+    html = dealgate(
+        "audit",
+        EXAMPLES["salesforce"][0],
+        *options,
+        "--baseline",
+        baseline,
+        "--format",
+        "html",
+        "--output",
+        str(page),
+    )
+    assert html.returncode in (0, 1), html.stderr
+    text = page.read_text(encoding="utf-8")
+    assert 'id="changes"' in text and weeks["edits"].moved["id"] in text
+    assert f"New findings ({len(changes['new_findings'])})" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"as_of": "2026-11-20",\n  "deals": [}', "b.json:2:13: error: not JSON"),
+        ("[1, 2]", "not an audit: the JSON is not an object"),
+        ('{"as_of": "2026-11-20", "deals": []}', "not an audit: no 'summary' key"),
+        ('{"as_of": "x", "summary": {}, "deals": [{"id": 1}]}', "deals[0] is not a deal"),
+    ],
+)
+def test_a_baseline_that_is_not_an_audit_stops_with_exit_2(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    (tmp_path / "b.json").write_text(content, encoding="utf-8")
+    (tmp_path / "pipeline.json").write_text('{"deals": []}', encoding="utf-8")
+    result = dealgate("audit", "pipeline.json", "--baseline", "b.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_baseline_errors_of_usage(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.json").write_text('{"deals": []}', encoding="utf-8")
+    gone = dealgate("audit", "pipeline.json", "--baseline", "nope.json", cwd=tmp_path)
+    assert gone.returncode == 2 and "nope.json: error: baseline file not found" in gone.stderr
+    as_csv = dealgate(
+        "audit", "pipeline.json", "--baseline", "nope.json", "--format", "csv", cwd=tmp_path
+    )
+    assert as_csv.returncode == 2 and "not csv" in as_csv.stderr

@@ -1,0 +1,232 @@
+"""The HTML report in a real headless Chromium (Debian's chromium and chromedriver, which
+.ci/run installs): it loads with no console errors, every chart draws what the JSON audit says,
+the filters narrow the exception list, a deal expands to its checklist. A screenshot is saved;
+set DEALGATE_SCREENSHOT=docs/report.png to refresh the one in the README."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import running_in_ci
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+# As the machine's notes advise: no background connections (the network is closed here).
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,2000",
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    binary = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        reason = "Chromium and chromedriver are not installed (.ci/run installs them)"
+        if running_in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(options=options, service=Service(driver))
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def open_report(browser: WebDriver, path: Path) -> None:
+    browser.get(path.as_uri())
+    WebDriverWait(browser, 20).until(
+        lambda b: b.execute_script("return document.body.dataset.ready") == "1"
+    )
+
+
+def errors(browser: WebDriver) -> list[dict[str, Any]]:
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def chart(browser: WebDriver, canvas: str) -> dict[str, Any]:
+    """A chart's labels and datasets as Chart.js holds them, and how much of its canvas is
+    painted (the share of pixels that are not transparent)."""
+    found: dict[str, Any] = browser.execute_script(
+        """
+        const canvas = document.getElementById(arguments[0]);
+        const chart = Chart.getChart(canvas);
+        const pixels = canvas.getContext('2d')
+            .getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+        return {
+            type: chart.config.type,
+            labels: chart.data.labels || [],
+            datasets: chart.data.datasets.map(d => ({label: d.label, data: d.data})),
+            painted: painted / (pixels.length / 4),
+        };
+        """,
+        canvas,
+    )
+    return found
+
+
+def shown_deals(browser: WebDriver) -> list[str]:
+    """The ids of the deals in the list, read in one go (the list is redrawn as filters change)."""
+    ids: list[str] = browser.execute_script(
+        "return Array.from(document.querySelectorAll('details.deal'), e => e.dataset.deal)"
+    )
+    return ids
+
+
+def test_the_report_loads_cleanly_and_every_chart_draws_the_audit(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path
+) -> None:
+    audited = audited_examples["salesforce"]
+    summary = audited.json["summary"]
+    open_report(browser, audited.html)
+    assert errors(browser) == []
+
+    stages = chart(browser, "chart-stages")
+    claimed, evidence = (dataset["data"] for dataset in stages["datasets"])
+    assert sum(claimed) == sum(evidence) == summary["deals_audited"]
+    assert (
+        stages["labels"][: len(summary["by_stage"]) - 1]
+        == [s["name"] for s in summary["by_stage"] if s["stage_id"] is not None][
+            : len(summary["by_stage"]) - 1
+        ]
+    )
+
+    skipped = chart(browser, "chart-skipped")
+    drawn = {
+        label: value
+        for dataset in skipped["datasets"]
+        for label, value in zip(skipped["labels"], dataset["data"], strict=True)
+        if value is not None
+    }
+    expected = {m["milestone_id"]: m["deals"] for m in summary["skipped_milestones"][:15]}
+    assert drawn == expected
+
+    heat = chart(browser, "chart-heatmap")
+    assert heat["type"] == "matrix"
+    cells = heat["datasets"][0]["data"]
+    assert sum(cell["v"] for cell in cells) == sum(
+        m["deals"] for m in summary["skipped_milestones"]
+    )
+    assert len(cells) == len(summary["by_owner"]) * len({c["x"] for c in cells})
+
+    overdue = chart(browser, "chart-overdue")
+    by_side = {d["label"]: sum(d["data"]) for d in overdue["datasets"]}
+    assert by_side == {f"{side} steps": n for side, n in summary["overdue_steps"].items()}
+
+    for name, figures in (("stages", stages), ("skipped", skipped), ("heat map", heat)):
+        assert figures["painted"] > 0.02, f"the {name} chart drew next to nothing"
+    assert overdue["painted"] > 0.01
+
+    # The value measure shows one currency's pipeline per stage.
+    Select(browser.find_element(By.ID, "stage-measure")).select_by_value("USD")
+    by_value = chart(browser, "chart-stages")["datasets"][0]["data"]
+    usd = [
+        next((a["amount"] for a in s["claimed"] if a["currency"] == "USD"), 0)
+        for s in summary["by_stage"]
+    ]
+    assert sum(by_value) == pytest.approx(sum(usd))
+
+    shot = tmp_path / "report.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    if target := os.environ.get("DEALGATE_SCREENSHOT"):
+        shutil.copyfile(shot, target)
+
+
+def test_filters_narrow_the_exception_list_and_a_deal_expands(
+    browser: WebDriver, audited_examples: dict[str, Any]
+) -> None:
+    audited = audited_examples["salesforce"]
+    deals = audited.json["deals"]
+    open_report(browser, audited.html)
+    assert sorted(shown_deals(browser)) == sorted(d["id"] for d in deals)
+
+    managers = Counter(d["manager"] for d in deals if d["manager"])
+    manager = managers.most_common()[-1][0]  # the smallest team
+    Select(browser.find_element(By.ID, "filter-manager")).select_by_value(manager)
+    narrowed = shown_deals(browser)
+    assert sorted(narrowed) == sorted(d["id"] for d in deals if d["manager"] == manager)
+    assert 0 < len(narrowed) < len(deals)
+    headings = browser.find_elements(By.CSS_SELECTOR, "#deal-groups section.manager")
+    assert [h.get_attribute("data-manager") for h in headings] == [manager]
+    shown = browser.find_element(By.ID, "shown").text
+    assert shown == f"Showing {len(narrowed)} of {len(deals)} deals that need attention"
+
+    Select(browser.find_element(By.ID, "filter-manager")).select_by_index(0)
+    browser.find_element(By.ID, "filter-risk").click()
+    assert sorted(shown_deals(browser)) == sorted(d["id"] for d in deals if d["inflation"] > 0)
+    browser.find_element(By.ID, "filter-risk").click()
+
+    deal = next(d for d in deals if d["overdue_steps"] and d["inflation"] > 0)
+    search = browser.find_element(By.ID, "filter-text")
+    search.send_keys(deal["id"])
+    WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [deal["id"]])
+    row = browser.find_element(By.CSS_SELECTOR, f'details.deal[data-deal="{deal["id"]}"]')
+    row.find_element(By.TAG_NAME, "summary").click()
+    checklist = row.find_elements(By.CSS_SELECTOR, "table.checklist tbody tr")
+    assert len(checklist) == len(deal["findings"])
+    first = deal["findings"][0]
+    assert first["milestone_id"] in checklist[0].text
+    assert first["guidance"][:40] in checklist[0].text
+    late = row.find_elements(By.CSS_SELECTOR, "table.overdue tbody tr")
+    assert len(late) == len(deal["overdue_steps"])
+    search.clear()
+    search.send_keys("no deal is called this")
+    WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [])
+    assert errors(browser) == []
+
+
+def test_hostile_names_show_as_text(browser: WebDriver, tmp_path: Path) -> None:
+    import json
+
+    from report_inputs import AS_OF, dealgate
+
+    name = "<img src=x onerror=\"document.title='owned'\">"
+    (tmp_path / "pipeline.json").write_text(
+        json.dumps({"deals": [{"id": "D-1", "name": name, "owner": name, "stage": "Proposal"}]}),
+        encoding="utf-8",
+    )
+    result = dealgate(
+        "audit",
+        "pipeline.json",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "html",
+        "--output",
+        "r.html",
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    open_report(browser, tmp_path / "r.html")
+    assert browser.find_elements(By.CSS_SELECTOR, "#deal-groups img") == []
+    assert name in browser.find_element(By.ID, "deal-groups").text
+    assert browser.title != "owned"
+    assert errors(browser) == []

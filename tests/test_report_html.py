@@ -1,0 +1,191 @@
+"""The HTML report of the example exports: one self-contained file whose figures are the JSON
+audit's. What the page draws is checked in a real browser (test_report_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dealgate.report.figures import amounts_from_json, amounts_text
+from report_inputs import AS_OF, dealgate
+
+
+class ReportPage(HTMLParser):
+    """The parts of the page a test reads: headline cards by data-figure, the embedded audit,
+    and every attribute that could load something from elsewhere."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.cards: dict[str, dict[str, list[str]]] = {}  # figure -> label/value/note texts
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.links: list[str] = []
+        self.csp = ""
+        self._card: str | None = None
+        self._parts: list[str] = []  # the class of each element open inside a card
+        self._script: dict[str, str | None] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for name in ("src", "href", "action"):
+            if found.get(name):
+                self.links.append(f"{tag} {name}={found[name]}")
+        if tag == "meta" and found.get("http-equiv") == "Content-Security-Policy":
+            self.csp = found.get("content") or ""
+        if tag == "script":
+            self._script = found
+        if self._card is not None:
+            self._parts.append(found.get("class") or self._parts[-1])
+        elif found.get("data-figure"):
+            self._card, self._parts = str(found["data-figure"]), ["card"]
+            self.cards[self._card] = {"label": [], "value": [], "note": [], "card": []}
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._script = None
+        if self._card is not None:
+            self._parts.pop()
+            if not self._parts:
+                self._card = None
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self.scripts.append((self._script, data))
+        elif self._card is not None and data.strip():
+            part = self._parts[-1] if self._parts[-1] in ("label", "note", "card") else "value"
+            self.cards[self._card][part].append(data.strip())
+
+    def embedded_audit(self) -> dict[str, Any]:
+        text = next(data for attrs, data in self.scripts if attrs.get("id") == "audit-data")
+        loaded: dict[str, Any] = json.loads(text)
+        return loaded
+
+
+def page_of(path: Path) -> ReportPage:
+    return ReportPage(path.read_text(encoding="utf-8"))
+
+
+def money_lines(items: list[dict[str, Any]]) -> list[str]:
+    amounts = amounts_from_json(items)
+    return [amounts_text({currency: amounts[currency]}) for currency in sorted(amounts)] or ["-"]
+
+
+@pytest.mark.parametrize("example", ["salesforce", "hubspot"])
+def test_the_page_carries_the_json_audit_and_its_headline_figures(
+    audited_examples: dict[str, Any], example: str
+) -> None:
+    audited = audited_examples[example]
+    page = page_of(audited.html)
+    document, summary = audited.json, audited.json["summary"]
+    assert page.embedded_audit() == document
+    values = {figure: card["value"] for figure, card in page.cards.items()}
+    notes = {figure: " ".join(card["note"]) for figure, card in page.cards.items()}
+    assert values["deals_audited"] == [f"{summary['deals_audited']:,}"]
+    for figure in ("pipeline_claimed", "pipeline_supported", "pipeline_at_risk"):
+        assert values[figure] == money_lines(summary[figure]), figure
+    assert (
+        notes["pipeline_at_risk"] == f"{summary['deals_at_risk']:,} deals ahead of their evidence"
+    )
+    assert values["deals_with_skipped_milestones"] == [
+        f"{summary['deals_with_skipped_milestones']:,}"
+    ]
+    assert notes["deals_with_skipped_milestones"] == f"of {summary['deals_audited']:,} audited"
+    late = sum(summary["overdue_steps"].values())
+    assert values["overdue_steps"] == [f"{late:,}"]
+    assert notes["overdue_steps"].startswith(f"on {summary['deals_with_overdue_steps']:,} deals")
+    assert values["data_findings"] == [f"{sum(summary['data_findings'].values()):,}"]
+    counts = document["reconciliation"]
+    reconciliation = " ".join(
+        page.cards["reconciliation"]["card"] + page.cards["reconciliation"]["value"]
+    )
+    assert f"Rows read {counts['rows_read']:,}" in reconciliation
+    assert reconciliation.endswith("balanced")
+
+
+def test_the_summary_figures_add_up(audited_examples: dict[str, Any]) -> None:
+    """What the charts draw is consistent: every audited deal is at one claimed stage and one
+    evidence stage, and every skipped finding is in the heat map once."""
+    summary = audited_examples["salesforce"].json["summary"]
+    deals = audited_examples["salesforce"].json["deals"]
+    audited = summary["deals_audited"]
+    assert sum(s["deals"] for s in summary["by_stage"]) == audited
+    assert sum(s["deals"] for s in summary["by_evidence_stage"]) == audited
+    assert sum(o["deals"] for o in summary["by_owner"]) == audited
+    skipped = [
+        f
+        for d in deals
+        for f in d["findings"]
+        if f["kind"] == "skipped" and f["status"] == "missing"
+    ]
+    assert sum(m["deals"] for m in summary["skipped_milestones"]) == len(skipped) > 0
+    heat = sum(sum(o["skipped_by_stage"].values()) for o in summary["by_owner"])
+    assert heat == len(skipped)
+    steps = [s for d in deals for s in d["overdue_steps"]]
+    assert sum(summary["overdue_steps"].values()) == len(steps) > 0
+    assert all(s["days_overdue"] > 0 and s["due"] < AS_OF for s in steps)
+    claimed = amounts_from_json(summary["pipeline_claimed"])
+    supported = amounts_from_json(summary["pipeline_supported"])
+    at_risk = amounts_from_json(summary["pipeline_at_risk"])
+    assert all(supported.get(c, 0) + at_risk.get(c, 0) <= claimed[c] for c in claimed)
+
+
+def test_the_page_loads_nothing_from_elsewhere(audited_examples: dict[str, Any]) -> None:
+    page = page_of(audited_examples["salesforce"].html)
+    assert page.links == []
+    assert "default-src 'none'" in page.csp
+    text = audited_examples["salesforce"].html.read_text(encoding="utf-8")
+    assert not re.search(r"https?://(?!www\.w3\.org)", text.split("<script>")[0])
+    assert "Chart.register" in text or "new Chart" in text  # the charting library is inline
+
+
+def test_a_deal_name_cannot_end_the_data_or_run_markup(tmp_path: Path) -> None:
+    hostile = '</script><script>alert(1)</script><!-- & "quotes"'
+    (tmp_path / "pipeline.yaml").write_text(
+        json.dumps(
+            {
+                "deals": [
+                    {
+                        "id": "D-1",
+                        "name": hostile,
+                        "owner": "<b>Jo</b>",
+                        "stage": "Proposal",
+                        "amount": 100,
+                        "currency": "USD",
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = dealgate(
+        "audit",
+        "pipeline.yaml",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "html",
+        "--output",
+        "r.html",
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    page = page_of(tmp_path / "r.html")
+    assert page.embedded_audit()["deals"][0]["name"] == hostile
+    assert page.embedded_audit()["deals"][0]["owner"] == "<b>Jo</b>"
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "alert(1)</script>" not in text
+
+
+def test_html_goes_to_standard_output_without_output(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.yaml").write_text(
+        json.dumps({"deals": [{"id": "D-1", "stage": "Qualification"}]}), encoding="utf-8"
+    )
+    result = dealgate("audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "html", cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert result.stdout.startswith("<!doctype html>")
+    assert ReportPage(result.stdout).embedded_audit()["summary"]["deals_audited"] == 1

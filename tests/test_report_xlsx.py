@@ -1,0 +1,163 @@
+"""The Excel workbook of the example exports: its rows are the CSV report's, its figures the JSON
+audit's, each manager has a sheet, and no cell can run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from dealgate.report.audit_xlsx import render_xlsx, sheet_title
+from dealgate.report.figures import amounts_from_json, amounts_text
+from report_inputs import AS_OF, dealgate
+
+
+def as_csv_text(value: object) -> str:
+    """A workbook cell as the CSV report writes the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value  # the CSV's guard; the workbook stores the text as it is
+    return str(value)
+
+
+def sheet_rows(path: Path, title: str) -> list[list[object]]:
+    workbook = load_workbook(path, read_only=True)
+    return [list(row) for row in workbook[title].iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("example", ["salesforce", "hubspot"])
+def test_exceptions_sheet_is_the_csv_report(audited_examples: dict[str, Any], example: str) -> None:
+    audited = audited_examples[example]
+    with audited.csv.open(encoding="utf-8", newline="") as handle:
+        expected = list(csv.reader(handle))
+    rows = sheet_rows(audited.xlsx, "Exceptions")
+    assert rows[0] == expected[0]
+    assert len(rows) == len(expected) > 1
+    for got, want in zip(rows[1:], expected[1:], strict=True):
+        # Amounts are numbers in the workbook; the CSV writes them as the export had them.
+        amount = expected[0].index("amount")
+        assert float(got[amount] or 0) == pytest.approx(float(want[amount] or 0))
+        got_text = [as_csv_text(v) for i, v in enumerate(got) if i != amount]
+        assert got_text == [v for i, v in enumerate(want) if i != amount]
+
+
+def test_the_exception_list_has_filters_and_a_frozen_header(
+    audited_examples: dict[str, Any],
+) -> None:
+    workbook = load_workbook(audited_examples["salesforce"].xlsx)
+    sheet = workbook["Exceptions"]
+    assert sheet.freeze_panes == "C2"
+    assert sheet.auto_filter.ref == f"A1:S{sheet.max_row}"
+    assert all(cell.font.bold for cell in sheet[1])
+
+
+def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    workbook = load_workbook(audited.xlsx, read_only=True)
+    deals = audited.json["deals"]
+    managers = sorted({d["manager"] for d in deals if d["manager"]})
+    assert workbook.sheetnames[:2] == ["Summary", "Exceptions"]
+    assert workbook.sheetnames[2:] == managers + (
+        ["(no manager)"] if any(d["manager"] is None for d in deals) else []
+    )
+    everything = sheet_rows(audited.xlsx, "Exceptions")
+    column = everything[0].index("manager")
+    for manager in managers:
+        team = sheet_rows(audited.xlsx, manager)
+        assert team[0] == everything[0]
+        assert team[1:] == [row for row in everything[1:] if row[column] == manager]
+
+
+def test_summary_sheet_shows_the_json_figures(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    summary = audited.json["summary"]
+    labelled = {row[0]: row[1] for row in sheet_rows(audited.xlsx, "Summary") if len(row) > 1}
+
+    def money(key: str) -> str:
+        return amounts_text(amounts_from_json(summary[key]))
+
+    assert labelled["Deals audited"] == summary["deals_audited"]
+    assert labelled["Pipeline claimed"] == money("pipeline_claimed")
+    assert labelled["Supported by evidence"] == money("pipeline_supported")
+    assert labelled["Value at risk"] == money("pipeline_at_risk")
+    assert labelled["Deals at risk"] == summary["deals_at_risk"]
+    assert labelled["Deals with skipped milestones"] == summary["deals_with_skipped_milestones"]
+    assert labelled["Overdue action plan steps"] == sum(summary["overdue_steps"].values())
+    assert labelled["Data findings"] == sum(summary["data_findings"].values())
+    for stage in summary["by_stage"]:
+        assert labelled[stage["name"]] == stage["deals"]
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    names = ['=HYPERLINK("http://x","y")', "+1+2", "-3", "@SUM(A1)"]
+    deals = [
+        {"id": f"D-{i}", "name": name, "manager": "=cmd|' /C calc'!A0", "stage": "Proposal"}
+        for i, name in enumerate(names)
+    ]
+    (tmp_path / "pipeline.json").write_text(json.dumps({"deals": deals}), encoding="utf-8")
+    result = dealgate(
+        "audit",
+        "pipeline.json",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "xlsx",
+        "--output",
+        "r.xlsx",
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert all("<f>" not in archive.read(n).decode("utf-8") for n in sheets)
+    workbook = load_workbook(tmp_path / "r.xlsx")
+    rows = list(workbook["Exceptions"].iter_rows(min_row=2))
+    shown = {row[1].value for row in rows}
+    assert shown == set(names)
+    assert all(row[1].data_type == "s" for row in rows)
+    assert workbook.sheetnames[2] == "=cmd|'  C calc'!A0"  # "/" is not allowed in a title
+    # Readers strip a leading tab or carriage return from a name; the writer keeps them as text.
+    document = json.loads(
+        dealgate(
+            "audit", "pipeline.json", "--as-of", AS_OF, "--format", "json", cwd=tmp_path
+        ).stdout
+    )
+    document["deals"][0]["name"] = "\tTab"
+    document["deals"][1]["name"] = "\rReturn"
+    (tmp_path / "direct.xlsx").write_bytes(render_xlsx(document))
+    cells = [
+        row[1] for row in load_workbook(tmp_path / "direct.xlsx")["Exceptions"].iter_rows(min_row=2)
+    ]
+    values = {cell.value for cell in cells}
+    # XML reads a carriage return in text back as a line feed: still text, never a formula.
+    assert "\tTab" in values and values & {"\rReturn", "\nReturn"}
+    assert all(cell.data_type == "s" for cell in cells)
+
+
+def test_xlsx_needs_an_output_file(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.json").write_text(json.dumps({"deals": []}), encoding="utf-8")
+    result = dealgate("audit", "pipeline.json", "--format", "xlsx", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--output" in result.stderr
+
+
+def test_sheet_titles_are_valid_and_unique() -> None:
+    taken: set[str] = set()
+    assert sheet_title("Summary", taken) == "Summary"
+    assert sheet_title("summary", taken) == "summary (2)"
+    long = "A manager with a very long name indeed: [EMEA/North]"
+    first = sheet_title(long, taken)
+    second = sheet_title(long, taken)
+    assert len(first) <= 31 and len(second) <= 31 and first != second
+    assert not set("[]:*?/\\") & set(first + second)
