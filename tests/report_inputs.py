@@ -42,6 +42,11 @@ def dealgate(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Last week's version of an export (benchmarks/last_week.py) and its audit date: the reports
+# of that example show what changed since.
+LAST_WEEK = {"salesforce": ("examples/salesforce-opportunities-last-week.csv", "2026-11-20")}
+
+
 @dataclass(frozen=True)
 class AuditedExample:
     """One export audited as JSON, CSV, HTML and XLSX with the same options."""
@@ -53,7 +58,21 @@ class AuditedExample:
     xlsx: Path
 
 
-def audit_example(name: str, folder: Path, *extra: str) -> AuditedExample:
+def audit_example(name: str, folder: Path) -> AuditedExample:
+    """The example audited in four formats; json, html and xlsx against last week's audit.
+
+    The audits run in `folder`, which links to the examples, so the reports name the files as
+    the README's commands do (examples/…, last-week.json)."""
+    if not (folder / "examples").exists():
+        (folder / "examples").symlink_to(REPO / "examples", target_is_directory=True)
+    since: list[str] = []
+    if name in LAST_WEEK:
+        export, day = LAST_WEEK[name]
+        baseline = f"{name}-last-week.json"
+        options = [export, *EXAMPLES[name][1:], "--as-of", day, "--format", "json"]
+        result = dealgate("audit", *options, "--output", baseline, cwd=folder)
+        assert result.returncode in (0, 1), result.stderr
+        since = ["--baseline", baseline]
     outputs = {}
     for report_format in ("json", "csv", "html", "xlsx"):
         path = folder / f"{name}.{report_format}"
@@ -62,11 +81,12 @@ def audit_example(name: str, folder: Path, *extra: str) -> AuditedExample:
             *EXAMPLES[name],
             "--as-of",
             AS_OF,
-            *extra,
+            *(since if report_format != "csv" else []),
             "--format",
             report_format,
             "--output",
             str(path),
+            cwd=folder,
         )
         assert result.returncode in (0, 1), result.stderr
         outputs[report_format] = path

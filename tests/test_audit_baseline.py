@@ -215,3 +215,41 @@ def test_baseline_errors_of_usage(tmp_path: Path) -> None:
         "audit", "pipeline.json", "--baseline", "nope.json", "--format", "csv", cwd=tmp_path
     )
     assert as_csv.returncode == 2 and "not csv" in as_csv.stderr
+
+
+def test_last_weeks_example_export_is_written_again_byte_for_byte(tmp_path: Path) -> None:
+    """examples/README.md says how the file was made; the command still makes it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "last-week.csv"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "last_week.py"),
+            "--export",
+            str(REPO / "examples" / "salesforce-opportunities.csv"),
+            "--day",
+            "2026-11-20",
+            "--seed",
+            "7",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    committed = REPO / "examples" / "salesforce-opportunities-last-week.csv"
+    assert out.read_bytes() == committed.read_bytes()
+
+
+def test_the_example_weeks_compare_as_examples_readme_says(
+    audited_examples: dict[str, Any],
+) -> None:
+    changes = audited_examples["salesforce"].json["changes"]
+    assert len(changes["moved_without_milestones"]) == 5
+    assert len(changes["new_findings"]) == 32
+    assert len(changes["resolved_findings"]) == 4
+    assert changes["deals_new_to_audit"] == 15
+    assert changes["deals_no_longer_audited"] == 0
+    assert changes["notes"] == []

@@ -154,6 +154,9 @@ def test_the_report_loads_cleanly_and_every_chart_draws_the_audit(
     ]
     assert sum(by_value) == pytest.approx(sum(usd))
 
+    moved = browser.find_elements(By.CSS_SELECTOR, "#moved tbody tr")
+    assert len(moved) == len(audited.json["changes"]["moved_without_milestones"]) > 0
+
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     if target := os.environ.get("DEALGATE_SCREENSHOT"):

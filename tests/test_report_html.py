@@ -107,6 +107,21 @@ def test_the_page_carries_the_json_audit_and_its_headline_figures(
     assert reconciliation.endswith("balanced")
 
 
+def test_the_page_shows_the_changes_since_last_week(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    changes = audited.json["changes"]
+    page = page_of(audited.html)
+    values = {figure: card["value"] for figure, card in page.cards.items()}
+    assert values["new_findings"] == [f"{len(changes['new_findings']):,}"]
+    assert values["resolved_findings"] == [f"{len(changes['resolved_findings']):,}"]
+    moved = changes["moved_without_milestones"]
+    assert values["moved_without_milestones"] == [f"{len(moved):,}"] != ["0"]
+    assert values["risk_then"] == money_lines(changes["value_at_risk"]["then"])
+    assert values["risk_now"] == money_lines(changes["value_at_risk"]["now"])
+    text = audited.html.read_text(encoding="utf-8")
+    assert all(move["deal_id"] in text for move in moved)
+
+
 def test_the_summary_figures_add_up(audited_examples: dict[str, Any]) -> None:
     """What the charts draw is consistent: every audited deal is at one claimed stage and one
     evidence stage, and every skipped finding is in the heat map once."""

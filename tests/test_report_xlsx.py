@@ -67,8 +67,8 @@ def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any])
     workbook = load_workbook(audited.xlsx, read_only=True)
     deals = audited.json["deals"]
     managers = sorted({d["manager"] for d in deals if d["manager"]})
-    assert workbook.sheetnames[:2] == ["Summary", "Exceptions"]
-    assert workbook.sheetnames[2:] == managers + (
+    assert workbook.sheetnames[:3] == ["Summary", "Exceptions", "Changes"]
+    assert workbook.sheetnames[3:] == managers + (
         ["(no manager)"] if any(d["manager"] is None for d in deals) else []
     )
     everything = sheet_rows(audited.xlsx, "Exceptions")
@@ -161,3 +161,25 @@ def test_sheet_titles_are_valid_and_unique() -> None:
     second = sheet_title(long, taken)
     assert len(first) <= 31 and len(second) <= 31 and first != second
     assert not set("[]:*?/\\") & set(first + second)
+
+
+def test_changes_sheet_lists_what_changed_since_last_week(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    changes = audited.json["changes"]
+    rows = sheet_rows(audited.xlsx, "Changes")
+    titles = [row[0] for row in rows if row]
+    assert (
+        titles[0] == f"Changes since {changes['baseline']['as_of']} ({changes['baseline']['file']})"
+    )
+
+    def section(title: str) -> list[list[object]]:
+        start = next(i for i, row in enumerate(rows) if row and row[0] == title) + 2
+        end = next(
+            (i for i in range(start, len(rows)) if not rows[i] or rows[i][0] is None), len(rows)
+        )
+        return rows[start:end]
+
+    moved = section("Moved stage without their milestones")
+    assert [row[0] for row in moved] == [m["deal_id"] for m in changes["moved_without_milestones"]]
+    assert len(section("New findings")) == len(changes["new_findings"]) > 0
+    assert len(section("Resolved findings")) == len(changes["resolved_findings"]) > 0

@@ -43,7 +43,7 @@ def render_html(document: dict[str, Any]) -> str:
             "<body>",
             _header(document),
             _headline(document),
-            _changes(document.get("changes")),
+            _changes(document.get("changes"), _stage_names(document)),
             _asset("body.html"),
             f'<script id="audit-data" type="application/json">{_embedded(document)}</script>',
             *(f"<script>{_script(name)}</script>" for name in (*_VENDORED, "report.js")),
@@ -165,7 +165,11 @@ def _headline(document: dict[str, Any]) -> str:
     return f'<section id="headline" class="cards">{"".join(cards)}</section>'
 
 
-def _changes(changes: dict[str, Any] | None) -> str:
+def _stage_names(document: dict[str, Any]) -> dict[str, str]:
+    return {stage["id"]: stage["name"] for stage in document["pack"].get("stages") or []}
+
+
+def _changes(changes: dict[str, Any] | None, stage_names: dict[str, str]) -> str:
     if not changes:
         return ""
     baseline = changes["baseline"]
@@ -207,7 +211,7 @@ def _changes(changes: dict[str, Any] | None) -> str:
         f'<section id="changes"><h2>Changes since {escape(baseline["as_of"])} '
         f"<span class=dim>({escape(baseline['file'])})</span></h2>"
         f'<div class="cards">{"".join(cards)}</div>{notes}'
-        + _moves_table(moved)
+        + _moves_table(moved, stage_names)
         + _findings_table("New findings", "new-findings", new)
         + _findings_table("Resolved findings", "resolved-findings", resolved)
         + "</section>"
@@ -221,15 +225,19 @@ def _trend(then: object, now: object) -> str:
     return "bad" if grew else "good"
 
 
-def _moves_table(moves: list[dict[str, Any]]) -> str:
+def _moves_table(moves: list[dict[str, Any]], stage_names: dict[str, str]) -> str:
     if not moves:
         return ""
+
+    def stage(stage_id: str) -> str:
+        return escape(stage_names.get(stage_id, stage_id))
+
     rows = "".join(
         "<tr>"
         f"<td>{escape(str(m['deal_name'] or ''))} "
         f"<span class=dim>{escape(m['deal_id'])}</span></td>"
         f"<td>{escape(str(m['manager'] or '-'))}</td><td>{escape(str(m['owner'] or '-'))}</td>"
-        f"<td>{escape(m['from_stage'])} → {escape(m['to_stage'])}</td>"
+        f"<td>{stage(m['from_stage'])} → {stage(m['to_stage'])}</td>"
         f"<td>{escape(', '.join(m['skipped']))}</td></tr>"
         for m in moves
     )

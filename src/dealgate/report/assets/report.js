@@ -209,7 +209,7 @@
         scales: {
           x: { type: "category", labels: columns.map(stageLabel), offset: true, grid: { display: false },
             title: { display: true, text: "stage of the skipped milestone" } },
-          y: { type: "category", labels: rows, offset: true, reverse: true, grid: { display: false } },
+          y: { type: "category", labels: rows, offset: true, reverse: false /* first owner on top */, grid: { display: false } },
         },
         plugins: {
           legend: { display: false },
