@@ -187,13 +187,73 @@ def test_the_terminal_and_the_html_show_the_changes(weeks: dict[str, Any]) -> No
     assert f"New findings ({len(changes['new_findings'])})" in text
 
 
+def saved_audit(**changes: Any) -> str:
+    """A small valid JSON audit, with some keys replaced."""
+    document: dict[str, Any] = {
+        "as_of": "2026-11-20",
+        "pack": {"id": "buyer-journey", "title": "t", "stages": []},
+        "summary": {
+            "deals_audited": 1,
+            "deals_with_skipped_milestones": 0,
+            "deals_at_risk": 0,
+            "pipeline_claimed": [{"currency": "USD", "amount": 5}],
+            "pipeline_at_risk": [],
+            "by_stage": [],
+            "by_owner": [],
+        },
+        "deals": [
+            {
+                "id": "D-1",
+                "stage_id": "propose",
+                "findings": [
+                    {
+                        "milestone_id": "M",
+                        "milestone": "m",
+                        "kind": "hygiene",
+                        "status": "missing",
+                        "severity": "required",
+                    }
+                ],
+            }
+        ],
+    }
+    for path, value in changes.items():
+        target = document
+        *parents, last = path.split("__")
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[last] = value
+    return json.dumps(document)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ('{"as_of": "2026-11-20",\n  "deals": [}', "b.json:2:13: error: not JSON"),
-        ("[1, 2]", "not an audit: the JSON is not an object"),
-        ('{"as_of": "2026-11-20", "deals": []}', "not an audit: no 'summary' key"),
-        ('{"as_of": "x", "summary": {}, "deals": [{"id": 1}]}', "deals[0] is not a deal"),
+        ('{"as_of": NaN}', "not JSON: NaN is not a number an audit writes"),
+        ("[1, 2]", "not an audit: not a JSON object"),
+        ('{"as_of": "2026-11-20", "deals": []}', "not an audit: summary: missing"),
+        (saved_audit(summary=[1]), "not an audit: summary: Input should be a valid dictionary"),
+        (saved_audit(pack="x"), "not an audit: pack: Input should be a valid dictionary"),
+        (saved_audit(summary__deals_at_risk="many"), "summary.deals_at_risk: Input should be"),
+        (saved_audit(summary__deals_at_risk=[1]), "summary.deals_at_risk: Input should be"),
+        (saved_audit(summary__pipeline_at_risk=5), "summary.pipeline_at_risk: Input should be"),
+        (
+            saved_audit(summary__pipeline_at_risk=[{"currency": 1, "amount": 2}]),
+            "summary.pipeline_at_risk[0].currency",
+        ),
+        (
+            saved_audit(summary__pipeline_claimed=[{"currency": "USD", "amount": 999}]).replace(
+                "999",
+                "1e400",  # too large for a float: read as infinity
+            ),
+            "summary.pipeline_claimed[0].amount",
+        ),
+        (saved_audit(audited_stages=[1, 2]), "audited_stages: Input should be a valid dictionary"),
+        (saved_audit(audited_stages={"a": ["x"]}), "audited_stages.a: Input should be"),
+        (saved_audit(deals__0__findings=["x"]), "deals[0].findings[0]: Input should be"),
+        (saved_audit(deals__0__stage_id={}), "deals[0].stage_id: Input should be"),
+        (saved_audit(deals__0__id=1), "deals[0].id: Input should be a valid string"),
     ],
 )
 def test_a_baseline_that_is_not_an_audit_stops_with_exit_2(
@@ -201,10 +261,31 @@ def test_a_baseline_that_is_not_an_audit_stops_with_exit_2(
 ) -> None:
     (tmp_path / "b.json").write_text(content, encoding="utf-8")
     (tmp_path / "pipeline.json").write_text('{"deals": []}', encoding="utf-8")
+    for report_format in ("table", "json", "html"):
+        result = dealgate(
+            "audit",
+            "pipeline.json",
+            "--baseline",
+            "b.json",
+            "--format",
+            report_format,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+    assert saved_audit()  # the valid one is accepted:
+    (tmp_path / "b.json").write_text(saved_audit(), encoding="utf-8")
+    accepted = dealgate("audit", "pipeline.json", "--baseline", "b.json", cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+
+
+def test_a_baseline_of_another_pack_stops_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "b.json").write_text(saved_audit(pack={"id": "bant"}), encoding="utf-8")
+    (tmp_path / "pipeline.json").write_text('{"deals": []}', encoding="utf-8")
     result = dealgate("audit", "pipeline.json", "--baseline", "b.json", cwd=tmp_path)
     assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "the baseline was audited with pack bant, this audit uses buyer-journey" in result.stderr
 
 
 def test_baseline_errors_of_usage(tmp_path: Path) -> None:
@@ -253,3 +334,130 @@ def test_the_example_weeks_compare_as_examples_readme_says(
     assert changes["deals_new_to_audit"] == 15
     assert changes["deals_no_longer_audited"] == 0
     assert changes["notes"] == []
+
+
+def two_weeks(
+    tmp_path: Path, then: list[dict[str, Any]], now: list[dict[str, Any]], *options: str
+) -> dict[str, Any]:
+    """Audit `then` as last week's pipeline and `now` against it; the changes."""
+    (tmp_path / "then.json").write_text(json.dumps({"deals": then}), encoding="utf-8")
+    (tmp_path / "now.json").write_text(json.dumps({"deals": now}), encoding="utf-8")
+    last = dealgate(
+        "audit",
+        "then.json",
+        "--as-of",
+        AS_OF,
+        *options,
+        "--format",
+        "json",
+        "--output",
+        "b.json",
+        cwd=tmp_path,
+    )
+    assert last.returncode in (0, 1) and "Traceback" not in last.stderr, last.stderr
+    result = dealgate(
+        "audit",
+        "now.json",
+        "--as-of",
+        AS_OF,
+        *options,
+        "--baseline",
+        "b.json",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    changes: dict[str, Any] = json.loads(result.stdout)["changes"]
+    return changes
+
+
+def bare(deal_id: str, stage: str, **fields: Any) -> dict[str, Any]:
+    return {"id": deal_id, "name": f"Deal {deal_id}", "owner": "Jo Kim", "stage": stage, **fields}
+
+
+def test_a_deal_moved_back_resolves_as_re_staged_and_a_closed_one_is_no_move(
+    tmp_path: Path,
+) -> None:
+    then = [bare("BACK", "Proposal/Price Quote"), bare("WON", "Proposal/Price Quote")]
+    now = [bare("BACK", "Needs Analysis"), bare("WON", "Closed Won")]
+    changes = two_weeks(tmp_path, then, now, "--include-closed")
+    assert changes["moved_without_milestones"] == []
+    how = {(c["deal_id"], c["how"]) for c in changes["resolved_findings"]}
+    assert {deal for deal, _ in how} == {"BACK", "WON"}
+    assert {h for deal, h in how if deal == "BACK"} == {"re-staged"}
+    assert {h for deal, h in how if deal == "WON"} == {"closed"}
+
+
+def test_a_deal_that_advanced_past_its_milestones_is_a_move(tmp_path: Path) -> None:
+    changes = two_weeks(
+        tmp_path, [bare("UP", "Needs Analysis")], [bare("UP", "Proposal/Price Quote")]
+    )
+    [move] = changes["moved_without_milestones"]
+    assert (move["deal_id"], move["from_stage"], move["to_stage"]) == ("UP", "discover", "propose")
+    assert move["skipped"] and all(m.startswith(("DISC-", "VAL-")) for m in move["skipped"])
+
+
+def test_a_duplicated_id_at_two_stages_is_not_a_move(tmp_path: Path) -> None:
+    week = [bare("DUP", "Negotiation/Review"), bare("DUP", "Prospecting")]
+    changes = two_weeks(tmp_path, week, week)
+    assert changes["moved_without_milestones"] == []
+    assert changes["new_findings"] == [] and changes["resolved_findings"] == []
+
+
+def test_a_waived_finding_resolves_as_waived(tmp_path: Path) -> None:
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n  - {deal: W, milestone: HYG-AMOUNT, reason: r, approved_by: a, "
+        "expires: 2027-01-31}\n",
+        encoding="utf-8",
+    )
+    week = [bare("W", "Proposal/Price Quote")]
+    (tmp_path / "then.json").write_text(json.dumps({"deals": week}), encoding="utf-8")
+    (tmp_path / "now.json").write_text(json.dumps({"deals": week}), encoding="utf-8")
+    dealgate(
+        "audit",
+        "then.json",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--output",
+        "b.json",
+        cwd=tmp_path,
+    )
+    result = dealgate(
+        "audit",
+        "now.json",
+        "--as-of",
+        AS_OF,
+        "--waivers",
+        "waivers.yaml",
+        "--baseline",
+        "b.json",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    resolved = json.loads(result.stdout)["changes"]["resolved_findings"]
+    assert [(c["milestone_id"], c["how"]) for c in resolved] == [("HYG-AMOUNT", "waived")]
+
+
+def test_names_with_terminal_markup_show_as_typed(tmp_path: Path) -> None:
+    name = "Acme [/bold] [red]x[/red]"
+    then = [bare("UP", "Needs Analysis", name=name, owner="[bold]Ann[/]")]
+    now = [bare("UP", "Proposal/Price Quote", name=name, owner="[bold]Ann[/]")]
+    two_weeks(tmp_path, then, now)
+    table = dealgate(
+        "audit",
+        "now.json",
+        "--as-of",
+        AS_OF,
+        "--baseline",
+        "b.json",
+        "--limit",
+        "0",
+        cwd=tmp_path,
+    )
+    assert table.returncode == 1 and "Traceback" not in table.stderr, table.stderr
+    assert "[bold]Ann[/]" in table.stdout
+    assert "Acme [/bold] [red]x[/red]" in table.stdout

@@ -110,14 +110,15 @@ def test_the_report_loads_cleanly_and_every_chart_draws_the_audit(
     assert errors(browser) == []
 
     stages = chart(browser, "chart-stages")
+    labels = stages["labels"]
+    open_stages = [s["name"] for s in audited.json["pack"]["stages"] if s["open"]]
+    assert labels[: len(open_stages)] == open_stages
     claimed, evidence = (dataset["data"] for dataset in stages["datasets"])
+    claimed_at = {s["name"]: s["deals"] for s in summary["by_stage"]}
+    evidence_at = {s["name"]: s["deals"] for s in summary["by_evidence_stage"]}
+    assert claimed == [claimed_at.get(name, 0) for name in labels]
+    assert evidence == [evidence_at.get(name, 0) for name in labels]
     assert sum(claimed) == sum(evidence) == summary["deals_audited"]
-    assert (
-        stages["labels"][: len(summary["by_stage"]) - 1]
-        == [s["name"] for s in summary["by_stage"] if s["stage_id"] is not None][
-            : len(summary["by_stage"]) - 1
-        ]
-    )
 
     skipped = chart(browser, "chart-skipped")
     drawn = {
@@ -148,11 +149,11 @@ def test_the_report_loads_cleanly_and_every_chart_draws_the_audit(
     # The value measure shows one currency's pipeline per stage.
     Select(browser.find_element(By.ID, "stage-measure")).select_by_value("USD")
     by_value = chart(browser, "chart-stages")["datasets"][0]["data"]
-    usd = [
-        next((a["amount"] for a in s["claimed"] if a["currency"] == "USD"), 0)
+    usd_at = {
+        s["name"]: next((a["amount"] for a in s["claimed"] if a["currency"] == "USD"), 0)
         for s in summary["by_stage"]
-    ]
-    assert sum(by_value) == pytest.approx(sum(usd))
+    }
+    assert by_value == pytest.approx([usd_at.get(name, 0) for name in labels])
 
     moved = browser.find_elements(By.CSS_SELECTOR, "#moved tbody tr")
     assert len(moved) == len(audited.json["changes"]["moved_without_milestones"]) > 0
@@ -180,14 +181,15 @@ def test_filters_narrow_the_exception_list_and_a_deal_expands(
     headings = browser.find_elements(By.CSS_SELECTOR, "#deal-groups section.manager")
     assert [h.get_attribute("data-manager") for h in headings] == [manager]
     shown = browser.find_element(By.ID, "shown").text
-    assert shown == f"Showing {len(narrowed)} of {len(deals)} deals that need attention"
+    assert shown == f"Showing {len(narrowed)} of {len(deals)} deals in the list"
 
     Select(browser.find_element(By.ID, "filter-manager")).select_by_index(0)
     browser.find_element(By.ID, "filter-risk").click()
-    assert sorted(shown_deals(browser)) == sorted(d["id"] for d in deals if d["inflation"] > 0)
+    assert sorted(shown_deals(browser)) == sorted(d["id"] for d in deals if d["at_risk"])
+    assert sum(d["at_risk"] for d in deals) == audited.json["summary"]["deals_at_risk"]
     browser.find_element(By.ID, "filter-risk").click()
 
-    deal = next(d for d in deals if d["overdue_steps"] and d["inflation"] > 0)
+    deal = next(d for d in deals if d["overdue_steps"] and d["at_risk"])
     search = browser.find_element(By.ID, "filter-text")
     search.send_keys(deal["id"])
     WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [deal["id"]])

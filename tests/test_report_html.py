@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,9 @@ def test_the_page_loads_nothing_from_elsewhere(audited_examples: dict[str, Any])
     assert "default-src 'none'" in page.csp
     text = audited_examples["salesforce"].html.read_text(encoding="utf-8")
     assert not re.search(r"https?://(?!www\.w3\.org)", text.split("<script>")[0])
-    assert "Chart.register" in text or "new Chart" in text  # the charting library is inline
+    vendored = files("dealgate.report") / "assets" / "vendor"
+    for library in ("chart.umd.min.js", "chartjs-chart-matrix.min.js"):
+        assert (vendored / library).read_text(encoding="utf-8") in text, library
 
 
 def test_a_deal_name_cannot_end_the_data_or_run_markup(tmp_path: Path) -> None:
@@ -204,3 +207,32 @@ def test_html_goes_to_standard_output_without_output(tmp_path: Path) -> None:
     assert result.returncode in (0, 1), result.stderr
     assert result.stdout.startswith("<!doctype html>")
     assert ReportPage(result.stdout).embedded_audit()["summary"]["deals_audited"] == 1
+
+
+def test_report_renders_a_saved_audit_as_the_audit_does(audited_examples: dict[str, Any]) -> None:
+    """`dealgate report audit.json` draws the same page from the saved JSON audit."""
+    audited = audited_examples["salesforce"]
+    folder = audited.html.parent
+    saved = folder / "saved.json"
+    document = dict(audited.json)
+    changes = document.pop("changes")
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    result = dealgate(
+        "report",
+        "saved.json",
+        "--baseline",
+        changes["baseline"]["file"],
+        "--format",
+        "html",
+        "--output",
+        "again.html",
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (folder / "again.html").read_text(encoding="utf-8") == audited.html.read_text(
+        encoding="utf-8"
+    )
+    workbook = dealgate("report", "saved.json", "--format", "xlsx", cwd=folder)
+    assert workbook.returncode == 2 and "--output" in workbook.stderr
+    other = dealgate("report", "missing.json", cwd=folder)
+    assert other.returncode == 2 and "missing.json: error: audit file not found" in other.stderr

@@ -161,6 +161,36 @@ def test_sheet_titles_are_valid_and_unique() -> None:
     second = sheet_title(long, taken)
     assert len(first) <= 31 and len(second) <= 31 and first != second
     assert not set("[]:*?/\\") & set(first + second)
+    assert sheet_title("History", taken) == "History (2)"  # Excel reserves the name
+    ending = sheet_title("x" * 30 + "'abc", taken)
+    assert len(ending) <= 31 and not ending.endswith("'") and not ending.startswith("'")
+    assert sheet_title("Bob\x01", taken) == "Bob"
+
+
+def test_control_characters_and_long_text_do_not_break_the_workbook(tmp_path: Path) -> None:
+    deals = [{"id": "D-1", "name": "Bob \x01 and \x0b tab", "stage": "Proposal"}]
+    (tmp_path / "pipeline.json").write_text(json.dumps({"deals": deals}), encoding="utf-8")
+    result = dealgate(
+        "audit",
+        "pipeline.json",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "xlsx",
+        "--output",
+        "r.xlsx",
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    names = {row[1] for row in sheet_rows(tmp_path / "r.xlsx", "Exceptions")[1:]}
+    assert names == {"Bob \ufffd and \ufffd tab"}
+    audit = dealgate("audit", "pipeline.json", "--as-of", AS_OF, "--format", "json", cwd=tmp_path)
+    document = json.loads(audit.stdout)
+    document["deals"][0]["findings"][0]["guidance"] = "g" * 40_000
+    (tmp_path / "long.xlsx").write_bytes(render_xlsx(document))
+    header, *rows = sheet_rows(tmp_path / "long.xlsx", "Exceptions")
+    guidance = str(rows[0][header.index("guidance")])
+    assert len(guidance) == 32_767 and guidance.endswith("(cut: 40,000 characters)")
 
 
 def test_changes_sheet_lists_what_changed_since_last_week(audited_examples: dict[str, Any]) -> None:

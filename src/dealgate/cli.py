@@ -628,7 +628,8 @@ def audit(
     pack or the file cannot be used.
     """
     from dealgate.audit import AuditFilters, FailOn, run_audit
-    from dealgate.report.changes import load_baseline
+    from dealgate.report.changes import check_comparable
+    from dealgate.report.saved_audit import load_audit
     from dealgate.waivers import WaiverBook, load_waivers
 
     try:
@@ -639,8 +640,10 @@ def audit(
         _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
     if baseline is not None and output_format not in _BASELINE_FORMATS:
         _fail(f"--baseline is shown in table, json, html and xlsx, not {output_format.value}")
-    previous = _guarded(lambda: load_baseline(baseline)) if baseline is not None else None
+    previous = _guarded(lambda: load_audit(baseline, "baseline")) if baseline else None
     pack = _pack(rules)
+    if previous is not None and baseline is not None:
+        _guarded(lambda: check_comparable(previous, pack.id, _shown_path(baseline)))
     day = _as_of(as_of)
     chosen = _engine(engine, pipeline, verbose, spark_master)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
@@ -692,16 +695,67 @@ def audit(
         )
     since = (previous, _shown_path(baseline)) if previous and baseline else None
     report = _render_audit(result, output_format, include_met, threshold, limit, output, since)
-    if output is not None and report is not None:
-        _write_atomically(output, report)
+    if report is not None:
+        _deliver(report, output)
+    if result.failing(threshold):
+        raise typer.Exit(1)
+
+
+def _deliver(report: Iterable[str] | bytes, output: Path | None) -> None:
+    """A report to its file (atomically), or to standard output (also for `--output -`)."""
+    if output is not None and str(output) != "-":
+        try:
+            _write_atomically(output, report)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error.strerror or error}")
         err.print(f"wrote {output}", markup=False)
     elif isinstance(report, bytes):
         sys.stdout.buffer.write(report)
-    elif report is not None:
+    else:
         for chunk in report:
             sys.stdout.write(chunk)
-    if result.failing(threshold):
-        raise typer.Exit(1)
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    XLSX = "xlsx"
+    JSON = "json"
+
+
+@app.command("report")
+def report(
+    audit: Annotated[Path, typer.Argument(help="An audit saved with --format json.")],
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.HTML,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report to this file (atomically).")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A previous JSON audit: show what changed since.")
+    ] = None,
+) -> None:
+    """Render a saved JSON audit as the HTML page or the Excel workbook, without the rules or
+    the export; with --baseline, with the changes since an earlier audit."""
+    from dealgate.report.audit_html import render_html
+    from dealgate.report.audit_xlsx import render_xlsx
+    from dealgate.report.changes import check_comparable, compare
+    from dealgate.report.saved_audit import load_audit
+
+    if output_format is ReportFormat.XLSX and output is None:
+        _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
+    document = _guarded(lambda: load_audit(audit, "audit"))
+    if baseline is not None:
+        previous = _guarded(lambda: load_audit(baseline, "baseline"))
+        shown = _shown_path(baseline)
+        _guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
+        document["changes"] = compare(previous, document, _shown_path(baseline)).as_json()
+    rendered: Iterable[str] | bytes
+    if output_format is ReportFormat.XLSX:
+        rendered = render_xlsx(document)
+    elif output_format is ReportFormat.HTML:
+        rendered = [render_html(document)]
+    else:
+        rendered = [json.dumps(document, indent=2) + "\n"]
+    _deliver(rendered, output)
 
 
 def _columnar_blockers(
@@ -779,7 +833,7 @@ def _render_audit(
     # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
     shaped = baseline is not None or output_format in _BASELINE_FORMATS[1:]
     shape = audit_json(result, include_met) if shaped else {}
-    changes = compare(baseline[0], shape, result.pack, baseline[1]) if baseline else None
+    changes = compare(baseline[0], shape, baseline[1]) if baseline else None
     if changes is not None:
         shape["changes"] = changes.as_json()
 

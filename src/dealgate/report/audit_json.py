@@ -74,10 +74,27 @@ def stage_json(figures: StageFigures) -> dict[str, Any]:
 
 
 def audit_deal_json(assessment: DealAssessment, include_met: bool) -> dict[str, Any]:
-    """A deal of the audit: its findings and the late steps of its action plan."""
+    """A deal of the audit: its findings, whether its value is at risk, and the late steps of
+    its action plan."""
     return deal_json(assessment, include_met=include_met) | {
-        "overdue_steps": [step.as_json() for step in assessment.overdue_steps]
+        "at_risk": assessment.at_risk,
+        "overdue_steps": [step.as_json() for step in assessment.overdue_steps],
     }
+
+
+def audited_stages(result: AuditResult) -> dict[str, str | None]:
+    """Every audited deal's claimed stage, listed or not, so a later audit can tell what moved.
+
+    None for an unknown stage, and for an id that rows at different stages share (a duplicate
+    id, reported as a data finding): which of them moved cannot be told.
+    """
+    stages: dict[str, str | None] = {}
+    for assessment in result.assessments:
+        stage = assessment.stage.id if assessment.stage else None
+        if stages.get(assessment.deal_id, stage) != stage:
+            stage = None
+        stages[assessment.deal_id] = stage
+    return stages
 
 
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:

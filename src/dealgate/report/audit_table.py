@@ -19,7 +19,7 @@ def render_audit_table(
     summary = summarise(result)
     parts: list[RenderableType] = [_headline(result, summary)]
     if changes is not None:
-        parts += _changes(changes, limit)
+        parts += _changes(changes, limit, {stage.id: stage.name for stage in result.pack.stages})
     parts += [_by_stage(summary), _by_owner(summary)]
     if summary.top_missing:
         parts.append(_top_missing(summary))
@@ -84,9 +84,9 @@ def _by_stage(summary: AuditSummary) -> Table:
         table.add_column(column, justify="left" if column == "stage" else "right")
     for stage in summary.by_stage:
         table.add_row(
-            stage.name,
+            Text(stage.name),
             f"{stage.deals:,}",
-            amounts_text(stage.claimed),
+            Text(amounts_text(stage.claimed)),
             Text(amounts_text(stage.at_risk), "red" if stage.at_risk else ""),
             f"{stage.deals_at_risk:,}",
         )
@@ -99,12 +99,12 @@ def _by_owner(summary: AuditSummary) -> Table:
         table.add_column(column, justify="left" if column in ("manager", "owner") else "right")
     for owner in summary.by_owner:
         table.add_row(
-            owner.manager or "-",
-            owner.owner or "-",
+            Text(owner.manager or "-"),
+            Text(owner.owner or "-"),
             f"{owner.deals:,}",
             f"{owner.deals_with_skipped:,}",
             f"{owner.missing_required:,}",
-            amounts_text(owner.at_risk),
+            Text(amounts_text(owner.at_risk)),
         )
     return table
 
@@ -116,7 +116,7 @@ def _top_missing(summary: AuditSummary) -> Table:
     table.add_column("deals", justify="right")
     for missing in summary.top_missing:
         table.add_row(
-            f"{missing.milestone_id}  {missing.milestone}", missing.kind, f"{missing.deals:,}"
+            Text(f"{missing.milestone_id}  {missing.milestone}"), missing.kind, f"{missing.deals:,}"
         )
     return table
 
@@ -133,15 +133,15 @@ def _exceptions(result: AuditResult, include_met: bool, limit: int) -> Renderabl
             f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
         ]
         table.add_row(
-            f"{deal.name or ''} ({deal.id})".strip(),
-            deal.owner or "-",
-            assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)",
+            Text(f"{deal.name or ''} ({deal.id})".strip()),
+            Text(deal.owner or "-"),
+            Text(assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)"),
             Text(
                 assessment.evidence_stage.name if assessment.evidence_stage else "-",
                 "red" if assessment.inflation else "",
             ),
-            money_text(deal.amount, deal.currency),
-            ", ".join(missing) or "-",
+            Text(money_text(deal.amount, deal.currency)),
+            Text(", ".join(missing) or "-"),
             disposition_text(assessment),
         )
     if limit and len(rows) > limit:
@@ -155,7 +155,7 @@ def _exceptions(result: AuditResult, include_met: bool, limit: int) -> Renderabl
     return table
 
 
-def _changes(changes: Changes, limit: int) -> list[RenderableType]:
+def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[RenderableType]:
     """Since the baseline: value at risk then and now, findings new and resolved, moves."""
     text = Text.assemble(
         (f"Changes since {changes.baseline_as_of}", "bold underline"),
@@ -187,11 +187,11 @@ def _changes(changes: Changes, limit: int) -> list[RenderableType]:
             table.add_column(column)
         for move in moved[: limit or None]:
             table.add_row(
-                f"{move.deal_name or ''} ({move.deal_id})".strip(),
-                move.owner or "-",
-                move.from_stage,
-                move.to_stage,
-                ", ".join(move.skipped),
+                Text(f"{move.deal_name or ''} ({move.deal_id})".strip()),
+                Text(move.owner or "-"),
+                Text(stage_names.get(move.from_stage, move.from_stage)),
+                Text(stage_names.get(move.to_stage, move.to_stage)),
+                Text(", ".join(move.skipped)),
             )
         parts.append(table)
     return parts

@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -32,6 +33,7 @@ _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 # A worksheet holds at most 1,048,576 rows; longer lists go on in "Exceptions (2)" and so on.
 ROWS_PER_SHEET = 1_048_575
+CELL_LIMIT = 32_767  # characters in one cell
 
 
 def render_xlsx(document: dict[str, Any]) -> bytes:
@@ -42,20 +44,23 @@ def render_xlsx(document: dict[str, Any]) -> bytes:
     _exception_sheets(workbook, "Exceptions", rows, taken)
     if document.get("changes"):
         _changes_sheet(workbook.create_sheet(sheet_title("Changes", taken)), document["changes"])
-    managers = {str(row[3]) if row[3] is not None else None for row in rows}
-    for manager in sorted(managers, key=lambda m: (m is None, m or "")):
-        team = [row for row in rows if row[3] == manager]
-        _exception_sheets(workbook, manager or "(no manager)", team, taken)
+    teams: dict[str | None, list[list[object]]] = {}
+    for row in rows:
+        teams.setdefault(str(row[3]) if row[3] is not None else None, []).append(row)
+    for manager in sorted(teams, key=lambda m: (m is None, m or "")):
+        _exception_sheets(workbook, manager or "(no manager)", teams[manager], taken)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\, not quoted."""
-    base = _SHEET_NAME_FORBIDDEN.sub(" ", name).strip().strip("'")[:31] or "Team"
+    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\ nor a control
+    character, not starting or ending with an apostrophe, not Excel's reserved "History"."""
+    cleaned = _SHEET_NAME_FORBIDDEN.sub(" ", ILLEGAL_CHARACTERS_RE.sub(" ", name))
+    base = cleaned.strip().strip("'")[:31].strip().strip("'") or "Team"
     title, number = base, 2
-    while title.lower() in taken:
+    while title.lower() in taken or title.lower() == "history":
         suffix = f" ({number})"
         title, number = base[: 31 - len(suffix)] + suffix, number + 1
     taken.add(title.lower())
@@ -106,7 +111,19 @@ def _exception_sheets(
         _exceptions_sheet(sheet, rows[start : start + ROWS_PER_SHEET])
 
 
+def cell_text(text: str) -> str:
+    """Text a cell can hold: control characters XML cannot carry become U+FFFD, and text past
+    Excel's 32,767 characters is cut, saying so."""
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    if len(text) > CELL_LIMIT:
+        note = f"… (cut: {len(text):,} characters)"
+        text = text[: CELL_LIMIT - len(note)] + note
+    return text
+
+
 def _cell(sheet: Sheet, value: Any, bold: bool = False) -> Any:
+    if isinstance(value, str):
+        value = cell_text(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text, even when it starts with '=': never a formula

@@ -8,13 +8,10 @@ are listed only when the deal is an exception for another reason.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dealgate.errors import InputError, Location, Problem
-from dealgate.rules.model import RulePack
 
 TRACKED_KINDS = frozenset({"skipped", "hygiene"})
 
@@ -31,9 +28,12 @@ class FindingChange:
     milestone: str
     kind: str
     severity: str
+    # For a resolved finding: "no longer missing" (met, or its condition no longer applies),
+    # "re-staged" (the deal went back before it), "closed", or "waived".
+    how: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {
+        shape: dict[str, object] = {
             "deal_id": self.deal_id,
             "deal_name": self.deal_name,
             "owner": self.owner,
@@ -43,6 +43,9 @@ class FindingChange:
             "kind": self.kind,
             "severity": self.severity,
         }
+        if self.how is not None:
+            shape["how"] = self.how
+        return shape
 
 
 @dataclass(frozen=True)
@@ -104,72 +107,46 @@ class Changes:
         }
 
 
-# --- reading a baseline ------------------------------------------------------------------
-
-
-def load_baseline(path: Path) -> dict[str, Any]:
-    """A previous JSON audit; InputError (exit 2) when it is not one, naming where."""
-    shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(Location(shown), "baseline file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(Location(shown), f"cannot read the baseline: {error}")]) from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        where = Location(shown, error.lineno, error.colno)
-        raise InputError([Problem(where, f"not JSON: {error.msg}")]) from None
-    problems = _shape_problems(document, shown)
-    if problems:
-        raise InputError(problems)
-    assert isinstance(document, dict)
-    return document
-
-
-def _shape_problems(document: object, shown: str) -> list[Problem]:
-    hint = "save the baseline with `dealgate audit … --format json --output FILE`"
-    where = Location(shown, 1)
-    if not isinstance(document, dict):
-        return [Problem(where, "not an audit: the JSON is not an object", hint)]
-    problems = [
-        Problem(where, f"not an audit: no {key!r} key", hint)
-        for key in ("as_of", "summary", "deals")
-        if key not in document
-    ]
-    if problems:
-        return problems
-    if not isinstance(document["deals"], list):
-        return [Problem(where, "'deals' is not a list", hint)]
-    for number, deal in enumerate(document["deals"]):
-        if (
-            not isinstance(deal, dict)
-            or not isinstance(deal.get("id"), str)
-            or not isinstance(deal.get("findings"), list)
-        ):
-            return [Problem(where, f"deals[{number}] is not a deal with an id and findings", hint)]
-    return []
-
-
 # --- comparing ---------------------------------------------------------------------------
 
 
-def compare(
-    baseline: dict[str, Any], current: dict[str, Any], pack: RulePack, baseline_file: str
-) -> Changes:
-    """The changes from a baseline audit document to the current one."""
-    changes = Changes(baseline_file, str(baseline.get("as_of")), str(current.get("as_of")))
-    then_missing = _missing(baseline)
-    now_missing = _missing(current)
-    then_stages = _stages(baseline)
-    now_stages = _stages(current)
+def check_comparable(baseline: dict[str, Any], pack_id: str, shown: str) -> None:
+    """InputError (exit 2) when the baseline was audited with another pack: its milestones are
+    not this audit's, so every figure of the comparison would mislead."""
+    then_pack = baseline["pack"]["id"]
+    if then_pack != pack_id:
+        raise InputError(
+            [
+                Problem(
+                    Location(shown),
+                    f"the baseline was audited with pack {then_pack}, this audit uses {pack_id}",
+                    "audit both with the same --rules, or audit without --baseline",
+                )
+            ]
+        )
+
+
+def compare(baseline: dict[str, Any], current: dict[str, Any], baseline_file: str) -> Changes:
+    """The changes from a baseline audit document to the current one, both of the same pack
+    (check_comparable); the stage order is the current audit's pack's."""
+    changes = Changes(baseline_file, baseline["as_of"], current["as_of"])
+    stages = Stages(current["pack"].get("stages") or [])
+    then_missing, now_missing = _missing(baseline), _missing(current)
+    then_stages, now_stages = _stages(baseline), _stages(current)
+    now_findings = {
+        (deal["id"], finding["milestone_id"]): finding
+        for deal in current["deals"]
+        for finding in deal["findings"]
+    }
     for key, change in now_missing.items():
         if key not in then_missing:
             changes.new.append(change)
     for key, change in then_missing.items():
         if key not in now_missing and key[0] in now_stages:
-            changes.resolved.append(change)
+            how = _how_resolved(
+                now_findings.get(key), then_stages.get(key[0]), now_stages[key[0]], stages
+            )
+            changes.resolved.append(replace(change, how=how))
     changes.deals_no_longer_audited = len(then_stages.keys() - now_stages.keys())
     if "audited_stages" in baseline:
         changes.deals_new_to_audit = len(now_stages.keys() - then_stages.keys())
@@ -178,18 +155,51 @@ def compare(
             "the baseline lists only the deals that needed attention, so a deal's stage is "
             "known there only for those"
         )
-    changes.moved_without_milestones = _moved(pack, then_stages, current)
-    summary_then, summary_now = baseline.get("summary") or {}, current["summary"]
-    changes.at_risk_then = list(summary_then.get("pipeline_at_risk") or [])
-    changes.at_risk_now = list(summary_now.get("pipeline_at_risk") or [])
-    changes.deals_at_risk_then = int(summary_then.get("deals_at_risk") or 0)
-    changes.deals_at_risk_now = int(summary_now.get("deals_at_risk") or 0)
-    then_pack = (baseline.get("pack") or {}).get("id")
-    if then_pack and then_pack != pack.id:
-        changes.notes.append(f"the baseline was audited with pack {then_pack}, this with {pack.id}")
-    if str(baseline.get("as_of")) > str(current.get("as_of")):
+    changes.moved_without_milestones = _moved(then_stages, now_stages, current, stages)
+    summary_then, summary_now = baseline["summary"], current["summary"]
+    changes.at_risk_then = list(summary_then["pipeline_at_risk"])
+    changes.at_risk_now = list(summary_now["pipeline_at_risk"])
+    changes.deals_at_risk_then = summary_then["deals_at_risk"]
+    changes.deals_at_risk_now = summary_now["deals_at_risk"]
+    if baseline["as_of"] > current["as_of"]:
         changes.notes.append("the baseline is dated after this audit")
     return changes
+
+
+class Stages:
+    """The pack's stages as the audit document lists them: their order, and which are open."""
+
+    def __init__(self, listed: list[dict[str, Any]]) -> None:
+        self.position = {stage["id"]: number for number, stage in enumerate(listed)}
+        self.open = {stage["id"] for stage in listed if stage.get("open", True)}
+
+    def moved_forward(self, before: str | None, now: str | None) -> bool:
+        """From an open stage to a later open one (closing a deal is not a move)."""
+        return (
+            before in self.open
+            and now in self.open
+            and self.position[str(now)] > self.position[str(before)]
+        )
+
+    def moved_back(self, before: str | None, now: str | None) -> bool:
+        return (
+            before in self.position
+            and now in self.position
+            and self.position[str(now)] < self.position[str(before)]
+        )
+
+
+def _how_resolved(
+    finding: dict[str, Any] | None, before: str | None, now: str | None, stages: Stages
+) -> str:
+    """Why a finding missing then is not missing now: the work was done, or something else."""
+    if finding is not None and finding["status"] == "waived":
+        return "waived"
+    if now is not None and now in stages.position and now not in stages.open:
+        return "closed"
+    if stages.moved_back(before, now) or (finding is not None and finding["status"] == "missing"):
+        return "re-staged"  # the milestone is ahead of the deal now, not behind it
+    return "no longer missing"
 
 
 def _missing(document: dict[str, Any]) -> dict[tuple[str, str], FindingChange]:
@@ -197,46 +207,58 @@ def _missing(document: dict[str, Any]) -> dict[tuple[str, str], FindingChange]:
     missing = {}
     for deal in document["deals"]:
         for finding in deal["findings"]:
-            if finding.get("status") != "missing" or finding.get("kind") not in TRACKED_KINDS:
+            if finding["status"] != "missing" or finding["kind"] not in TRACKED_KINDS:
                 continue
             change = FindingChange(
                 deal["id"],
                 deal.get("name"),
                 deal.get("owner"),
                 deal.get("manager"),
-                str(finding.get("milestone_id")),
-                str(finding.get("milestone")),
-                str(finding.get("kind")),
-                str(finding.get("severity")),
+                finding["milestone_id"],
+                finding["milestone"],
+                finding["kind"],
+                finding["severity"],
             )
             missing[(change.deal_id, change.milestone_id)] = change
     return missing
 
 
 def _stages(document: dict[str, Any]) -> dict[str, str | None]:
-    """Deal id -> claimed stage id for every deal the audit covered (or listed, if older)."""
+    """Deal id -> claimed stage id for every deal the audit covered (or listed, if older).
+
+    A duplicated id whose rows claim different stages maps to None: which row moved is unknown.
+    """
     stages: dict[str, str | None] = dict(document.get("audited_stages") or {})
+    listed: dict[str, set[str | None]] = {}
     for deal in document["deals"]:
-        stages.setdefault(deal["id"], deal.get("stage_id"))
+        listed.setdefault(deal["id"], set()).add(deal.get("stage_id"))
+    for deal_id, claimed in listed.items():
+        if len(claimed) > 1:
+            stages[deal_id] = None
+        else:
+            stages.setdefault(deal_id, next(iter(claimed)))
     return stages
 
 
 def _moved(
-    pack: RulePack, then_stages: dict[str, str | None], current: dict[str, Any]
+    then_stages: dict[str, str | None],
+    now_stages: dict[str, str | None],
+    current: dict[str, Any],
+    stages: Stages,
 ) -> list[StageMove]:
-    """Deals now at a later stage than in the baseline, missing exits of the stages they left."""
-    position = {stage.id: stage.position for stage in pack.stages}
+    """Deals now at a later open stage than in the baseline, missing exit milestones of the
+    stage they were at or of a stage they passed."""
     moves = []
     for deal in current["deals"]:
-        before, now = then_stages.get(deal["id"]), deal.get("stage_id")
-        if before not in position or now not in position or position[now] <= position[before]:
+        before, now = then_stages.get(deal["id"]), now_stages.get(deal["id"])
+        if before is None or now is None or not stages.moved_forward(before, now):
             continue
         skipped = tuple(
             finding["milestone_id"]
             for finding in deal["findings"]
-            if finding.get("kind") == "skipped"
-            and finding.get("status") == "missing"
-            and position.get(finding.get("stage_id"), -1) >= position[before]
+            if finding["kind"] == "skipped"
+            and finding["status"] == "missing"
+            and stages.position.get(finding.get("stage_id"), -1) >= stages.position[before]
         )
         if skipped:
             moves.append(

@@ -23,7 +23,10 @@ def money_text(amount: Decimal | None, currency: str | None) -> str:
 
 def amounts_json(amounts: Amounts) -> list[dict[str, object]]:
     return [
-        {"currency": currency or None, "amount": float(amount) if amount % 1 else int(amount)}
+        {
+            "currency": currency or None,
+            "amount": int(amount) if amount == amount.to_integral_value() else float(amount),
+        }
         for currency, amount in sorted(amounts.items())
     ]
 

@@ -269,7 +269,16 @@
     return deal.findings.filter((f) => f.status === "missing" && (!kind || f.kind === kind));
   }
 
+  // Whether the deal's value is at risk: its evidence is behind its claimed, open stage. Audits
+  // before `at_risk` was recorded on each deal tell it from the stage.
+  const openStages = new Set(stages.filter((s) => s.open).map((s) => s.id));
+  function atRisk(deal) {
+    if (typeof deal.at_risk === "boolean") return deal.at_risk;
+    return deal.inflation > 0 && openStages.has(deal.stage_id);
+  }
+
   deals.forEach((deal) => {
+    deal._missing = missing(deal).length;
     deal._haystack = [deal.name, deal.id, deal.owner, deal.manager, deal.stage, stageLabel(deal.stage_id)]
       .concat(deal.findings.map((f) => f.milestone_id + " " + f.milestone))
       .join("\n").toLowerCase();
@@ -279,8 +288,14 @@
     values.forEach((value) => select.append(el("option", { value: value, text: label(value) })));
   }
 
+  // Names in order, the blank one ("no manager", "no owner") last, as in the other reports.
+  function namesThenNone(a, b) {
+    if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1);
+    return a.localeCompare(b);
+  }
+
   function distinct(values) {
-    return Array.from(new Set(values)).sort((a, b) => a.localeCompare(b));
+    return Array.from(new Set(values)).sort(namesThenNone);
   }
 
   fillOptions(controls.manager, distinct(deals.map((d) => d.manager || "")), (v) => v || "(no manager)");
@@ -297,7 +312,7 @@
     const kind = controls.kind.value;
     if (kind === "overdue" && !(deal.overdue_steps || []).length) return false;
     if (kind && kind !== "overdue" && !missing(deal, kind).length) return false;
-    if (controls.risk.checked && !(deal.inflation > 0)) return false;
+    if (controls.risk.checked && !atRisk(deal)) return false;
     return true;
   }
 
@@ -305,7 +320,7 @@
     amount: (a, b) => (b.amount || 0) - (a.amount || 0),
     inflation: (a, b) => b.inflation - a.inflation || (b.amount || 0) - (a.amount || 0),
     close: (a, b) => (a.close_date || "9999").localeCompare(b.close_date || "9999"),
-    missing: (a, b) => missing(b).length - missing(a).length,
+    missing: (a, b) => b._missing - a._missing,
     name: (a, b) => (a.name || "").localeCompare(b.name || ""),
   };
 
@@ -359,7 +374,7 @@
   }
 
   function dealRow(deal) {
-    const ahead = deal.inflation > 0;
+    const ahead = atRisk(deal);
     const stage = el("span", {}, [deal.stage_id ? stageLabel(deal.stage_id) : (deal.stage || "-") + " (unknown)"]);
     if (deal.evidence_stage && deal.evidence_stage !== deal.stage_id) {
       stage.append(" → evidence ", el("span", { className: ahead ? "ahead" : "", text: stageLabel(deal.evidence_stage) }));
@@ -393,13 +408,13 @@
     });
     const container = document.getElementById("deal-groups");
     container.replaceChildren();
-    Array.from(groups.keys()).sort((a, b) => (a || "~").localeCompare(b || "~")).forEach((manager) => {
+    Array.from(groups.keys()).sort(namesThenNone).forEach((manager) => {
       const owners = groups.get(manager);
       const count = Array.from(owners.values()).reduce((n, list) => n + list.length, 0);
       const section = el("section", { className: "manager", "data-manager": manager }, [
         el("h3", { text: (manager || "(no manager)") + " · " + plural(count, "deal") }),
       ]);
-      Array.from(owners.keys()).sort((a, b) => (a || "~").localeCompare(b || "~")).forEach((owner) => {
+      Array.from(owners.keys()).sort(namesThenNone).forEach((owner) => {
         const list = owners.get(owner);
         section.append(el("div", { className: "owner", "data-owner": owner }, [
           el("h4", { text: (owner || "(no owner)") + " · " + plural(list.length, "deal") }),
@@ -409,7 +424,7 @@
       container.append(section);
     });
     document.getElementById("shown").textContent =
-      "Showing " + visible.length + " of " + deals.length + " deals that need attention";
+      "Showing " + visible.length + " of " + plural(deals.length, "deal") + " in the list";
   }
 
   let pending = 0;
