@@ -67,8 +67,8 @@ def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any])
     workbook = load_workbook(audited.xlsx, read_only=True)
     deals = audited.json["deals"]
     managers = sorted({d["manager"] for d in deals if d["manager"]})
-    assert workbook.sheetnames[:3] == ["Summary", "Exceptions", "Changes"]
-    assert workbook.sheetnames[3:] == managers + (
+    assert workbook.sheetnames[:4] == ["Summary", "Exceptions", "Changes", "Overdue steps"]
+    assert workbook.sheetnames[4:] == managers + (
         ["(no manager)"] if any(d["manager"] is None for d in deals) else []
     )
     everything = sheet_rows(audited.xlsx, "Exceptions")
@@ -213,3 +213,16 @@ def test_changes_sheet_lists_what_changed_since_last_week(audited_examples: dict
     assert [row[0] for row in moved] == [m["deal_id"] for m in changes["moved_without_milestones"]]
     assert len(section("New findings")) == len(changes["new_findings"]) > 0
     assert len(section("Resolved findings")) == len(changes["resolved_findings"]) > 0
+
+
+def test_overdue_steps_sheet_lists_each_late_step(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    header, *rows = sheet_rows(audited.xlsx, "Overdue steps")
+    expected = [
+        (deal["id"], step["milestone"], step["days_overdue"])
+        for deal in audited.json["deals"]
+        for step in deal["overdue_steps"]
+    ]
+    got = [(row[0], row[header.index("step")], row[header.index("days_overdue")]) for row in rows]
+    assert got == expected
+    assert len(rows) == sum(audited.json["summary"]["overdue_steps"].values())

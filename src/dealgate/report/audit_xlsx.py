@@ -2,7 +2,8 @@
 
 Read from the audit's JSON document, like the HTML report. Sheets: Summary (headline figures,
 pipeline by stage, by manager and owner), Exceptions (one row per finding not met, with filters
-and a frozen header), Changes (with --baseline) and one sheet per manager with that team's rows.
+and a frozen header), Changes (with --baseline), Overdue steps (late action plan steps, when
+there are any) and one sheet per manager with that team's rows.
 
 Every text cell is stored as text (never a formula), so a deal name that starts with `=`, `+`,
 `-`, `@`, a tab or a carriage return shows as typed and can never run in Excel.
@@ -27,7 +28,14 @@ from dealgate.report.audit_csv import COLUMNS as EXCEPTION_COLUMNS
 from dealgate.report.figures import amounts_from_json, amounts_text
 
 _BOLD = Font(bold=True)
-_WIDTHS = {"deal_name": 38, "milestone": 44, "guidance": 60, "read": 40, "disposition": 20}
+_WIDTHS = {
+    "deal_name": 38,
+    "milestone": 44,
+    "guidance": 60,
+    "read": 40,
+    "disposition": 20,
+    "step": 40,
+}
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -44,6 +52,9 @@ def render_xlsx(document: dict[str, Any]) -> bytes:
     _exception_sheets(workbook, "Exceptions", rows, taken)
     if document.get("changes"):
         _changes_sheet(workbook.create_sheet(sheet_title("Changes", taken)), document["changes"])
+    late = list(overdue_rows(document))
+    if late:
+        _table_sheet(workbook.create_sheet(sheet_title("Overdue steps", taken)), OVERDUE, late)
     teams: dict[str | None, list[list[object]]] = {}
     for row in rows:
         teams.setdefault(str(row[3]) if row[3] is not None else None, []).append(row)
@@ -121,6 +132,51 @@ def cell_text(text: str) -> str:
     return text
 
 
+OVERDUE = [
+    "deal_id",
+    "deal_name",
+    "owner",
+    "manager",
+    "stage",
+    "step",
+    "side",
+    "step_owner",
+    "due",
+    "days_overdue",
+]
+
+
+def overdue_rows(document: dict[str, Any]) -> Iterable[list[object]]:
+    """The late steps of the listed deals' mutual action plans, one row each."""
+    for deal in document["deals"]:
+        for step in deal.get("overdue_steps") or []:
+            yield [
+                deal["id"],
+                deal.get("name"),
+                deal.get("owner"),
+                deal.get("manager"),
+                deal.get("stage"),
+                step["milestone"],
+                step["side"],
+                step["owner"],
+                date.fromisoformat(step["due"]),
+                step["days_overdue"],
+            ]
+
+
+def _table_sheet(
+    sheet: Sheet, columns: list[str], rows: list[list[object]], freeze: str = "A2"
+) -> None:
+    """A header row and rows, with filters on and the header frozen."""
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, 14)
+    sheet.freeze_panes = freeze
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    _append(sheet, columns, bold=True)
+    for row in rows:
+        _append(sheet, row)
+
+
 def _cell(sheet: Sheet, value: Any, bold: bool = False) -> Any:
     if isinstance(value, str):
         value = cell_text(value)
@@ -139,14 +195,8 @@ def _append(sheet: Sheet, values: Iterable[object], bold: bool = False) -> None:
 
 
 def _exceptions_sheet(sheet: Sheet, rows: list[list[object]]) -> None:
-    for index, column in enumerate(EXCEPTION_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, 14)
-    sheet.freeze_panes = "C2"  # the header row and the deal's id and name stay in view
-    last = get_column_letter(len(EXCEPTION_COLUMNS))
-    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    _append(sheet, EXCEPTION_COLUMNS, bold=True)
-    for row in rows:
-        _append(sheet, row)
+    # The header row and the deal's id and name stay in view.
+    _table_sheet(sheet, EXCEPTION_COLUMNS, rows, freeze="C2")
 
 
 def _amounts(items: object) -> str:
