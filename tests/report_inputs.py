@@ -4,14 +4,13 @@ tests (HTML, XLSX, the browser test) to compare with the JSON audit of the same 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from command import REPO, dealgate
+
 AS_OF = "2026-11-27"
 EXAMPLES = {
     "salesforce": [
@@ -31,20 +30,20 @@ EXAMPLES = {
 }
 
 
-def dealgate(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dealgate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
-
-
 # Last week's version of an export (benchmarks/last_week.py) and its audit date: the reports
 # of that example show what changed since.
 LAST_WEEK = {"salesforce": ("examples/salesforce-opportunities-last-week.csv", "2026-11-20")}
+
+
+def audit_deals(
+    folder: Path, deals: list[dict[str, Any]], *options: str, name: str = "pipeline.json"
+) -> subprocess.CompletedProcess[str]:
+    """Write deals to `folder/name` as a JSON pipeline and audit it as of AS_OF; a crash (a
+    traceback, which also exits 1) fails the test."""
+    (folder / name).write_text(json.dumps({"deals": deals}), encoding="utf-8")
+    result = dealgate("audit", name, "--as-of", AS_OF, *options, cwd=folder)
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    return result
 
 
 @dataclass(frozen=True)

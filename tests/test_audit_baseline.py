@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from report_inputs import AS_OF, EXAMPLES, REPO, dealgate
+from report_inputs import AS_OF, EXAMPLES, REPO, audit_deals, dealgate
 
 TRACKED = ("skipped", "hygiene")
 
@@ -337,37 +337,19 @@ def test_the_example_weeks_compare_as_examples_readme_says(
 
 
 def two_weeks(
-    tmp_path: Path, then: list[dict[str, Any]], now: list[dict[str, Any]], *options: str
+    tmp_path: Path,
+    then: list[dict[str, Any]],
+    now: list[dict[str, Any]],
+    *options: str,
+    this_week: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Audit `then` as last week's pipeline and `now` against it; the changes."""
-    (tmp_path / "then.json").write_text(json.dumps({"deals": then}), encoding="utf-8")
-    (tmp_path / "now.json").write_text(json.dumps({"deals": now}), encoding="utf-8")
-    last = dealgate(
-        "audit",
-        "then.json",
-        "--as-of",
-        AS_OF,
-        *options,
-        "--format",
-        "json",
-        "--output",
-        "b.json",
-        cwd=tmp_path,
+    """Audit `then` as last week's pipeline and `now` against it (with `this_week` options
+    too); the changes."""
+    audit_deals(
+        tmp_path, then, *options, "--format", "json", "--output", "b.json", name="then.json"
     )
-    assert last.returncode in (0, 1) and "Traceback" not in last.stderr, last.stderr
-    result = dealgate(
-        "audit",
-        "now.json",
-        "--as-of",
-        AS_OF,
-        *options,
-        "--baseline",
-        "b.json",
-        "--format",
-        "json",
-        cwd=tmp_path,
-    )
-    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    now_options = (*options, *this_week, "--baseline", "b.json", "--format", "json")
+    result = audit_deals(tmp_path, now, *now_options, name="now.json")
     changes: dict[str, Any] = json.loads(result.stdout)["changes"]
     return changes
 
@@ -412,33 +394,8 @@ def test_a_waived_finding_resolves_as_waived(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     week = [bare("W", "Proposal/Price Quote")]
-    (tmp_path / "then.json").write_text(json.dumps({"deals": week}), encoding="utf-8")
-    (tmp_path / "now.json").write_text(json.dumps({"deals": week}), encoding="utf-8")
-    dealgate(
-        "audit",
-        "then.json",
-        "--as-of",
-        AS_OF,
-        "--format",
-        "json",
-        "--output",
-        "b.json",
-        cwd=tmp_path,
-    )
-    result = dealgate(
-        "audit",
-        "now.json",
-        "--as-of",
-        AS_OF,
-        "--waivers",
-        "waivers.yaml",
-        "--baseline",
-        "b.json",
-        "--format",
-        "json",
-        cwd=tmp_path,
-    )
-    resolved = json.loads(result.stdout)["changes"]["resolved_findings"]
+    changes = two_weeks(tmp_path, week, week, this_week=("--waivers", "waivers.yaml"))
+    resolved = changes["resolved_findings"]
     assert [(c["milestone_id"], c["how"]) for c in resolved] == [("HYG-AMOUNT", "waived")]
 
 

@@ -17,21 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
+from command import dealgate
 from dealgate.rules.catalog import bundled_rules_dir
 
 AS_OF = "2026-11-27"
 CASES = yaml.safe_load((bundled_rules_dir() / "tests" / "buyer-journey.yaml").read_text("utf-8"))
-
-
-def dealgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dealgate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
 
 
 def case_deal(name_part: str) -> dict[str, Any]:

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from command import dealgate
 from dealgate import __version__
 from dealgate.rules.catalog import PackCatalog, bundled_rules_dir, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.yamlsafe import read_yaml_file
 
 BUNDLED_IDS = ("bant", "buyer-journey", "hubspot-default", "meddpicc", "salesforce-default")
-
-
-def dealgate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dealgate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture

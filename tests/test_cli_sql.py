@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
 
+from command import dealgate
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 
 PARSED_BACK = ["duckdb", "spark", "snowflake", "bigquery"]  # sqlglot reads no CREATE TYPE
-
-
-def dealgate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dealgate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
 
 
 def _milestone_ids(pack_id: str) -> list[str]:

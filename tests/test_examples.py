@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -13,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from command import dealgate
 from dealgate.deals.source import DealSource, open_deals
 from dealgate.findings import DataIssue
 from dealgate.rules.catalog import PackCatalog
@@ -115,17 +113,6 @@ def test_example_deals_read_cleanly(pack: RulePack) -> None:
         source, deals = _read(pack, f"deals/{path.name}")
         assert len(deals) == 1, path
         assert source.findings == [], path
-
-
-def dealgate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dealgate", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
 
 
 @pytest.mark.parametrize(
