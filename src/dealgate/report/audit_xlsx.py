@@ -20,7 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -178,13 +178,18 @@ def _table_sheet(
 
 
 def _cell(sheet: Sheet, value: Any, bold: bool = False) -> Any:
+    """What to append for a value. Plain values go as they are (openpyxl writes them through
+    one reused cell, which is fast); a cell is made only for a bold header, and for text that
+    openpyxl would store as a formula (`=…`) or an error (`#N/A`): it is stored as text."""
     if isinstance(value, str):
         value = cell_text(value)
+        if not bold and not value.startswith("=") and value not in ERROR_CODES:
+            return value
+    elif not bold:
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text, even when it starts with '=': never a formula
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
     if bold:
         cell.font = _BOLD
     return cell
