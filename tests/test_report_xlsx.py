@@ -119,13 +119,14 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     document = json.loads(audit_deals(tmp_path, deals, "--format", "json").stdout)
     document["deals"][0]["name"] = "\tTab"
     document["deals"][1]["name"] = "\rReturn"
+    document["deals"][2]["name"] = "#N/A"  # an error code to Excel, kept as text
     (tmp_path / "direct.xlsx").write_bytes(render_xlsx(document))
     cells = [
         row[1] for row in load_workbook(tmp_path / "direct.xlsx")["Exceptions"].iter_rows(min_row=2)
     ]
     values = {cell.value for cell in cells}
     # XML reads a carriage return in text back as a line feed: still text, never a formula.
-    assert "\tTab" in values and values & {"\rReturn", "\nReturn"}
+    assert "\tTab" in values and values & {"\rReturn", "\nReturn"} and "#N/A" in values
     assert all(cell.data_type == "s" for cell in cells)
 
 
