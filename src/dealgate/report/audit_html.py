@@ -68,7 +68,7 @@ def _script(name: str) -> str:
 def _embedded(document: dict[str, Any]) -> str:
     """JSON that cannot end its <script> element or open an HTML comment, whatever a deal
     name holds; JSON.parse reads the escapes back as the same characters."""
-    text = json.dumps(document, ensure_ascii=False)
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
