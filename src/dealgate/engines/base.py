@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from dealgate.deals.model import ReadDeal
 from dealgate.rules.model import Milestone, RulePack
+from dealgate.rules.types import FieldType, Kind
 
 
 class Outcome(StrEnum):
@@ -85,4 +86,20 @@ def deal_values(read: ReadDeal, pack: RulePack) -> dict[str, Any]:
             found = [item.__dict__ for item in found]
         values[name] = found
     values["stage"] = pack.stage(read.stage_id).position if read.stage_id else None
+    for name, record in pack.record_fields.items():
+        if not isinstance(values.get(name), dict):
+            values[name] = assembled_record(values, name, record)
     return values
+
+
+def assembled_record(values: Mapping[str, Any], name: str, record: FieldType) -> Any:
+    """A declared record from the flat fields readers make of it (`sponsor: {name: …}` is
+    read as `sponsor_name`): a dict of its fields, or None when none of them is there."""
+    found: dict[str, Any] = {}
+    for part, part_type in record.fields.items():
+        flat = f"{name}_{part}"
+        value = values.get(flat)
+        if part_type.kind is Kind.RECORD and not isinstance(value, dict):
+            value = assembled_record(values, flat, part_type)
+        found[part] = value
+    return found if any(value is not None for value in found.values()) else None

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
-from dealgate.rules.types import FieldType
+from dealgate.rules.types import FieldType, Kind
 
 
 class Severity(StrEnum):
@@ -109,6 +109,15 @@ class RulePack:
     fields: Mapping[str, FieldDeclaration]
     source: Location
     lineage: tuple[str, ...]  # the pack ids it was built from, bases first, itself last
+
+    @cached_property
+    def record_fields(self) -> dict[str, FieldType]:
+        """The declared fields of type record, by name."""
+        return {
+            name: declared.type
+            for name, declared in self.fields.items()
+            if declared.type.kind is Kind.RECORD
+        }
 
     @cached_property
     def open_stages(self) -> tuple[Stage, ...]:
