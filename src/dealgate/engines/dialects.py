@@ -14,12 +14,12 @@ import re
 
 from sqlglot import exp
 
+from dealgate.engines.kinds import NUMBER_TEXT
 from dealgate.errors import UsageError
 from dealgate.rules.types import NUMERIC, FieldType, Kind
 
 DEAL = "d"  # the alias of the deals table where list subqueries could shadow a deal column
 _NULL = exp.Null()
-_NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 # an ISO date of a year from 1 (no lookahead: RE2 and Snowflake's regexes have none)
 _YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
 _DATE_TEXT = f"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -159,8 +159,10 @@ class SqlDialect:
     # -- text read as a number or a date ---------------------------------------------------
 
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
-        """The text as a number when it reads as one, else NULL; never an error."""
-        return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE"), safe=True)
+        """The text as a number when it is one in plain decimal notation (NUMBER_TEXT), else
+        NULL; never an error."""
+        read = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"), safe=True)
+        return when_matches(text, NUMBER_TEXT, read)
 
     def date_from_text(self, text: exp.Expr) -> exp.Expr:
         """The text as a date when it is an ISO date (YYYY-MM-DD), else NULL; never an
@@ -210,7 +212,8 @@ class DuckDB(SqlDialect):
         return (exp.Sub if subtract else exp.Add)(this=day, expression=whole)
 
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE"))
+        read = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"))
+        return when_matches(text, NUMBER_TEXT, read)
 
     def date_from_text(self, text: exp.Expr) -> exp.Expr:
         return exp.TryCast(this=text, to=exp.DataType.build("DATE"))
@@ -241,7 +244,7 @@ class Spark(SqlDialect):
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
         # Spark's cast also reads '1.5d' and 'Infinity'; keep to plain decimal numbers
         read = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"), safe=True)
-        return when_matches(text, _NUMBER_TEXT, read)
+        return when_matches(text, NUMBER_TEXT, read)
 
     def days_between(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
         return cast(func("DATEDIFF", later, earlier), "DOUBLE")
@@ -292,7 +295,7 @@ class Postgres(SqlDialect):
         return exp.Case().when(fits, cast(number, "INT")).else_(_NULL.copy())
 
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
-        return when_matches(text.copy(), _NUMBER_TEXT, cast(text, "DOUBLE"))
+        return when_matches(text.copy(), NUMBER_TEXT, cast(text, "DOUBLE"))
 
     def date_from_text(self, text: exp.Expr) -> exp.Expr:
         # the pattern leaves out days past the 31st; the month's own last day is checked
@@ -396,7 +399,8 @@ class Snowflake(SqlDialect):
         return cast(number, "BIGINT")
 
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE"), requires_string=True)
+        read = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"), requires_string=True)
+        return when_matches(text, NUMBER_TEXT, read)
 
     def date_from_text(self, text: exp.Expr) -> exp.Expr:
         # TRY_CAST to DATE also reads other formats (and numbers as epochs): keep ISO dates

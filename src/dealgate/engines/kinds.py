@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from dealgate.rules.expr import (
     Arithmetic,
@@ -19,6 +20,14 @@ from dealgate.rules.expr import (
 )
 from dealgate.rules.model import RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+
+# Text that reads as a number when an undeclared field is compared with one: plain decimal
+# notation only, the same in every engine (no NaN, Infinity, '1_000' or Spark's '1.5d').
+NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+# Dates run from year 1 to 9999 in every engine (Python's range); date arithmetic that leaves
+# it is unknown, as in the Python evaluator.
+FIRST_DAY = date(1, 1, 1)
+LAST_DAY = date(9999, 12, 31)
 
 
 def deal_fields(pack: RulePack) -> dict[str, FieldType]:

@@ -41,7 +41,7 @@ from dealgate.engines.dialects import (
     is_null,
     table_name,
 )
-from dealgate.engines.kinds import deal_fields, static_kind
+from dealgate.engines.kinds import FIRST_DAY, LAST_DAY, deal_fields, static_kind
 from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
     Arithmetic,
@@ -269,6 +269,18 @@ class SqlCompiler:
     def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
         return self.dialect.days_between(later, earlier)
 
+    def _stays_in_calendar(self, day: exp.Expr, days: exp.Expr, subtract: bool) -> exp.Expr:
+        """Whether day moved by days stays within years 1 to 9999, as Python's dates do
+        (kinds.FIRST_DAY, LAST_DAY); CASE then never computes a date outside it."""
+        first = _cast(exp.Literal.string(FIRST_DAY.isoformat()), "DATE")
+        last = _cast(exp.Literal.string(LAST_DAY.isoformat()), "DATE")
+        moved = exp.Neg(this=exp.Paren(this=days.copy())) if subtract else days.copy()
+        return exp.Between(
+            this=moved,
+            low=exp.Neg(this=exp.Paren(this=self.dialect.days_between(day.copy(), first))),
+            high=self.dialect.days_between(last, day.copy()),
+        )
+
     def _computed_from_text(self, node: Expr, item: _Item | None) -> bool:
         """Arithmetic on an undeclared field: its values are text, which is never computed
         with (as in the Python evaluator), so the result is unknown."""
@@ -285,11 +297,12 @@ class SqlCompiler:
                 return self._days(left, right)
             days = right if kinds[0] is Kind.DATE else left
             day = left if kinds[0] is Kind.DATE else right
-            integral = exp.EQ(this=days.copy(), expression=func("FLOOR", days.copy()))
-            moved = self.dialect.add_days(day, days, subtract=node.op == "-")
             if node.op == "-" and kinds[0] is not Kind.DATE:
                 return _NULL  # days - date means nothing
-            return exp.Case().when(integral, moved).else_(_NULL)
+            integral = exp.EQ(this=days.copy(), expression=func("FLOOR", days.copy()))
+            fits = self._stays_in_calendar(day, days, subtract=node.op == "-")
+            moved = self.dialect.add_days(day, days, subtract=node.op == "-")
+            return exp.Case().when(exp.and_(integral, fits), moved).else_(_NULL)
         operators = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
         if node.op in operators:
             return exp.Paren(this=operators[node.op](this=left, expression=right))

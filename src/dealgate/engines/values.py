@@ -12,11 +12,13 @@ is a few function calls rather than a walk that inspects every node again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dealgate.engines.kinds import NUMBER_TEXT
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
@@ -273,7 +275,8 @@ def _coerce(text: str, like: Any) -> Any:
         if isinstance(like, date):
             return date.fromisoformat(text.strip())
         if isinstance(like, int | Decimal):
-            return Decimal(text.strip())
+            plain = text.strip()
+            return Decimal(plain) if re.match(NUMBER_TEXT, plain) else None
     except (ValueError, InvalidOperation):
         return None
     return None
@@ -339,8 +342,11 @@ def _date_arithmetic(op: str, left: Any, right: Any) -> Any:
     day = left if isinstance(left, date) else right
     if not isinstance(days, int | Decimal) or days != int(days):
         return None
-    if op == "+":
-        return day + timedelta(days=int(days))
-    if op == "-" and isinstance(left, date):
-        return day - timedelta(days=int(days))
+    try:
+        if op == "+":
+            return day + timedelta(days=int(days))
+        if op == "-" and isinstance(left, date):
+            return day - timedelta(days=int(days))
+    except OverflowError:
+        return None  # before year 1 or after 9999: no date (kinds.FIRST_DAY, LAST_DAY)
     return None
