@@ -198,3 +198,28 @@ def test_overdue_steps_sheet_lists_each_late_step(audited_examples: dict[str, An
     got = [(row[0], row[header.index("step")], row[header.index("days_overdue")]) for row in rows]
     assert got == expected
     assert len(rows) == sum(audited.json["summary"]["overdue_steps"].values())
+
+
+def test_output_dash_is_standard_output(tmp_path: Path) -> None:
+    audited = audit_deals(
+        tmp_path, [{"id": "D-1", "stage": "Proposal"}], "--format", "csv", "--output", "-"
+    )
+    assert audited.stdout.startswith("deal_id,deal_name,")
+    (tmp_path / "export.csv").write_text("Id,Name,Stage\nD-2,Dash,Proposal/Price Quote\n")
+    columnar = dealgate(
+        "audit",
+        "export.csv",
+        "--engine",
+        "sql",
+        "--format",
+        "csv",
+        "--output",
+        "-",
+        "-v",
+        cwd=tmp_path,
+    )
+    assert "reading: columnar" in columnar.stderr, columnar.stderr
+    assert columnar.stdout.startswith("deal_id,deal_name,")
+    assert not (tmp_path / "-").exists()
+    workbook = dealgate("audit", "pipeline.json", "--format", "xlsx", "--output", "-", cwd=tmp_path)
+    assert workbook.returncode == 2 and "--output" in workbook.stderr

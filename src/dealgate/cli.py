@@ -636,6 +636,8 @@ def audit(
         threshold = FailOn(fail_on)
     except ValueError:
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
+    if output is not None and str(output) == "-":
+        output = None  # standard output, as with no --output
     if output_format is AuditFormat.XLSX and output is None:
         _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
     if baseline is not None and output_format not in _BASELINE_FORMATS:
