@@ -205,3 +205,10 @@ def test_report_renders_a_saved_audit_as_the_audit_does(audited_examples: dict[s
     assert workbook.returncode == 2 and "--output" in workbook.stderr
     other = dealgate("report", "missing.json", cwd=folder)
     assert other.returncode == 2 and "missing.json: error: audit file not found" in other.stderr
+
+
+def test_a_huge_amount_is_summed_not_a_crash(tmp_path: Path) -> None:
+    deal = {"id": "B-1", "stage": "Proposal", "amount": 1e308, "currency": "USD"}
+    result = audit_deals(tmp_path, [deal], "--format", "json")
+    [claimed] = json.loads(result.stdout)["summary"]["pipeline_claimed"]
+    assert claimed == {"currency": "USD", "amount": 10**308}
