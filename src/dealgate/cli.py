@@ -545,6 +545,8 @@ class AuditFormat(StrEnum):
 
 # The formats that show what changed since a baseline audit.
 _BASELINE_FORMATS = (AuditFormat.TABLE, AuditFormat.JSON, AuditFormat.HTML, AuditFormat.XLSX)
+# The formats drawn from the audit's JSON document alone (dealgate audit and dealgate report).
+_DOCUMENT_FORMATS = ("json", "html", "xlsx")
 
 
 _QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
@@ -737,8 +739,6 @@ def report(
 ) -> None:
     """Render a saved JSON audit as the HTML page or the Excel workbook, without the rules or
     the export; with --baseline, with the changes since an earlier audit."""
-    from dealgate.report.audit_html import render_html
-    from dealgate.report.audit_xlsx import render_xlsx
     from dealgate.report.changes import check_comparable, compare
     from dealgate.report.saved_audit import load_audit
 
@@ -749,15 +749,20 @@ def report(
         previous = _guarded(lambda: load_audit(baseline, "baseline"))
         shown = _shown_path(baseline)
         _guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
-        document["changes"] = compare(previous, document, _shown_path(baseline)).as_json()
-    rendered: Iterable[str] | bytes
-    if output_format is ReportFormat.XLSX:
-        rendered = render_xlsx(document)
-    elif output_format is ReportFormat.HTML:
-        rendered = [render_html(document)]
-    else:
-        rendered = [json.dumps(document, indent=2) + "\n"]
-    _deliver(rendered, output)
+        document["changes"] = compare(previous, document, shown).as_json()
+    _deliver(_document_report(document, output_format.value), output)
+
+
+def _document_report(document: dict[str, Any], name: str) -> Iterable[str] | bytes:
+    """An audit's JSON document as the json, html or xlsx report (_DOCUMENT_FORMATS)."""
+    from dealgate.report.audit_html import render_html
+    from dealgate.report.audit_xlsx import render_xlsx
+
+    if name == "xlsx":
+        return render_xlsx(document)
+    if name == "html":
+        return [render_html(document)]
+    return [json.dumps(document, indent=2) + "\n"]
 
 
 def _columnar_blockers(
@@ -823,17 +828,15 @@ def _render_audit(
     report shows what changed since."""
     from dealgate.audit import AuditResult, FailOn
     from dealgate.report.audit_csv import csv_lines
-    from dealgate.report.audit_html import render_html
     from dealgate.report.audit_json import audit_json, jsonl_lines
     from dealgate.report.audit_junit import render_junit
     from dealgate.report.audit_markdown import render_markdown
     from dealgate.report.audit_table import render_audit_table
-    from dealgate.report.audit_xlsx import render_xlsx
     from dealgate.report.changes import compare
 
     assert isinstance(result, AuditResult) and isinstance(fail_on, FailOn)
     # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
-    shaped = baseline is not None or output_format in _BASELINE_FORMATS[1:]
+    shaped = baseline is not None or output_format.value in _DOCUMENT_FORMATS
     shape = audit_json(result, include_met) if shaped else {}
     changes = compare(baseline[0], shape, baseline[1]) if baseline else None
     if changes is not None:
@@ -847,16 +850,14 @@ def _render_audit(
         buffer = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
         buffer.print(table)
         return [buffer.file.getvalue()]  # type: ignore[attr-defined]
+    if output_format.value in _DOCUMENT_FORMATS:
+        return _document_report(shape, output_format.value)
     renderers: dict[AuditFormat, Callable[[], Iterable[str]]] = {
-        AuditFormat.JSON: lambda: [json.dumps(shape, indent=2) + "\n"],
-        AuditFormat.HTML: lambda: [render_html(shape)],
         AuditFormat.JSONL: lambda: jsonl_lines(result, include_met),
         AuditFormat.CSV: lambda: csv_lines(result, include_met),
         AuditFormat.MARKDOWN: lambda: [render_markdown(result, include_met)],
         AuditFormat.JUNIT: lambda: [render_junit(result, include_met, fail_on)],
     }
-    if output_format is AuditFormat.XLSX:
-        return render_xlsx(shape)
     return renderers[output_format]()
 
 

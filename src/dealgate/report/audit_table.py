@@ -9,7 +9,7 @@ from rich.text import Text
 from dealgate.audit import AuditResult, AuditSummary, summarise
 from dealgate.findings import FindingKind
 from dealgate.report.changes import Changes
-from dealgate.report.figures import amounts_from_json, amounts_text, money_text
+from dealgate.report.figures import amounts_text, json_amounts_text, money_text
 from dealgate.report.json_report import disposition_text
 
 
@@ -163,9 +163,9 @@ def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[
     )
     text.append("\nValue at risk ", "bold")
     text.append(
-        f"then {amounts_text(amounts_from_json(changes.at_risk_then))} "
+        f"then {json_amounts_text(changes.at_risk_then)} "
         f"({changes.deals_at_risk_then:,} deals), now "
-        f"{amounts_text(amounts_from_json(changes.at_risk_now))} "
+        f"{json_amounts_text(changes.at_risk_now)} "
         f"({changes.deals_at_risk_now:,} deals)"
     )
     text.append("\nSkipped and hygiene findings ", "bold")

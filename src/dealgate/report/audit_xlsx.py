@@ -25,7 +25,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dealgate.report.audit_csv import COLUMNS as EXCEPTION_COLUMNS
-from dealgate.report.figures import amounts_from_json, amounts_text
+from dealgate.report.figures import json_amounts_text
 
 _BOLD = Font(bold=True)
 _WIDTHS = {
@@ -204,11 +204,6 @@ def _exceptions_sheet(sheet: Sheet, rows: list[list[object]]) -> None:
     _table_sheet(sheet, EXCEPTION_COLUMNS, rows, freeze="C2")
 
 
-def _amounts(items: object) -> str:
-    """`USD 120,000 + EUR 40,500` from a `[{currency, amount}]` list."""
-    return amounts_text(amounts_from_json(items))
-
-
 def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
     summary, counts = document["summary"], document.get("reconciliation") or {}
     sheet.column_dimensions["A"].width = 34
@@ -221,9 +216,9 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
     overdue = summary.get("overdue_steps") or {}
     for label, value in (
         ("Deals audited", summary["deals_audited"]),
-        ("Pipeline claimed", _amounts(summary["pipeline_claimed"])),
-        ("Supported by evidence", _amounts(summary.get("pipeline_supported"))),
-        ("Value at risk", _amounts(summary["pipeline_at_risk"])),
+        ("Pipeline claimed", json_amounts_text(summary["pipeline_claimed"])),
+        ("Supported by evidence", json_amounts_text(summary.get("pipeline_supported"))),
+        ("Value at risk", json_amounts_text(summary["pipeline_at_risk"])),
         ("Deals at risk", summary["deals_at_risk"]),
         ("Deals with skipped milestones", summary["deals_with_skipped_milestones"]),
         ("Overdue action plan steps", sum(overdue.values())),
@@ -242,9 +237,9 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
             [
                 stage["name"],
                 stage["deals"],
-                _amounts(stage["claimed"]),
+                json_amounts_text(stage["claimed"]),
                 stage["deals_at_risk"],
-                _amounts(stage["at_risk"]),
+                json_amounts_text(stage["at_risk"]),
             ],
         )
     _append(sheet, [])
@@ -259,7 +254,7 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
                 owner["deals"],
                 owner["deals_with_skipped_milestones"],
                 owner["missing_required"],
-                _amounts(owner["at_risk"]),
+                json_amounts_text(owner["at_risk"]),
                 sum((owner.get("overdue_steps") or {}).values()),
             ],
         )
@@ -272,8 +267,8 @@ def _changes_sheet(sheet: Sheet, changes: dict[str, Any]) -> None:
     baseline = changes["baseline"]
     _append(sheet, [f"Changes since {baseline['as_of']} ({baseline['file']})"], bold=True)
     value = changes["value_at_risk"]
-    _append(sheet, ["Value at risk then", _amounts(value["then"])])
-    _append(sheet, ["Value at risk now", _amounts(value["now"])])
+    _append(sheet, ["Value at risk then", json_amounts_text(value["then"])])
+    _append(sheet, ["Value at risk now", json_amounts_text(value["now"])])
     _append(sheet, ["Deals at risk then", changes["deals_at_risk"]["then"]])
     _append(sheet, ["Deals at risk now", changes["deals_at_risk"]["now"]])
     for note in changes.get("notes") or []:

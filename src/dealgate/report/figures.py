@@ -31,6 +31,11 @@ def amounts_json(amounts: Amounts) -> list[dict[str, object]]:
     ]
 
 
+def json_amounts_text(items: object) -> str:
+    """amounts_text of a `[{currency, amount}]` list of an audit JSON document."""
+    return amounts_text(amounts_from_json(items))
+
+
 def amounts_from_json(items: object) -> Amounts:
     """The `[{currency, amount}]` lists of an audit JSON document, back as Amounts."""
     amounts: Amounts = {}
