@@ -22,7 +22,7 @@ from dealgate.columnar.canonical import CanonicalQuery, Export, install
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import open_deals
 from dealgate.engines.base import deal_values
-from dealgate.engines.sql import ROW, columns_read
+from dealgate.engines.sql import columns_read
 from dealgate.rules.loader import load_pack
 
 PACK = load_pack("buyer-journey")
@@ -148,7 +148,7 @@ def test_duckdb_reads_what_python_reads(records: list[dict[str, str]], tmp_path:
     )
     connection = duckdb.connect()
     install(connection)
-    cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals ORDER BY {ROW}")
+    cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals")
     names = [column[0] for column in cursor.description]
     read_in_sql = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     read_in_python = list(source)

@@ -3,8 +3,8 @@
 A CSV file, or a Parquet file of text columns. Every column is read as text; each field is
 typed by the same plan as `DealMapper` (which column fills which field, and as what) and the
 DuckDB macros of `deals.sql_normalise`. The result holds one row per deal with an id, in file
-order: the columns the compiled rule query reads (named as `engines.sql` names them, the stage
-as its position) and the deal fields the CSV report shows.
+order (numbered as `ROW` only when joined with contact roles): the columns the compiled rule
+query reads (named as `engines.sql` names them) and the deal fields the CSV report shows.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ class CanonicalQuery:
             if use.field is not None and use.kind != "stage_history"
         }
         self.history = [use for use in self.plan if use.kind == "stage_history"]
+        # contact roles are joined by deal key (`_contacts`)
+        self.numbered = self.roles is not None and "contacts" not in self.filled
 
     # -- reading -------------------------------------------------------------------------
 
@@ -91,20 +93,22 @@ class CanonicalQuery:
     def field(self, use: ColumnUse) -> str:
         """The SQL reading one column as the field it fills; a blank cell is missing (and
         skips every rule, which is most of the cells of an export)."""
-        column = ident(use.header)
-        return f"CASE WHEN {column} IS NULL THEN NULL ELSE {self._field(use, column)} END"
+        return self.typed_field(use, f"dg_text({ident(use.header)})")
 
-    def _field(self, use: ColumnUse, column: str) -> str:
-        text = f"dg_text({column})"
+    def typed_field(self, use: ColumnUse, text: str) -> str:
+        """The field a column fills, from its cell as text (`dg_text`)."""
+        return f"CASE WHEN {text} IS NULL THEN NULL ELSE {self._field(use, text)} END"
+
+    def _field(self, use: ColumnUse, text: str) -> str:
         name = use.field or ""
         if use.kind == "canonical":
-            return self._canonical(name, column, text)
+            return self._canonical(name, text)
         declared = self.pack.fields.get(name)
         if declared is None:
             return text  # undeclared: kept as written, as text
         return self._typed(declared.type, text, name)
 
-    def _canonical(self, name: str, column: str, text: str) -> str:
+    def _canonical(self, name: str, text: str) -> str:
         if name == "amount":
             return f"dg_money_text({text}, {self.comma})"
         if name == "probability":
@@ -179,18 +183,29 @@ class CanonicalQuery:
 
     def sql(self) -> str:
         """The CTEs `dg_raw`, `dg_typed`, `dg_roles` and `dg_deals`, ready for a SELECT."""
-        typed = [f"row_number() OVER () AS {ident(ROW)}"]
-        for name, use in self.filled.items():
+        # Rows are numbered only for a join, the one step that does not keep the file's
+        # order: numbering is a serial step in DuckDB.
+        numbered = [f"row_number() OVER () AS {ident(ROW)}"] if self.numbered else []
+        # Each cell is made text once (`dg_text`), in its own step: a macro pastes its
+        # argument wherever it is used, so typing `dg_text(...)` would repeat it.
+        texts = [*numbered]
+        for index, use in enumerate([*self.filled.values(), *self.history]):
+            texts.append(f"dg_text({ident(use.header)}) AS {ident(_text_column(index))}")
+        typed = [ident(ROW)] if self.numbered else []
+        for index, (name, use) in enumerate(self.filled.items()):
+            field = self.typed_field(use, ident(_text_column(index)))
             if name == "amount":  # a number for the rules, its digits for the report
-                typed.append(f"CAST({self.field(use)} AS DOUBLE) AS amount")
-                typed.append(f"{self.field(use)} AS dg_amount_text")
-                typed.append(f"dg_money_currency({ident(use.header)}) AS dg_money_currency")
+                texts.append(f"dg_money_currency({ident(use.header)}) AS dg_money_currency")
+                typed.append(f"CAST({field} AS DOUBLE) AS amount")
+                typed.append(f"{field} AS dg_amount_text")
+                typed.append("dg_money_currency")
                 continue
-            typed.append(f"{self.field(use)} AS {ident(name)}")
+            typed.append(f"{field} AS {ident(name)}")
         if self.history and "stage_history" not in self.filled:
-            typed.append(f"{self._stage_history()} AS stage_history")
+            typed.append(f"{self._stage_history(len(self.filled))} AS stage_history")
         ctes = [
-            f"dg_raw AS (SELECT * FROM {self.source(self.export)})",
+            f"dg_raw AS (SELECT {', '.join(texts) or 'NULL AS dg_nothing'} "
+            f"FROM {self.source(self.export)})",
             f"dg_typed AS (SELECT {', '.join(typed)} FROM dg_raw)",
         ]
         if self.roles is not None:
@@ -198,11 +213,11 @@ class CanonicalQuery:
         ctes.append(f"dg_deals AS ({self._deals_sql()})")
         return "WITH " + ",\n".join(ctes)
 
-    def _stage_history(self) -> str:
+    def _stage_history(self, first_text: int) -> str:
         """The dates a deal entered each stage (HubSpot's columns), by date, ties in column
         order, as DealMapper sorts them."""
         entries = ", ".join(
-            f"{{'d': dg_date(dg_text({ident(use.header)}), {self.month_first}), "
+            f"{{'d': dg_date({ident(_text_column(first_text + index))}, {self.month_first}), "
             f"'i': {index}, 's': {literal(use.field or '')}}}"
             for index, use in enumerate(self.history)
         )
@@ -212,7 +227,7 @@ class CanonicalQuery:
         )
 
     def _deals_sql(self) -> str:
-        selected = [ident(ROW)]
+        selected = [ident(ROW)] if self.numbered else []
         wanted = {**{name: None for name in REPORTED}, **columns_read(self.pack)}
         for name in wanted:
             if name in ("manager", "currency", "contacts", "stage"):
@@ -296,6 +311,11 @@ class CanonicalQuery:
             f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
             f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
+
+
+def _text_column(index: int) -> str:
+    """The column holding the text of the plan's column number `index` (`dg_text`)."""
+    return f"dg_t {index}"
 
 
 def _sql_type(field_type: FieldType) -> str:
