@@ -279,16 +279,40 @@ def test_waivers_turn_missing_into_waived_and_flag_stale_ones(work: Path) -> Non
     assert "missing required key 'reason'" in broken.stderr
 
 
-def test_audit_csv_is_one_row_per_finding_and_formula_safe(work: Path) -> None:
+def test_audit_csv_is_one_row_per_deal_by_default_and_formula_safe(work: Path) -> None:
     deals = yaml.safe_load((work / "pipeline.yaml").read_text(encoding="utf-8"))["deals"]
     deals[1]["name"] = '=HYPERLINK("http://x")'
     (work / "pipeline.yaml").write_text(yaml.safe_dump({"deals": deals}), encoding="utf-8")
-    result = dealgate("audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "csv", cwd=work)
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    per_deal = dealgate("audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "csv", cwd=work)
+    deal_rows = list(csv.DictReader(io.StringIO(per_deal.stdout)))
+    assert deal_rows and deal_rows[0].keys() >= {"deal_id", "skipped", "hygiene", "to_advance"}
+    per_finding = dealgate(
+        *("audit", "pipeline.yaml", "--as-of", AS_OF, "--format", "csv"),
+        *("--csv-rows", "finding"),
+        cwd=work,
+    )
+    rows = list(csv.DictReader(io.StringIO(per_finding.stdout)))
     assert rows and rows[0].keys() >= {"deal_id", "milestone_id", "kind", "status", "read"}
-    names = {row["deal_id"]: row["deal_name"] for row in rows}
-    assert names[deals[1]["id"]] == '\'=HYPERLINK("http://x")'
-    assert not any(name.startswith("=") for name in names.values())
+    # the same deals, and each deal's missing milestones by kind, in both layouts
+    assert [row["deal_id"] for row in deal_rows] == list(dict.fromkeys(r["deal_id"] for r in rows))
+    for deal in deal_rows:
+        for kind, column in (
+            ("skipped", "skipped"),
+            ("hygiene", "hygiene"),
+            ("to-advance", "to_advance"),
+        ):
+            listed = [
+                r["milestone_id"]
+                for r in rows
+                if r["deal_id"] == deal["deal_id"]
+                and r["kind"] == kind
+                and r["status"] == "missing"
+            ]
+            assert deal[column] == "; ".join(listed)
+    for layout in (deal_rows, rows):
+        names = {row["deal_id"]: row["deal_name"] for row in layout}
+        assert names[deals[1]["id"]] == '\'=HYPERLINK("http://x")'
+        assert not any(name.startswith("=") for name in names.values())
 
 
 def test_audit_junit_and_markdown_and_jsonl(work: Path) -> None:

@@ -280,12 +280,20 @@ def _audit(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def _same_report(*args: str, columnar: bool = True) -> bytes:
-    sql, durable = _audit(*args, "--engine", "sql"), _audit(*args, "--engine", "durable")
-    said = sql.stderr.decode()
-    assert (COLUMNAR in said) is columnar, said
-    assert sql.stdout == durable.stdout
-    assert sql.returncode == durable.returncode, said
-    return sql.stdout
+    """Both CSV layouts, identical on both routes; the report per finding is returned."""
+    reports = {}
+    for rows in ("deal", "finding"):
+        layout = ("--csv-rows", rows)
+        sql = _audit(*args, *layout, "--engine", "sql")
+        durable = _audit(*args, *layout, "--engine", "durable")
+        said = sql.stderr.decode()
+        assert (COLUMNAR in said) is columnar, said
+        assert sql.stdout == durable.stdout
+        assert sql.returncode == durable.returncode, said
+        reports[rows] = sql.stdout
+    per_deal = reports["deal"].decode().splitlines()
+    assert per_deal[0].endswith(",skipped,hygiene,to_advance,waived")
+    return reports["finding"]
 
 
 SALESFORCE = [

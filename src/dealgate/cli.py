@@ -25,6 +25,7 @@ from rich.table import Table
 
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, UsageError, did_you_mean
+from dealgate.report.csv_layout import CsvRows
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
@@ -621,6 +622,13 @@ def audit(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Exception rows in the table (0: all).")] = 50,
+    csv_rows: Annotated[
+        CsvRows,
+        typer.Option(
+            help="CSV report: one row per deal (its missing milestone ids by kind) or one "
+            "row per finding."
+        ),
+    ] = CsvRows.DEAL,
     verbose: VerboseOption = False,
 ) -> None:
     """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
@@ -672,6 +680,7 @@ def audit(
                 teams=teams,
                 contacts=contacts,
                 encoding=encoding,
+                rows=csv_rows,
             ),
             blocked_by=_columnar_blockers(mapping, sheet, waivers, include_met, encoding),
             output=output,
@@ -698,7 +707,9 @@ def audit(
             )
         )
     since = (previous, _shown_path(baseline)) if previous and baseline else None
-    report = _render_audit(result, output_format, include_met, threshold, limit, output, since)
+    report = _render_audit(
+        result, output_format, include_met, threshold, limit, output, since, csv_rows
+    )
     if report is not None:
         _deliver(report, output)
     if result.failing(threshold):
@@ -822,6 +833,7 @@ def _render_audit(
     limit: int,
     output: Path | None,
     baseline: tuple[dict[str, Any], str] | None = None,
+    csv_rows: CsvRows = CsvRows.DEAL,
 ) -> Iterable[str] | bytes | None:
     """The report as chunks of text, or a workbook's bytes; None when it was printed to the
     terminal (a table). With a baseline (the previous audit's JSON and its file name), the
@@ -854,7 +866,7 @@ def _render_audit(
         return _document_report(shape, output_format.value)
     renderers: dict[AuditFormat, Callable[[], Iterable[str]]] = {
         AuditFormat.JSONL: lambda: jsonl_lines(result, include_met),
-        AuditFormat.CSV: lambda: csv_lines(result, include_met),
+        AuditFormat.CSV: lambda: csv_lines(result, include_met, csv_rows),
         AuditFormat.MARKDOWN: lambda: [render_markdown(result, include_met)],
         AuditFormat.JUNIT: lambda: [render_junit(result, include_met, fail_on)],
     }

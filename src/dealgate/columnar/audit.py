@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,9 @@ from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import (
     HYGIENE,
     SKIPPED,
+    TO_ADVANCE,
     Judge,
+    StageRow,
     json_macros,
     stage_rows,
     statuses_sql,
@@ -26,7 +29,7 @@ from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import choose_profile
 from dealgate.engines.sql import ROW, EngineError
-from dealgate.report.audit_csv import COLUMNS
+from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, CsvRows
 from dealgate.rules.model import RulePack
 
 _UTF8 = ("utf-8", "utf-8-sig")
@@ -47,6 +50,8 @@ class ColumnarRequest:
     teams: Path | None = None
     contacts: Path | None = None
     encoding: str | None = None
+    rows: CsvRows = CsvRows.DEAL
+    threads: int | None = None  # DuckDB's threads; None: one per core
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,10 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     judge = Judge(request.pack, request.filters)
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
     try:
-        connection = duckdb.connect(config={"temp_directory": spill})
+        config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
+        if request.threads is not None:
+            config["threads"] = request.threads
+        connection = duckdb.connect(config=config)
     except duckdb.Error as error:
         shutil.rmtree(spill, ignore_errors=True)
         raise EngineError(f"DuckDB could not start: {error}") from None
@@ -111,13 +119,15 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         )
         _map_stages(connection, request.pack, profile, canonical)
         statuses = statuses_sql(request.pack, request.as_of)
-        # Only deals that need attention are kept, in file order, their findings sorted
-        # inside each; the report is then written by unnesting them in that order.
+        # The deals that need attention are kept once, in file order, for the report and
+        # the failing count. DuckDB keeps the order it read through every step but a join:
+        # only deals joined with their contact roles are numbered and sorted back.
+        order = f" ORDER BY {ident(ROW)}" if canonical.numbered else ""
         connection.execute(
             f"CREATE TEMP TABLE dg_exception_deals AS WITH {judge.findings_sql(statuses)} "
-            f"SELECT * FROM dg_exceptions ORDER BY {ident(ROW)}"
+            f"SELECT * FROM dg_exceptions{order}"
         )
-        _write(connection, judge, output)
+        _write(connection, judge, request.rows, output)
         return _outcome(connection, judge, request.fail_on)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
@@ -132,23 +142,26 @@ def _map_stages(
     """The pack stage of each CRM stage text, and what applies to a deal at it."""
     texts = [text for (text,) in connection.execute(canonical.stage_texts_sql()).fetchall()]
     rows = stage_rows(pack, profile, texts)
-    connection.execute(
-        "CREATE TEMP TABLE dg_stage_map (crm VARCHAR, stage_id VARCHAR, "
-        "position INTEGER, is_open BOOLEAN)"
-    )
-    if rows:
-        connection.executemany(
-            "INSERT INTO dg_stage_map VALUES (?, ?, ?, ?)",
-            [(row.crm, row.stage_id, row.position, row.is_open) for row in rows],
-        )
+
+    def by_text(value: Callable[[StageRow], str]) -> str:
+        # A CASE over the few distinct stage texts rather than a join: nothing is built
+        # or probed per deal, and the file's order is kept.
+        arms = " ".join(f"WHEN {literal(row.crm)} THEN {value(row)}" for row in rows)
+        return f"CASE c.dg_crm_stage {arms} END" if arms else "NULL"
+
+    position = by_text(lambda row: "NULL" if row.position is None else str(row.position))
+    stage_id = by_text(lambda row: "NULL" if row.stage_id is None else literal(row.stage_id))
+    is_open = by_text(lambda row: "NULL" if row.is_open is None else str(row.is_open).lower())
     last_open = pack.open_stages[-1].position
     connection.execute(
-        f"""CREATE TEMP VIEW deals AS SELECT c.*, m.position AS stage,
-            m.stage_id AS dg_stage_id, m.is_open AS dg_open,
-            CASE WHEN m.stage_id IS NULL THEN -1 WHEN NOT m.is_open THEN {last_open}
-                 ELSE m.position END AS dg_limit,
-            (m.stage_id IS NULL OR m.is_open) AS dg_hygiene
-            FROM dg_canonical AS c LEFT JOIN dg_stage_map AS m ON c.dg_crm_stage = m.crm"""
+        f"""CREATE TEMP VIEW deals AS SELECT *,
+            CASE WHEN dg_stage_id IS NULL THEN -1 WHEN NOT dg_open THEN {last_open}
+                 ELSE stage END AS dg_limit,
+            (dg_stage_id IS NULL OR dg_open) AS dg_hygiene
+            FROM (SELECT c.*, CAST({position} AS INTEGER) AS stage,
+                         CAST({stage_id} AS VARCHAR) AS dg_stage_id,
+                         CAST({is_open} AS BOOLEAN) AS dg_open
+                  FROM dg_canonical AS c)"""
     )
 
 
@@ -160,16 +173,15 @@ def _safe(value: str) -> str:
     )
 
 
-def _report_columns(judge: Judge) -> str:
-    """The CSV report's columns, as report/audit_csv.py writes them."""
-    by_milestone = judge.finding_columns()
+def _deal_values() -> dict[str, str]:
+    """The columns every row of the report starts with: the deal and its judgement."""
     disposition = (
         "CASE WHEN dg_re_date THEN 're-date' "
         "WHEN dg_inflation > 0 AND dg_evidence_id IS NOT NULL "
         "THEN 're-stage to ' || dg_evidence_id "
         "WHEN dg_inflation > 0 THEN 're-stage' ELSE 'keep' END"
     )
-    values = {
+    return {
         "deal_id": _safe("id"),
         "deal_name": _safe("name"),
         "owner": _safe("owner"),
@@ -184,51 +196,74 @@ def _report_columns(judge: Judge) -> str:
         # formula; the pack's own texts were made safe when the query was written.
         "close_date": "strftime(close_date, '%Y-%m-%d')",
         "disposition": disposition,
+    }
+
+
+def _deal_row_columns(judge: Judge) -> str:
+    """One row per deal: its missing milestone ids by kind (report/audit_csv.py)."""
+    values = {
+        **_deal_values(),
+        "skipped": judge.missing_ids(SKIPPED),
+        "hygiene": judge.missing_ids(HYGIENE),
+        "to_advance": judge.missing_ids(TO_ADVANCE),
+        "waived": "NULL",  # waivers are read on the Python path only
+    }
+    assert list(values) == DEAL_COLUMNS
+    return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
+
+
+def _finding_row_columns(judge: Judge) -> str:
+    """One row per missing finding (report/audit_csv.py), `dg_m` the milestone's index."""
+    by_milestone = judge.finding_columns()
+    values = {
+        **_deal_values(),
         "milestone_id": by_milestone["milestone_id"],
         "milestone": by_milestone["milestone"],
-        "kind": "dg_f.kind",
+        "kind": by_milestone["kind"],
         "status": "'missing'",
         "severity": by_milestone["severity"],
         "read": by_milestone["read"],
         "guidance": by_milestone["guidance"],
     }
-    assert list(values) == COLUMNS
+    assert list(values) == FINDING_COLUMNS
     return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
 
 
-def _write(connection: Any, judge: Judge, output: Path | None) -> None:
+def _write(connection: Any, judge: Judge, rows: CsvRows, output: Path | None) -> None:
     """The report, written next to the target and renamed (atomic), or to stdout."""
     if output is not None:
         with atomic_file(output) as temporary:
-            _copy_report(connection, judge, temporary)
+            _copy_report(connection, judge, rows, temporary)
         return
     with tempfile.TemporaryDirectory(prefix="dealgate-") as folder:
         report = Path(folder) / "report.csv"
-        _copy_report(connection, judge, report)
+        _copy_report(connection, judge, rows, report)
         with report.open(encoding="utf-8", newline="") as stream:
             shutil.copyfileobj(stream, sys.stdout)
 
 
-def _copy_report(connection: Any, judge: Judge, path: Path) -> None:
-    """One row per missing finding, in the order the deals and their findings were kept."""
+def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> None:
+    """One row per deal, or per missing finding, in the order the deals were kept."""
+    if rows is CsvRows.DEAL:
+        query = f"SELECT {_deal_row_columns(judge)} FROM dg_exception_deals"
+    else:
+        query = (
+            f"SELECT {_finding_row_columns(judge)} FROM "
+            f"(SELECT *, unnest({judge.missing_indexes()}) AS dg_m FROM dg_exception_deals)"
+        )
     connection.execute(
-        f"COPY (SELECT {_report_columns(judge)} FROM "
-        f"(SELECT *, unnest(dg_missing) AS dg_f FROM dg_exception_deals)) "
-        f"TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+        f"COPY ({query}) TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
     )
 
 
 def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
     """How many missing findings fail the audit (--fail-on)."""
     severities = {
-        FailOn.REQUIRED: "('required')",
-        FailOn.RECOMMENDED: "('required', 'recommended')",
-        FailOn.NEVER: "(NULL)",
+        FailOn.REQUIRED: ("required",),
+        FailOn.RECOMMENDED: ("required", "recommended"),
+        FailOn.NEVER: (),
     }[fail_on]
-    severity = judge.finding_columns()["severity"]
     (failing,) = connection.execute(
-        f"SELECT count(*) FROM (SELECT unnest(dg_missing) AS dg_f FROM dg_exception_deals) "
-        f"WHERE dg_f.kind IN ({literal(SKIPPED)}, {literal(HYGIENE)}) "
-        f"AND {severity} IN {severities}"
+        f"SELECT coalesce(sum({judge.failing(severities)}), 0) FROM dg_exception_deals"
     ).fetchone()
     return ColumnarOutcome(int(failing))

@@ -20,7 +20,7 @@ from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile, header_key
 from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
-from dealgate.report.audit_csv import safe_cell
+from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
 from dealgate.rules.model import Milestone, RulePack, Severity
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
 
@@ -29,7 +29,6 @@ SKIPPED, TO_ADVANCE, HYGIENE = (
     FindingKind.TO_ADVANCE.value,
     FindingKind.HYGIENE.value,
 )
-KIND_ORDER = {SKIPPED: 0, TO_ADVANCE: 1, HYGIENE: 2}  # as assess orders findings
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,6 @@ class Judge:
             conditions.append(f"coalesce(d.close_date <= {_date(filters.closing_before)}, false)")
         return " AND ".join(conditions) or "true"
 
-    def excluded_closed(self) -> str:
-        return "false" if self.filters.include_closed else "NOT coalesce(d.dg_open, true)"
-
     # -- per milestone -----------------------------------------------------------------
 
     def missing(self, milestone: Milestone) -> str:
@@ -99,25 +95,6 @@ class Judge:
             return f"(d.dg_hygiene AND {status})"
         position = self.pack.stage(milestone.stage_id).position
         return f"(d.dg_limit >= {position} AND {status})"
-
-    def kind(self, milestone: Milestone) -> str:
-        if milestone.stage_id is None:
-            return literal(HYGIENE)
-        position = self.pack.stage(milestone.stage_id).position
-        return (
-            f"CASE WHEN d.stage IS NULL OR d.stage > {position} THEN {literal(SKIPPED)} "
-            f"ELSE {literal(TO_ADVANCE)} END"
-        )
-
-    def rank(self, milestone: Milestone) -> str:
-        if milestone.stage_id is None:
-            return str(KIND_ORDER[HYGIENE])
-        position = self.pack.stage(milestone.stage_id).position
-        skipped, to_advance = KIND_ORDER[SKIPPED], KIND_ORDER[TO_ADVANCE]
-        return (
-            f"CASE WHEN d.stage IS NULL OR d.stage > {position} THEN {skipped} "
-            f"ELSE {to_advance} END"
-        )
 
     def evidence(self) -> str:
         """The evidence stage position: the first stage with a required exit unmet."""
@@ -141,12 +118,14 @@ class Judge:
 
     def findings_sql(self, statuses: str) -> str:
         """CTEs judging every audited deal, down to `dg_exceptions`: the deals that need
-        attention, each with its missing findings in report order (`dg_missing`)."""
-        # 'r' (the kind's rank) and 'm' (the pack's order) first: list_sort orders the
-        # findings of a deal as assess does.
-        findings = ", ".join(
-            f"{{'r': {self.rank(m)}, 'm': {index}, 'kind': {self.kind(m)}, "
-            f"'missing': coalesce({self.missing(m)}, false)}}"
+        attention, each with one boolean column per milestone, true when it is missing.
+
+        A deal's findings are its missing flags in the pack's order, which is already the
+        order of assess (skipped exits of earlier stages, to-advance exits of its stage,
+        then hygiene): no list of findings is built or sorted per deal.
+        """
+        flags = ", ".join(
+            f"coalesce({self.missing(m)}, false) AS {ident(missing_column(index))}"
             for index, m in enumerate(self.milestones)
         )
         stage_ids = " ".join(
@@ -158,10 +137,15 @@ class Judge:
             if m.stage_id is None and m.severity is Severity.REQUIRED and "close_date" in m.reads
         ]
         re_dated = " OR ".join(f"coalesce({sql}, false)" for sql in re_date) or "false"
+        attention = " OR ".join(
+            f"({ident(missing_column(index))} AND {self.kind(m, '')} <> {literal(TO_ADVANCE)})"
+            for index, m in enumerate(self.milestones)
+        )
+        statuses_columns = ", ".join(ident(status_column(m)) for m in self.milestones)
         return f"""
         dg_statuses AS ({statuses}),
         dg_judged AS (
-          SELECT d.*, list_sort(list_filter([{findings}], lambda f: f.missing)) AS dg_missing,
+          SELECT d.* EXCLUDE ({statuses_columns}), {flags},
                  {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
           FROM dg_statuses AS d
           WHERE {self.audited()}),
@@ -170,21 +154,57 @@ class Judge:
                  CASE dg_evidence {stage_ids} END AS dg_evidence_id
           FROM dg_judged),
         dg_exceptions AS (
-          SELECT * EXCLUDE ({", ".join(ident(status_column(m)) for m in self.milestones)})
-          FROM dg_deal_rows
-          WHERE dg_inflation > 0
-             OR len(list_filter(dg_missing, lambda f: f.kind <> {literal(TO_ADVANCE)})) > 0)"""
+          SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
+
+    def kind(self, milestone: Milestone, table: str = "d.") -> str:
+        """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
+        if milestone.stage_id is None:
+            return literal(HYGIENE)
+        position = self.pack.stage(milestone.stage_id).position
+        return (
+            f"CASE WHEN {table}stage IS NULL OR {table}stage > {position} "
+            f"THEN {literal(SKIPPED)} ELSE {literal(TO_ADVANCE)} END"
+        )
+
+    def missing_ids(self, kind: str) -> str:
+        """The ids of a deal's missing milestones of one kind, in the pack's order."""
+        ids = ", ".join(
+            f"CASE WHEN {ident(missing_column(index))} AND {self.kind(m, '')} = {literal(kind)} "
+            f"THEN {cell(m.id)} END"
+            for index, m in enumerate(self.milestones)
+        )
+        return f"nullif(concat_ws({literal(ID_SEPARATOR)}, {ids}), '')"
+
+    def failing(self, severities: tuple[str, ...]) -> str:
+        """How many skipped and hygiene findings of a deal are missing at these severities."""
+        counted = [
+            f"CASE WHEN {ident(missing_column(index))} AND {self.kind(m, '')} <> "
+            f"{literal(TO_ADVANCE)} THEN 1 ELSE 0 END"
+            for index, m in enumerate(self.milestones)
+            if m.severity.value in severities
+        ]
+        return " + ".join(counted) or "0"
+
+    def missing_indexes(self) -> str:
+        """The pack indexes of a deal's missing milestones, in order, to unnest: one row per
+        finding."""
+        items = ", ".join(
+            f"CASE WHEN {ident(missing_column(index))} THEN {index} END"
+            for index in range(len(self.milestones))
+        )
+        return f"list_filter([{items}], lambda i: i IS NOT NULL)"
 
     def finding_columns(self) -> dict[str, str]:
-        """The SQL of each finding column that depends on the milestone."""
+        """The SQL of each finding column that depends on the milestone (`dg_m`, its index)."""
 
         def by_milestone(values: list[str]) -> str:
             arms = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
-            return f"CASE dg_f.m {arms} END"
+            return f"CASE dg_m {arms} END"
 
         return {
             "milestone_id": by_milestone([cell(m.id) for m in self.milestones]),
             "milestone": by_milestone([cell(m.milestone) for m in self.milestones]),
+            "kind": by_milestone([self.kind(m, "") for m in self.milestones]),
             "severity": by_milestone([cell(m.severity.value) for m in self.milestones]),
             "read": by_milestone([self.read_json(m) for m in self.milestones]),
             "guidance": by_milestone([cell(m.guidance) for m in self.milestones]),
@@ -224,6 +244,11 @@ class Judge:
                 f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
             )
         return _json_scalar(column, declared)
+
+
+def missing_column(index: int) -> str:
+    """The column telling whether the pack's milestone number `index` is missing."""
+    return f"dg_missing {index}"
 
 
 def status_column(milestone: Milestone) -> str:

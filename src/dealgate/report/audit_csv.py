@@ -1,7 +1,9 @@
-"""The audit as CSV: one row per finding that is not met, ready for a spreadsheet.
+"""The audit as CSV, ready for a spreadsheet or a BI tool.
 
-Text that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage
-return) is written with a leading apostrophe, so a deal name can never execute.
+Two layouts (`--csv-rows`): one row per deal that needs attention, with the ids of its missing
+milestones by kind (what a spreadsheet user opens; the default), or one row per finding that is
+not met, with the milestone's texts and the values it read (what a BI tool joins on).
+Cells are formula-safe (report/csv_layout.py).
 """
 
 from __future__ import annotations
@@ -11,46 +13,22 @@ import io
 import json
 from collections.abc import Iterator
 
+from dealgate.assess import DealAssessment
 from dealgate.audit import AuditResult
-from dealgate.findings import Status, json_value
+from dealgate.findings import FindingKind, Status, json_value
+from dealgate.report.csv_layout import (
+    DEAL_COLUMNS,
+    FINDING_COLUMNS,
+    ID_SEPARATOR,
+    CsvRows,
+    safe_cell,
+)
 from dealgate.report.json_report import disposition_text
 
-COLUMNS = [
-    "deal_id",
-    "deal_name",
-    "owner",
-    "manager",
-    "stage",
-    "stage_id",
-    "evidence_stage",
-    "inflation",
-    "amount",
-    "currency",
-    "close_date",
-    "disposition",
-    "milestone_id",
-    "milestone",
-    "kind",
-    "status",
-    "severity",
-    "read",
-    "guidance",
-]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-
-def safe_cell(value: object) -> object:
-    """A cell value that spreadsheets show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def render_csv(result: AuditResult, include_met: bool) -> str:
-    return "".join(csv_lines(result, include_met))
-
-
-def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
+def csv_lines(
+    result: AuditResult, include_met: bool, rows: CsvRows = CsvRows.DEAL
+) -> Iterator[str]:
     """The CSV report line by line, so a large audit is written without holding it all."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -61,37 +39,71 @@ def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(COLUMNS)
+    def write(row: list[object]) -> None:
+        writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
+
+    writer.writerow(DEAL_COLUMNS if rows is CsvRows.DEAL else FINDING_COLUMNS)
     yield flush()
     for assessment in result.exceptions(include_met):
-        deal = assessment.read.deal
-        base = [
-            deal.id,
-            deal.name,
-            deal.owner,
-            deal.manager,
-            deal.stage,
-            assessment.stage.id if assessment.stage else None,
-            assessment.evidence_stage.id if assessment.evidence_stage else None,
-            assessment.inflation,
-            deal.amount,
-            deal.currency,
-            deal.close_date.isoformat() if deal.close_date else None,
-            disposition_text(assessment),
-        ]
-        for finding in assessment.findings:
-            if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
-                continue
-            read = json.dumps({name: json_value(value) for name, value in finding.read})
-            row = [
-                *base,
-                finding.milestone_id,
-                finding.milestone,
-                finding.kind.value,
-                finding.status.value,
-                finding.severity,
-                read,
-                finding.guidance,
-            ]
-            writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
+        if rows is CsvRows.DEAL:
+            write([*_deal_part(assessment), *_ids_by_kind(assessment)])
+        else:
+            for row in _finding_rows(assessment, include_met):
+                write(row)
         yield flush()
+
+
+def _deal_part(assessment: DealAssessment) -> list[object]:
+    deal = assessment.read.deal
+    return [
+        deal.id,
+        deal.name,
+        deal.owner,
+        deal.manager,
+        deal.stage,
+        assessment.stage.id if assessment.stage else None,
+        assessment.evidence_stage.id if assessment.evidence_stage else None,
+        assessment.inflation,
+        deal.amount,
+        deal.currency,
+        deal.close_date.isoformat() if deal.close_date else None,
+        disposition_text(assessment),
+    ]
+
+
+def _ids_by_kind(assessment: DealAssessment) -> list[str | None]:
+    """The missing milestone ids of each kind (skipped, hygiene, to-advance), then the
+    waived ones, in the order of the deal's findings."""
+
+    def ids(kind: FindingKind | None, status: Status) -> str | None:
+        chosen = [
+            finding.milestone_id
+            for finding in assessment.findings
+            if finding.status is status and (kind is None or finding.kind is kind)
+        ]
+        return ID_SEPARATOR.join(chosen) or None
+
+    return [
+        ids(FindingKind.SKIPPED, Status.MISSING),
+        ids(FindingKind.HYGIENE, Status.MISSING),
+        ids(FindingKind.TO_ADVANCE, Status.MISSING),
+        ids(None, Status.WAIVED),
+    ]
+
+
+def _finding_rows(assessment: DealAssessment, include_met: bool) -> Iterator[list[object]]:
+    base = _deal_part(assessment)
+    for finding in assessment.findings:
+        if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
+            continue
+        read = json.dumps({name: json_value(value) for name, value in finding.read})
+        yield [
+            *base,
+            finding.milestone_id,
+            finding.milestone,
+            finding.kind.value,
+            finding.status.value,
+            finding.severity,
+            read,
+            finding.guidance,
+        ]

@@ -24,7 +24,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dealgate.report.audit_csv import COLUMNS as EXCEPTION_COLUMNS
+from dealgate.report.csv_layout import FINDING_COLUMNS as EXCEPTION_COLUMNS
 from dealgate.report.figures import json_amounts_text
 
 _BOLD = Font(bold=True)
@@ -79,7 +79,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 def exception_rows(document: dict[str, Any]) -> Iterable[list[object]]:
-    """The CSV report's rows (report/audit_csv.py COLUMNS), from the JSON document."""
+    """The CSV report's rows per finding (report/audit_csv.py), from the JSON document."""
     for deal in document["deals"]:
         close = deal.get("close_date")
         base = [
