@@ -10,6 +10,7 @@ from dealgate.assess import DealAssessment
 from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json
+from dealgate.report.saved_audit import SCHEMA_VERSION
 
 
 def summary_json(summary: AuditSummary) -> dict[str, Any]:
@@ -98,11 +99,14 @@ def audited_stages(result: AuditResult) -> dict[str, str | None]:
 
 
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
-    """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation."""
+    """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation; its
+    version and what reads every version are in report/saved_audit.py."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "as_of": result.as_of.isoformat(),
         "pack": {
             "id": result.pack.id,
+            "hash": result.pack.content_hash(),
             "title": result.pack.title,
             "stages": [
                 {"id": stage.id, "name": stage.name, "open": stage.is_open}
