@@ -118,8 +118,7 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
         "deals": [audit_deal_json(a, include_met) for a in result.exceptions(include_met)],
-        # Every audited deal's stage, listed or not, so a later audit can tell what moved.
-        "audited_stages": {a.deal_id: a.stage.id if a.stage else None for a in result.assessments},
+        "audited_stages": audited_stages(result),
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}
             for row in result.rejected
