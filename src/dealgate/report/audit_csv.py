@@ -46,10 +46,6 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def render_csv(result: AuditResult, include_met: bool) -> str:
-    return "".join(csv_lines(result, include_met))
-
-
 def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
     """The CSV report line by line, so a large audit is written without holding it all."""
     buffer = io.StringIO()
