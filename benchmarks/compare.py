@@ -409,7 +409,7 @@ def exception_rows(deal: dict[str, Any], missing: Iterable[str]) -> list[tuple[s
     """dealgate's exception list for one deal: every missing milestone, when any of them is
     skipped or hygiene (a deal missing only its own stage's exits needs no attention)."""
     stage = deal["stage"]
-    rows = []
+    rows: list[tuple[str, ...]] = []
     attention = False
     for milestone_id in missing:
         position = MILESTONE_STAGES[milestone_id]
@@ -1235,8 +1235,8 @@ def print_report(rows: list[dict[str, Any]], deals: int, sample: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--run"]:
-        name, deals_csv, roles_csv, out = argv[1:5]
-        return run_approach_in_this_process(name, Path(deals_csv), Path(roles_csv), Path(out))
+        deals_csv, roles_csv, out = (Path(part) for part in argv[2:5])
+        return run_approach_in_this_process(argv[1], deals_csv, roles_csv, out)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--deals", type=int, default=1_000_000, help="pipeline size")
     parser.add_argument("--repeat", type=int, default=3, help="runs per approach (median)")

@@ -387,6 +387,19 @@ def test_a_duplicated_id_at_two_stages_is_not_a_move(tmp_path: Path) -> None:
     assert changes["new_findings"] == [] and changes["resolved_findings"] == []
 
 
+def test_a_duplicated_id_at_two_stages_has_no_audited_stage(tmp_path: Path) -> None:
+    """docs/check-and-audit.md: `null` for a duplicated id whose rows claim different stages,
+    listed or not, whichever row comes last."""
+    rows = [
+        bare("DUP", "Negotiation/Review"),
+        bare("DUP", "Prospecting"),
+        bare("ONE", "Prospecting"),
+    ]
+    for week in (rows, rows[::-1]):
+        result = audit_deals(tmp_path, week, "--format", "json")
+        assert json.loads(result.stdout)["audited_stages"] == {"DUP": None, "ONE": "qualify"}
+
+
 def test_a_waived_finding_resolves_as_waived(tmp_path: Path) -> None:
     (tmp_path / "waivers.yaml").write_text(
         "waivers:\n  - {deal: W, milestone: HYG-AMOUNT, reason: r, approved_by: a, "

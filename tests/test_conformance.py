@@ -113,12 +113,12 @@ def test_conformance_case(
     assert [f for f in mapper.findings if f.issue.value != "unknown_stage"] == []
 
 
-def test_unmatched_waivers_are_reported() -> None:
+def test_unmatched_waivers_are_reported(tmp_path: Path) -> None:
     document = yaml.safe_load((CONFORMANCE / "waivers.yaml").read_text(encoding="utf-8"))
     book = _waivers(document, document["as_of"])
     assert book is not None
     pack_path = CONFORMANCE / "waivers.yaml"
-    pack = _pack(pack_path, document, Path(pytest.importorskip("tempfile").mkdtemp()))
+    pack = _pack(pack_path, document, tmp_path)
     engine = get_engine("durable")
     for case in document["cases"]:
         reads, _ = read_records("w", [RawRecord(1, "deal", flatten(case["deal"]))], pack)

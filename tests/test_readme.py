@@ -26,6 +26,17 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert test_command in ci_lines
 
 
+def test_the_test_command_type_checks_the_package_and_the_benchmarks() -> None:
+    """`mypy --strict` with no paths reads [tool.mypy] files; naming a path would drop the rest."""
+    import tomllib
+
+    test_command = _readme_commands()[1]
+    assert " .venv/bin/mypy --strict && " in test_command
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert mypy["files"] == ["src", "benchmarks"]
+    assert (ROOT / "src" / "dealgate" / "py.typed").is_file()  # users' mypy reads our types
+
+
 def test_the_readme_rule_pack_validates(tmp_path: Path) -> None:
     from dealgate.rules.catalog import PackCatalog
     from dealgate.rules.loader import load_pack

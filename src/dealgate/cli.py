@@ -706,7 +706,7 @@ def audit(
                 source, pack, chosen, day, filters, book, progress, include_met=include_met
             )
         )
-    since = (previous, _shown_path(baseline)) if previous and baseline else None
+    since = (previous.data, _shown_path(baseline)) if previous and baseline else None
     report = _render_audit(
         result, output_format, include_met, threshold, limit, output, since, csv_rows
     )
@@ -755,12 +755,12 @@ def report(
 
     if output_format is ReportFormat.XLSX and output is None:
         _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
-    document = _guarded(lambda: load_audit(audit, "audit"))
+    document = _guarded(lambda: load_audit(audit, "audit")).data
     if baseline is not None:
         previous = _guarded(lambda: load_audit(baseline, "baseline"))
         shown = _shown_path(baseline)
         _guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
-        document["changes"] = compare(previous, document, shown).as_json()
+        document["changes"] = compare(previous.data, document, shown).as_json()
     _deliver(_document_report(document, output_format.value), output)
 
 

@@ -22,9 +22,6 @@ class Location:
             return f"{self.file}:{self.line}"
         return f"{self.file}:{self.line}:{self.column}"
 
-    def shifted(self, columns: int) -> Location:
-        return Location(self.file, self.line, self.column + columns)
-
 
 @dataclass(frozen=True)
 class Problem:

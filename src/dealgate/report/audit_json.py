@@ -10,6 +10,7 @@ from dealgate.assess import DealAssessment
 from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json
+from dealgate.report.saved_audit import SCHEMA_VERSION
 
 
 def summary_json(summary: AuditSummary) -> dict[str, Any]:
@@ -98,11 +99,14 @@ def audited_stages(result: AuditResult) -> dict[str, str | None]:
 
 
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
-    """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation."""
+    """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation; its
+    version and what reads every version are in report/saved_audit.py."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "as_of": result.as_of.isoformat(),
         "pack": {
             "id": result.pack.id,
+            "hash": result.pack.content_hash(),
             "title": result.pack.title,
             "stages": [
                 {"id": stage.id, "name": stage.name, "open": stage.is_open}
@@ -114,8 +118,7 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
         "deals": [audit_deal_json(a, include_met) for a in result.exceptions(include_met)],
-        # Every audited deal's stage, listed or not, so a later audit can tell what moved.
-        "audited_stages": {a.deal_id: a.stage.id if a.stage else None for a in result.assessments},
+        "audited_stages": audited_stages(result),
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}
             for row in result.rejected

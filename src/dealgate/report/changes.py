@@ -9,9 +9,12 @@ are listed only when the deal is an exception for another reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dealgate.errors import InputError, Location, Problem
+
+if TYPE_CHECKING:
+    from dealgate.report.saved_audit import AuditDocument
 
 TRACKED_KINDS = frozenset({"skipped", "hygiene"})
 
@@ -110,10 +113,14 @@ class Changes:
 # --- comparing ---------------------------------------------------------------------------
 
 
-def check_comparable(baseline: dict[str, Any], pack_id: str, shown: str) -> None:
+def check_comparable(baseline: AuditDocument, pack_id: str, shown: str) -> None:
     """InputError (exit 2) when the baseline was audited with another pack: its milestones are
-    not this audit's, so every figure of the comparison would mislead."""
-    then_pack = baseline["pack"]["id"]
+    not this audit's, so every figure of the comparison would mislead.
+
+    The same pack changed since (another content hash) is compared all the same, with a note
+    (pack_change): a team edits its pack between forecast calls, and wants to see the effect.
+    """
+    then_pack = baseline.pack_id
     if then_pack != pack_id:
         raise InputError(
             [
@@ -163,7 +170,22 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], baseline_file: st
     changes.deals_at_risk_now = summary_now["deals_at_risk"]
     if baseline["as_of"] > current["as_of"]:
         changes.notes.append("the baseline is dated after this audit")
+    note = pack_change(baseline["pack"].get("hash"), current["pack"].get("hash"))
+    if note:
+        changes.notes.append(note)
     return changes
+
+
+def pack_change(then_hash: str | None, now_hash: str | None) -> str | None:
+    """A note when both audits recorded their pack's content hash and the two differ: some new
+    or resolved findings may come from the edited rules, not from the deals. An audit saved
+    before the hash existed (schema version 1) cannot tell, and gets no note."""
+    if then_hash is None or now_hash is None or then_hash == now_hash:
+        return None
+    return (
+        f"the pack changed since the baseline (hash {then_hash[:12]}… → {now_hash[:12]}…): "
+        "findings new or resolved may come from the rules, not the deals"
+    )
 
 
 class Stages:

@@ -1,12 +1,21 @@
 """An audit's JSON document read back from a file: a --baseline, or `dealgate report`'s input.
 
 The reports (HTML, XLSX, changes) read only this document, so a saved audit can be rendered or
-compared later without the rule pack or the export.
+compared later without the rule pack or the export. Every saved version is read here, and only
+here: an older document is upgraded in memory to the current version, so a team's audit of
+last week keeps working after dealgate changes what it writes.
+
+Versions (`schema_version`, top level):
+  1  no `schema_version` key: the documents written before versions existed.
+  2  `schema_version` and `pack.hash`, the sha256 of the resolved pack's content
+     (RulePack.content_hash), so a later audit can tell the pack changed under the same id.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from dealgate.errors import InputError, Location, Problem
 
 HINT = "save it with `dealgate audit … --format json --output FILE`"
+
+# The version report/audit_json.py writes; the loader reads it and every earlier one.
+SCHEMA_VERSION = 2
 
 
 class _Part(BaseModel):
@@ -37,6 +49,7 @@ class PackStage(_Part):
 
 class Pack(_Part):
     id: str
+    hash: str | None = None  # None in a version 1 document: the content was not recorded
     title: str = ""
     stages: list[PackStage] = []
 
@@ -125,6 +138,7 @@ class Deal(_Part):
 
 
 class SavedAudit(_Part):
+    schema_version: int = 1
     as_of: str
     pack: Pack
     summary: Summary
@@ -132,8 +146,26 @@ class SavedAudit(_Part):
     audited_stages: dict[str, str | None] | None = None
 
 
-def load_audit(path: Path, role: str = "audit") -> dict[str, Any]:
-    """A JSON audit read back; InputError (exit 2) when it is not one, naming where.
+@dataclass(frozen=True)
+class AuditDocument:
+    """A saved audit at the current schema version, whatever version it was saved at."""
+
+    audit: SavedAudit  # typed: the keys the reports read
+    data: dict[str, Any]  # the same document as JSON data, every key kept
+    saved_version: int  # the schema version of the file
+
+    @property
+    def pack_id(self) -> str:
+        return self.audit.pack.id
+
+    @property
+    def pack_hash(self) -> str | None:
+        return self.audit.pack.hash
+
+
+def load_audit(path: Path, role: str = "audit") -> AuditDocument:
+    """A JSON audit read back and upgraded to SCHEMA_VERSION; InputError (exit 2) when it is not
+    one, or one of a later version, naming where.
 
     `role` names the file in messages: "baseline" for --baseline, "audit" for `dealgate report`.
     """
@@ -153,11 +185,50 @@ def load_audit(path: Path, role: str = "audit") -> dict[str, Any]:
         raise InputError([Problem(Location(shown), f"not JSON: {error}")]) from None
     if not isinstance(document, dict):
         raise InputError([Problem(Location(shown), "not an audit: not a JSON object", HINT)])
+    version = _saved_version(document, shown)  # first: a later version may differ anywhere
     try:
-        SavedAudit.model_validate(document)
+        # Every version this dealgate reads validates here: the keys added since are optional.
+        typed = SavedAudit.model_validate(document)
     except ValidationError as error:
         raise InputError(_problems(error, shown)) from None
+    upgraded = typed.model_copy(update={"schema_version": SCHEMA_VERSION})
+    return AuditDocument(upgraded, upgrade(document, version), version)
+
+
+def upgrade(document: dict[str, Any], version: int) -> dict[str, Any]:
+    """The document of `version` as the current version writes it, one version at a time."""
+    while version < SCHEMA_VERSION:
+        document = _UPGRADES[version](document)
+        version += 1
     return document
+
+
+def _from_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 to 2: the version key, and the pack hash an older audit did not record (None),
+    in the places the writer puts them."""
+    pack = document["pack"]
+    upgraded = {"schema_version": 2} | document
+    upgraded["pack"] = {"id": pack["id"], "hash": None} | pack
+    return upgraded
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+
+
+def _saved_version(document: dict[str, Any], shown: str) -> int:
+    """The document's schema version; InputError when this dealgate cannot read it."""
+    version = document.get("schema_version", 1)
+    if type(version) is not int or version < 1:
+        message = f"not an audit: schema_version: {json.dumps(version)} is not a version"
+        raise InputError([Problem(Location(shown), message, HINT)])
+    if version > SCHEMA_VERSION:
+        message = (
+            f"the audit was saved by a later dealgate (schema version {version}); "
+            f"this one reads versions 1 to {SCHEMA_VERSION}"
+        )
+        hint = "upgrade dealgate, or save the audit again with this version"
+        raise InputError([Problem(Location(shown), message, hint)])
+    return version
 
 
 def _no_constant(name: str) -> object:

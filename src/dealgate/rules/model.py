@@ -9,6 +9,7 @@ from functools import cached_property
 
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
+from dealgate.rules.fingerprint import fingerprint
 from dealgate.rules.types import FieldType, Kind
 
 
@@ -126,6 +127,12 @@ class RulePack:
     @cached_property
     def terminal_stages(self) -> tuple[Stage, ...]:
         return tuple(stage for stage in self.stages if not stage.is_open)
+
+    def content_hash(self) -> str:
+        """The sha256 (hex) of what the resolved pack says, not of how its files are written
+        (rules/fingerprint.py): a saved audit carries it, so a later one can tell the pack changed.
+        """
+        return fingerprint(self)
 
     def stage(self, stage_id: str) -> Stage:
         return self._stages_by_id[stage_id]
