@@ -25,11 +25,12 @@ from dealgate.columnar.judge import (
     stage_rows,
     statuses_sql,
 )
+from dealgate.deals.normalise import clean_text, is_placeholder
 from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import choose_profile
 from dealgate.engines.sql import ROW, EngineError
-from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, CsvRows
+from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, FORMULA_STARTS, CsvRows
 from dealgate.rules.model import RulePack
 
 _UTF8 = ("utf-8", "utf-8-sig")
@@ -140,8 +141,9 @@ def _map_stages(
     connection: Any, pack: RulePack, profile: Profile, canonical: CanonicalQuery
 ) -> None:
     """The pack stage of each CRM stage text, and what applies to a deal at it."""
-    texts = [text for (text,) in connection.execute(canonical.stage_texts_sql()).fetchall()]
-    rows = stage_rows(pack, profile, texts)
+    cells = [cell for (cell,) in connection.execute(canonical.stage_cells_sql()).fetchall()]
+    texts = {clean_text(cell) for cell in cells}
+    rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
     def by_text(value: Callable[[StageRow], str]) -> str:
         # A CASE over the few distinct stage texts rather than a join: nothing is built
@@ -167,8 +169,9 @@ def _map_stages(
 
 def _safe(value: str) -> str:
     """Text a spreadsheet would run as a formula gets a leading apostrophe (safe_cell)."""
+    starts = ", ".join(literal(start) for start in FORMULA_STARTS)
     return (
-        f"CASE WHEN regexp_matches({value}, '^[=+\\-@\\t\\r]') THEN '''' || {value} "
+        f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} "
         f"ELSE nullif({value}, '') END"
     )
 

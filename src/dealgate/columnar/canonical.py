@@ -171,13 +171,15 @@ class CanonicalQuery:
             f"THEN NULL ELSE list_transform({records}, lambda item: {struct}) END",
         )
 
-    def stage_texts_sql(self) -> str:
-        """The distinct CRM stage texts of the export, read from its stage column alone."""
+    def stage_cells_sql(self) -> str:
+        """The distinct cells of the export's stage column, as written: a stage column holds
+        a few texts, cleaned in Python by the readers' own rule."""
         use = self.filled.get("stage")
         if use is None:
             return "SELECT NULL WHERE false"
-        stage = self.field(use)
-        return f"SELECT DISTINCT {stage} FROM {self.source(self.export)} WHERE {stage} IS NOT NULL"
+        column = ident(use.header)
+        source = self.source(self.export)
+        return f"SELECT DISTINCT {column} FROM {source} WHERE {column} IS NOT NULL"
 
     # -- the canonical table -------------------------------------------------------------
 

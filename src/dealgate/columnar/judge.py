@@ -90,7 +90,7 @@ class Judge:
 
     def missing(self, milestone: Milestone) -> str:
         """The milestone applies to the deal and is not met."""
-        status = f"d.{ident(status_column(milestone))} = 'x'"
+        status = f"d.{ident(unmet_column(milestone))}"
         if milestone.stage_id is None:
             return f"(d.dg_hygiene AND {status})"
         position = self.pack.stage(milestone.stage_id).position
@@ -138,10 +138,10 @@ class Judge:
         ]
         re_dated = " OR ".join(f"coalesce({sql}, false)" for sql in re_date) or "false"
         attention = " OR ".join(
-            f"({ident(missing_column(index))} AND {self.kind(m, '')} <> {literal(TO_ADVANCE)})"
+            f"({ident(missing_column(index))} AND NOT {self.is_kind(m, TO_ADVANCE)})"
             for index, m in enumerate(self.milestones)
         )
-        statuses_columns = ", ".join(ident(status_column(m)) for m in self.milestones)
+        statuses_columns = ", ".join(ident(unmet_column(m)) for m in self.milestones)
         return f"""
         dg_statuses AS ({statuses}),
         dg_judged AS (
@@ -156,30 +156,44 @@ class Judge:
         dg_exceptions AS (
           SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
 
-    def kind(self, milestone: Milestone, table: str = "d.") -> str:
+    def kind(self, milestone: Milestone) -> str:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
         if milestone.stage_id is None:
             return literal(HYGIENE)
-        position = self.pack.stage(milestone.stage_id).position
         return (
-            f"CASE WHEN {table}stage IS NULL OR {table}stage > {position} "
+            f"CASE WHEN {self.is_kind(milestone, SKIPPED)} "
             f"THEN {literal(SKIPPED)} ELSE {literal(TO_ADVANCE)} END"
         )
+
+    def is_kind(self, milestone: Milestone, kind: str) -> str:
+        """Whether the milestone's finding for the deal is of this kind: an exit of a stage
+        before the deal's (or of any stage, the deal's being unknown) is skipped, one of its
+        own stage is to-advance, a check is hygiene."""
+        if milestone.stage_id is None:
+            return "true" if kind == HYGIENE else "false"
+        if kind == HYGIENE:
+            return "false"
+        position = self.pack.stage(milestone.stage_id).position
+        skipped = f"(stage IS NULL OR stage > {position})"
+        return skipped if kind == SKIPPED else f"NOT {skipped}"
 
     def missing_ids(self, kind: str) -> str:
         """The ids of a deal's missing milestones of one kind, in the pack's order."""
         ids = ", ".join(
-            f"CASE WHEN {ident(missing_column(index))} AND {self.kind(m, '')} = {literal(kind)} "
+            f"CASE WHEN {ident(missing_column(index))} AND {self.is_kind(m, kind)} "
             f"THEN {cell(m.id)} END"
             for index, m in enumerate(self.milestones)
+            if self.is_kind(m, kind) != "false"
         )
+        if not ids:
+            return "NULL"
         return f"nullif(concat_ws({literal(ID_SEPARATOR)}, {ids}), '')"
 
     def failing(self, severities: tuple[str, ...]) -> str:
         """How many skipped and hygiene findings of a deal are missing at these severities."""
         counted = [
-            f"CASE WHEN {ident(missing_column(index))} AND {self.kind(m, '')} <> "
-            f"{literal(TO_ADVANCE)} THEN 1 ELSE 0 END"
+            f"CASE WHEN {ident(missing_column(index))} AND NOT {self.is_kind(m, TO_ADVANCE)} "
+            f"THEN 1 ELSE 0 END"
             for index, m in enumerate(self.milestones)
             if m.severity.value in severities
         ]
@@ -204,7 +218,7 @@ class Judge:
         return {
             "milestone_id": by_milestone([cell(m.id) for m in self.milestones]),
             "milestone": by_milestone([cell(m.milestone) for m in self.milestones]),
-            "kind": by_milestone([self.kind(m, "") for m in self.milestones]),
+            "kind": by_milestone([self.kind(m) for m in self.milestones]),
             "severity": by_milestone([cell(m.severity.value) for m in self.milestones]),
             "read": by_milestone([self.read_json(m) for m in self.milestones]),
             "guidance": by_milestone([cell(m.guidance) for m in self.milestones]),
@@ -251,22 +265,34 @@ def missing_column(index: int) -> str:
     return f"dg_missing {index}"
 
 
-def status_column(milestone: Milestone) -> str:
-    """The column of a milestone's status beside the deal's own (never a field's name)."""
-    return f"dg_status {milestone.id}"
+def unmet_column(milestone: Milestone) -> str:
+    """The column telling whether a milestone is unmet, were it to apply (never a field's
+    name)."""
+    return f"dg_unmet {milestone.id}"
 
 
 def statuses_sql(pack: RulePack, as_of: date) -> str:
-    """Every deal column and, beside them, the compiled query's status of each milestone:
-    one pass over the deals, with no join back to them."""
+    """Every deal column and, beside them, whether the compiled query finds each milestone
+    unmet: one pass over the deals, with no join back to them."""
     query = compile_query(pack, as_of, "deals")
     query.set("order", None)
-    statuses = [
-        exp.alias_(column.this, exp.to_identifier(status_column(milestone), quoted=True))
+    unmet = [
+        exp.alias_(_unmet(column.this), exp.to_identifier(unmet_column(milestone), quoted=True))
         for column, milestone in zip(query.expressions[1:], pack.milestones(), strict=True)
     ]
-    query.set("expressions", [exp.Star(), *statuses])
+    query.set("expressions", [exp.Star(), *unmet])
     return query.sql(dialect="duckdb")
+
+
+def _unmet(status: exp.Expr) -> exp.Expr:
+    """A compiled status (a CASE giving 'n' not applicable, 'm' met or 'x' missing) as a
+    boolean, true for 'x': comparing text per deal and milestone costs more than the rule."""
+    case = status.copy()
+    assert isinstance(case, exp.Case)
+    for arm in case.args.get("ifs") or []:
+        arm.set("true", exp.Boolean(this=arm.args["true"].name == "x"))
+    case.set("default", exp.Boolean(this=case.args["default"].name == "x"))
+    return case
 
 
 def cell(text: str) -> str:

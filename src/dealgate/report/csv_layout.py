@@ -45,11 +45,11 @@ FINDING_COLUMNS = [
     "guidance",
 ]
 ID_SEPARATOR = "; "  # between the milestone ids of one kind in a row per deal
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> object:
     """A cell value that spreadsheets show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
