@@ -13,10 +13,13 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from command import REPO
+from dealgate.rules.catalog import PackCatalog
+from dealgate.rules.loader import load_pack
 
 DEAL = REPO / "examples" / "deals" / "globex-skipped.yaml"
 
@@ -81,3 +84,29 @@ def test_the_guard_sees_a_heavy_import() -> None:
     )
     assert code in (0, 1)
     assert "dealgate.audit" in unneeded(modules)
+
+
+def test_a_pack_found_by_id_is_parsed_once(tmp_path: Path) -> None:
+    """Finding a pack by id parses its file; loading it reuses that parse, not a second one.
+    Seen from outside: a file changed between the two is loaded as it was first read."""
+    pack = tmp_path / "team.yaml"
+    pack.write_text(PACK.format(title="As first read"))
+    catalog = PackCatalog([tmp_path], include_bundled=False)
+    assert catalog.find("team") is not None
+    pack.write_text(PACK.format(title="Changed on disk"))
+    assert load_pack("team", catalog).title == "As first read"
+    assert load_pack("team", PackCatalog([tmp_path], include_bundled=False)).title == (
+        "Changed on disk"
+    )
+
+
+PACK = """\
+pack: team
+title: {title}
+stages:
+  - id: qualify
+    exit:
+      - id: QUAL-PAIN
+        milestone: Pain confirmed
+        require: present(pain)
+"""
