@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dealgate.action_plan import OverdueStep
 from dealgate.deals.model import ReadDeal
 from dealgate.engines.base import DealOutcomes, DealRequest, Outcome, deal_values
 from dealgate.findings import Disposition, Finding, FindingKind, Status
 from dealgate.rules.model import Milestone, RulePack, Severity, Stage
-from dealgate.waivers import WaiverBook
+
+if TYPE_CHECKING:  # waivers (and their pydantic models) load only where a waiver file is read
+    from dealgate.waivers import WaiverBook
 
 _STATUS = {
     Outcome.MET: Status.MET,

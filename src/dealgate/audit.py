@@ -17,10 +17,9 @@ from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
 from dealgate.waivers import WaiverBook
-
-NO_CURRENCY = ""
 
 
 class FailOn(StrEnum):
@@ -221,9 +220,6 @@ REPORTED_FIELDS = (
 
 
 # --- the summary ----------------------------------------------------------------------
-
-
-Amounts = dict[str, Decimal]  # currency -> amount; never summed across currencies
 
 
 def _add(amounts: Amounts, assessment: DealAssessment) -> None:

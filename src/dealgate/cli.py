@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, UsageError, did_you_mean
@@ -234,6 +233,8 @@ def main_options(
 @rules_app.command("list")
 def rules_list(rules: RulesOption = None) -> None:
     """List the rule packs found: --rules paths, ./rules, then the bundled packs."""
+    from rich.table import Table
+
     catalog = _catalog(rules)
     table = Table("pack", "title", "stages", "milestones", "from", "status")
     for entry in catalog.entries():

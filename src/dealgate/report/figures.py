@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dealgate.audit import NO_CURRENCY, Amounts
+from dealgate.money import NO_CURRENCY, Amounts
 
 
 def amounts_text(amounts: Amounts) -> str:

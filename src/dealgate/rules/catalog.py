@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dealgate.errors import InputError
-from dealgate.yamlsafe import read_yaml_file
+from dealgate.yamlsafe import YamlDocument, read_yaml_file
 
 PACK_SUFFIXES = (".yaml", ".yml")
 BUNDLED = "bundled"
@@ -52,6 +52,7 @@ class PackCatalog:
         self._places = places
         self._entries: list[PackEntry] | None = None
         self._read: dict[Path, PackEntry] = {}
+        self._documents: dict[Path, YamlDocument] = {}
 
     def entries(self) -> list[PackEntry]:
         """Every pack file found; a pack id found twice is listed where it wins first."""
@@ -77,10 +78,17 @@ class PackCatalog:
     def ids(self) -> list[str]:
         return sorted({entry.pack_id for entry in self.entries()})
 
+    def document(self, path: Path) -> YamlDocument:
+        """A pack file, parsed once: finding a pack by its id parses the file, and loading the
+        pack then reuses that parse (a YAML parse is most of what loading a pack costs)."""
+        if path not in self._documents:
+            self._documents[path] = read_yaml_file(path)
+        return self._documents[path]
+
     def _entry(self, path: Path, origin: str) -> PackEntry:
         key = path.resolve()
         if key not in self._read:
-            self._read[key] = _entry(path, origin)
+            self._read[key] = _entry(path, origin, self.document)
         return self._read[key]
 
 
@@ -104,9 +112,9 @@ def _files(places: Sequence[tuple[Path, str]]) -> list[tuple[Path, str]]:
     return files
 
 
-def _entry(path: Path, origin: str) -> PackEntry:
+def _entry(path: Path, origin: str, read: Callable[[Path], YamlDocument]) -> PackEntry:
     try:
-        value = read_yaml_file(path).value
+        value = read(path).value
     except InputError as error:
         return PackEntry(path.stem, path, origin, problem=str(error.problems[0]))
     if not isinstance(value, dict) or not isinstance(value.get("pack"), str):

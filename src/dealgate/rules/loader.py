@@ -55,10 +55,11 @@ class PackSource:
         return "fields" in self.spec.model_fields_set
 
 
-def read_pack_source(path: Path) -> PackSource:
-    """Read one pack file and validate its keys and values; raises PackError."""
+def read_pack_source(path: Path, catalog: PackCatalog | None = None) -> PackSource:
+    """Read one pack file (the catalog's parse of it, if it has one) and validate its keys and
+    values; raises PackError."""
     try:
-        document = read_yaml_file(path)
+        document = catalog.document(path) if catalog is not None else read_yaml_file(path)
     except InputError as error:
         raise PackError(error.problems) from None
     if not isinstance(document.value, dict):
@@ -306,7 +307,7 @@ class _Resolver:
     ) -> PackSource | None:
         """Read a pack and its bases depth-first; `order` gets bases before what extends them."""
         try:
-            source = read_pack_source(path)
+            source = read_pack_source(path, self.catalog)
         except PackError as error:
             self.problems.extend(error.problems)
             return None
