@@ -98,16 +98,19 @@ def stage_id_for(crm_stage: str, profile: Profile, pack: RulePack) -> str | None
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 # The characters of a Salesforce id as bits: 1 for an upper-case letter, 0 for the rest.
-_CASE_BITS = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "1" * 26 + "0" * 36
+_CASE_BITS = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", b"1" * 26 + b"0" * 36
 )
 
 
 def _salesforce_suffix(short_id: str) -> str:
-    """The three checksum characters Salesforce appends to a 15-character id of letters and
-    digits: each group of five gives one, bit i set when its character i is upper case."""
-    bits = short_id.translate(_CASE_BITS)
-    return "".join(_SUFFIX_ALPHABET[int(bits[start : start + 5][::-1], 2)] for start in (0, 5, 10))
+    """The three checksum characters Salesforce appends to a 15-character id of ASCII letters
+    and digits: each group of five gives one, bit i set when its character i is upper case."""
+    bits = short_id.encode("ascii").translate(_CASE_BITS)[::-1]  # bit 0 of each group last
+    alphabet = _SUFFIX_ALPHABET
+    return (
+        alphabet[int(bits[10:15], 2)] + alphabet[int(bits[5:10], 2)] + alphabet[int(bits[0:5], 2)]
+    )
 
 
 # (the field it fills or None, canonical | custom | stage_history | ignored, its converter)
