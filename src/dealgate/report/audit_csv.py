@@ -79,12 +79,12 @@ def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
             deal.close_date.isoformat() if deal.close_date else None,
             disposition_text(assessment),
         ]
+        safe_base = ["" if cell is None else safe_cell(cell) for cell in base]  # once a deal
         for finding in assessment.findings:
             if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
                 continue
             read = json.dumps({name: json_value(value) for name, value in finding.read})
             row = [
-                *base,
                 finding.milestone_id,
                 finding.milestone,
                 finding.kind.value,
@@ -93,5 +93,5 @@ def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
                 read,
                 finding.guidance,
             ]
-            writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
+            writer.writerow([*safe_base, *("" if cell is None else safe_cell(cell) for cell in row)])
         yield flush()
