@@ -93,5 +93,6 @@ def csv_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
                 read,
                 finding.guidance,
             ]
-            writer.writerow([*safe_base, *("" if cell is None else safe_cell(cell) for cell in row)])
+            finding_cells = ("" if cell is None else safe_cell(cell) for cell in row)
+            writer.writerow([*safe_base, *finding_cells])
         yield flush()
