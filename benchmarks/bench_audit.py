@@ -13,6 +13,12 @@ Usage:
     python benchmarks/bench_audit.py                      # 10k and 100k deals, 3 runs each
     python benchmarks/bench_audit.py --sizes 10000 --runs 5 --work /tmp/dealgate-bench
     python benchmarks/bench_audit.py --sizes 1000000 --engines sql --runs 3
+    python benchmarks/bench_audit.py --engines durable --before /tmp/base/src   # before/after
+
+With --before SRC, each audit also runs with SRC (another checkout's src folder) first on
+PYTHONPATH, interleaved with this checkout's, and the table gives both and the speed-up; the
+reports must be identical. CPU seconds (user + system) are given too, as a shared machine's
+wall times are noisy.
 
 Results print as a Markdown table for docs/performance.md, with the machine and the date.
 """
@@ -42,18 +48,26 @@ from synthetic import write_salesforce, write_teams  # noqa: E402
 class Run:
     seconds: float
     max_rss_mb: float
+    cpu_seconds: float = 0.0  # user + system
 
 
-def run_command(args: list[str]) -> Run:
-    """Run a command; its wall time and the peak memory of its process (from wait4)."""
+def run_command(args: list[str], source: Path | None = None) -> Run:
+    """Run a command; its wall time, CPU time and the peak memory of its process (from wait4).
+
+    With a source folder, that folder is first on the command's PYTHONPATH."""
+    environment = dict(os.environ)
+    if source is not None:
+        environment["PYTHONPATH"] = str(source)
     started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+    return Run(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def dealgate(*args: str) -> list[str]:
@@ -97,6 +111,73 @@ def engine_alone(pipeline: Path, roles: Path, teams: Path) -> tuple[float, float
     return engine_seconds, engine_seconds + assess_seconds, len(requests)
 
 
+def audit_command(
+    size: int, files: tuple[Path, Path, Path], engine: str, output: Path
+) -> list[str]:
+    pipeline, roles, teams = files
+    return dealgate(
+        "audit",
+        str(pipeline),
+        *("--contacts", str(roles), "--teams", str(teams)),
+        *("--as-of", AS_OF.isoformat(), "--engine", engine),
+        *("--format", "csv", "--output", str(output)),
+    )
+
+
+def before_and_after(args: argparse.Namespace, files: dict[int, tuple[Path, Path, Path]]) -> int:
+    """Each audit with the other checkout's source (before) and this one's (after),
+    interleaved; medians, speed-up, and the reports compared byte for byte."""
+    here = ROOT / "src"
+    sides = {"before": args.before, "after": here}
+    runs: dict[tuple[int, str, str], list[Run]] = {
+        (size, engine, side): [] for size in args.sizes for engine in args.engines for side in sides
+    }
+    for _ in range(args.runs):
+        for size in args.sizes:
+            for engine in args.engines:
+                for side, source in sides.items():
+                    output = args.work / f"audit-{size}-{engine}-{side}.csv"
+                    command = audit_command(size, files[size], engine, output)
+                    runs[(size, engine, side)].append(run_command(command, source))
+    for size in args.sizes:
+        reports = {
+            (args.work / f"audit-{size}-{engine}-{side}.csv").read_bytes()
+            for engine in args.engines
+            for side in sides
+        }
+        if len(reports) != 1:
+            raise SystemExit(f"before and after wrote different reports for {size:,} deals")
+    print(
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, {cpu_model()}, "
+        f"Python {platform.python_version()}; {date.today().isoformat()}; "
+        f"before: {args.before}\n"
+    )
+    print(
+        f"| deals | engine | side | wall (median of {args.runs}) | deals/s | CPU s (median) | "
+        "peak RSS | speed-up (wall, CPU) |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
+    for size in args.sizes:
+        for engine in args.engines:
+            medians = {
+                side: (
+                    statistics.median(run.seconds for run in runs[(size, engine, side)]),
+                    statistics.median(run.cpu_seconds for run in runs[(size, engine, side)]),
+                )
+                for side in sides
+            }
+            for side in sides:
+                wall, cpu = medians[side]
+                peak = max(run.max_rss_mb for run in runs[(size, engine, side)])
+                before_wall, before_cpu = medians["before"]
+                print(
+                    f"| {size:,} | {engine} | {side} | {wall:.2f} s | {size / wall:,.0f} | "
+                    f"{cpu:.2f} s | {peak:,.0f} MB | "
+                    f"{before_wall / wall:.2f}x, {before_cpu / cpu:.2f}x |"
+                )
+    return 0
+
+
 def cpu_model() -> str:
     """The processor model, from /proc/cpuinfo where there is one."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -119,8 +200,15 @@ def main() -> int:
     )
     parser.add_argument("--engine-alone", action="store_true", help="also time the engine alone")
     parser.add_argument("--work", type=Path, default=Path("/tmp/dealgate-bench"))
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout's src folder: time its audits too, interleaved, and compare",
+    )
     args = parser.parse_args()
     files = prepare(args.work, args.sizes)
+    if args.before is not None:
+        return before_and_after(args, files)
 
     audits: dict[tuple[int, str], list[Run]] = {
         (size, engine): [] for size in args.sizes for engine in args.engines

@@ -267,3 +267,38 @@ def test_only_real_salesforce_ids_match_their_15_character_form() -> None:
     # Eighteen letters and digits whose last three are no checksum: another deal entirely.
     assert deal_key("ACMERENEWAL2026001") != deal_key("ACMERENEWAL2026002")
     assert deal_key("ACMERENEWAL2026001") == "ACMERENEWAL2026001"
+
+
+def test_a_text_repeated_on_many_rows_is_read_alike_and_each_row_reports_its_own_finding(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """The mapper reads each distinct text of a column once; a finding is still per row."""
+    path = tmp_path / "repeats.csv"
+    path.write_text(
+        "Opportunity ID,Stage,Close Date,Next Step,Champion\n"
+        "X1,Prospecting,3/13/2027,TBD,Ada\n"
+        "X2,Prospecting,3/13/2027,TBD,Ada\n"
+        "X3,Prospecting,13/13/2027,Call,n/a\n"
+        "X4,Prospecting,13/13/2027,Call,n/a\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack)
+    assert [read.deal.close_date for read in deals] == [date(2027, 3, 13)] * 2 + [None] * 2
+    assert [read.deal.next_step for read in deals] == [None, None, "Call", "Call"]
+    assert [read.deal.custom.get("champion") for read in deals] == ["Ada", "Ada", None, None]
+    assert [(f.deal_id, f.column, f.issue.value) for f in source.findings] == [
+        ("X1", "Next Step", "placeholder"),
+        ("X2", "Next Step", "placeholder"),
+        ("X3", "Close Date", "unreadable"),
+        ("X3", "Champion", "placeholder"),
+        ("X4", "Close Date", "unreadable"),
+        ("X4", "Champion", "placeholder"),
+    ]
+
+
+def test_salesforce_checksums_of_every_letter_case() -> None:
+    from dealgate.deals.mapper import _salesforce_suffix
+
+    assert _salesforce_suffix("aaaaaaaaaaaaaaa") == "AAA"
+    assert _salesforce_suffix("Aaaaa0aaaaaaaaZ") == "BAQ"  # bit 0 of the first, bit 4 of the last
+    assert _salesforce_suffix("ZZZZZZZZZZZZZZZ") == "555"

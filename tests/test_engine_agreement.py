@@ -20,6 +20,8 @@ from dealgate.assess import request_for
 from dealgate.deals.readers import RawRecord, flatten
 from dealgate.deals.source import read_records
 from dealgate.engines import get_engine
+from dealgate.engines.base import deal_values
+from dealgate.engines.durable import compile_pack
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 
@@ -230,3 +232,29 @@ def test_packs_whose_rules_look_alike_do_not_share_a_durable_ruleset(tmp_path: P
         [result] = list(DURABLE.evaluate(pack, [request_for(reads[0], pack)], AS_OF))
         outcomes.append(result.outcomes["C"].value)
     assert outcomes == ["met", "missing"]
+
+
+def test_a_durable_fact_carries_only_the_slots_of_the_milestones_that_apply() -> None:
+    """An early-stage deal's fact leaves out what only later stages' rules read, and the
+    engine still finds what the SQL engine finds."""
+    pack = load_pack("buyer-journey", PackCatalog(cwd=Path("/nonexistent")))
+    compiled = compile_pack(pack, AS_OF)
+    deal = {
+        "id": "D-1",
+        "stage": "qualify",
+        "pain": "Invoices keyed by hand",
+        "signatory": "Ada",  # read only by a negotiate exit milestone
+        "contract_signed_on": "2026-11-01",
+    }
+    reads, _ = read_records("deal", [RawRecord(1, "deal", flatten(deal))], pack)
+    request = request_for(reads[0], pack)
+    fact = compiled.fact(request, "run", deal_values(reads[0], pack))
+    applying = [m for m in pack.milestones() if request.applies(m, pack)]
+    allowed = set().union(*(compiled.milestone_slots[m.id] for m in applying))
+    slots = {name for name in fact if name.startswith("s") and name != "sid"}
+    assert slots and slots <= allowed
+    read_by = {compiled.slots[name].node for name in slots}
+    assert not any("signatory" in str(node) for node in read_by)
+    [durable] = list(DURABLE.evaluate(pack, [request], AS_OF))
+    [sql] = list(SQL.evaluate(pack, [request], AS_OF))
+    assert durable.outcomes == sql.outcomes

@@ -172,11 +172,11 @@ def run_audit(
         assessment = assess(pack, evaluated, detail=include_met)
         if waivers is not None:
             assessment = with_waivers(pack, assessment, waivers)
+        late = assessment.overdue_steps
         if assessment.stage is None or assessment.stage.is_open:
             late = overdue_steps(assessment.read.deal, as_of)
-            assessment = replace(assessment, overdue_steps=late)
         # The findings hold what they read; the rest of the deal is not reported again.
-        assessment = replace(assessment, read=slim(assessment.read))
+        assessment = replace(assessment, overdue_steps=late, read=slim(assessment.read))
         assessments.append(assessment)
         if progress is not None and number % 1000 == 0:
             progress(number)
@@ -201,9 +201,9 @@ def run_audit(
 
 def slim(read: ReadDeal) -> ReadDeal:
     """A deal with only the fields reports show, so an audit of a large pipeline stays small."""
-    deal = read.deal
-    kept = {name: getattr(deal, name) for name in REPORTED_FIELDS}
-    return read.model_copy(update={"deal": construct(Deal, kept)})
+    shown = read.deal.__dict__  # pydantic keeps a model's field values here
+    kept = {name: shown[name] for name in REPORTED_FIELDS}
+    return construct(ReadDeal, {**read.__dict__, "deal": construct(Deal, kept)})
 
 
 REPORTED_FIELDS = (

@@ -97,19 +97,20 @@ def stage_id_for(crm_stage: str, profile: Profile, pack: RulePack) -> str | None
 
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+# The characters of a Salesforce id as bits: 1 for an upper-case letter, 0 for the rest.
+_CASE_BITS = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", b"1" * 26 + b"0" * 36
+)
 
 
 def _salesforce_suffix(short_id: str) -> str:
-    """The three checksum characters Salesforce appends to a 15-character id."""
-    suffix = ""
-    for start in (0, 5, 10):
-        bits = sum(
-            1 << index
-            for index, char in enumerate(short_id[start : start + 5])
-            if "A" <= char <= "Z"
-        )
-        suffix += _SUFFIX_ALPHABET[bits]
-    return suffix
+    """The three checksum characters Salesforce appends to a 15-character id of ASCII letters
+    and digits: each group of five gives one, bit i set when its character i is upper case."""
+    bits = short_id.encode("ascii").translate(_CASE_BITS)[::-1]  # bit 0 of each group last
+    alphabet = _SUFFIX_ALPHABET
+    return (
+        alphabet[int(bits[10:15], 2)] + alphabet[int(bits[5:10], 2)] + alphabet[int(bits[0:5], 2)]
+    )
 
 
 # (the field it fills or None, canonical | custom | stage_history | ignored, its converter)
@@ -259,12 +260,17 @@ class DealMapper:
             values["stage_history"] = sorted(
                 history, key=lambda change: change.entered_on or date.min
             )
-        self._complete(values, context)
+        key = deal_key(deal_id)
+        self._complete(values, context, key)
         deal = construct(Deal, {"id": deal_id, "custom": custom, **values})
-        self._check_duplicate(deal_id, record, context)
+        self._check_duplicate(deal_id, key, record, context)
         stage_id = self._stage_id(deal, record, context)
         location = Location(self.table.file, record.row or 0)
-        return ReadDeal(deal=deal, location=location, path=record.path or "", stage_id=stage_id)
+        # Every field is already typed (the deal by construct, the rest by the mapper).
+        return construct(
+            ReadDeal,
+            {"deal": deal, "location": location, "path": record.path or "", "stage_id": stage_id},
+        )
 
     def _late_column(self, header: str) -> _ColumnReader:
         """A key first seen in a later JSON record: planned on first sight."""
@@ -277,7 +283,22 @@ class DealMapper:
 
     def _reader(self, use: ColumnUse) -> _ColumnReader:
         """What the record loop needs of a column, in one lookup."""
-        return (use.field, use.kind, self._converter(use))
+        convert = self._converter(use)
+        if use.field is not None and self._reads_text_alone(use):
+            convert = _read_once(convert)
+        return (use.field, use.kind, convert)
+
+    def _reads_text_alone(self, use: ColumnUse) -> bool:
+        """Whether a column's value is a scalar that depends on its text alone: such a text
+        is read once per file. Not the amount (it also gives the currency), nor the id
+        (unique), nor lists and records (a deal's own, mutable, values)."""
+        name = use.field
+        if use.kind == "stage_history":
+            return True
+        if name in CANONICAL_FIELDS:
+            return name not in ("amount", "id") and name not in LIST_ITEMS
+        declared = self.pack.fields.get(name or "")
+        return declared is None or declared.type.kind not in (Kind.LIST, Kind.RECORD)
 
     def _converter(self, use: ColumnUse) -> Callable[[_RecordContext, str, Any], Any]:
         """How the values of one column are read, decided once for the file."""
@@ -333,7 +354,7 @@ class DealMapper:
         context.deal_id = None
         context.flush_pending()
 
-    def _complete(self, values: dict[str, Any], context: _RecordContext) -> None:
+    def _complete(self, values: dict[str, Any], context: _RecordContext, key: str) -> None:
         """Values one field gives another: currency from the amount, manager from the owner."""
         currency = context.currency or self.profile.default_currency
         if "currency" not in values and currency and "amount" in values:
@@ -344,11 +365,12 @@ class DealMapper:
             if manager:
                 values["manager"] = manager
         if self.contacts_by_deal is not None and "contacts" not in values:
-            known = self.contacts_by_deal.get(deal_key(context.deal_id or ""), [])
+            known = self.contacts_by_deal.get(key, [])
             values["contacts"] = list(known)
 
-    def _check_duplicate(self, deal_id: str, record: RawRecord, context: _RecordContext) -> None:
-        key = deal_key(deal_id)
+    def _check_duplicate(
+        self, deal_id: str, key: str, record: RawRecord, context: _RecordContext
+    ) -> None:
         if key in self._seen:
             first = self._seen[key]
             where = f" (first at row {first})" if first else ""
@@ -382,6 +404,33 @@ class DealMapper:
         return stage_id
 
 
+_UNSEEN = object()
+_READ_ONCE_LIMIT = 8192  # distinct texts remembered per column
+
+
+def _read_once(
+    convert: Callable[[_RecordContext, str, Any], Any],
+) -> Callable[[_RecordContext, str, Any], Any]:
+    """A column converter that reads each distinct text once: exports repeat the same dates,
+    stages, owners and yes/no values on many rows. A text whose reading reported a finding is
+    read again each time, so every row with it still reports its own."""
+    known: dict[str, Any] = {}
+
+    def convert_once(context: _RecordContext, header: str, raw: Any) -> Any:
+        if type(raw) is not str:
+            return convert(context, header, raw)
+        found = known.get(raw, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
+        reported = context.reported
+        found = convert(context, header, raw)
+        if context.reported == reported and len(known) < _READ_ONCE_LIMIT:
+            known[raw] = found
+        return found
+
+    return convert_once
+
+
 @dataclass
 class _RecordContext:
     """Reads the values of one record and collects its findings until the deal id is known."""
@@ -391,8 +440,10 @@ class _RecordContext:
     deal_id: str | None = None
     currency: str | None = None  # written with the amount, e.g. "$" or "EUR"
     pending: list[tuple[str | None, str, DataIssue]] = field(default_factory=list)
+    reported: int = 0  # findings made so far
 
     def finding(self, header: str | None, message: str, issue: DataIssue) -> None:
+        self.reported += 1
         if self.deal_id is None:
             self.pending.append((header, message, issue))
         else:

@@ -194,6 +194,7 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
             ]
         )
     roles = ContactRoles(str(path), deal_column)
+    readers = _contact_readers(profile)
     for record in table.records:
         deal_id = clean_text(record.values.get(deal_column))
         if deal_id is None:
@@ -209,7 +210,7 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
             )
             continue
         contact = _contact(
-            record.values, columns, profile, roles.findings, str(path), record.row, deal_id
+            record.values, columns, readers, roles.findings, str(path), record.row, deal_id
         )
         key = deal_key(deal_id)
         roles.by_deal.setdefault(key, []).append(contact)
@@ -217,10 +218,19 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
     return roles
 
 
+def _contact_readers(profile: Profile) -> dict[str, Callable[[Any], Any]]:
+    """How the typed fields of a contact role are read."""
+
+    def engaged_on(value: Any) -> Any:
+        return parse_date(value, profile.date_order)
+
+    return {"is_primary": parse_bool, "engaged_on": engaged_on}
+
+
 def _contact(
     values: dict[str, Any],
     columns: dict[str, str | None],
-    profile: Profile,
+    readers: dict[str, Callable[[Any], Any]],
     findings: list[DataFinding],
     file: str,
     row: int | None,
@@ -231,11 +241,6 @@ def _contact(
         column = columns[name]
         if column is not None:
             fields[name] = clean_text(values.get(column))
-
-    def engaged_on(value: Any) -> Any:
-        return parse_date(value, profile.date_order)
-
-    readers: dict[str, Callable[[Any], Any]] = {"is_primary": parse_bool, "engaged_on": engaged_on}
     for name, reader in readers.items():
         column = columns[name]
         text = clean_text(values.get(column)) if column else None

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
-from dealgate.deals.model import ReadDeal
+from dealgate.deals.model import LIST_ITEMS, ReadDeal
 from dealgate.rules.model import Milestone, RulePack
 from dealgate.rules.types import FieldType, Kind
 
@@ -75,16 +75,22 @@ class Engine(Protocol):
         ...
 
 
+_LISTS = tuple(LIST_ITEMS)  # the deal's fields that hold lists of records
+
+
 def deal_values(read: ReadDeal, pack: RulePack) -> dict[str, Any]:
     """The deal's fields by name, as conditions read them (the stage as its position)."""
     fields = read.deal.__dict__  # pydantic keeps a model's field values here
-    values: dict[str, Any] = dict(fields["custom"])
-    for name, found in fields.items():
-        if name == "custom":
-            continue
+    custom = fields["custom"]
+    values: dict[str, Any] = {**custom, **fields}  # a canonical field wins over a custom one
+    if "custom" in custom:
+        values["custom"] = custom["custom"]
+    else:
+        del values["custom"]
+    for name in _LISTS:
+        found = values.get(name)
         if isinstance(found, list):
-            found = [item.__dict__ for item in found]
-        values[name] = found
+            values[name] = [item.__dict__ for item in found]
     values["stage"] = pack.stage(read.stage_id).position if read.stage_id else None
     for name, record in pack.record_fields.items():
         if not isinstance(values.get(name), dict):

@@ -142,49 +142,74 @@ class CompiledPack:
     rules: dict[str, Condition] = field(default_factory=dict)
     slots: dict[str, _Slot] = field(default_factory=dict)
     fired_outcome: dict[str, tuple[str, Outcome]] = field(default_factory=dict)
+    # The slots each milestone's rules read.
+    milestone_slots: dict[str, set[str]] = field(default_factory=dict)
+    _facts: dict[tuple[int, bool], _FactPlan] = field(default_factory=dict)
 
     @property
     def definition(self) -> dict[str, Any]:
         return {name: {"all": [{"m": condition}]} for name, condition in self.rules.items()}
 
     def fact(self, request: DealRequest, sid: str, values: dict[str, Any]) -> dict[str, Any]:
-        """The deal as durable sees it: only the slots the rules read, in comparable form."""
+        """The deal as durable sees it: only the slots the rules read, in comparable form.
+
+        Only the slots of the milestones that apply to the deal are written: every rule
+        also tests `lim` or `hyg`, so a rule of a milestone that does not apply cannot
+        fire whatever the other slots hold, and its slots need not be prepared.
+        """
+        key = (request.limit, request.hygiene)
+        plan = self._facts.get(key)
+        if plan is None:
+            plan = self._facts[key] = self._fact_plan(request)
         fact: dict[str, Any] = {
             "kind": "deal",
             "sid": sid,
             "lim": request.limit,
             "hyg": 1 if request.hygiene else 0,
         }
-        for name, field_name, kind in self.field_slots:
-            written = _write(values.get(field_name), kind)
-            if written is not None:
-                fact[name] = written
-        for name, evaluate, kind, as_truth in self.prepared_slots:
+        get = values.get
+        for name, field_name, write in plan.fields:
+            found = get(field_name)
+            if found is not None:
+                written = write(found)
+                if written is not None:
+                    fact[name] = written
+        for name, evaluate, write in plan.prepared:
             found = evaluate(values, None)
-            written = (None if found is None else int(found)) if as_truth else _write(found, kind)
-            if written is not None:
-                fact[name] = written
+            if found is not None:
+                written = write(found)
+                if written is not None:
+                    fact[name] = written
         return fact
 
+    def _fact_plan(self, request: DealRequest) -> _FactPlan:
+        read: set[str] = set()
+        for milestone in self.pack.milestones():
+            if request.applies(milestone, self.pack):
+                read |= self.milestone_slots.get(milestone.id, set())
+        return _FactPlan(
+            [slot for slot in self.field_slots if slot[0] in read],
+            [slot for slot in self.prepared_slots if slot[0] in read],
+        )
+
     @cached_property
-    def field_slots(self) -> list[tuple[str, str, Kind]]:
+    def field_slots(self) -> list[tuple[str, str, Callable[[Any], Any]]]:
         """Slots that are a deal field as it is: copied without evaluating anything."""
         return [
-            (slot.name, _field_name(slot.node), slot.kind)
+            (slot.name, _field_name(slot.node), _WRITERS.get(slot.kind, _write_text))
             for slot in self.slots.values()
             if _field_name(slot.node) and not slot.truth
         ]
 
     @cached_property
-    def prepared_slots(self) -> list[tuple[str, Evaluator, Kind, bool]]:
+    def prepared_slots(self) -> list[tuple[str, Evaluator, Callable[[Any], Any]]]:
         """Slots computed by the three-valued evaluator before the fact is asserted."""
         compile_node = Evaluators(self.as_of, self.stage_positions)
         return [
             (
                 slot.name,
                 compile_node.truth(slot.node) if slot.truth else compile_node.value(slot.node),
-                slot.kind,
-                slot.truth,
+                int if slot.truth else _WRITERS.get(slot.kind, _write_text),
             )
             for slot in self.slots.values()
             if slot.truth or not _field_name(slot.node)
@@ -204,23 +229,45 @@ def _field_name(node: Expr) -> str:
     return ""
 
 
-def _write(found: Any, kind: Kind) -> Any:
-    """A value as the fact holds it; None when missing or not of the kind the rules compare."""
-    if found is None:
-        return None
-    if kind in (Kind.NUMBER, Kind.MONEY):
-        return (
-            _number(found)
-            if isinstance(found, int | Decimal) and not isinstance(found, bool)
-            else None
-        )
-    if kind is Kind.DATE:
-        return found.toordinal() if isinstance(found, date) else None
-    if kind is Kind.BOOLEAN:
-        return int(found) if isinstance(found, bool) else None
-    if kind is Kind.STAGE:
-        return found if isinstance(found, int) else None
+@dataclass(frozen=True)
+class _FactPlan:
+    """The slots a fact carries for deals to which the same milestones apply."""
+
+    fields: list[tuple[str, str, Callable[[Any], Any]]]
+    prepared: list[tuple[str, Evaluator, Callable[[Any], Any]]]
+
+
+# A value as the fact holds it, by the kind the rules compare it as; None when it is not of
+# that kind. One writer per kind is chosen when the pack is compiled.
+def _write_number(found: Any) -> Any:
+    return (
+        _number(found) if isinstance(found, int | Decimal) and not isinstance(found, bool) else None
+    )
+
+
+def _write_date(found: Any) -> Any:
+    return found.toordinal() if isinstance(found, date) else None
+
+
+def _write_boolean(found: Any) -> Any:
+    return int(found) if isinstance(found, bool) else None
+
+
+def _write_stage(found: Any) -> Any:
+    return found if isinstance(found, int) else None
+
+
+def _write_text(found: Any) -> Any:
     return found if isinstance(found, str) and found.strip() else None
+
+
+_WRITERS: dict[Kind, Callable[[Any], Any]] = {
+    Kind.NUMBER: _write_number,
+    Kind.MONEY: _write_number,
+    Kind.DATE: _write_date,
+    Kind.BOOLEAN: _write_boolean,
+    Kind.STAGE: _write_stage,
+}
 
 
 def _number(found: int | Decimal) -> int | float:
@@ -235,6 +282,7 @@ class _Compiler:
         self.fields = deal_fields(pack)
         self.positions = compiled.stage_positions
         self.names: dict[tuple[bool, str], str] = {}
+        self.read: set[str] = set()  # the slots read since the last milestone began
 
     def slot(self, node: Expr, kind: Kind, *, as_truth: bool = False) -> str:
         """The fact property for a node; one per distinct expression."""
@@ -243,6 +291,7 @@ class _Compiler:
         if name is None:
             name = self.names[key] = f"s{len(self.names)}"
             self.compiled.slots[name] = _Slot(name, node, kind, as_truth)
+        self.read.add(name)
         return name
 
     def kind(self, node: Expr) -> Kind:
@@ -381,6 +430,7 @@ def compile_pack(pack: RulePack, as_of: date) -> CompiledPack:
     compiled = CompiledPack(pack, as_of)
     compiler = _Compiler(compiled)
     for milestone in pack.milestones():
+        compiler.read = compiled.milestone_slots[milestone.id] = set()
         applies = _applicability(milestone, pack)
         when = milestone.when.tree if milestone.when is not None else None
         when_true = compiler.holds(when, True) if when is not None else ALWAYS

@@ -12,6 +12,7 @@ is a few function calls rather than a walk that inspects every node again.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
@@ -66,6 +67,11 @@ class Evaluators:
             case Compare(op=op, left=left, right=right):
                 first, second = self.value(left), self.value(right)
                 return lambda deal, item: compare(op, first(deal, item), second(deal, item))
+            case InList(operand=operand, items=items, negated=is_negated) if all(
+                isinstance(entry, String) for entry in items
+            ):
+                texts = [entry.value for entry in items if isinstance(entry, String)]
+                return _text_membership(self.value(operand), texts, is_negated)
             case InList(operand=operand, items=items, negated=is_negated):
                 found = self.value(operand)
                 listed = [self.value(entry) for entry in items]
@@ -77,7 +83,12 @@ class Evaluators:
                 return membership
             case Call(function="present", args=(FieldPath() as path,)):
                 get = _lookup(path)
-                return lambda deal, item: present(get(deal, item))
+
+                def is_present(deal: Record, item: Record | None) -> bool:
+                    found = get(deal, item)
+                    return found is not None and present(found)
+
+                return is_present
             case Call(function="any" | "all", args=(FieldPath() as path, condition)):
                 return _list_truth(node.function == "any", _lookup(path), self.truth(condition))
         as_value = self.value(node)
@@ -148,6 +159,21 @@ class Evaluators:
             return Decimal((as_of - day).days if since else (day - as_of).days)
 
         return days
+
+
+def _text_membership(found: Evaluator, texts: list[str], negated: bool) -> Evaluator:
+    """`x in ['a', 'b']` with constant texts: a text value is a member or not (text compared
+    with text is never unknown); any other value goes through `member`."""
+    listed = frozenset(texts)
+
+    def membership(deal: Record, item: Record | None) -> Truth:
+        value = found(deal, item)
+        if type(value) is str:
+            return (value in listed) != negated
+        result = member(value, list(texts))
+        return None if result is None else result != negated
+
+    return membership
 
 
 def _logical(conjunction: bool, first: Evaluator, second: Evaluator) -> Evaluator:
@@ -282,7 +308,21 @@ def _coerce(text: str, like: Any) -> Any:
     return None
 
 
+_ORDERED = (date, Decimal, int)  # exact types that compare as they are
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def compare(op: str, left: Any, right: Any) -> Truth:
+    kind = type(left)
+    if kind is type(right) and kind in _ORDERED:  # two dates, two decimals, two integers
+        return bool(_OPERATORS[op](left, right))
     pair = _comparable(left, right)
     if pair is None:
         return None

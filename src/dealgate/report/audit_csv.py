@@ -39,18 +39,21 @@ def csv_lines(
         buffer.truncate()
         return text
 
-    def write(row: list[object]) -> None:
-        writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
-
     writer.writerow(DEAL_COLUMNS if rows is CsvRows.DEAL else FINDING_COLUMNS)
     yield flush()
     for assessment in result.exceptions(include_met):
         if rows is CsvRows.DEAL:
-            write([*_deal_part(assessment), *_ids_by_kind(assessment)])
+            writer.writerow(_cells([*_deal_part(assessment), *_ids_by_kind(assessment)]))
         else:
-            for row in _finding_rows(assessment, include_met):
-                write(row)
+            deal = _cells(_deal_part(assessment))  # once a deal, not once a finding
+            for finding in _finding_parts(assessment, include_met):
+                writer.writerow([*deal, *_cells(finding)])
         yield flush()
+
+
+def _cells(values: list[object]) -> list[object]:
+    """Cells as written: blank for None, formula-safe text."""
+    return ["" if value is None else safe_cell(value) for value in values]
 
 
 def _deal_part(assessment: DealAssessment) -> list[object]:
@@ -91,14 +94,13 @@ def _ids_by_kind(assessment: DealAssessment) -> list[str | None]:
     ]
 
 
-def _finding_rows(assessment: DealAssessment, include_met: bool) -> Iterator[list[object]]:
-    base = _deal_part(assessment)
+def _finding_parts(assessment: DealAssessment, include_met: bool) -> Iterator[list[object]]:
+    """The finding's own cells of each row of a deal, after the deal's."""
     for finding in assessment.findings:
         if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
             continue
         read = json.dumps({name: json_value(value) for name, value in finding.read})
         yield [
-            *base,
             finding.milestone_id,
             finding.milestone,
             finding.kind.value,
