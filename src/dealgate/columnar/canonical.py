@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dealgate.deals.mapper import ColumnUse, DealMapper
+from dealgate.deals.mapper import ColumnUse, DealMapper, _salesforce_suffix, deal_key
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import Profile, header_key
@@ -38,6 +38,12 @@ def ident(name: str) -> str:
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
+
+# Keys are Python's (header_key, deal_key), computed for distinct values into two tables:
+# the header_key of every text compared by key, and the deal_key of every id that can name
+# a deal of the contact roles file. CanonicalQuery.create_keys makes them.
+KEYS = "dg_keys"
+DEAL_IDS = "dg_deal_ids"
 
 # Fields the CSV report shows besides what the rules read.
 REPORTED = ("id", "name", "owner", "manager", "amount", "currency", "close_date")
@@ -125,7 +131,7 @@ class CanonicalQuery:
                 arms = " ".join(
                     f"WHEN {literal(key)} THEN {literal(value)}" for key, value in mapping.items()
                 )
-                return f"CASE dg_key({text}) {arms} ELSE {text} END"
+                return f"CASE {keyed(text)} {arms} ELSE {text} END"
             return text
         return self._typed(field_type, text, name)
 
@@ -224,7 +230,7 @@ class CanonicalQuery:
         selected.append(f"{self._value_or_null('stage')} AS dg_crm_stage")
         join = ""
         if self.roles is not None and "contacts" not in self.filled:
-            join = "LEFT JOIN dg_roles ON dg_roles.dg_key = dg_deal_key(t.id)"
+            join = "LEFT JOIN dg_roles ON dg_roles.dg_id = t.id"
         return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE t.id IS NOT NULL"
 
     def _value_or_null(self, name: str) -> str:
@@ -257,7 +263,7 @@ class CanonicalQuery:
             arms = " ".join(
                 f"WHEN {literal(key)} THEN {literal(value)}" for key, value in managers.items()
             )
-            looked_up = f"CASE dg_key({owner}) {arms} END"
+            looked_up = f"CASE {keyed(owner)} {arms} END"
         else:
             looked_up = "NULL"
         if "manager" in self.filled:
@@ -290,12 +296,84 @@ class CanonicalQuery:
             f"'is_primary': dg_bool({text('is_primary')}), "
             f"'engaged_on': dg_date({text('engaged_on')}, {self.month_first})}}"
         )
-        return (
-            f"SELECT dg_deal_key(dg_clean({ident(deal)})) AS dg_key, "
-            f"list({struct} ORDER BY dg_row) AS contacts FROM ("
+        # contacts by deal key, then under every id that names that deal (DEAL_IDS)
+        by_key = (
+            f"SELECT k.key AS dg_deal, list({struct} ORDER BY dg_row) AS contacts FROM ("
             f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
-            f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
+            f"JOIN {DEAL_IDS} AS k ON k.id = dg_clean({ident(deal)}) GROUP BY 1"
         )
+        return (
+            f"SELECT i.id AS dg_id, r.contacts FROM ({by_key}) AS r "
+            f"JOIN {DEAL_IDS} AS i ON i.key = r.dg_deal"
+        )
+
+    # -- keys: Python's header_key and deal_key, for the distinct values only ------------
+
+    def create_keys(self, connection: Any) -> None:
+        """The tables KEYS and DEAL_IDS the canonical SQL looks keys up in (before sql())."""
+        texts = sorted(self._texts_compared_by_key(connection))
+        connection.execute(
+            f"CREATE TEMP TABLE {KEYS} AS "
+            "SELECT unnest(?::VARCHAR[]) AS text, unnest(?::VARCHAR[]) AS key",
+            [texts, [header_key(text) for text in texts]],
+        )
+        ids = self._deal_ids(connection)
+        connection.execute(
+            f"CREATE TEMP TABLE {DEAL_IDS} AS "
+            "SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS key",
+            [list(ids), list(ids.values())],
+        )
+
+    def _texts_compared_by_key(self, connection: Any) -> set[str]:
+        """Every text an owner, a manager or a value-mapped field can hold: the distinct
+        cells of their columns, the managers of the teams file and the mapped values."""
+        fields = {"owner", "manager", *self.profile.value_maps}
+        texts = {"", *self.profile.managers.values()}
+        for name in fields:
+            texts.update(self.profile.value_maps.get(name, {}).values())
+        columns = [
+            f"dg_text({ident(use.header)})" for name, use in self.filled.items() if name in fields
+        ]
+        if columns:
+            cells = f"unnest([{', '.join(columns)}])"
+            rows = connection.execute(
+                f"SELECT DISTINCT {cells} AS text FROM {self.source(self.export)}"
+            ).fetchall()
+            texts.update(text for (text,) in rows if text is not None)
+        return texts
+
+    def _deal_ids(self, connection: Any) -> dict[str, str]:
+        """Each id of the contact roles file, and each id a deal of the export may carry for
+        the same deal (its 15- and 18-character forms), with its deal_key. The export's ids
+        then join by plain equality, with no key computed per deal."""
+        if self.roles is None:
+            return {}
+        deal = _column(self.roles.headers, ROLE_COLUMNS["deal"])
+        if deal is None:
+            return {}
+        rows = connection.execute(
+            f"SELECT DISTINCT dg_clean({ident(deal)}) FROM {self.source(self.roles)}"
+        ).fetchall()
+        ids: dict[str, str] = {}
+        for (written,) in rows:
+            if written is None:
+                continue
+            key = deal_key(written)
+            for same in (written, key, key + _salesforce_suffix(key)):
+                if deal_key(same) == key:  # deal_key alone decides which ids are the deal
+                    ids[same] = key
+        return ids
+
+
+def keyed(text: str) -> str:
+    """The header_key of a text, looked up in KEYS (NULL for NULL)."""
+    return f"(SELECT dg_k.key FROM {KEYS} AS dg_k WHERE dg_k.text = {text})"
+
+
+def texts_with_keys(names: tuple[str, ...]) -> str:
+    """The texts of KEYS whose header_key is one of these names' keys (a --owner filter)."""
+    keys = ", ".join(literal(header_key(name)) for name in names)
+    return f"SELECT dg_k.text FROM {KEYS} AS dg_k WHERE dg_k.key IN ({keys})"
 
 
 def _sql_type(field_type: FieldType) -> str:
@@ -303,33 +381,7 @@ def _sql_type(field_type: FieldType) -> str:
     return DIALECTS["duckdb"].column_type(field_type, "", {}).sql(dialect="duckdb")
 
 
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def key_macros() -> list[str]:
-    """header_key and deal_key (Salesforce's 15/18-character ids) as DuckDB macros."""
-    chunk = " + ".join(
-        f"(CASE WHEN substring(s, {index + 1}, 1) BETWEEN 'A' AND 'Z' THEN {1 << index} ELSE 0 END)"
-        for index in range(5)
-    )
-    return [
-        "CREATE OR REPLACE MACRO dg_key(t) AS "
-        "lower(regexp_replace(dg_strip(t), '[\\s\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
-        "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x0b\\x1c-\\x1f]+', ' ', 'g'))",
-        f"CREATE OR REPLACE MACRO dg_sf_chunk(s) AS substring({literal(_SUFFIX_ALPHABET)}, "
-        f"1 + {chunk}, 1)",
-        "CREATE OR REPLACE MACRO dg_sf_suffix(s) AS dg_sf_chunk(substring(s, 1, 5)) || "
-        "dg_sf_chunk(substring(s, 6, 5)) || dg_sf_chunk(substring(s, 11, 5))",
-        "CREATE OR REPLACE MACRO dg_deal_key(i) AS CASE WHEN length(i) = 18 "
-        "AND regexp_full_match(i, '[A-Za-z0-9]{18}') AND regexp_matches(i, '[A-Za-z]') "
-        "AND dg_sf_suffix(substring(i, 1, 15)) = substring(i, 16, 3) "
-        "THEN substring(i, 1, 15) ELSE i END",
-    ]
-
-
 def install(connection: Any) -> None:
     from dealgate.deals import sql_normalise
 
     sql_normalise.install(connection)
-    for statement in key_macros():
-        connection.execute(statement)

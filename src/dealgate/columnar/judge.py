@@ -15,9 +15,9 @@ from datetime import date
 from sqlglot import exp
 
 from dealgate.audit import AuditFilters
-from dealgate.columnar.canonical import Unsupported, ident, literal
+from dealgate.columnar.canonical import Unsupported, ident, literal, texts_with_keys
 from dealgate.deals.mapper import stage_id_for
-from dealgate.deals.profiles import Profile, header_key
+from dealgate.deals.profiles import Profile
 from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
 from dealgate.report.audit_csv import safe_cell
@@ -72,12 +72,13 @@ class Judge:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
         conditions = [] if filters.include_closed else ["coalesce(d.dg_open, true)"]
+        # compared by header_key: the texts whose key is asked for (KEYS holds every owner
+        # and manager text, and '' for a deal without one)
         if filters.owners:
-            keys = ", ".join(literal(header_key(owner)) for owner in filters.owners)
-            conditions.append(f"dg_key(coalesce(d.owner, '')) IN ({keys})")
+            conditions.append(f"coalesce(d.owner, '') IN ({texts_with_keys(filters.owners)})")
         if filters.managers:
-            keys = ", ".join(literal(header_key(manager)) for manager in filters.managers)
-            conditions.append(f"dg_key(coalesce(d.manager, '')) IN ({keys})")
+            managers = texts_with_keys(filters.managers)
+            conditions.append(f"coalesce(d.manager, '') IN ({managers})")
         if filters.stages:
             ids = ", ".join(literal(stage) for stage in filters.stages)
             conditions.append(f"coalesce(d.dg_stage_id IN ({ids}), false)")
