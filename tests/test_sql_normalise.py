@@ -1,7 +1,9 @@
 """The normalisation rules hold in both readers: Python's and DuckDB's macros.
 
 Each case of tests/conformance/normalisation/cases.yaml is written to a real CSV file, which
-DuckDB reads with every column as text; the same text goes through the Python rules.
+DuckDB reads with every column as text; the same text goes through the Python rules. Keys
+(`key`, `deal_key`) have no macro: the columnar route reads the cells in DuckDB and looks up
+the key Python gave each distinct text, as an owner and as a contact role's opportunity id.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import duckdb
 import pytest
 import yaml
 
+from dealgate.columnar.canonical import DEAL_IDS, CanonicalQuery, Export, keyed
+from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
     DateOrder,
     Unreadable,
@@ -30,7 +34,9 @@ from dealgate.deals.normalise import (
     parse_number,
     parse_percent,
 )
+from dealgate.deals.profiles import CANONICAL, header_key
 from dealgate.deals.sql_normalise import install
+from dealgate.rules.loader import load_pack
 
 CASES = Path(__file__).parent / "conformance" / "normalisation" / "cases.yaml"
 ISSUES = {"unreadable", "placeholder", "out_of_range"}
@@ -53,7 +59,10 @@ PYTHON: dict[str, Callable[[str], Any]] = {
     "percent_fraction": lambda text: parse_percent(text, fraction=True),
     "yes_no": parse_bool,
     "count": parse_count,
+    "key": lambda text: header_key(clean_text(text) or ""),
+    "deal_key": lambda text: deal_key(clean_text(text) or ""),
 }
+KEYS = ("key", "deal_key")  # read by the columnar route (sql_keys), not by a macro
 
 # value, and the issue when the value is NULL
 SQL: dict[str, tuple[str, str]] = {
@@ -124,6 +133,8 @@ def sql_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int
         writer = csv.writer(stream, quoting=csv.QUOTE_ALL)
         writer.writerow(["rule", "case", "t"])
         for rule, cases in document.items():
+            if rule in KEYS:
+                continue
             for index, (text, _) in enumerate(cases):
                 writer.writerow([rule, index, text])
     connection = duckdb.connect()
@@ -139,6 +150,38 @@ def sql_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int
     return {(rule, index): json.loads(found) if found else None for rule, index, found in rows}
 
 
+def _export(path: Path, rows: list[list[str]]) -> Export:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, quoting=csv.QUOTE_ALL).writerows(rows)
+    return Export(path, rows[0])
+
+
+@pytest.fixture(scope="module")
+def sql_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], Any]:
+    """Every key case read as the columnar route reads it: `key` texts as the owners of a
+    canonical export, `deal_key` texts as the opportunity ids of a contact roles file."""
+    document = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    folder = tmp_path_factory.mktemp("keys")
+    owners = [[f"K{index}", text] for index, (text, _) in enumerate(document["key"])]
+    ids = [[text] for text, _ in document["deal_key"]]
+    export = _export(folder / "deals.csv", [["id", "owner"], *owners])
+    roles = _export(folder / "roles.csv", [["Opportunity ID"], *ids])
+    query = CanonicalQuery(load_pack("buyer-journey"), CANONICAL, export, roles)
+    connection = duckdb.connect()
+    install(connection)
+    query.create_keys(connection)
+    found: dict[tuple[str, int], Any] = {}
+    rows = connection.execute(f"{query.sql()} SELECT id, {keyed('owner')} FROM dg_deals").fetchall()
+    found.update((("key", int(deal[1:])), key) for deal, key in rows)
+    rows = connection.execute(
+        f"SELECT n, k.key FROM (SELECT row_number() OVER () - 1 AS n, "
+        f'dg_clean("Opportunity ID") AS written FROM {query.source(roles)}) '
+        f"LEFT JOIN {DEAL_IDS} AS k ON k.id = written"
+    ).fetchall()
+    found.update((("deal_key", index), key) for index, key in rows)
+    return found
+
+
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())
 def test_python_rule(rule: str, text: str, expected: Any) -> None:
     found = _python(rule, text)
@@ -150,10 +193,15 @@ def test_python_rule(rule: str, text: str, expected: Any) -> None:
 
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())
 def test_duckdb_rule(
-    rule: str, text: str, expected: Any, sql_results: dict[tuple[str, int], Any], request: Any
+    rule: str,
+    text: str,
+    expected: Any,
+    sql_results: dict[tuple[str, int], Any],
+    sql_keys: dict[tuple[str, int], Any],
+    request: Any,
 ) -> None:
     index = int(request.node.callspec.id.rsplit("-", 1)[1])
-    found = sql_results[(rule, index)]
+    found = (sql_keys if rule in KEYS else sql_results)[(rule, index)]
     if isinstance(expected, date):
         assert found == expected.isoformat(), f"{rule}({text!r}) read {found!r} in SQL"
     else:
