@@ -20,7 +20,8 @@ import duckdb
 import pytest
 import yaml
 
-from dealgate.columnar.canonical import DEAL_IDS, CanonicalQuery, Export, keyed
+from dealgate.columnar.canonical import DEAL_IDS, CanonicalQuery, Export
+from dealgate.columnar.canonical import KEYS as KEY_TABLE
 from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
     DateOrder,
@@ -171,7 +172,10 @@ def sql_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], 
     install(connection)
     query.create_keys(connection)
     found: dict[tuple[str, int], Any] = {}
-    rows = connection.execute(f"{query.sql()} SELECT id, {keyed('owner')} FROM dg_deals").fetchall()
+    rows = connection.execute(
+        f"{query.sql()} SELECT d.id, k.key FROM dg_deals AS d "
+        f"LEFT JOIN {KEY_TABLE} AS k ON k.text = d.owner"
+    ).fetchall()
     found.update((("key", int(deal[1:])), key) for deal, key in rows)
     rows = connection.execute(
         f"SELECT n, k.key FROM (SELECT row_number() OVER () - 1 AS n, "

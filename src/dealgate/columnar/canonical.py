@@ -10,6 +10,7 @@ as its position) and the deal fields the CSV report shows.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,11 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Keys are Python's (header_key, deal_key), computed for distinct values into two tables:
-# the header_key of every text compared by key, and the deal_key of every id that can name
-# a deal of the contact roles file. CanonicalQuery.create_keys makes them.
+# Keys are Python's (header_key, deal_key), computed for distinct values only, by
+# CanonicalQuery.create_keys: the header_key of every text compared by key (owners,
+# managers, value-mapped fields; the CASE arms of the manager and value maps are written
+# from them, and the --owner and --manager filters read KEYS), and the deal_key of every id
+# that can name a deal of the contact roles file (DEAL_IDS, joined by plain equality).
 KEYS = "dg_keys"
 DEAL_IDS = "dg_deal_ids"
 
@@ -80,6 +83,7 @@ class CanonicalQuery:
             if use.field is not None and use.kind != "stage_history"
         }
         self.history = [use for use in self.plan if use.kind == "stage_history"]
+        self.keys: dict[str, str] | None = None  # text -> header_key, from create_keys
 
     # -- reading -------------------------------------------------------------------------
 
@@ -128,10 +132,8 @@ class CanonicalQuery:
         if field_type.kind in (Kind.TEXT, Kind.STAGE):
             mapping = self.profile.value_maps.get(name)
             if mapping:
-                arms = " ".join(
-                    f"WHEN {literal(key)} THEN {literal(value)}" for key, value in mapping.items()
-                )
-                return f"CASE {keyed(text)} {arms} ELSE {text} END"
+                arms = self._by_key(mapping)
+                return f"CASE {text} {arms} ELSE {text} END" if arms else text
             return text
         return self._typed(field_type, text, name)
 
@@ -259,13 +261,8 @@ class CanonicalQuery:
     def _manager(self) -> str:
         managers = self.profile.managers
         owner = self._value_or_null("owner")
-        if managers:
-            arms = " ".join(
-                f"WHEN {literal(key)} THEN {literal(value)}" for key, value in managers.items()
-            )
-            looked_up = f"CASE {keyed(owner)} {arms} END"
-        else:
-            looked_up = "NULL"
+        arms = self._by_key(managers) if managers else ""
+        looked_up = f"CASE {owner} {arms} END" if arms else "NULL"
         if "manager" in self.filled:
             return f"coalesce(t.manager, {looked_up}) AS manager"
         return f"{looked_up} AS manager"
@@ -310,18 +307,32 @@ class CanonicalQuery:
     # -- keys: Python's header_key and deal_key, for the distinct values only ------------
 
     def create_keys(self, connection: Any) -> None:
-        """The tables KEYS and DEAL_IDS the canonical SQL looks keys up in (before sql())."""
+        """Key every text compared by key and every deal id of the contact roles file, and
+        make the tables KEYS and DEAL_IDS; before sql(), which writes what they decided."""
         texts = sorted(self._texts_compared_by_key(connection))
+        self.keys = {text: header_key(text) for text in texts}
         connection.execute(
             f"CREATE TEMP TABLE {KEYS} AS "
             "SELECT unnest(?::VARCHAR[]) AS text, unnest(?::VARCHAR[]) AS key",
-            [texts, [header_key(text) for text in texts]],
+            [texts, list(self.keys.values())],
         )
         ids = self._deal_ids(connection)
         connection.execute(
             f"CREATE TEMP TABLE {DEAL_IDS} AS "
             "SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS key",
             [list(ids), list(ids.values())],
+        )
+
+    def _by_key(self, mapping: Mapping[str, str]) -> str:
+        """CASE arms giving each text the value its header_key has in the mapping: an arm
+        per spelling the export holds (constants: no correlated lookup per row, which made
+        DuckDB hold the whole table in memory)."""
+        if self.keys is None:
+            raise RuntimeError("CanonicalQuery.create_keys runs before the SQL is written")
+        return " ".join(
+            f"WHEN {literal(text)} THEN {literal(mapping[key])}"
+            for text, key in self.keys.items()
+            if key in mapping
         )
 
     def _texts_compared_by_key(self, connection: Any) -> set[str]:
@@ -363,11 +374,6 @@ class CanonicalQuery:
                 if deal_key(same) == key:  # deal_key alone decides which ids are the deal
                     ids[same] = key
         return ids
-
-
-def keyed(text: str) -> str:
-    """The header_key of a text, looked up in KEYS (NULL for NULL)."""
-    return f"(SELECT dg_k.key FROM {KEYS} AS dg_k WHERE dg_k.text = {text})"
 
 
 def texts_with_keys(names: tuple[str, ...]) -> str:
