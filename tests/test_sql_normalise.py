@@ -1,9 +1,10 @@
 """The normalisation rules hold in both readers: Python's and DuckDB's macros.
 
 Each case of tests/conformance/normalisation/cases.yaml is written to a real CSV file, which
-DuckDB reads with every column as text; the same text goes through the Python rules. Keys
-(`key`, `deal_key`) have no macro: the columnar route reads the cells in DuckDB and looks up
-the key Python gave each distinct text, as an owner and as a contact role's opportunity id.
+DuckDB reads with every column as text; the same text goes through the Python rules.
+`header_key` (the `key` cases) has no macro: the columnar route reads an owner's cell in
+DuckDB and looks up the key Python gave each distinct text. `deal_key` is the dg_deal_key
+macro the columnar route joins contact roles with.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import duckdb
 import pytest
 import yaml
 
-from dealgate.columnar.canonical import DEAL_IDS, CanonicalQuery, Export
 from dealgate.columnar.canonical import KEYS as KEY_TABLE
+from dealgate.columnar.canonical import CanonicalQuery, Export, install
 from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
     DateOrder,
@@ -36,7 +37,6 @@ from dealgate.deals.normalise import (
     parse_percent,
 )
 from dealgate.deals.profiles import CANONICAL, header_key
-from dealgate.deals.sql_normalise import install
 from dealgate.rules.loader import load_pack
 
 CASES = Path(__file__).parent / "conformance" / "normalisation" / "cases.yaml"
@@ -63,7 +63,7 @@ PYTHON: dict[str, Callable[[str], Any]] = {
     "key": lambda text: header_key(clean_text(text) or ""),
     "deal_key": lambda text: deal_key(clean_text(text) or ""),
 }
-KEYS = ("key", "deal_key")  # read by the columnar route (sql_keys), not by a macro
+KEYS = ("key",)  # read by the columnar route (sql_keys), not by a macro
 
 # value, and the issue when the value is NULL
 SQL: dict[str, tuple[str, str]] = {
@@ -81,6 +81,7 @@ SQL: dict[str, tuple[str, str]] = {
     "percent_fraction": ("dg_percent(t, true)", "dg_percent_issue(t, true)"),
     "yes_no": ("dg_bool(t)", "'unreadable'"),
     "count": ("dg_count(t)", "'unreadable'"),
+    "deal_key": ("dg_deal_key(dg_clean(t))", "NULL"),
 }
 
 
@@ -159,31 +160,21 @@ def _export(path: Path, rows: list[list[str]]) -> Export:
 
 @pytest.fixture(scope="module")
 def sql_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], Any]:
-    """Every key case read as the columnar route reads it: `key` texts as the owners of a
-    canonical export, `deal_key` texts as the opportunity ids of a contact roles file."""
+    """Every `key` case read as the columnar route reads it: as the owner of a deal of a
+    canonical export."""
     document = yaml.safe_load(CASES.read_text(encoding="utf-8"))
     folder = tmp_path_factory.mktemp("keys")
     owners = [[f"K{index}", text] for index, (text, _) in enumerate(document["key"])]
-    ids = [[text] for text, _ in document["deal_key"]]
     export = _export(folder / "deals.csv", [["id", "owner"], *owners])
-    roles = _export(folder / "roles.csv", [["Opportunity ID"], *ids])
-    query = CanonicalQuery(load_pack("buyer-journey"), CANONICAL, export, roles)
+    query = CanonicalQuery(load_pack("buyer-journey"), CANONICAL, export, None)
     connection = duckdb.connect()
     install(connection)
     query.create_keys(connection)
-    found: dict[tuple[str, int], Any] = {}
     rows = connection.execute(
         f"{query.sql()} SELECT d.id, k.key FROM dg_deals AS d "
         f"LEFT JOIN {KEY_TABLE} AS k ON k.text = d.owner"
     ).fetchall()
-    found.update((("key", int(deal[1:])), key) for deal, key in rows)
-    rows = connection.execute(
-        f"SELECT n, k.key FROM (SELECT row_number() OVER () - 1 AS n, "
-        f'dg_clean("Opportunity ID") AS written FROM {query.source(roles)}) '
-        f"LEFT JOIN {DEAL_IDS} AS k ON k.id = written"
-    ).fetchall()
-    found.update((("deal_key", index), key) for index, key in rows)
-    return found
+    return {("key", int(deal[1:])): key for deal, key in rows}
 
 
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())

@@ -104,7 +104,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     try:
         connection.execute("SET enable_progress_bar = false")  # dealgate's output only
         install_reading(connection)
-        canonical.create_keys(connection)  # before the view that looks keys up
+        canonical.create_keys(connection)  # before the SQL, written from the keys
         for statement in json_macros():
             connection.execute(statement)
         connection.execute(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dealgate.deals.mapper import ColumnUse, DealMapper, _salesforce_suffix, deal_key
+from dealgate.deals.mapper import ColumnUse, DealMapper
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import Profile, header_key
@@ -40,13 +40,11 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Keys are Python's (header_key, deal_key), computed for distinct values only, by
-# CanonicalQuery.create_keys: the header_key of every text compared by key (owners,
-# managers, value-mapped fields; the CASE arms of the manager and value maps are written
-# from them, and the --owner and --manager filters read KEYS), and the deal_key of every id
-# that can name a deal of the contact roles file (DEAL_IDS, joined by plain equality).
+# header_key is Python's, computed for the distinct texts only by CanonicalQuery.create_keys:
+# every text compared by key (owners, managers, value-mapped fields) and its key. The CASE
+# arms of the manager and the value maps are written from them; the --owner and --manager
+# filters read the table KEYS.
 KEYS = "dg_keys"
-DEAL_IDS = "dg_deal_ids"
 
 # Fields the CSV report shows besides what the rules read.
 REPORTED = ("id", "name", "owner", "manager", "amount", "currency", "close_date")
@@ -232,7 +230,7 @@ class CanonicalQuery:
         selected.append(f"{self._value_or_null('stage')} AS dg_crm_stage")
         join = ""
         if self.roles is not None and "contacts" not in self.filled:
-            join = "LEFT JOIN dg_roles ON dg_roles.dg_id = t.id"
+            join = "LEFT JOIN dg_roles ON dg_roles.dg_key = dg_deal_key(t.id)"
         return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE t.id IS NOT NULL"
 
     def _value_or_null(self, name: str) -> str:
@@ -293,34 +291,24 @@ class CanonicalQuery:
             f"'is_primary': dg_bool({text('is_primary')}), "
             f"'engaged_on': dg_date({text('engaged_on')}, {self.month_first})}}"
         )
-        # contacts by deal key, then under every id that names that deal (DEAL_IDS)
-        by_key = (
-            f"SELECT k.key AS dg_deal, list({struct} ORDER BY dg_row) AS contacts FROM ("
-            f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
-            f"JOIN {DEAL_IDS} AS k ON k.id = dg_clean({ident(deal)}) GROUP BY 1"
-        )
         return (
-            f"SELECT i.id AS dg_id, r.contacts FROM ({by_key}) AS r "
-            f"JOIN {DEAL_IDS} AS i ON i.key = r.dg_deal"
+            f"SELECT dg_deal_key(dg_clean({ident(deal)})) AS dg_key, "
+            f"list({struct} ORDER BY dg_row) AS contacts FROM ("
+            f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
+            f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
 
     # -- keys: Python's header_key and deal_key, for the distinct values only ------------
 
     def create_keys(self, connection: Any) -> None:
-        """Key every text compared by key and every deal id of the contact roles file, and
-        make the tables KEYS and DEAL_IDS; before sql(), which writes what they decided."""
+        """Key every text compared by key and make the table KEYS; before sql(), whose CASE
+        arms are written from these keys."""
         texts = sorted(self._texts_compared_by_key(connection))
         self.keys = {text: header_key(text) for text in texts}
         connection.execute(
             f"CREATE TEMP TABLE {KEYS} AS "
             "SELECT unnest(?::VARCHAR[]) AS text, unnest(?::VARCHAR[]) AS key",
             [texts, list(self.keys.values())],
-        )
-        ids = self._deal_ids(connection)
-        connection.execute(
-            f"CREATE TEMP TABLE {DEAL_IDS} AS "
-            "SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS key",
-            [list(ids), list(ids.values())],
         )
 
     def _by_key(self, mapping: Mapping[str, str]) -> str:
@@ -353,28 +341,6 @@ class CanonicalQuery:
             texts.update(text for (text,) in rows if text is not None)
         return texts
 
-    def _deal_ids(self, connection: Any) -> dict[str, str]:
-        """Each id of the contact roles file, and each id a deal of the export may carry for
-        the same deal (its 15- and 18-character forms), with its deal_key. The export's ids
-        then join by plain equality, with no key computed per deal."""
-        if self.roles is None:
-            return {}
-        deal = _column(self.roles.headers, ROLE_COLUMNS["deal"])
-        if deal is None:
-            return {}
-        rows = connection.execute(
-            f"SELECT DISTINCT dg_clean({ident(deal)}) FROM {self.source(self.roles)}"
-        ).fetchall()
-        ids: dict[str, str] = {}
-        for (written,) in rows:
-            if written is None:
-                continue
-            key = deal_key(written)
-            for same in (written, key, key + _salesforce_suffix(key)):
-                if deal_key(same) == key:  # deal_key alone decides which ids are the deal
-                    ids[same] = key
-        return ids
-
 
 def texts_with_keys(names: tuple[str, ...]) -> str:
     """The texts of KEYS whose header_key is one of these names' keys (a --owner filter)."""
@@ -387,7 +353,33 @@ def _sql_type(field_type: FieldType) -> str:
     return DIALECTS["duckdb"].column_type(field_type, "", {}).sql(dialect="duckdb")
 
 
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def key_macros() -> list[str]:
+    """deal_key (Salesforce's 15/18-character ids) as DuckDB macros. Unlike header_key it
+    is not computed in Python: nearly every deal id is distinct, and deal_key takes 3-5 s
+    per million ids in one Python thread, the macro 3 s inside DuckDB's scan on 2 cores.
+    tests/test_owner_keys.py holds the macro to deal_key (hypothesis, random ids)."""
+    chunk = " + ".join(
+        f"(CASE WHEN substring(s, {index + 1}, 1) BETWEEN 'A' AND 'Z' THEN {1 << index} ELSE 0 END)"
+        for index in range(5)
+    )
+    return [
+        f"CREATE OR REPLACE MACRO dg_sf_chunk(s) AS substring({literal(_SUFFIX_ALPHABET)}, "
+        f"1 + {chunk}, 1)",
+        "CREATE OR REPLACE MACRO dg_sf_suffix(s) AS dg_sf_chunk(substring(s, 1, 5)) || "
+        "dg_sf_chunk(substring(s, 6, 5)) || dg_sf_chunk(substring(s, 11, 5))",
+        "CREATE OR REPLACE MACRO dg_deal_key(i) AS CASE WHEN length(i) = 18 "
+        "AND regexp_full_match(i, '[A-Za-z0-9]{18}') AND regexp_matches(i, '[A-Za-z]') "
+        "AND dg_sf_suffix(substring(i, 1, 15)) = substring(i, 16, 3) "
+        "THEN substring(i, 1, 15) ELSE i END",
+    ]
+
+
 def install(connection: Any) -> None:
     from dealgate.deals import sql_normalise
 
     sql_normalise.install(connection)
+    for statement in key_macros():
+        connection.execute(statement)
