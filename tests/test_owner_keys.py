@@ -192,7 +192,7 @@ def test_contact_roles_join_the_deals_deal_key_names(
     )
     query = CanonicalQuery(PACK, CANONICAL, export, contact_roles)
     with reading.cursor() as connection:  # the database's macros, temporary tables of its own
-        query.create_keys(connection)
+        query.read_keys(connection)
         joined = connection.execute(
             f"{query.sql()} SELECT id, list_transform(contacts, lambda c: c.name) "
             f"FROM dg_deals ORDER BY {ROW}"

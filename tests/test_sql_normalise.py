@@ -3,7 +3,7 @@
 Each case of tests/conformance/normalisation/cases.yaml is written to a real CSV file, which
 DuckDB reads with every column as text; the same text goes through the Python rules.
 `header_key` (the `key` cases) has no macro: the columnar route reads an owner's cell in
-DuckDB and looks up the key Python gave each distinct text. `deal_key` is the dg_deal_key
+DuckDB and takes the key Python gave each distinct text. `deal_key` is the dg_deal_key
 macro the columnar route joins contact roles with.
 """
 
@@ -21,7 +21,6 @@ import duckdb
 import pytest
 import yaml
 
-from dealgate.columnar.canonical import KEYS as KEY_TABLE
 from dealgate.columnar.canonical import CanonicalQuery, Export, install
 from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
@@ -169,12 +168,9 @@ def sql_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], 
     query = CanonicalQuery(load_pack("buyer-journey"), CANONICAL, export, None)
     connection = duckdb.connect()
     install(connection)
-    query.create_keys(connection)
-    rows = connection.execute(
-        f"{query.sql()} SELECT d.id, k.key FROM dg_deals AS d "
-        f"LEFT JOIN {KEY_TABLE} AS k ON k.text = d.owner"
-    ).fetchall()
-    return {("key", int(deal[1:])): key for deal, key in rows}
+    keys = query.read_keys(connection)
+    rows = connection.execute(f"{query.sql()} SELECT id, owner FROM dg_deals").fetchall()
+    return {("key", int(deal[1:])): keys[owner] for deal, owner in rows}
 
 
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())

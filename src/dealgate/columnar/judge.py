@@ -9,6 +9,7 @@ keep. Statuses come from the compiled rule query (`engines.sql.compile_query`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,9 +60,12 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
 class Judge:
     """The SQL that turns statuses into the exception list, for one pack and as-of date."""
 
-    def __init__(self, pack: RulePack, filters: AuditFilters) -> None:
+    def __init__(
+        self, pack: RulePack, filters: AuditFilters, keys: Mapping[str, str] | None = None
+    ) -> None:
         self.pack = pack
         self.filters = filters
+        self.keys = keys or {}  # every owner and manager text -> header_key (read_keys)
         self.milestones = list(pack.milestones())
         self.last_open = pack.open_stages[-1].position
         self.first_open = pack.open_stages[0].position
@@ -72,13 +76,14 @@ class Judge:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
         conditions = [] if filters.include_closed else ["coalesce(d.dg_open, true)"]
-        # compared by header_key: the texts whose key is asked for (KEYS holds every owner
-        # and manager text, and '' for a deal without one)
+        # compared by header_key: the spellings whose key is asked for ('' is a deal
+        # without an owner or manager)
         if filters.owners:
-            conditions.append(f"coalesce(d.owner, '') IN ({texts_with_keys(filters.owners)})")
+            owners = texts_with_keys(filters.owners, self.keys)
+            conditions.append(f"coalesce(coalesce(d.owner, '') IN ({owners}), false)")
         if filters.managers:
-            managers = texts_with_keys(filters.managers)
-            conditions.append(f"coalesce(d.manager, '') IN ({managers})")
+            managers = texts_with_keys(filters.managers, self.keys)
+            conditions.append(f"coalesce(coalesce(d.manager, '') IN ({managers}), false)")
         if filters.stages:
             ids = ", ".join(literal(stage) for stage in filters.stages)
             conditions.append(f"coalesce(d.dg_stage_id IN ({ids}), false)")
