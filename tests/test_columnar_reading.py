@@ -148,6 +148,7 @@ def test_duckdb_reads_what_python_reads(records: list[dict[str, str]], tmp_path:
     )
     connection = duckdb.connect()
     install(connection)
+    query.read_keys(connection)
     cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals")
     names = [column[0] for column in cursor.description]
     read_in_sql = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -2,6 +2,9 @@
 
 Each case of tests/conformance/normalisation/cases.yaml is written to a real CSV file, which
 DuckDB reads with every column as text; the same text goes through the Python rules.
+`header_key` (the `key` cases) has no macro: the columnar route reads an owner's cell in
+DuckDB and takes the key Python gave each distinct text. `deal_key` is the dg_deal_key
+macro the columnar route joins contact roles with.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import duckdb
 import pytest
 import yaml
 
+from dealgate.columnar.canonical import CanonicalQuery, Export, install
+from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
     DateOrder,
     Unreadable,
@@ -30,7 +35,8 @@ from dealgate.deals.normalise import (
     parse_number,
     parse_percent,
 )
-from dealgate.deals.sql_normalise import install
+from dealgate.deals.profiles import CANONICAL, header_key
+from dealgate.rules.loader import load_pack
 
 CASES = Path(__file__).parent / "conformance" / "normalisation" / "cases.yaml"
 ISSUES = {"unreadable", "placeholder", "out_of_range"}
@@ -53,7 +59,10 @@ PYTHON: dict[str, Callable[[str], Any]] = {
     "percent_fraction": lambda text: parse_percent(text, fraction=True),
     "yes_no": parse_bool,
     "count": parse_count,
+    "key": lambda text: header_key(clean_text(text) or ""),
+    "deal_key": lambda text: deal_key(clean_text(text) or ""),
 }
+KEYS = ("key",)  # read by the columnar route (sql_keys), not by a macro
 
 # value, and the issue when the value is NULL
 SQL: dict[str, tuple[str, str]] = {
@@ -71,6 +80,7 @@ SQL: dict[str, tuple[str, str]] = {
     "percent_fraction": ("dg_percent(t, true)", "dg_percent_issue(t, true)"),
     "yes_no": ("dg_bool(t)", "'unreadable'"),
     "count": ("dg_count(t)", "'unreadable'"),
+    "deal_key": ("dg_deal_key(dg_clean(t))", "NULL"),
 }
 
 
@@ -124,6 +134,8 @@ def sql_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int
         writer = csv.writer(stream, quoting=csv.QUOTE_ALL)
         writer.writerow(["rule", "case", "t"])
         for rule, cases in document.items():
+            if rule in KEYS:
+                continue
             for index, (text, _) in enumerate(cases):
                 writer.writerow([rule, index, text])
     connection = duckdb.connect()
@@ -139,6 +151,28 @@ def sql_results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int
     return {(rule, index): json.loads(found) if found else None for rule, index, found in rows}
 
 
+def _export(path: Path, rows: list[list[str]]) -> Export:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, quoting=csv.QUOTE_ALL).writerows(rows)
+    return Export(path, rows[0])
+
+
+@pytest.fixture(scope="module")
+def sql_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], Any]:
+    """Every `key` case read as the columnar route reads it: as the owner of a deal of a
+    canonical export."""
+    document = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    folder = tmp_path_factory.mktemp("keys")
+    owners = [[f"K{index}", text] for index, (text, _) in enumerate(document["key"])]
+    export = _export(folder / "deals.csv", [["id", "owner"], *owners])
+    query = CanonicalQuery(load_pack("buyer-journey"), CANONICAL, export, None)
+    connection = duckdb.connect()
+    install(connection)
+    keys = query.read_keys(connection)
+    rows = connection.execute(f"{query.sql()} SELECT id, owner FROM dg_deals").fetchall()
+    return {("key", int(deal[1:])): keys[owner] for deal, owner in rows}
+
+
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())
 def test_python_rule(rule: str, text: str, expected: Any) -> None:
     found = _python(rule, text)
@@ -150,10 +184,15 @@ def test_python_rule(rule: str, text: str, expected: Any) -> None:
 
 @pytest.mark.parametrize(("rule", "text", "expected"), _cases())
 def test_duckdb_rule(
-    rule: str, text: str, expected: Any, sql_results: dict[tuple[str, int], Any], request: Any
+    rule: str,
+    text: str,
+    expected: Any,
+    sql_results: dict[tuple[str, int], Any],
+    sql_keys: dict[tuple[str, int], Any],
+    request: Any,
 ) -> None:
     index = int(request.node.callspec.id.rsplit("-", 1)[1])
-    found = sql_results[(rule, index)]
+    found = (sql_keys if rule in KEYS else sql_results)[(rule, index)]
     if isinstance(expected, date):
         assert found == expected.isoformat(), f"{rule}({text!r}) read {found!r} in SQL"
     else:

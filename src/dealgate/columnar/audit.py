@@ -100,7 +100,6 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     roles = _export(request.contacts, None) if request.contacts is not None else None
     profile, _ = choose_profile(export.headers, request.pack, request.profile, None, request.teams)
     canonical = CanonicalQuery(request.pack, profile, export, roles)
-    judge = Judge(request.pack, request.filters)
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
     try:
         config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
@@ -113,6 +112,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     try:
         connection.execute("SET enable_progress_bar = false")  # dealgate's output only
         install_reading(connection)
+        judge = Judge(request.pack, request.filters, canonical.read_keys(connection))
         for statement in json_macros():
             connection.execute(statement)
         connection.execute(

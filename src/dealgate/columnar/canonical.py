@@ -10,6 +10,7 @@ query reads (named as `engines.sql` names them) and the deal fields the CSV repo
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,13 @@ def ident(name: str) -> str:
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
+
+# header_key is Python's, computed by CanonicalQuery.read_keys for the distinct texts the
+# export holds where texts are compared by key (owners, managers, value-mapped fields). The
+# SQL compares texts as written: the CASE arms of the manager and the value maps, and the IN
+# lists of the --owner and --manager filters, hold every spelling with the key asked for.
+# Constants, not a lookup per row: a correlated lookup made DuckDB hold the whole table
+# (6 GB at 300k deals), a filter by subquery was not pushed down (twice as slow).
 
 # Fields the CSV report shows besides what the rules read.
 REPORTED = ("id", "name", "owner", "manager", "amount", "currency", "close_date")
@@ -76,6 +84,7 @@ class CanonicalQuery:
         self.history = [use for use in self.plan if use.kind == "stage_history"]
         # contact roles are joined by deal key (`_contacts`)
         self.numbered = self.roles is not None and "contacts" not in self.filled
+        self.keys: dict[str, str] | None = None  # text -> header_key, from read_keys
 
     # -- reading -------------------------------------------------------------------------
 
@@ -126,10 +135,8 @@ class CanonicalQuery:
         if field_type.kind in (Kind.TEXT, Kind.STAGE):
             mapping = self.profile.value_maps.get(name)
             if mapping:
-                arms = " ".join(
-                    f"WHEN {literal(key)} THEN {literal(value)}" for key, value in mapping.items()
-                )
-                return f"CASE dg_key({text}) {arms} ELSE {text} END"
+                arms = self._by_key(mapping)
+                return f"CASE {text} {arms} ELSE {text} END" if arms else text
             return text
         return self._typed(field_type, text, name)
 
@@ -270,13 +277,8 @@ class CanonicalQuery:
     def _manager(self) -> str:
         managers = self.profile.managers
         owner = self._value_or_null("owner")
-        if managers:
-            arms = " ".join(
-                f"WHEN {literal(key)} THEN {literal(value)}" for key, value in managers.items()
-            )
-            looked_up = f"CASE dg_key({owner}) {arms} END"
-        else:
-            looked_up = "NULL"
+        arms = self._by_key(managers) if managers else ""
+        looked_up = f"CASE {owner} {arms} END" if arms else "NULL"
         if "manager" in self.filled:
             return f"coalesce(t.manager, {looked_up}) AS manager"
         return f"{looked_up} AS manager"
@@ -314,6 +316,50 @@ class CanonicalQuery:
             f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
 
+    # -- keys: Python's header_key and deal_key, for the distinct values only ------------
+
+    def read_keys(self, connection: Any) -> dict[str, str]:
+        """The header_key of every text compared by key; before sql(), which is written
+        from them."""
+        texts = sorted(self._texts_compared_by_key(connection))
+        self.keys = {text: header_key(text) for text in texts}
+        return self.keys
+
+    def _by_key(self, mapping: Mapping[str, str]) -> str:
+        """CASE arms giving each text the value its header_key has in the mapping: an arm
+        per spelling the export holds."""
+        if self.keys is None:
+            raise RuntimeError("CanonicalQuery.read_keys runs before the SQL is written")
+        return " ".join(
+            f"WHEN {literal(text)} THEN {literal(mapping[key])}"
+            for text, key in self.keys.items()
+            if key in mapping
+        )
+
+    def _texts_compared_by_key(self, connection: Any) -> set[str]:
+        """Every text an owner, a manager or a value-mapped field can hold: the distinct
+        cells of their columns, the managers of the teams file and the mapped values."""
+        fields = {"owner", "manager", *self.profile.value_maps}
+        texts = {"", *self.profile.managers.values()}
+        for name in fields:
+            texts.update(self.profile.value_maps.get(name, {}).values())
+        columns = [
+            f"dg_text({ident(use.header)})" for name, use in self.filled.items() if name in fields
+        ]
+        if columns:
+            cells = f"unnest([{', '.join(columns)}])"
+            rows = connection.execute(
+                f"SELECT DISTINCT {cells} AS text FROM {self.source(self.export)}"
+            ).fetchall()
+            texts.update(text for (text,) in rows if text is not None)
+        return texts
+
+
+def texts_with_keys(names: tuple[str, ...], keys: Mapping[str, str]) -> str:
+    """The spellings (of read_keys) whose header_key is one of these names' (--owner)."""
+    asked = {header_key(name) for name in names}
+    return ", ".join(literal(text) for text, key in keys.items() if key in asked) or "NULL"
+
 
 def _text_column(index: int) -> str:
     """The column holding the text of the plan's column number `index` (`dg_text`)."""
@@ -329,15 +375,15 @@ _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 def key_macros() -> list[str]:
-    """header_key and deal_key (Salesforce's 15/18-character ids) as DuckDB macros."""
+    """deal_key (Salesforce's 15/18-character ids) as DuckDB macros. Unlike header_key it
+    is not computed in Python: nearly every deal id is distinct, and deal_key takes 3-5 s
+    per million ids in one Python thread, the macro 3 s inside DuckDB's scan on 2 cores.
+    tests/test_owner_keys.py holds the macro to deal_key (hypothesis, random ids)."""
     chunk = " + ".join(
         f"(CASE WHEN substring(s, {index + 1}, 1) BETWEEN 'A' AND 'Z' THEN {1 << index} ELSE 0 END)"
         for index in range(5)
     )
     return [
-        "CREATE OR REPLACE MACRO dg_key(t) AS "
-        "lower(regexp_replace(dg_strip(t), '[\\s\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
-        "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x0b\\x1c-\\x1f]+', ' ', 'g'))",
         f"CREATE OR REPLACE MACRO dg_sf_chunk(s) AS substring({literal(_SUFFIX_ALPHABET)}, "
         f"1 + {chunk}, 1)",
         "CREATE OR REPLACE MACRO dg_sf_suffix(s) AS dg_sf_chunk(substring(s, 1, 5)) || "

@@ -9,15 +9,16 @@ keep. Statuses come from the compiled rule query (`engines.sql.compile_query`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from sqlglot import exp
 
 from dealgate.audit import AuditFilters
-from dealgate.columnar.canonical import Unsupported, ident, literal
+from dealgate.columnar.canonical import Unsupported, ident, literal, texts_with_keys
 from dealgate.deals.mapper import stage_id_for
-from dealgate.deals.profiles import Profile, header_key
+from dealgate.deals.profiles import Profile
 from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
 from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
@@ -58,9 +59,12 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
 class Judge:
     """The SQL that turns statuses into the exception list, for one pack and as-of date."""
 
-    def __init__(self, pack: RulePack, filters: AuditFilters) -> None:
+    def __init__(
+        self, pack: RulePack, filters: AuditFilters, keys: Mapping[str, str] | None = None
+    ) -> None:
         self.pack = pack
         self.filters = filters
+        self.keys = keys or {}  # every owner and manager text -> header_key (read_keys)
         self.milestones = list(pack.milestones())
         self.last_open = pack.open_stages[-1].position
         self.first_open = pack.open_stages[0].position
@@ -71,12 +75,14 @@ class Judge:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
         conditions = [] if filters.include_closed else ["coalesce(d.dg_open, true)"]
+        # compared by header_key: the spellings whose key is asked for ('' is a deal
+        # without an owner or manager)
         if filters.owners:
-            keys = ", ".join(literal(header_key(owner)) for owner in filters.owners)
-            conditions.append(f"dg_key(coalesce(d.owner, '')) IN ({keys})")
+            owners = texts_with_keys(filters.owners, self.keys)
+            conditions.append(f"coalesce(coalesce(d.owner, '') IN ({owners}), false)")
         if filters.managers:
-            keys = ", ".join(literal(header_key(manager)) for manager in filters.managers)
-            conditions.append(f"dg_key(coalesce(d.manager, '')) IN ({keys})")
+            managers = texts_with_keys(filters.managers, self.keys)
+            conditions.append(f"coalesce(coalesce(d.manager, '') IN ({managers}), false)")
         if filters.stages:
             ids = ", ".join(literal(stage) for stage in filters.stages)
             conditions.append(f"coalesce(d.dg_stage_id IN ({ids}), false)")
