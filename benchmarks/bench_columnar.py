@@ -28,6 +28,7 @@ import argparse
 import csv
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -341,7 +342,18 @@ def main() -> int:
     parser.add_argument("--skip-threads", action="store_true", help="no 1 vs 2 thread timing")
     parser.add_argument("--skip-verify", action="store_true")
     parser.add_argument("--run-handwritten", nargs=3, metavar=("ROWS", "PIPELINE", "OUT"))
+    parser.add_argument("--write-pipeline", nargs=2, metavar=("DEALS", "PATH"))
+    parser.add_argument("--verify", nargs=2, metavar=("WORK", "PIPELINE"))
     args = parser.parse_args()
+    if args.verify:
+        work, pipeline = Path(args.verify[0]), Path(args.verify[1])
+        problems = verify(work, pipeline, work / "bench-eight.yaml")
+        for problem in problems:
+            print(f"disagreement: {problem}")
+        return 1 if problems else 0
+    if args.write_pipeline:
+        write_pipeline(Path(args.write_pipeline[1]), int(args.write_pipeline[0]))
+        return 0
     if args.run_handwritten:
         rows, pipeline, out = args.run_handwritten
         run_handwritten(rows, Path(pipeline), Path(out))
@@ -352,13 +364,14 @@ def main() -> int:
     pipeline, pack = work / f"pipeline-{args.deals}.csv", work / "bench-eight.yaml"
     pack.write_text(PACK, encoding="utf-8")
     if not pipeline.exists():
-        write_pipeline(pipeline, args.deals)
+        # in a child process: a forked child starts with its parent's peak memory, so this
+        # process stays small for the peak RSS of the timed runs to be their own
+        run_command([sys.executable, __file__, "--write-pipeline", str(args.deals), str(pipeline)])
     size_mb = pipeline.stat().st_size / 1e6
     if not args.skip_verify:
-        problems = verify(work, pipeline, pack)
-        for problem in problems:
-            print(f"disagreement: {problem}")
-        if problems:
+        # in a child process too: the outputs it reads would swell this one (see above)
+        checked = subprocess.run([sys.executable, __file__, "--verify", str(work), str(pipeline)])
+        if checked.returncode != 0:
             return 1
     approaches: dict[str, Callable[[], list[str]]] = {
         "dealgate-deal": lambda: dealgate_command(pipeline, pack, work / "d-deal.csv", "deal"),

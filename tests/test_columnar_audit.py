@@ -369,3 +369,23 @@ def test_a_parquet_export_of_text_columns(tricky: tuple[Path, Path], tmp_path: P
     typed = tmp_path / "typed.parquet"
     parquet.write_table(pa.table({**columns, "Push Count": [1, 2, 3, 4, 5, 6, 7, 8]}), typed)
     _same_report(str(typed), "--contacts", str(roles), columnar=False)
+
+
+@pytest.mark.parametrize("rows", ["deal", "finding"])
+def test_a_large_report_keeps_the_file_order(tmp_path: Path, rows: str) -> None:
+    """DuckDB reads and writes in parallel: the report still lists the deals in file order
+    (a parallel writer once put blocks of 2,048 rows out of place)."""
+    import duckdb
+
+    export = tmp_path / "large.csv"
+    duckdb.connect().execute(
+        "COPY (SELECT 'D-' || lpad(CAST(i AS VARCHAR), 7, '0') AS id, 'Deal ' || i AS name, "
+        "CASE WHEN i % 3 = 0 THEN 'Negotiation/Review' ELSE 'Needs Analysis' END AS stage, "
+        "'2026-01-01' AS close_date FROM range(200000) AS t(i)) "
+        f"TO '{export}' (FORMAT csv, HEADER true)"
+    )
+    audited = _audit(str(export), "--engine", "sql", "--csv-rows", rows, "--fail-on", "never")
+    assert COLUMNAR in audited.stderr.decode(), audited.stderr
+    ids = [line.split(",", 1)[0] for line in audited.stdout.decode().splitlines()[1:]]
+    assert len(ids) >= 200000
+    assert ids == sorted(ids)

@@ -141,8 +141,7 @@ def _map_stages(
     connection: Any, pack: RulePack, profile: Profile, canonical: CanonicalQuery
 ) -> None:
     """The pack stage of each CRM stage text, and what applies to a deal at it."""
-    cells = [cell for (cell,) in connection.execute(canonical.stage_cells_sql()).fetchall()]
-    texts = {clean_text(cell) for cell in cells}
+    texts = {clean_text(cell) for cell in canonical.stage_cells}
     rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
     def by_text(value: Callable[[StageRow], str]) -> str:
@@ -246,7 +245,14 @@ def _write(connection: Any, judge: Judge, rows: CsvRows, output: Path | None) ->
 
 
 def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> None:
-    """One row per deal, or per missing finding, in the order the deals were kept."""
+    """One row per deal, or per missing finding, in the order the deals were kept.
+
+    The table holds the deals in file order, but DuckDB's parallel CSV writer does not keep
+    the order of a table scan (rows came out a vector, 2,048 rows, out of place at 1M
+    deals): the report is written by one thread. Measured at 1M deals, that costs less
+    than sorting the rows back by row id (8.2 s against 8.6 s a deal per row, 10.7 s
+    against 13.6 s and 1.2 GB a finding per row).
+    """
     if rows is CsvRows.DEAL:
         query = f"SELECT {_deal_row_columns(judge)} FROM dg_exception_deals"
     else:
@@ -254,6 +260,7 @@ def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> No
             f"SELECT {_finding_row_columns(judge)} FROM "
             f"(SELECT *, unnest({judge.missing_indexes()}) AS dg_m FROM dg_exception_deals)"
         )
+    connection.execute("SET threads = 1")  # the last step: nothing after it is heavy
     connection.execute(
         f"COPY ({query}) TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
     )

@@ -85,6 +85,7 @@ class CanonicalQuery:
         # contact roles are joined by deal key (`_contacts`)
         self.numbered = self.roles is not None and "contacts" not in self.filled
         self.keys: dict[str, str] | None = None  # text -> header_key, from read_keys
+        self.stage_cells: list[str] = []  # the stage column's distinct cells, from read_keys
 
     # -- reading -------------------------------------------------------------------------
 
@@ -177,16 +178,6 @@ class CanonicalQuery:
             f"CASE WHEN dg_j IS NULL OR NOT json_valid(dg_j) OR json_type(dg_j) <> 'ARRAY' "
             f"THEN NULL ELSE list_transform({records}, lambda item: {struct}) END",
         )
-
-    def stage_cells_sql(self) -> str:
-        """The distinct cells of the export's stage column, as written: a stage column holds
-        a few texts, cleaned in Python by the readers' own rule."""
-        use = self.filled.get("stage")
-        if use is None:
-            return "SELECT NULL WHERE false"
-        column = ident(use.header)
-        source = self.source(self.export)
-        return f"SELECT DISTINCT {column} FROM {source} WHERE {column} IS NOT NULL"
 
     # -- the canonical table -------------------------------------------------------------
 
@@ -319,10 +310,11 @@ class CanonicalQuery:
     # -- keys: Python's header_key and deal_key, for the distinct values only ------------
 
     def read_keys(self, connection: Any) -> dict[str, str]:
-        """The header_key of every text compared by key; before sql(), which is written
+        """The header_key of every text compared by key, and the distinct stage cells
+        (`stage_cells`), from one scan of the export; before sql(), which is written
         from them."""
-        texts = sorted(self._texts_compared_by_key(connection))
-        self.keys = {text: header_key(text) for text in texts}
+        texts, self.stage_cells = self._distinct_texts(connection)
+        self.keys = {text: header_key(text) for text in sorted(texts)}
         return self.keys
 
     def _by_key(self, mapping: Mapping[str, str]) -> str:
@@ -336,9 +328,11 @@ class CanonicalQuery:
             if key in mapping
         )
 
-    def _texts_compared_by_key(self, connection: Any) -> set[str]:
-        """Every text an owner, a manager or a value-mapped field can hold: the distinct
-        cells of their columns, the managers of the teams file and the mapped values."""
+    def _distinct_texts(self, connection: Any) -> tuple[set[str], list[str]]:
+        """Every text an owner, a manager or a value-mapped field can hold (the distinct
+        cells of their columns, the managers of the teams file and the mapped values), and
+        the distinct cells of the stage column as written: a few texts each, read by
+        Python's own rules, in one pass over the export."""
         fields = {"owner", "manager", *self.profile.value_maps}
         texts = {"", *self.profile.managers.values()}
         for name in fields:
@@ -346,13 +340,19 @@ class CanonicalQuery:
         columns = [
             f"dg_text({ident(use.header)})" for name, use in self.filled.items() if name in fields
         ]
-        if columns:
-            cells = f"unnest([{', '.join(columns)}])"
-            rows = connection.execute(
-                f"SELECT DISTINCT {cells} AS text FROM {self.source(self.export)}"
-            ).fetchall()
-            texts.update(text for (text,) in rows if text is not None)
-        return texts
+        stage = self.filled.get("stage")
+        if not columns and stage is None:
+            return texts, []
+        keyed = f"unnest([{', '.join(columns)}])" if columns else "NULL"
+        cell = ident(stage.header) if stage is not None else "NULL"
+        rows = connection.execute(
+            f"SELECT grouping(dg_cell), dg_cell, dg_text FROM "
+            f"(SELECT {cell} AS dg_cell, {keyed} AS dg_text FROM {self.source(self.export)}) "
+            f"GROUP BY GROUPING SETS ((dg_cell), (dg_text))"
+        ).fetchall()
+        stage_cells = sorted(cell for grouped, cell, _ in rows if not grouped and cell is not None)
+        texts.update(text for grouped, _, text in rows if grouped and text is not None)
+        return texts, stage_cells
 
 
 def texts_with_keys(names: tuple[str, ...], keys: Mapping[str, str]) -> str:
