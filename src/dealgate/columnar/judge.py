@@ -1,10 +1,11 @@
-"""Stage semantics over the table of canonical deals: one row per missing finding.
+"""Stage semantics over the table of canonical deals: per deal, a flag per missing milestone.
 
 The same rules as `dealgate.assess`, written once per pack as SQL: for an open deal at stage
 S the exit milestones of earlier stages that are unmet are *skipped*, those of S are
 *to-advance*, hygiene checks apply to every open deal; the evidence stage is the first
 stage whose required exits are not all met (or S); the disposition is re-date, re-stage or
-keep. Statuses come from the compiled rule query (`engines.sql.compile_query`).
+keep. Statuses come from the compiled rule query (`engines.sql.compile_query`), as booleans.
+The report's rows (per deal, or per finding) are read from the flags (`columnar/audit.py`).
 """
 
 from __future__ import annotations
