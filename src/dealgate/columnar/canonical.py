@@ -100,13 +100,9 @@ class CanonicalQuery:
             f"columns = {{{columns}}})"
         )
 
-    def field(self, use: ColumnUse) -> str:
-        """The SQL reading one column as the field it fills; a blank cell is missing (and
-        skips every rule, which is most of the cells of an export)."""
-        return self.typed_field(use, f"dg_text({ident(use.header)})")
-
     def typed_field(self, use: ColumnUse, text: str) -> str:
-        """The field a column fills, from its cell as text (`dg_text`)."""
+        """The field a column fills, from its cell as text (`dg_text`); a blank cell is
+        missing (and skips every rule, which is most of the cells of an export)."""
         return f"CASE WHEN {text} IS NULL THEN NULL ELSE {self._field(use, text)} END"
 
     def _field(self, use: ColumnUse, text: str) -> str:

@@ -176,10 +176,10 @@ class Judge:
         """Whether the milestone's finding for the deal is of this kind: an exit of a stage
         before the deal's (or of any stage, the deal's being unknown) is skipped, one of its
         own stage is to-advance, a check is hygiene."""
-        if milestone.stage_id is None:
-            return "true" if kind == HYGIENE else "false"
-        if kind == HYGIENE:
+        if not _may_be(milestone, kind):
             return "false"
+        if milestone.stage_id is None:  # a check, and the kind asked is hygiene
+            return "true"
         position = self.pack.stage(milestone.stage_id).position
         skipped = f"(stage IS NULL OR stage > {position})"
         return skipped if kind == SKIPPED else f"NOT {skipped}"
@@ -190,7 +190,7 @@ class Judge:
             f"CASE WHEN {ident(missing_column(index))} AND {self.is_kind(m, kind)} "
             f"THEN {cell(m.id)} END"
             for index, m in enumerate(self.milestones)
-            if self.is_kind(m, kind) != "false"
+            if _may_be(m, kind)
         )
         if not ids:
             return "NULL"
@@ -265,6 +265,12 @@ class Judge:
                 f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
             )
         return _json_scalar(column, declared)
+
+
+def _may_be(milestone: Milestone, kind: str) -> bool:
+    """Whether a finding of the milestone can be of this kind: checks are hygiene, exits
+    skipped or to-advance."""
+    return (milestone.stage_id is None) == (kind == HYGIENE)
 
 
 def missing_column(index: int) -> str:
