@@ -90,9 +90,9 @@ def prepare(work: Path, sizes: list[int]) -> dict[int, tuple[Path, Path, Path]]:
 
 def engine_alone(pipeline: Path, roles: Path, teams: Path) -> tuple[float, float, int]:
     """Seconds for the engine, and for engine plus stage semantics, on deals already read."""
-    from dealgate.assess import assess, request_for
     from dealgate.deals.source import open_deals
     from dealgate.engines import get_engine
+    from dealgate.judging.assess import assess, request_for
     from dealgate.rules.loader import load_pack
 
     pack = load_pack("buyer-journey")

@@ -373,8 +373,8 @@ def test_a_parquet_export_of_text_columns(tricky: tuple[Path, Path], tmp_path: P
 
 @pytest.mark.parametrize("rows", ["deal", "finding"])
 def test_a_large_report_keeps_the_file_order(tmp_path: Path, rows: str) -> None:
-    """DuckDB reads and writes in parallel: the report still lists the deals in file order
-    (a parallel writer once put blocks of 2,048 rows out of place)."""
+    """DuckDB reads and judges in parallel: the report still lists the deals in file order
+    (an IN list planned as a join once put rows of 1M deals out of place)."""
     import duckdb
 
     export = tmp_path / "large.csv"
@@ -389,3 +389,18 @@ def test_a_large_report_keeps_the_file_order(tmp_path: Path, rows: str) -> None:
     ids = [line.split(",", 1)[0] for line in audited.stdout.decode().splitlines()[1:]]
     assert len(ids) >= 200000
     assert ids == sorted(ids)
+
+
+def test_a_plan_that_would_lose_the_file_order_is_refused() -> None:
+    """The columnar route runs only a plan DuckDB writes in order; one with a join (as an
+    IN list of five values outside a WHERE becomes) sends the audit the Python way."""
+    import duckdb
+
+    from dealgate.columnar.audit import _check_order
+    from dealgate.columnar.canonical import Unsupported
+
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE deals AS SELECT range AS id FROM range(10)")
+    _check_order(connection, "CREATE TABLE kept AS SELECT id, id < 5 AS early FROM deals")
+    with pytest.raises(Unsupported, match="order"):
+        _check_order(connection, "CREATE TABLE lost AS SELECT id IN (1, 2, 3, 4, 5) FROM deals")

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import yaml
 
-from dealgate.assess import assess, request_for, with_waivers
 from dealgate.audit import AuditFilters, FailOn
 from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
 from dealgate.columnar.canonical import Unsupported
@@ -30,6 +29,7 @@ from dealgate.deals.source import read_records
 from dealgate.engines import Engine, get_engine
 from dealgate.errors import Location
 from dealgate.findings import FindingKind
+from dealgate.judging.assess import assess, request_for, with_waivers
 from dealgate.report.csv_layout import CsvRows
 from dealgate.report.json_report import disposition_text
 from dealgate.rules.catalog import PackCatalog

@@ -16,12 +16,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dealgate.assess import request_for
 from dealgate.deals.readers import RawRecord, flatten
 from dealgate.deals.source import read_records
 from dealgate.engines import get_engine
 from dealgate.engines.base import deal_values
 from dealgate.engines.durable import compile_pack
+from dealgate.judging.assess import request_for
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from dealgate.assess import request_for
 from dealgate.deals.readers import RawRecord, flatten
 from dealgate.deals.source import read_records
 from dealgate.engines import get_engine
 from dealgate.engines.base import Engine
+from dealgate.judging.assess import request_for
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack

@@ -10,13 +10,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from dealgate.action_plan import UNASSIGNED, overdue_steps
-from dealgate.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
 from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
+from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
 from dealgate.waivers import WaiverBook
@@ -41,8 +42,8 @@ class AuditFilters:
 
     def exclusion(self, read: ReadDeal, pack: RulePack) -> str | None:
         """Why a deal is not audited: 'closed' or 'filtered'; None when it is audited."""
-        stage = pack.stage(read.stage_id) if read.stage_id else None
-        if stage is not None and not stage.is_open and not self.include_closed:
+        position = pack.stage(read.stage_id).position if read.stage_id else None
+        if pack.semantics.is_closed(position) and not self.include_closed:
             return "closed"
         deal = read.deal
         if self.owners and header_key(deal.owner or "") not in {header_key(o) for o in self.owners}:
@@ -123,7 +124,7 @@ class AuditResult:
             for finding in assessment.findings
             if finding.status is Status.MISSING
             and finding.severity in severities
-            and finding.kind in (FindingKind.SKIPPED, FindingKind.HYGIENE)
+            and finding.kind in FAILING_KINDS
         ]
 
     def exceptions(self, include_met: bool) -> list[DealAssessment]:
@@ -135,7 +136,7 @@ class AuditResult:
 
 def needs_attention(assessment: DealAssessment) -> bool:
     return assessment.inflation > 0 or any(
-        finding.status is Status.MISSING and finding.kind is not FindingKind.TO_ADVANCE
+        finding.status is Status.MISSING and finding.kind in ATTENTION_KINDS
         for finding in assessment.findings
     )
 

@@ -474,8 +474,8 @@ def check(
 
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
-    from dealgate.assess import assess, request_for
     from dealgate.deals.mapper import deal_key
+    from dealgate.judging.assess import assess, request_for
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.json_report import deal_json
 

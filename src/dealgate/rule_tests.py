@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dealgate.assess import assess, request_for
 from dealgate.deals.readers import RawRecord, flatten
 from dealgate.deals.source import read_records
 from dealgate.engines.base import Engine
 from dealgate.findings import DataFinding, FindingKind, Status
+from dealgate.judging.assess import assess, request_for
 from dealgate.rules.cases import CaseFile, RuleTestCase
 
 EVALUATED_KINDS = (FindingKind.SKIPPED, FindingKind.TO_ADVANCE, FindingKind.HYGIENE)

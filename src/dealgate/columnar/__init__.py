@@ -6,9 +6,9 @@ engine can do all of it in DuckDB instead, column by column:
 - `canonical` reads the export with every column as text and turns it into a table of
   canonical deals by the normalisation rules of `dealgate.deals.sql_normalise`, with contact
   roles and teams joined in;
-- `judge` runs the compiled rule query over that table and applies the stage semantics of
-  `dealgate.assess` (which milestones apply, skipped or to-advance, evidence stage, inflation,
-  disposition) to give one row per finding of the exception list;
+- `judge` runs the compiled rule query over that table and writes into SQL the stage
+  semantics `dealgate.judging.semantics` decided (which milestones apply, skipped or
+  to-advance, evidence stage, inflation, disposition): a flag per missing milestone per deal;
 - `report` writes that list as the CSV report, byte for byte what `report/audit_csv.py`
   writes.
 

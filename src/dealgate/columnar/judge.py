@@ -1,6 +1,6 @@
 """Stage semantics over the table of canonical deals: per deal, a flag per missing milestone.
 
-The same rules as `dealgate.assess`, written once per pack as SQL: for an open deal at stage
+The same rules as `dealgate.judging.assess`, written once per pack as SQL: for an open deal at stage
 S the exit milestones of earlier stages that are unmet are *skipped*, those of S are
 *to-advance*, hygiene checks apply to every open deal; the evidence stage is the first
 stage whose required exits are not all met (or S); the disposition is re-date, re-stage or
@@ -10,7 +10,7 @@ The report's rows (per deal, or per finding) are read from the flags (`columnar/
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,15 +22,10 @@ from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
 from dealgate.engines.sql import compile_query
 from dealgate.findings import FindingKind
+from dealgate.judging.semantics import Position
 from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
-from dealgate.rules.model import Milestone, RulePack, Severity
+from dealgate.rules.model import Milestone, RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
-
-SKIPPED, TO_ADVANCE, HYGIENE = (
-    FindingKind.SKIPPED.value,
-    FindingKind.TO_ADVANCE.value,
-    FindingKind.HYGIENE.value,
-)
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,6 @@ class StageRow:
     crm: str
     stage_id: str | None
     position: int | None
-    is_open: bool | None
 
 
 def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[StageRow]:
@@ -49,11 +43,7 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
     for text in texts:
         stage_id = stage_id_for(text, profile, pack)
         stage = pack.stage(stage_id) if stage_id else None
-        rows.append(
-            StageRow(
-                text, stage_id, stage.position if stage else None, stage.is_open if stage else None
-            )
-        )
+        rows.append(StageRow(text, stage_id, stage.position if stage else None))
     return rows
 
 
@@ -64,18 +54,46 @@ class Judge:
         self, pack: RulePack, filters: AuditFilters, keys: Mapping[str, str] | None = None
     ) -> None:
         self.pack = pack
+        self.semantics = pack.semantics
         self.filters = filters
         self.keys = keys or {}  # every owner and manager text -> header_key (read_keys)
-        self.milestones = list(pack.milestones())
-        self.last_open = pack.open_stages[-1].position
-        self.first_open = pack.open_stages[0].position
+        self.milestones = list(self.semantics.milestones)
+
+    def stage_in(self, positions: Iterable[Position]) -> str:
+        """Whether the deal's stage is one of these positions (None: a stage the pack does
+        not know). The `stage` column holds a pack position or NULL, nothing else."""
+        wanted = set(positions)
+        if wanted >= set(self.semantics.positions):
+            return "true"
+        last = len(self.pack.stages) - 1
+        tests = []
+        for low, high in _runs(sorted(p for p in wanted if p is not None)):
+            if low == high:
+                tests.append(f"stage = {low}")
+            elif low == 0:
+                tests.append(f"stage <= {high}")
+            elif high == last:
+                tests.append(f"stage >= {low}")
+            else:
+                tests.append(f"stage BETWEEN {low} AND {high}")
+        unknown = "true" if None in wanted else "false"
+        if not tests:
+            return "stage IS NULL" if None in wanted else "false"
+        # coalesce rather than `stage IS NULL OR ...`: DuckDB pushes an OR filter down as
+        # it is, and the audit of 1M deals took 5 CPU-s more with one.
+        return f"coalesce({' OR '.join(tests)}, {unknown})"
+
+    def _where(self, decide: Callable[[Position], bool]) -> str:
+        return self.stage_in(p for p in self.semantics.positions if decide(p))
 
     # -- which deals are audited -------------------------------------------------------
 
     def audited(self) -> str:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
-        conditions = [] if filters.include_closed else ["coalesce(d.dg_open, true)"]
+        conditions = []
+        if not filters.include_closed:
+            conditions.append(self._where(lambda p: not self.semantics.is_closed(p)))
         # compared by header_key: the spellings whose key is asked for ('' is a deal
         # without an owner or manager)
         if filters.owners:
@@ -97,29 +115,28 @@ class Judge:
 
     def missing(self, milestone: Milestone) -> str:
         """The milestone applies to the deal and is not met."""
-        status = f"d.{ident(unmet_column(milestone))}"
-        if milestone.stage_id is None:
-            return f"(d.dg_hygiene AND {status})"
-        position = self.pack.stage(milestone.stage_id).position
-        return f"(d.dg_limit >= {position} AND {status})"
+        applies = self._where(lambda p: self.semantics.applies(milestone, p))
+        return f"({applies} AND d.{ident(unmet_column(milestone))})"
 
     def evidence(self) -> str:
-        """The evidence stage position: the first stage with a required exit unmet."""
+        """The evidence stage position: that of the first gate failed before the claimed
+        stage, or the claimed stage's own."""
         arms = []
-        for stage in self.pack.stages:
-            required = [m for m in stage.exit if m.severity is Severity.REQUIRED]
-            if not required:
-                continue
-            failing = " OR ".join(self.missing(m) for m in required)
-            reached = (
-                self.first_open
-                if stage.position == self.pack.stages[0].position
-                else stage.position
+        for gate in self.semantics.gates:
+            past = self.stage_in(
+                p for p in self.semantics.positions if gate in self.semantics.gates_before(p)
             )
-            arms.append(f"WHEN d.stage > {stage.position} AND ({failing}) THEN {reached}")
-        first = self.pack.stages[0].position
-        fallback = f"CASE WHEN d.stage <= {first} THEN {self.first_open} ELSE d.stage END"
-        return f"CASE WHEN d.stage IS NULL THEN NULL {' '.join(arms)} ELSE {fallback} END"
+            if past == "false":
+                continue
+            failing = " OR ".join(self.missing(m) for m in gate.required)
+            arms.append(f"WHEN {past} AND ({failing}) THEN {gate.reached}")
+        claimed = " ".join(
+            f"WHEN {position} THEN {self.semantics.claimed_evidence(position)}"
+            for position in self.semantics.positions
+            if position is not None
+        )
+        claimed_case = f"CASE d.stage {claimed} END"
+        return f"CASE {' '.join(arms)} ELSE {claimed_case} END" if arms else claimed_case
 
     # -- the query ---------------------------------------------------------------------
 
@@ -138,14 +155,12 @@ class Judge:
         stage_ids = " ".join(
             f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
         )
-        re_date = [
-            self.missing(m)
-            for m in self.milestones
-            if m.stage_id is None and m.severity is Severity.REQUIRED and "close_date" in m.reads
-        ]
-        re_dated = " OR ".join(f"coalesce({sql}, false)" for sql in re_date) or "false"
+        re_dated = (
+            " OR ".join(f"coalesce({self.missing(m)}, false)" for m in self.semantics.re_dating)
+            or "false"
+        )
         attention = " OR ".join(
-            f"({ident(missing_column(index))} AND NOT {self.is_kind(m, TO_ADVANCE)})"
+            f"({ident(missing_column(index))} AND {self.fails(m)})"
             for index, m in enumerate(self.milestones)
         )
         statuses_columns = ", ".join(ident(unmet_column(m)) for m in self.milestones)
@@ -165,42 +180,39 @@ class Judge:
 
     def kind(self, milestone: Milestone) -> str:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
-        if milestone.stage_id is None:
-            return literal(HYGIENE)
+        kinds = [k for k in FindingKind if k in self.semantics.kinds_possible(milestone)]
+        *tested, otherwise = kinds
+        arms = " ".join(
+            f"WHEN {self.is_kind(milestone, kind)} THEN {literal(kind.value)}" for kind in tested
+        )
         return (
-            f"CASE WHEN {self.is_kind(milestone, SKIPPED)} "
-            f"THEN {literal(SKIPPED)} ELSE {literal(TO_ADVANCE)} END"
+            f"CASE {arms} ELSE {literal(otherwise.value)} END" if arms else literal(otherwise.value)
         )
 
-    def is_kind(self, milestone: Milestone, kind: str) -> str:
-        """Whether the milestone's finding for the deal is of this kind: an exit of a stage
-        before the deal's (or of any stage, the deal's being unknown) is skipped, one of its
-        own stage is to-advance, a check is hygiene."""
-        if not _may_be(milestone, kind):
-            return "false"
-        if milestone.stage_id is None:  # a check, and the kind asked is hygiene
-            return "true"
-        position = self.pack.stage(milestone.stage_id).position
-        skipped = f"(stage IS NULL OR stage > {position})"
-        return skipped if kind == SKIPPED else f"NOT {skipped}"
+    def is_kind(self, milestone: Milestone, kind: FindingKind) -> str:
+        """Whether the milestone's finding for the deal is of this kind."""
+        return self._where(lambda p: self.semantics.kind(milestone, p) is kind)
 
-    def missing_ids(self, kind: str) -> str:
+    def fails(self, milestone: Milestone) -> str:
+        """Whether the milestone's finding for the deal fails --fail-on (at its severity)."""
+        return self._where(lambda p: self.semantics.fails(milestone, p))
+
+    def missing_ids(self, kind: FindingKind) -> str:
         """The ids of a deal's missing milestones of one kind, in the pack's order."""
         ids = ", ".join(
             f"CASE WHEN {ident(missing_column(index))} AND {self.is_kind(m, kind)} "
             f"THEN {cell(m.id)} END"
             for index, m in enumerate(self.milestones)
-            if _may_be(m, kind)
+            if kind in self.semantics.kinds_possible(m)
         )
         if not ids:
             return "NULL"
         return f"nullif(concat_ws({literal(ID_SEPARATOR)}, {ids}), '')"
 
     def failing(self, severities: tuple[str, ...]) -> str:
-        """How many skipped and hygiene findings of a deal are missing at these severities."""
+        """How many findings of a deal fail --fail-on at these severities."""
         counted = [
-            f"CASE WHEN {ident(missing_column(index))} AND NOT {self.is_kind(m, TO_ADVANCE)} "
-            f"THEN 1 ELSE 0 END"
+            f"CASE WHEN {ident(missing_column(index))} AND {self.fails(m)} THEN 1 ELSE 0 END"
             for index, m in enumerate(self.milestones)
             if m.severity.value in severities
         ]
@@ -267,10 +279,15 @@ class Judge:
         return _json_scalar(column, declared)
 
 
-def _may_be(milestone: Milestone, kind: str) -> bool:
-    """Whether a finding of the milestone can be of this kind: checks are hygiene, exits
-    skipped or to-advance."""
-    return (milestone.stage_id is None) == (kind == HYGIENE)
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Sorted positions as runs of consecutive ones: [0, 1, 2, 5] -> [(0, 2), (5, 5)]."""
+    runs: list[tuple[int, int]] = []
+    for position in positions:
+        if runs and runs[-1][1] == position - 1:
+            runs[-1] = (runs[-1][0], position)
+        else:
+            runs.append((position, position))
+    return runs
 
 
 def missing_column(index: int) -> str:

@@ -1,7 +1,8 @@
 """The engine protocol: which milestones of a deal are met, missing or not applicable.
 
-Engines only evaluate conditions. Stage semantics (skipped, to-advance, evidence stage,
-inflation, disposition) are the same for every engine and live in `dealgate.assess`.
+Engines only evaluate conditions. Stage semantics (what applies, skipped, to-advance,
+evidence stage, inflation, disposition) are the same for every engine and are decided once,
+in `dealgate.judging.semantics`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from dealgate.deals.model import LIST_ITEMS, ReadDeal
+from dealgate.judging.semantics import Scope
 from dealgate.rules.model import Milestone, RulePack
 from dealgate.rules.types import FieldType, Kind
 
@@ -28,13 +30,10 @@ class DealRequest:
     """One deal and how far into the process its exit milestones are evaluated."""
 
     read: ReadDeal
-    limit: int  # exit milestones of stages at positions <= limit apply; -1 for none
-    hygiene: bool  # hygiene checks apply (open deals)
+    scope: Scope  # which milestones apply (StageSemantics.scope)
 
     def applies(self, milestone: Milestone, pack: RulePack) -> bool:
-        if milestone.stage_id is None:
-            return self.hygiene
-        return pack.stage(milestone.stage_id).position <= self.limit
+        return self.scope.applies(milestone, pack)
 
 
 class ApplicableMilestones:
@@ -42,10 +41,10 @@ class ApplicableMilestones:
 
     def __init__(self, pack: RulePack) -> None:
         self._pack = pack
-        self._lists: dict[tuple[int, bool], list[str]] = {}
+        self._lists: dict[Scope, list[str]] = {}
 
     def __call__(self, request: DealRequest) -> list[str]:
-        key = (request.limit, request.hygiene)
+        key = request.scope
         found = self._lists.get(key)
         if found is None:
             found = self._lists[key] = [

@@ -42,6 +42,7 @@ from dealgate.engines.base import (
 from dealgate.engines.kinds import deal_fields, static_kind
 from dealgate.engines.values import Evaluator, Evaluators
 from dealgate.errors import DealgateError
+from dealgate.judging.semantics import Scope
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
@@ -144,7 +145,7 @@ class CompiledPack:
     fired_outcome: dict[str, tuple[str, Outcome]] = field(default_factory=dict)
     # The slots each milestone's rules read.
     milestone_slots: dict[str, set[str]] = field(default_factory=dict)
-    _facts: dict[tuple[int, bool], _FactPlan] = field(default_factory=dict)
+    _facts: dict[Scope, _FactPlan] = field(default_factory=dict)
 
     @property
     def definition(self) -> dict[str, Any]:
@@ -157,15 +158,15 @@ class CompiledPack:
         also tests `lim` or `hyg`, so a rule of a milestone that does not apply cannot
         fire whatever the other slots hold, and its slots need not be prepared.
         """
-        key = (request.limit, request.hygiene)
-        plan = self._facts.get(key)
+        scope = request.scope
+        plan = self._facts.get(scope)
         if plan is None:
-            plan = self._facts[key] = self._fact_plan(request)
+            plan = self._facts[scope] = self._fact_plan(request)
         fact: dict[str, Any] = {
             "kind": "deal",
             "sid": sid,
-            "lim": request.limit,
-            "hyg": 1 if request.hygiene else 0,
+            "lim": scope.limit,
+            "hyg": 1 if scope.hygiene else 0,
         }
         get = values.get
         for name, field_name, write in plan.fields:
@@ -452,6 +453,7 @@ def compile_pack(pack: RulePack, as_of: date) -> CompiledPack:
 
 
 def _applicability(milestone: Milestone, pack: RulePack) -> Condition:
+    """Scope.applies, read from the fact's `lim` and `hyg`."""
     if milestone.stage_id is None:
         return {"hyg": 1}
     return {"$gte": {"lim": pack.stage(milestone.stage_id).position}}

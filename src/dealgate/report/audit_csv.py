@@ -13,9 +13,9 @@ import io
 import json
 from collections.abc import Iterator
 
-from dealgate.assess import DealAssessment
 from dealgate.audit import AuditResult
 from dealgate.findings import FindingKind, Status, json_value
+from dealgate.judging.assess import DealAssessment
 from dealgate.report.csv_layout import (
     DEAL_COLUMNS,
     FINDING_COLUMNS,

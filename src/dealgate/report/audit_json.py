@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from dealgate.assess import DealAssessment
 from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
+from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json
 from dealgate.report.saved_audit import SCHEMA_VERSION

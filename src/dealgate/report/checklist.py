@@ -10,8 +10,8 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from dealgate.assess import DealAssessment
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import money_text
 from dealgate.rules.model import RulePack, Severity, Stage
 

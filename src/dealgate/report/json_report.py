@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dealgate.assess import DealAssessment
 from dealgate.findings import Disposition, json_value
+from dealgate.judging.assess import DealAssessment
 
 
 def disposition_text(assessment: DealAssessment) -> str:

@@ -6,11 +6,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
 from dealgate.rules.fingerprint import fingerprint
 from dealgate.rules.types import FieldType, Kind
+
+if TYPE_CHECKING:
+    from dealgate.judging.semantics import StageSemantics
 
 
 class Severity(StrEnum):
@@ -127,6 +131,13 @@ class RulePack:
     @cached_property
     def terminal_stages(self) -> tuple[Stage, ...]:
         return tuple(stage for stage in self.stages if not stage.is_open)
+
+    @cached_property
+    def semantics(self) -> StageSemantics:
+        """The stage rules of this pack, decided once for every stage (judging/semantics.py)."""
+        from dealgate.judging.semantics import StageSemantics
+
+        return StageSemantics(self)
 
     def content_hash(self) -> str:
         """The sha256 (hex) of what the resolved pack says, not of how its files are written

@@ -1,10 +1,5 @@
-"""Stage semantics: from milestone outcomes to findings, evidence stage, inflation, disposition.
-
-The same for every engine (docs/rules.md, "Stage semantics"). For an open deal at stage S:
-exit milestones of earlier stages unmet are *skipped*; those of S are *to-advance*; hygiene
-checks apply to every open deal. The evidence stage E is the furthest stage up to S such that
-every required exit milestone of every stage before E is met; inflation = position(S) -
-position(E).
+"""One evaluated deal judged against a pack: its findings, evidence stage, inflation and
+disposition, by the stage rules of `judging.semantics` (docs/rules.md, "Stage semantics").
 """
 
 from __future__ import annotations
@@ -17,7 +12,7 @@ from dealgate.action_plan import OverdueStep
 from dealgate.deals.model import ReadDeal
 from dealgate.engines.base import DealOutcomes, DealRequest, Outcome, deal_values
 from dealgate.findings import Disposition, Finding, FindingKind, Status
-from dealgate.rules.model import Milestone, RulePack, Severity, Stage
+from dealgate.rules.model import Milestone, RulePack, Stage
 
 if TYPE_CHECKING:  # waivers (and their pydantic models) load only where a waiver file is read
     from dealgate.waivers import WaiverBook
@@ -60,15 +55,9 @@ class DealAssessment:
 
 def request_for(read: ReadDeal, pack: RulePack, to_stage: Stage | None = None) -> DealRequest:
     """Which milestones apply to a deal: its stage's and earlier exits, and hygiene if open."""
-    if read.stage_id is None:
-        return DealRequest(read, limit=-1, hygiene=True)
-    stage = pack.stage(read.stage_id)
-    if not stage.is_open:
-        return DealRequest(read, limit=pack.open_stages[-1].position, hygiene=False)
-    limit = stage.position
-    if to_stage is not None and to_stage.position > stage.position:
-        limit = to_stage.position - 1
-    return DealRequest(read, limit=limit, hygiene=True)
+    position = pack.stage(read.stage_id).position if read.stage_id else None
+    scope = pack.semantics.scope(position, to_stage.position if to_stage else None)
+    return DealRequest(read, scope)
 
 
 def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> DealAssessment:
@@ -77,22 +66,24 @@ def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> D
     With detail=False only the missing findings are made: an audit reports only those (a
     check, or an audit with --include-met, shows every finding).
     """
+    semantics = pack.semantics
     read = evaluated.request.read
     stage = pack.stage(read.stage_id) if read.stage_id else None
+    position = stage.position if stage else None
+    outcomes = evaluated.outcomes
     values = evaluated.values if evaluated.values is not None else deal_values(read, pack)
     findings = []
-    for milestone in pack.milestones():
-        outcome = evaluated.outcomes.get(milestone.id)
+    for milestone in semantics.milestones:
+        outcome = outcomes.get(milestone.id)
         if outcome is None or (not detail and outcome is not Outcome.MISSING):
             continue
-        kind = _kind(milestone, stage, pack)
         findings.append(
             Finding(
                 deal_id=read.deal.id,
                 milestone_id=milestone.id,
                 milestone=milestone.milestone,
                 stage_id=milestone.stage_id,
-                kind=kind,
+                kind=semantics.kind(milestone, position),
                 status=_STATUS[outcome],
                 severity=milestone.severity.value,
                 read=read_values(milestone, values, read)
@@ -102,58 +93,26 @@ def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> D
                 evidence=milestone.evidence,
             )
         )
-    findings.sort(key=lambda finding: _ORDER[finding.kind])
-    evidence = evidence_stage(pack, stage, evaluated.outcomes)
-    inflation = stage.position - evidence.position if stage and evidence else 0
+    # The pack's order is already skipped exits, then to-advance ones, then hygiene checks.
+    evidence = semantics.evidence(
+        position, lambda milestone: outcomes.get(milestone.id) is Outcome.MISSING
+    )
+    inflation = semantics.inflation(position, evidence)
+    findings_tuple = tuple(findings)
     return DealAssessment(
-        read, stage, evidence, inflation, _disposition(pack, findings, inflation), tuple(findings)
+        read,
+        stage,
+        semantics.stage_at(evidence),
+        inflation,
+        _disposition(pack, findings_tuple, inflation),
+        findings_tuple,
     )
 
 
-_ORDER = {
-    FindingKind.SKIPPED: 0,
-    FindingKind.TO_ADVANCE: 1,
-    FindingKind.HYGIENE: 2,
-    FindingKind.WAIVER: 3,
-    FindingKind.DATA: 4,
-}
-
-
-def _kind(milestone: Milestone, stage: Stage | None, pack: RulePack) -> FindingKind:
-    if milestone.stage_id is None:
-        return FindingKind.HYGIENE
-    if stage is None or pack.stage(milestone.stage_id).position < stage.position:
-        return FindingKind.SKIPPED
-    return FindingKind.TO_ADVANCE
-
-
-def evidence_stage(
-    pack: RulePack, stage: Stage | None, outcomes: Mapping[str, Outcome]
-) -> Stage | None:
-    """The furthest stage up to the claimed one whose earlier required exits are all met."""
-    if stage is None:
-        return None
-    reached = pack.open_stages[0]
-    for candidate in pack.stages:
-        if candidate.position >= stage.position:
-            break
-        required = [m for m in candidate.exit if m.severity is Severity.REQUIRED]
-        if any(outcomes.get(m.id) is Outcome.MISSING for m in required):
-            break
-        reached = pack.stages[candidate.position + 1]
-    return reached
-
-
-def _disposition(pack: RulePack, findings: list[Finding], inflation: int) -> Disposition:
-    for finding in findings:
-        if (
-            finding.kind is FindingKind.HYGIENE
-            and finding.status is Status.MISSING
-            and finding.severity == Severity.REQUIRED.value
-            and "close_date" in pack.milestone(finding.milestone_id).reads
-        ):
-            return Disposition.RE_DATE
-    return Disposition.RE_STAGE if inflation > 0 else Disposition.KEEP
+def _disposition(pack: RulePack, findings: tuple[Finding, ...], inflation: int) -> Disposition:
+    """The disposition by the findings as they stand (a waived one is not missing)."""
+    missing = {f.milestone_id for f in findings if f.status is Status.MISSING}
+    return pack.semantics.disposition(lambda milestone: milestone.id in missing, inflation)
 
 
 def read_values(
@@ -189,5 +148,5 @@ def _walk(values: Mapping[str, Any], path: str) -> Any:
 def with_waivers(pack: RulePack, assessment: DealAssessment, book: WaiverBook) -> DealAssessment:
     """Waivers applied, and the disposition judged again: a waived check asks for nothing."""
     findings = book.apply(assessment.findings)
-    disposition = _disposition(pack, list(findings), assessment.inflation)
+    disposition = _disposition(pack, findings, assessment.inflation)
     return replace(assessment, findings=findings, disposition=disposition)
