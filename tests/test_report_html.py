@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dealgate.report.audit_html import LISTED_DEALS, render_html
 from dealgate.report.figures import amounts_from_json, amounts_text
 from report_inputs import AS_OF, audit_deals, dealgate
 
@@ -83,7 +84,12 @@ def test_the_page_carries_the_json_audit_and_its_headline_figures(
     audited = audited_examples[example]
     page = page_of(audited.html)
     document, summary = audited.json, audited.json["summary"]
-    assert page.embedded_audit() == document
+    embedded = page.embedded_audit()
+    assert embedded["deals"] == document["deals"]  # every deal, under the page's limit
+    assert embedded["summary"] == document["summary"]
+    assert embedded["pack"] == document["pack"]
+    assert "audited_stages" not in embedded  # what the page's script does not read
+    assert "list-notice" not in audited.html.read_text(encoding="utf-8")
     values = {figure: card["value"] for figure, card in page.cards.items()}
     notes = {figure: " ".join(card["note"]) for figure, card in page.cards.items()}
     assert values["deals_audited"] == [f"{summary['deals_audited']:,}"]
@@ -212,3 +218,33 @@ def test_a_huge_amount_is_summed_not_a_crash(tmp_path: Path) -> None:
     result = audit_deals(tmp_path, [deal], "--format", "json")
     [claimed] = json.loads(result.stdout)["summary"]["pipeline_claimed"]
     assert claimed == {"currency": "USD", "amount": 10**308}
+
+
+def test_a_pipeline_too_large_for_a_page_lists_its_largest_deals_and_says_so(
+    audited_examples: dict[str, Any],
+) -> None:
+    """The page of 100k deals was 141 MB: past LISTED_DEALS the list keeps the largest amounts,
+    in the audit's order, and the page says how many it left out and where the rest is."""
+    document = audited_examples["salesforce"].json
+    template = document["deals"][0]
+    extra = 7
+    deals = [
+        template | {"id": f"D-{index}", "amount": (index * 7919) % 100_003}
+        for index in range(LISTED_DEALS + extra)
+    ]
+    text = render_html(document | {"deals": deals})
+    page = ReportPage(text)
+    listed = page.embedded_audit()["deals"]
+    assert len(listed) == LISTED_DEALS
+    smallest_kept = min(deal["amount"] for deal in listed)
+    left_out = [deal for deal in deals if deal["id"] not in {d["id"] for d in listed}]
+    assert len(left_out) == extra
+    assert all(deal["amount"] <= smallest_kept for deal in left_out)
+    assert [d["id"] for d in listed] == [d["id"] for d in deals if d not in left_out]
+    assert page.embedded_audit()["summary"] == document["summary"]
+    notice = re.search(r'<p id="list-notice"[^>]*>(.*?)</p>', text, re.S)
+    assert notice is not None
+    assert f"{LISTED_DEALS:,} deals with the largest amounts of the {LISTED_DEALS + extra:,}" in (
+        notice.group(1)
+    )
+    assert "--format csv" in notice.group(1)

@@ -9,6 +9,7 @@ the page opens the same on a laptop on a plane.
 
 from __future__ import annotations
 
+import heapq
 import json
 from decimal import Decimal
 from html import escape
@@ -22,12 +23,20 @@ _ASSETS = files("dealgate.report") / "assets"
 # The charting library and its heat-map chart type, vendored from npm (assets/vendor/README.md).
 _VENDORED = ("vendor/chart.umd.min.js", "vendor/chartjs-chart-matrix.min.js")
 _POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+# The page lists at most this many deals: the whole list of 100k deals made a page of 141 MB
+# that a browser barely opens. The figures and charts still count every deal.
+LISTED_DEALS = 5000
+# What the page's script reads of the audit (report.js): the rest is not embedded.
+_EMBEDDED_KEYS = ("schema_version", "as_of", "pack", "engine", "input", "summary")
 
 
 def render_html(document: dict[str, Any]) -> str:
     """The whole page; `document` is an audit JSON document, with `changes` when compared."""
     pack = document["pack"]
     title = f"Pipeline audit {document['as_of']}: {pack['title']}"
+    listed, left_out = listed_deals(document.get("deals") or [])
+    page = {key: document[key] for key in _EMBEDDED_KEYS if key in document}
+    page["deals"] = listed
     return "\n".join(
         [
             "<!doctype html>",
@@ -44,13 +53,36 @@ def render_html(document: dict[str, Any]) -> str:
             _header(document),
             _headline(document),
             _changes(document.get("changes"), _stage_names(document)),
-            _asset("body.html"),
-            f'<script id="audit-data" type="application/json">{_embedded(document)}</script>',
+            _asset("body.html").replace("<!-- list notice -->", _list_notice(listed, left_out)),
+            f'<script id="audit-data" type="application/json">{_embedded(page)}</script>',
             *(f"<script>{_script(name)}</script>" for name in (*_VENDORED, "report.js")),
             "</body>",
             "</html>",
             "",
         ]
+    )
+
+
+def listed_deals(deals: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The deals the page lists, in the audit's order, and how many are left out: the
+    LISTED_DEALS with the largest amounts (the list's first sort), ties by order."""
+    if len(deals) <= LISTED_DEALS:
+        return deals, 0
+    largest = heapq.nlargest(
+        LISTED_DEALS, range(len(deals)), key=lambda i: (float(deals[i].get("amount") or 0), -i)
+    )
+    return [deals[i] for i in sorted(largest)], len(deals) - LISTED_DEALS
+
+
+def _list_notice(listed: list[dict[str, Any]], left_out: int) -> str:
+    if not left_out:
+        return ""
+    return (
+        '<p id="list-notice" class="notice">'
+        f"The list holds the {len(listed):,} deals with the largest amounts of the "
+        f"{len(listed) + left_out:,} that need attention; {left_out:,} are left out of it. "
+        "The figures and charts count every deal. The whole list: "
+        "<code>--format csv</code> (a row per deal) or <code>--format xlsx</code>.</p>"
     )
 
 
