@@ -543,12 +543,21 @@ class AuditFormat(StrEnum):
     JUNIT = "junit"
     HTML = "html"
     XLSX = "xlsx"
+    PARQUET = "parquet"
 
 
 # The formats that show what changed since a baseline audit.
 _BASELINE_FORMATS = (AuditFormat.TABLE, AuditFormat.JSON, AuditFormat.HTML, AuditFormat.XLSX)
 # The formats drawn from the audit's JSON document alone (dealgate audit and dealgate report).
-_DOCUMENT_FORMATS = ("json", "html", "xlsx")
+_DOCUMENT_FORMATS = ("json", "html", "xlsx", "parquet")
+# The formats written as bytes: they need a file.
+_BINARY_FORMATS = {"xlsx": "a workbook", "parquet": "a Parquet file"}
+
+
+def _needs_file(name: str, output: Path | None) -> None:
+    what = _BINARY_FORMATS.get(name)
+    if what is not None and output is None:
+        _fail(f"--format {name} writes {what}", f"give --output FILE.{name}")
 
 
 _QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
@@ -649,8 +658,7 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
-    if output_format is AuditFormat.XLSX and output is None:
-        _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
+    _needs_file(output_format.value, output)
     if baseline is not None and output_format not in _BASELINE_FORMATS:
         _fail(f"--baseline is shown in table, json, html and xlsx, not {output_format.value}")
     previous = _guarded(lambda: load_audit(baseline, "baseline")) if baseline else None
@@ -736,6 +744,7 @@ class ReportFormat(StrEnum):
     HTML = "html"
     XLSX = "xlsx"
     JSON = "json"
+    PARQUET = "parquet"
 
 
 @app.command("report")
@@ -749,13 +758,12 @@ def report(
         Path | None, typer.Option(help="A previous JSON audit: show what changed since.")
     ] = None,
 ) -> None:
-    """Render a saved JSON audit as the HTML page or the Excel workbook, without the rules or
-    the export; with --baseline, with the changes since an earlier audit."""
+    """Render a saved JSON audit as the HTML page, the Excel workbook or the Parquet file,
+    without the rules or the export; with --baseline, with the changes since an earlier audit."""
     from dealgate.report.changes import check_comparable, compare
     from dealgate.report.saved_audit import load_audit
 
-    if output_format is ReportFormat.XLSX and output is None:
-        _fail("--format xlsx writes a workbook", "give --output FILE.xlsx")
+    _needs_file(output_format.value, output)
     document = _guarded(lambda: load_audit(audit, "audit")).data
     if baseline is not None:
         previous = _guarded(lambda: load_audit(baseline, "baseline"))
@@ -766,12 +774,17 @@ def report(
 
 
 def _document_report(document: dict[str, Any], name: str) -> Iterable[str] | bytes:
-    """An audit's JSON document as the json, html or xlsx report (_DOCUMENT_FORMATS)."""
+    """An audit's JSON document as the json, html, xlsx or parquet report
+    (_DOCUMENT_FORMATS)."""
     from dealgate.report.audit_html import render_html
     from dealgate.report.audit_xlsx import render_xlsx
 
     if name == "xlsx":
         return render_xlsx(document)
+    if name == "parquet":
+        from dealgate.report.audit_parquet import render_parquet
+
+        return render_parquet(document)
     if name == "html":
         return [render_html(document)]
     return [json.dumps(document, indent=2) + "\n"]
