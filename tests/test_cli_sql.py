@@ -98,7 +98,7 @@ def test_sql_reads_a_pack_file_like_check_and_audit(tmp_path: Path) -> None:
         (["--rules", "no-such-pack"], "no rule pack 'no-such-pack'"),
         (["--table", "deals; DROP TABLE x"], "table name"),
         (["--as-of", "tomorrow"], "is not a date"),
-        (["--schema", "--as-of", "2026-11-27"], "--schema prints no query"),
+        (["--schema", "--as-of", "2026-11-27"], "--schema prints the table, not a query"),
     ],
 )
 def test_bad_usage_exits_2_with_a_message_and_no_traceback(args: list[str], message: str) -> None:

@@ -949,18 +949,31 @@ def sql(
             "--schema", help="Print the DDL of the table of deals the query reads instead."
         ),
     ] = False,
+    judged: Annotated[
+        bool,
+        typer.Option(
+            "--judged",
+            help="Print the whole audit: a row per deal needing attention, with its evidence "
+            "stage, disposition and missing milestones by kind.",
+        ),
+    ] = False,
 ) -> None:
     """Print a pack's audit query in a warehouse's SQL dialect: one status per milestone
-    per deal ('m' met, 'x' missing, 'n' not applicable); --schema prints the table it reads.
+    per deal ('m' met, 'x' missing, 'n' not applicable), or with --judged the deals that
+    need attention and why; --schema prints the table it reads.
     """
     from dealgate.engines.sql import query_sql, schema_sql
 
     pack = _pack(rules)
-    if schema and as_of is not None:
-        _fail("--as-of dates the query; --schema prints no query", "leave out one of them")
+    if schema and (as_of is not None or judged):
+        _fail("--schema prints the table, not a query", "leave out --as-of and --judged")
     day = _as_of(as_of)
     if schema:
         text = _guarded(lambda: schema_sql(pack, dialect.value, table))
+    elif judged:
+        from dealgate.columnar.warehouse import audit_sql
+
+        text = _guarded(lambda: audit_sql(pack, day, dialect.value, table))
     else:
         text = _guarded(lambda: query_sql(pack, day, dialect.value, table))
     typer.echo(text, nl=False)

@@ -167,14 +167,8 @@ def _safe(value: str) -> str:
     )
 
 
-def _deal_values() -> dict[str, str]:
+def _deal_values(judge: Judge) -> dict[str, str]:
     """The columns every row of the report starts with: the deal and its judgement."""
-    disposition = (
-        "CASE WHEN dg_re_date THEN 're-date' "
-        "WHEN dg_inflation > 0 AND dg_evidence_id IS NOT NULL "
-        "THEN 're-stage to ' || dg_evidence_id "
-        "WHEN dg_inflation > 0 THEN 're-stage' ELSE 'keep' END"
-    )
     return {
         "deal_id": _safe("id"),
         "deal_name": _safe("name"),
@@ -189,14 +183,14 @@ def _deal_values() -> dict[str, str]:
         # Dates, dispositions, kinds and the read values ('{...') never start like a
         # formula; the pack's own texts were made safe when the query was written.
         "close_date": "strftime(close_date, '%Y-%m-%d')",
-        "disposition": disposition,
+        "disposition": judge.disposition(),
     }
 
 
 def _deal_row_columns(judge: Judge) -> str:
     """One row per deal: its missing milestone ids by kind (report/audit_csv.py)."""
     values = {
-        **_deal_values(),
+        **_deal_values(judge),
         "skipped": judge.missing_ids(FindingKind.SKIPPED),
         "hygiene": judge.missing_ids(FindingKind.HYGIENE),
         "to_advance": judge.missing_ids(FindingKind.TO_ADVANCE),
@@ -210,7 +204,7 @@ def _finding_row_columns(judge: Judge) -> str:
     """One row per missing finding (report/audit_csv.py), `dg_m` the milestone's index."""
     by_milestone = judge.finding_columns()
     values = {
-        **_deal_values(),
+        **_deal_values(judge),
         "milestone_id": by_milestone["milestone_id"],
         "milestone": by_milestone["milestone"],
         "kind": by_milestone["kind"],

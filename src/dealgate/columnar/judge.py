@@ -20,8 +20,9 @@ from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, ident, literal, texts_with_keys
 from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
+from dealgate.engines.dialects import dialect_named
 from dealgate.engines.sql import compile_query
-from dealgate.findings import FindingKind
+from dealgate.findings import Disposition, FindingKind
 from dealgate.judging.semantics import Position
 from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
 from dealgate.rules.model import Milestone, RulePack
@@ -140,13 +141,14 @@ class Judge:
 
     # -- the query ---------------------------------------------------------------------
 
-    def findings_sql(self, statuses: str) -> str:
+    def findings_sql(self, statuses: str, kept: str | None = None) -> str:
         """CTEs judging every audited deal, down to `dg_exceptions`: the deals that need
         attention, each with one boolean column per milestone, true when it is missing.
 
         A deal's findings are its missing flags in the pack's order, which is already the
         order of assess (skipped exits of earlier stages, to-advance exits of its stage,
-        then hygiene): no list of findings is built or sorted per deal.
+        then hygiene): no list of findings is built or sorted per deal. `kept` names the
+        deal columns the judged rows keep (by default every one).
         """
         flags = ", ".join(
             f"coalesce({self.missing(m)}, false) AS {ident(missing_column(index))}"
@@ -164,10 +166,11 @@ class Judge:
             for index, m in enumerate(self.milestones)
         )
         statuses_columns = ", ".join(ident(unmet_column(m)) for m in self.milestones)
+        kept = kept if kept is not None else f"d.* EXCLUDE ({statuses_columns})"
         return f"""
         dg_statuses AS ({statuses}),
         dg_judged AS (
-          SELECT d.* EXCLUDE ({statuses_columns}), {flags},
+          SELECT {kept}, {flags},
                  {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
           FROM dg_statuses AS d
           WHERE {self.audited()}),
@@ -177,6 +180,24 @@ class Judge:
           FROM dg_judged),
         dg_exceptions AS (
           SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
+
+    def disposition(self) -> str:
+        """The disposition's text, as the JSON audit writes it (report/json_report.py):
+        re-date, re-stage to the evidence stage, or keep (semantics.disposition's order)."""
+        return (
+            f"CASE WHEN dg_re_date THEN {literal(Disposition.RE_DATE.value)} "
+            f"WHEN dg_inflation > 0 AND dg_evidence_id IS NOT NULL "
+            f"THEN {literal(Disposition.RE_STAGE.value + ' to ')} || dg_evidence_id "
+            f"WHEN dg_inflation > 0 THEN {literal(Disposition.RE_STAGE.value)} "
+            f"ELSE {literal(Disposition.KEEP.value)} END"
+        )
+
+    def stage_id(self) -> str:
+        """The id of the stage a deal claims, from its position."""
+        arms = " ".join(
+            f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
+        )
+        return f"CASE stage {arms} END"
 
     def kind(self, milestone: Milestone) -> str:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
@@ -301,17 +322,30 @@ def unmet_column(milestone: Milestone) -> str:
     return f"dg_unmet {milestone.id}"
 
 
-def statuses_sql(pack: RulePack, as_of: date) -> str:
-    """Every deal column and, beside them, whether the compiled query finds each milestone
-    unmet: one pass over the deals, with no join back to them."""
-    query = compile_query(pack, as_of, "deals")
+def statuses_query(
+    pack: RulePack,
+    as_of: date,
+    *,
+    table: str = "deals",
+    dialect: str = "duckdb",
+    kept: list[str] | None = None,
+) -> exp.Select:
+    """The deal columns kept (every one by default) and, beside them, whether the compiled
+    query finds each milestone unmet: one pass over the deals, with no join back to them."""
+    query = compile_query(pack, as_of, table, dialect)
     query.set("order", None)
     unmet = [
         exp.alias_(_unmet(column.this), exp.to_identifier(unmet_column(milestone), quoted=True))
         for column, milestone in zip(query.expressions[1:], pack.milestones(), strict=True)
     ]
-    query.set("expressions", [exp.Star(), *unmet])
-    return query.sql(dialect="duckdb")
+    strategy = dialect_named(dialect)
+    columns = [strategy.deal_column(name) for name in kept] if kept is not None else [exp.Star()]
+    query.set("expressions", [*columns, *unmet])
+    return query
+
+
+def statuses_sql(pack: RulePack, as_of: date) -> str:
+    return statuses_query(pack, as_of).sql(dialect="duckdb")
 
 
 def _unmet(status: exp.Expr) -> exp.Expr:

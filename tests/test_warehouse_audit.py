@@ -1,0 +1,107 @@
+"""`dealgate sql --judged`: the whole audit as one warehouse query, run on real DuckDB and a
+real PostgreSQL server over the table of `dealgate sql --schema`, gives each deal the
+judgement the CSV report per deal gives it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from command import dealgate
+from dealgate.columnar.warehouse import JUDGED_COLUMNS, audit_sql
+from dealgate.deals.source import open_deals
+from dealgate.engines.base import deal_values
+from dealgate.engines.sql import columns_read, deals_table, schema_sql, table_row
+from dealgate.rules.catalog import PackCatalog
+from dealgate.rules.loader import load_pack
+from dealgate.rules.model import RulePack
+
+ROOT = Path(__file__).parent.parent
+EXPORT = ROOT / "examples" / "salesforce-opportunities.csv"
+AS_OF = date(2026, 11, 27)
+PACK = load_pack("buyer-journey", PackCatalog(cwd=Path("/nonexistent")))
+
+Judged = list[tuple[Any, ...]]
+
+
+def _deals(pack: RulePack) -> tuple[list[str], list[dict[str, Any]]]:
+    """The example's deals as the table of canonical deals holds them, and their ids."""
+    reads = list(open_deals(EXPORT, pack))
+    return [read.deal.id for read in reads], [deal_values(read, pack) for read in reads]
+
+
+def _reported(pack_id: str) -> Judged:
+    """The CSV report per deal's judgement of each deal, in its order."""
+    result = dealgate(
+        "audit", str(EXPORT), "--rules", pack_id, "--as-of", AS_OF.isoformat(),
+        "--engine", "durable", "--format", "csv", "--fail-on", "never",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return [
+        (row["deal_id"], *(row[name] or None for name in JUDGED_COLUMNS[1:]))
+        for row in csv.DictReader(io.StringIO(result.stdout))
+    ]
+
+
+def _named(ids: list[str], rows: Judged) -> Judged:
+    """Query rows with the row number as the deal's id and every value as the CSV has it."""
+    return [
+        (ids[row[0]], *(None if value is None else str(value) for value in row[1:])) for row in rows
+    ]
+
+
+def test_the_query_judges_as_the_audit_does_on_duckdb() -> None:
+    ids, values = _deals(PACK)
+    deals = deals_table(values, columns_read(PACK))  # noqa: F841 - read by name below
+    rows = duckdb.connect().execute(audit_sql(PACK, AS_OF)).fetchall()
+    expected = _reported(PACK.id)
+    assert expected, "the example has deals that need attention"
+    assert _named(ids, rows) == expected
+
+
+def test_the_query_judges_as_the_audit_does_on_postgres(postgres_server: str) -> None:
+    import psycopg
+
+    ids, values = _deals(PACK)
+    columns = columns_read(PACK)
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA judged")
+        try:
+            connection.execute("SET search_path TO judged")
+            connection.execute(schema_sql(PACK, "postgres").encode())
+            for index, deal in enumerate(values):
+                connection.execute(
+                    "INSERT INTO deals SELECT * FROM json_populate_record(NULL::deals, %s::json)",
+                    [json.dumps(table_row(index, deal, columns), default=_iso)],
+                )
+            rows = connection.execute(audit_sql(PACK, AS_OF, "postgres").encode()).fetchall()
+        finally:
+            connection.execute("DROP SCHEMA judged CASCADE")
+    assert _named(ids, rows) == _reported(PACK.id)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"no JSON for {value!r}")
+
+
+@pytest.mark.parametrize("dialect", ["spark", "snowflake", "bigquery"])
+def test_every_dialect_gets_the_whole_query(dialect: str) -> None:
+    result = dealgate("sql", "--judged", "--dialect", dialect, "--as-of", AS_OF.isoformat())
+    assert result.returncode == 0, result.stderr
+    assert "dg_exceptions" in result.stdout and "disposition" in result.stdout
+    assert ("CONCAT_WS" in result.stdout) == (dialect != "bigquery")
+
+
+def test_judged_and_schema_do_not_go_together() -> None:
+    result = dealgate("sql", "--judged", "--schema")
+    assert result.returncode == 2
+    assert "--schema prints the table" in result.stderr
