@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from dealgate.report.audit_xlsx import render_xlsx, sheet_title
+from dealgate.report.audit_xlsx import MILESTONE_COLUMNS, PER_MILESTONE, render_xlsx, sheet_title
 from dealgate.report.figures import amounts_from_json, amounts_text
 from report_inputs import audit_deals, dealgate
 
@@ -42,6 +42,9 @@ def test_exceptions_sheet_is_the_csv_report(audited_examples: dict[str, Any], ex
     with audited.csv.open(encoding="utf-8", newline="") as handle:
         expected = list(csv.reader(handle))
     rows = sheet_rows(audited.xlsx, "Exceptions")
+    # the CSV's rows without the milestone's texts, which the Milestones sheet holds once
+    texts = [expected[0].index(column) for column in PER_MILESTONE]
+    expected = [[v for i, v in enumerate(row) if i not in texts] for row in expected]
     assert rows[0] == expected[0]
     assert len(rows) == len(expected) > 1
     for got, want in zip(rows[1:], expected[1:], strict=True):
@@ -58,7 +61,7 @@ def test_the_exception_list_has_filters_and_a_frozen_header(
     workbook = load_workbook(audited_examples["salesforce"].xlsx)
     sheet = workbook["Exceptions"]
     assert sheet.freeze_panes == "C2"
-    assert sheet.auto_filter.ref == f"A1:S{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:Q{sheet.max_row}"
     assert all(cell.font.bold for cell in sheet[1])
 
 
@@ -67,8 +70,14 @@ def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any])
     workbook = load_workbook(audited.xlsx, read_only=True)
     deals = audited.json["deals"]
     managers = sorted({d["manager"] for d in deals if d["manager"]})
-    assert workbook.sheetnames[:4] == ["Summary", "Exceptions", "Changes", "Overdue steps"]
-    assert workbook.sheetnames[4:] == managers + (
+    assert workbook.sheetnames[:5] == [
+        "Summary",
+        "Exceptions",
+        "Changes",
+        "Overdue steps",
+        "Milestones",
+    ]
+    assert workbook.sheetnames[5:] == managers + (
         ["(no manager)"] if any(d["manager"] is None for d in deals) else []
     )
     everything = sheet_rows(audited.xlsx, "Exceptions")
@@ -114,7 +123,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     shown = {row[1].value for row in rows}
     assert shown == set(names)
     assert all(row[1].data_type == "s" for row in rows)
-    assert workbook.sheetnames[2] == "=cmd|'  C calc'!A0"  # "/" is not allowed in a title
+    assert workbook.sheetnames[3] == "=cmd|'  C calc'!A0"  # "/" is not allowed in a title
     # Readers strip a leading tab or carriage return from a name; the writer keeps them as text.
     document = json.loads(audit_deals(tmp_path, deals, "--format", "json").stdout)
     document["deals"][0]["name"] = "\tTab"
@@ -160,7 +169,7 @@ def test_control_characters_and_long_text_do_not_break_the_workbook(tmp_path: Pa
     document = json.loads(audit_deals(tmp_path, deals, "--format", "json").stdout)
     document["deals"][0]["findings"][0]["guidance"] = "g" * 40_000
     (tmp_path / "long.xlsx").write_bytes(render_xlsx(document))
-    header, *rows = sheet_rows(tmp_path / "long.xlsx", "Exceptions")
+    header, *rows = sheet_rows(tmp_path / "long.xlsx", "Milestones")
     guidance = str(rows[0][header.index("guidance")])
     assert len(guidance) == 32_767 and guidance.endswith("(cut: 40,000 characters)")
 
@@ -223,3 +232,31 @@ def test_output_dash_is_standard_output(tmp_path: Path) -> None:
     assert not (tmp_path / "-").exists()
     workbook = dealgate("audit", "pipeline.json", "--format", "xlsx", "--output", "-", cwd=tmp_path)
     assert workbook.returncode == 2 and "--output" in workbook.stderr
+
+
+def test_each_milestone_is_described_once(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    header, *rows = sheet_rows(audited.xlsx, "Milestones")
+    assert header == MILESTONE_COLUMNS
+    findings = {f["milestone_id"]: f for deal in audited.json["deals"] for f in deal["findings"]}
+    assert sorted(row[0] for row in rows) == sorted(findings)
+    for row in rows:
+        finding = findings[row[0]]
+        assert row[1:] == [finding[column] for column in MILESTONE_COLUMNS[1:]]
+
+
+def test_a_pipeline_too_large_for_a_workbook_lists_its_largest_deals_and_says_so(
+    audited_examples: dict[str, Any], tmp_path: Path
+) -> None:
+    document = audited_examples["salesforce"].json
+    deals = sorted(document["deals"], key=lambda deal: deal["amount"] or 0)
+    path = tmp_path / "capped.xlsx"
+    path.write_bytes(render_xlsx(document, listed_deals=3))
+    kept = {deal["id"] for deal in deals[-3:]}
+    listed = {row[0] for row in sheet_rows(path, "Exceptions")[1:]}
+    assert listed == kept
+    summary = [row[0] for row in sheet_rows(path, "Summary") if row]
+    left_out = len(deals) - 3
+    assert any(
+        isinstance(text, str) and f"{left_out:,} are left out" in text for text in summary
+    ), summary

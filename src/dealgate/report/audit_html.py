@@ -9,7 +9,6 @@ the page opens the same on a laptop on a plane.
 
 from __future__ import annotations
 
-import heapq
 import json
 from decimal import Decimal
 from html import escape
@@ -18,6 +17,7 @@ from typing import Any
 
 from dealgate import __version__
 from dealgate.report.figures import amounts_from_json, amounts_text
+from dealgate.report.listing import largest_deals, left_out_text
 
 _ASSETS = files("dealgate.report") / "assets"
 # The charting library and its heat-map chart type, vendored from npm (assets/vendor/README.md).
@@ -34,7 +34,7 @@ def render_html(document: dict[str, Any]) -> str:
     """The whole page; `document` is an audit JSON document, with `changes` when compared."""
     pack = document["pack"]
     title = f"Pipeline audit {document['as_of']}: {pack['title']}"
-    listed, left_out = listed_deals(document.get("deals") or [])
+    listed, left_out = largest_deals(document.get("deals") or [], LISTED_DEALS)
     page = {key: document[key] for key in _EMBEDDED_KEYS if key in document}
     page["deals"] = listed
     return "\n".join(
@@ -63,27 +63,13 @@ def render_html(document: dict[str, Any]) -> str:
     )
 
 
-def listed_deals(deals: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """The deals the page lists, in the audit's order, and how many are left out: the
-    LISTED_DEALS with the largest amounts (the list's first sort), ties by order."""
-    if len(deals) <= LISTED_DEALS:
-        return deals, 0
-    largest = heapq.nlargest(
-        LISTED_DEALS, range(len(deals)), key=lambda i: (float(deals[i].get("amount") or 0), -i)
-    )
-    return [deals[i] for i in sorted(largest)], len(deals) - LISTED_DEALS
-
-
 def _list_notice(listed: list[dict[str, Any]], left_out: int) -> str:
     if not left_out:
         return ""
-    return (
-        '<p id="list-notice" class="notice">'
-        f"The list holds the {len(listed):,} deals with the largest amounts of the "
-        f"{len(listed) + left_out:,} that need attention; {left_out:,} are left out of it. "
-        "The figures and charts count every deal. The whole list: "
-        "<code>--format csv</code> (a row per deal) or <code>--format xlsx</code>.</p>"
-    )
+    text = escape(left_out_text(len(listed), left_out))
+    for option in ("--format csv", "--format parquet"):
+        text = text.replace(option, f"<code>{option}</code>")
+    return f'<p id="list-notice" class="notice">{text}</p>'
 
 
 def _asset(name: str) -> str:

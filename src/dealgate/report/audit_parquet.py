@@ -15,6 +15,8 @@ import math
 from datetime import date
 from typing import Any
 
+from dealgate.report.listing import named_milestones
+
 FINDING_FIELDS = ("milestone_id", "kind", "status", "severity", "stage_id", "note")
 # The document's keys that describe the whole audit rather than a deal.
 _AUDIT_KEYS = (
@@ -39,30 +41,12 @@ def render_parquet(document: dict[str, Any]) -> bytes:
     table = table.replace_schema_metadata(
         {
             "dealgate.audit": json.dumps({k: document[k] for k in _AUDIT_KEYS if k in document}),
-            "dealgate.milestones": json.dumps(milestones(deals)),
+            "dealgate.milestones": json.dumps(named_milestones(deals)),
         }
     )
     buffer = io.BytesIO()
     parquet.write_table(table, buffer, compression="zstd")
     return buffer.getvalue()
-
-
-def milestones(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each milestone the findings name, once, in the order first met."""
-    seen: dict[str, dict[str, Any]] = {}
-    for deal in deals:
-        for finding in deal.get("findings") or []:
-            seen.setdefault(
-                finding["milestone_id"],
-                {
-                    "milestone_id": finding["milestone_id"],
-                    "milestone": finding.get("milestone"),
-                    "stage_id": finding.get("stage_id"),
-                    "guidance": finding.get("guidance"),
-                    "evidence": finding.get("evidence"),
-                },
-            )
-    return list(seen.values())
 
 
 def _schema() -> Any:

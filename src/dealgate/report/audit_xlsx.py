@@ -3,7 +3,10 @@
 Read from the audit's JSON document, like the HTML report. Sheets: Summary (headline figures,
 pipeline by stage, by manager and owner), Exceptions (one row per finding not met, with filters
 and a frozen header), Changes (with --baseline), Overdue steps (late action plan steps, when
-there are any) and one sheet per manager with that team's rows.
+there are any), Milestones (each milestone's name, evidence and guidance, once, rather than on
+every row of Exceptions) and one sheet per manager with that team's rows. Past LISTED_DEALS
+deals, the sheets list the deals with the largest amounts, and Summary says how many are left
+out; the figures count every deal.
 
 Every text cell is stored as text (never a formula), so a deal name that starts with `=`, `+`,
 `-`, `@`, a tab or a carriage return shows as typed and can never run in Excel.
@@ -24,14 +27,24 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dealgate.report.csv_layout import FINDING_COLUMNS as EXCEPTION_COLUMNS
+from dealgate.report.csv_layout import FINDING_COLUMNS
 from dealgate.report.figures import json_amounts_text
+from dealgate.report.listing import largest_deals, left_out_text, named_milestones
+
+# The CSV report's columns per finding, but for the texts of the milestone (Milestones sheet).
+PER_MILESTONE = ("milestone", "guidance")
+EXCEPTION_COLUMNS = [column for column in FINDING_COLUMNS if column not in PER_MILESTONE]
+MILESTONE_COLUMNS = ["milestone_id", "milestone", "stage_id", "severity", "evidence", "guidance"]
+# The deals a workbook lists at most: openpyxl wrote 20,000 deals (70,000 findings, each on
+# Exceptions and on its manager's sheet) in 60 s, and a sheet holds 1,048,576 rows.
+LISTED_DEALS = 25_000
 
 _BOLD = Font(bold=True)
 _WIDTHS = {
     "deal_name": 38,
     "milestone": 44,
     "guidance": 60,
+    "evidence": 50,
     "read": 40,
     "disposition": 20,
     "step": 40,
@@ -44,17 +57,26 @@ ROWS_PER_SHEET = 1_048_575
 CELL_LIMIT = 32_767  # characters in one cell
 
 
-def render_xlsx(document: dict[str, Any]) -> bytes:
+def render_xlsx(document: dict[str, Any], listed_deals: int = LISTED_DEALS) -> bytes:
     workbook = Workbook(write_only=True)
     taken: set[str] = set()
-    _summary_sheet(workbook.create_sheet(sheet_title("Summary", taken)), document)
-    rows = list(exception_rows(document))
+    deals, left_out = largest_deals(document["deals"], listed_deals)
+    _summary_sheet(
+        workbook.create_sheet(sheet_title("Summary", taken)),
+        document,
+        left_out_text(len(deals), left_out) if left_out else None,
+    )
+    rows = list(exception_rows(deals))
     _exception_sheets(workbook, "Exceptions", rows, taken)
     if document.get("changes"):
         _changes_sheet(workbook.create_sheet(sheet_title("Changes", taken)), document["changes"])
-    late = list(overdue_rows(document))
+    late = list(overdue_rows(deals))
     if late:
         _table_sheet(workbook.create_sheet(sheet_title("Overdue steps", taken)), OVERDUE, late)
+    milestones = [[m[column] for column in MILESTONE_COLUMNS] for m in named_milestones(deals)]
+    _table_sheet(
+        workbook.create_sheet(sheet_title("Milestones", taken)), MILESTONE_COLUMNS, milestones
+    )
     teams: dict[str | None, list[list[object]]] = {}
     for row in rows:
         teams.setdefault(str(row[3]) if row[3] is not None else None, []).append(row)
@@ -78,9 +100,10 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def exception_rows(document: dict[str, Any]) -> Iterable[list[object]]:
-    """The CSV report's rows per finding (report/audit_csv.py), from the JSON document."""
-    for deal in document["deals"]:
+def exception_rows(deals: list[dict[str, Any]]) -> Iterable[list[object]]:
+    """The CSV report's rows per finding (report/audit_csv.py), from the JSON document's
+    deals, without the milestone's texts (EXCEPTION_COLUMNS)."""
+    for deal in deals:
         close = deal.get("close_date")
         base = [
             deal["id"],
@@ -100,12 +123,10 @@ def exception_rows(document: dict[str, Any]) -> Iterable[list[object]]:
             yield [
                 *base,
                 finding["milestone_id"],
-                finding["milestone"],
                 finding["kind"],
                 finding["status"],
                 finding["severity"],
                 json.dumps(finding.get("read") or {}),
-                finding.get("guidance"),
             ]
 
 
@@ -146,9 +167,9 @@ OVERDUE = [
 ]
 
 
-def overdue_rows(document: dict[str, Any]) -> Iterable[list[object]]:
+def overdue_rows(deals: list[dict[str, Any]]) -> Iterable[list[object]]:
     """The late steps of the listed deals' mutual action plans, one row each."""
-    for deal in document["deals"]:
+    for deal in deals:
         for step in deal.get("overdue_steps") or []:
             yield [
                 deal["id"],
@@ -204,7 +225,7 @@ def _exceptions_sheet(sheet: Sheet, rows: list[list[object]]) -> None:
     _table_sheet(sheet, EXCEPTION_COLUMNS, rows, freeze="C2")
 
 
-def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
+def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None) -> None:
     summary, counts = document["summary"], document.get("reconciliation") or {}
     sheet.column_dimensions["A"].width = 34
     for letter in "BCDEFG":
@@ -212,6 +233,8 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any]) -> None:
     _append(sheet, [f"Pipeline audit as of {document['as_of']}"], bold=True)
     _append(sheet, [f"{document['pack']['title']} [{document['pack']['id']}]"])
     _append(sheet, [f"{(document.get('input') or {}).get('file', '')}"])
+    if left_out:
+        _append(sheet, [left_out], bold=True)
     _append(sheet, [])
     overdue = summary.get("overdue_steps") or {}
     for label, value in (

@@ -1,0 +1,48 @@
+"""What the reports for people (the HTML page, the workbook) list of a large audit, and the
+texts they carry once per milestone rather than on every finding."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+
+def largest_deals(deals: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int]:
+    """At most `limit` deals, in the audit's order: those with the largest amounts (the
+    amount being what the forecast call weighs), ties by order; and how many are left out."""
+    if len(deals) <= limit:
+        return deals, 0
+    largest = heapq.nlargest(
+        limit, range(len(deals)), key=lambda i: (float(deals[i].get("amount") or 0), -i)
+    )
+    return [deals[i] for i in sorted(largest)], len(deals) - limit
+
+
+def left_out_text(listed: int, left_out: int) -> str:
+    """What a capped list says of itself, and where the whole list is."""
+    return (
+        f"The list holds the {listed:,} deals with the largest amounts of the "
+        f"{listed + left_out:,} that need attention; {left_out:,} are left out of it. "
+        "The figures count every deal. The whole list: --format csv (a row per deal) or "
+        "--format parquet."
+    )
+
+
+def named_milestones(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each milestone the deals' findings name, once, in the order first met: its name, the
+    stage it exits, severity, evidence and guidance."""
+    seen: dict[str, dict[str, Any]] = {}
+    for deal in deals:
+        for finding in deal.get("findings") or []:
+            seen.setdefault(
+                finding["milestone_id"],
+                {
+                    "milestone_id": finding["milestone_id"],
+                    "milestone": finding.get("milestone"),
+                    "stage_id": finding.get("stage_id"),
+                    "severity": finding.get("severity"),
+                    "evidence": finding.get("evidence"),
+                    "guidance": finding.get("guidance"),
+                },
+            )
+    return list(seen.values())
