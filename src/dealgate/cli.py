@@ -25,6 +25,13 @@ from rich.console import Console
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, UsageError, did_you_mean
 from dealgate.report.csv_layout import CsvRows
+from dealgate.report.formats import (
+    BASELINE_FORMATS,
+    DOCUMENT_FORMATS,
+    FORMATS,
+    render_document,
+    render_result,
+)
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
@@ -534,7 +541,7 @@ def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | No
 # --- audit ----------------------------------------------------------------------------
 
 
-class AuditFormat(StrEnum):
+class AuditFormat(StrEnum):  # every one of report/formats.py's FORMATS
     TABLE = "table"
     JSON = "json"
     JSONL = "jsonl"
@@ -546,16 +553,8 @@ class AuditFormat(StrEnum):
     PARQUET = "parquet"
 
 
-# The formats that show what changed since a baseline audit.
-_BASELINE_FORMATS = (AuditFormat.TABLE, AuditFormat.JSON, AuditFormat.HTML, AuditFormat.XLSX)
-# The formats drawn from the audit's JSON document alone (dealgate audit and dealgate report).
-_DOCUMENT_FORMATS = ("json", "html", "xlsx", "parquet")
-# The formats written as bytes: they need a file.
-_BINARY_FORMATS = {"xlsx": "a workbook", "parquet": "a Parquet file"}
-
-
 def _needs_file(name: str, output: Path | None) -> None:
-    what = _BINARY_FORMATS.get(name)
+    what = FORMATS[name].binary
     if what is not None and output is None:
         _fail(f"--format {name} writes {what}", f"give --output FILE.{name}")
 
@@ -659,8 +658,9 @@ def audit(
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
     _needs_file(output_format.value, output)
-    if baseline is not None and output_format not in _BASELINE_FORMATS:
-        _fail(f"--baseline is shown in table, json, html and xlsx, not {output_format.value}")
+    if baseline is not None and output_format.value not in BASELINE_FORMATS:
+        shown_in = ", ".join(BASELINE_FORMATS)
+        _fail(f"--baseline is shown in {shown_in}, not {output_format.value}")
     previous = _guarded(lambda: load_audit(baseline, "baseline")) if baseline else None
     pack = _pack(rules)
     if previous is not None and baseline is not None:
@@ -677,7 +677,7 @@ def audit(
         include_closed=include_closed,
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
-    if chosen.name == "sql" and output_format is AuditFormat.CSV:
+    if chosen.name == "sql" and FORMATS[output_format.value].columnar:
         columnar = _columnar_audit(
             dict(
                 pipeline=pipeline,
@@ -740,7 +740,7 @@ def _deliver(report: Iterable[str] | bytes, output: Path | None) -> None:
             sys.stdout.write(chunk)
 
 
-class ReportFormat(StrEnum):
+class ReportFormat(StrEnum):  # the DOCUMENT_FORMATS: what a saved audit renders as
     HTML = "html"
     XLSX = "xlsx"
     JSON = "json"
@@ -770,24 +770,7 @@ def report(
         shown = _shown_path(baseline)
         _guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
         document["changes"] = compare(previous.data, document, shown).as_json()
-    _deliver(_document_report(document, output_format.value), output)
-
-
-def _document_report(document: dict[str, Any], name: str) -> Iterable[str] | bytes:
-    """An audit's JSON document as the json, html, xlsx or parquet report
-    (_DOCUMENT_FORMATS)."""
-    from dealgate.report.audit_html import render_html
-    from dealgate.report.audit_xlsx import render_xlsx
-
-    if name == "xlsx":
-        return render_xlsx(document)
-    if name == "parquet":
-        from dealgate.report.audit_parquet import render_parquet
-
-        return render_parquet(document)
-    if name == "html":
-        return [render_html(document)]
-    return [json.dumps(document, indent=2) + "\n"]
+    _deliver(render_document(output_format.value, document), output)
 
 
 def _columnar_blockers(
@@ -853,16 +836,13 @@ def _render_audit(
     terminal (a table). With a baseline (the previous audit's JSON and its file name), the
     report shows what changed since."""
     from dealgate.audit import AuditResult, FailOn
-    from dealgate.report.audit_csv import csv_lines
-    from dealgate.report.audit_json import audit_json, jsonl_lines
-    from dealgate.report.audit_junit import render_junit
-    from dealgate.report.audit_markdown import render_markdown
+    from dealgate.report.audit_json import audit_json
     from dealgate.report.audit_table import render_audit_table
     from dealgate.report.changes import compare
 
     assert isinstance(result, AuditResult) and isinstance(fail_on, FailOn)
     # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
-    shaped = baseline is not None or output_format.value in _DOCUMENT_FORMATS
+    shaped = baseline is not None or output_format.value in DOCUMENT_FORMATS
     shape = audit_json(result, include_met) if shaped else {}
     changes = compare(baseline[0], shape, baseline[1]) if baseline else None
     if changes is not None:
@@ -876,15 +856,9 @@ def _render_audit(
         buffer = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
         buffer.print(table)
         return [buffer.file.getvalue()]  # type: ignore[attr-defined]
-    if output_format.value in _DOCUMENT_FORMATS:
-        return _document_report(shape, output_format.value)
-    renderers: dict[AuditFormat, Callable[[], Iterable[str]]] = {
-        AuditFormat.JSONL: lambda: jsonl_lines(result, include_met),
-        AuditFormat.CSV: lambda: csv_lines(result, include_met, csv_rows),
-        AuditFormat.MARKDOWN: lambda: [render_markdown(result, include_met)],
-        AuditFormat.JUNIT: lambda: [render_junit(result, include_met, fail_on)],
-    }
-    return renderers[output_format]()
+    if output_format.value in DOCUMENT_FORMATS:
+        return render_document(output_format.value, shape)
+    return render_result(output_format.value, result, include_met, fail_on, csv_rows)
 
 
 def _write_atomically(path: Path, chunks: Iterable[str] | bytes) -> None:

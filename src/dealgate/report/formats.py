@@ -1,0 +1,93 @@
+"""Every audit report format and what it can do, in one table, and the one way to render each.
+
+A format reads either the per-deal audit result (`AuditResult`) or the audit's JSON document,
+which `dealgate report` also renders from a saved audit. The CLI checks options against this
+table (a baseline, a file for bytes, the columnar route) rather than against lists of its own.
+Writers are imported when used: `check` and a CSV audit load none of the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from dealgate.report.csv_layout import CsvRows
+
+if TYPE_CHECKING:
+    from dealgate.audit import AuditResult, FailOn
+
+
+class Reads(StrEnum):
+    RESULT = "result"  # the per-deal audit result
+    DOCUMENT = "document"  # the audit's JSON document (report/audit_json.py)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    reads: Reads
+    baseline: bool = False  # shows what changed since a baseline audit
+    binary: str | None = None  # writes bytes, which need --output: what it writes, in words
+    columnar: bool = False  # the columnar route writes it inside DuckDB (dealgate/columnar)
+
+
+FORMATS = {
+    format.name: format
+    for format in (
+        Format("table", Reads.RESULT, baseline=True),
+        Format("json", Reads.DOCUMENT, baseline=True),
+        Format("jsonl", Reads.RESULT),
+        Format("csv", Reads.RESULT, columnar=True),
+        Format("markdown", Reads.RESULT),
+        Format("junit", Reads.RESULT),
+        Format("html", Reads.DOCUMENT, baseline=True),
+        Format("xlsx", Reads.DOCUMENT, baseline=True, binary="a workbook"),
+        Format("parquet", Reads.DOCUMENT, binary="a Parquet file"),
+    )
+}
+DOCUMENT_FORMATS = tuple(name for name, format in FORMATS.items() if format.reads is Reads.DOCUMENT)
+BASELINE_FORMATS = tuple(name for name, format in FORMATS.items() if format.baseline)
+
+
+def render_document(name: str, document: dict[str, Any]) -> Iterable[str] | bytes:
+    """The JSON document as a format that reads it: text chunks, or a binary file's bytes."""
+    assert FORMATS[name].reads is Reads.DOCUMENT, name
+    if name == "xlsx":
+        from dealgate.report.audit_xlsx import render_xlsx
+
+        return render_xlsx(document)
+    if name == "parquet":
+        from dealgate.report.audit_parquet import render_parquet
+
+        return render_parquet(document)
+    if name == "html":
+        from dealgate.report.audit_html import render_html
+
+        return [render_html(document)]
+    return [json.dumps(document, indent=2) + "\n"]
+
+
+def render_result(
+    name: str, result: AuditResult, include_met: bool, fail_on: FailOn, rows: CsvRows
+) -> Iterable[str]:
+    """The per-deal result as a text format that reads it (the terminal table aside, which
+    needs the console)."""
+    assert FORMATS[name].reads is Reads.RESULT and name != "table", name
+    if name == "jsonl":
+        from dealgate.report.audit_json import jsonl_lines
+
+        return jsonl_lines(result, include_met)
+    if name == "csv":
+        from dealgate.report.audit_csv import csv_lines
+
+        return csv_lines(result, include_met, rows)
+    if name == "markdown":
+        from dealgate.report.audit_markdown import render_markdown
+
+        return [render_markdown(result, include_met)]
+    from dealgate.report.audit_junit import render_junit
+
+    return [render_junit(result, include_met, fail_on)]
