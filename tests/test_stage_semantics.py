@@ -145,3 +145,23 @@ def test_the_columnar_judge_writes_the_rules_python_decided(
             inflation > 0
             or any(semantics.fails(m, position) for m in milestones if m.id in missing)
         )
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_columnar_judge_filters_stages_as_python_does(data: st.DataObject) -> None:
+    pack = BUYER_JOURNEY
+    chosen = data.draw(st.sets(st.sampled_from([stage.id for stage in pack.stages])))
+    filters = AuditFilters(stages=tuple(sorted(chosen)), include_closed=data.draw(st.booleans()))
+    positions = list(pack.semantics.positions)
+    kept = (
+        duckdb.connect()
+        .execute(
+            f"SELECT stage FROM (SELECT unnest($stages) AS stage) AS d "
+            f"WHERE {Judge(pack, filters).audited()}",
+            {"stages": positions},
+        )
+        .fetchall()
+    )
+    expected = [p for p in positions if filters.stage_exclusion(p, pack) is None]
+    assert sorted(kept, key=str) == sorted([(p,) for p in expected], key=str)

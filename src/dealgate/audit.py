@@ -17,7 +17,7 @@ from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
-from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS
+from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
 from dealgate.waivers import WaiverBook
@@ -40,19 +40,27 @@ class AuditFilters:
     closing_before: date | None = None  # inclusive
     include_closed: bool = False
 
+    def stage_exclusion(self, position: Position, pack: RulePack) -> str | None:
+        """Why a deal at this stage is not audited: 'closed', 'filtered' (--stage) or None.
+        Decided per stage position, for the Python route and the columnar judge alike."""
+        if pack.semantics.is_closed(position) and not self.include_closed:
+            return "closed"
+        if self.stages and (position is None or pack.stages[position].id not in self.stages):
+            return "filtered"
+        return None
+
     def exclusion(self, read: ReadDeal, pack: RulePack) -> str | None:
         """Why a deal is not audited: 'closed' or 'filtered'; None when it is audited."""
         position = pack.stage(read.stage_id).position if read.stage_id else None
-        if pack.semantics.is_closed(position) and not self.include_closed:
-            return "closed"
+        by_stage = self.stage_exclusion(position, pack)
+        if by_stage is not None:
+            return by_stage
         deal = read.deal
         if self.owners and header_key(deal.owner or "") not in {header_key(o) for o in self.owners}:
             return "filtered"
         if self.managers and header_key(deal.manager or "") not in {
             header_key(m) for m in self.managers
         }:
-            return "filtered"
-        if self.stages and read.stage_id not in self.stages:
             return "filtered"
         if self.closing_after or self.closing_before:
             close = deal.close_date

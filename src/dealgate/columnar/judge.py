@@ -92,9 +92,8 @@ class Judge:
     def audited(self) -> str:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
-        conditions = []
-        if not filters.include_closed:
-            conditions.append(self._where(lambda p: not self.semantics.is_closed(p)))
+        staged = self._where(lambda p: filters.stage_exclusion(p, self.pack) is None)
+        conditions = [] if staged == "true" else [staged]
         # compared by header_key: the spellings whose key is asked for ('' is a deal
         # without an owner or manager)
         if filters.owners:
@@ -103,9 +102,6 @@ class Judge:
         if filters.managers:
             managers = texts_with_keys(filters.managers, self.keys)
             conditions.append(f"coalesce(coalesce(d.manager, '') IN ({managers}), false)")
-        if filters.stages:
-            ids = ", ".join(literal(stage) for stage in filters.stages)
-            conditions.append(f"coalesce(d.dg_stage_id IN ({ids}), false)")
         if filters.closing_after:
             conditions.append(f"coalesce(d.close_date >= {_date(filters.closing_after)}, false)")
         if filters.closing_before:
