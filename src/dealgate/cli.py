@@ -12,7 +12,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -23,7 +22,7 @@ import typer
 from rich.console import Console
 
 from dealgate import __version__
-from dealgate.errors import DealgateError, InputError, UsageError, did_you_mean
+from dealgate.errors import DealgateError, InputError, did_you_mean
 from dealgate.report.csv_layout import CsvRows
 from dealgate.report.formats import (
     BASELINE_FORMATS,
@@ -37,8 +36,6 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
-    from dealgate.columnar.audit import ColumnarOutcome
-    from dealgate.deals.source import DealSource
     from dealgate.engines.base import Engine
 
 DEFAULT_PACK = "buyer-journey"
@@ -98,23 +95,6 @@ SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the 
 EncodingOption = Annotated[
     str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
 ]
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """How a command reads its deal file: the options check, audit and inspect share."""
-
-    profile: str | None
-    mapping: Path | None
-    teams: Path | None
-    contacts: Path | None
-    sheet: str | None
-    encoding: str | None
-
-    def open(self, file: Path, pack: RulePack) -> DealSource:
-        from dealgate.deals.source import open_deals
-
-        return open_deals(file, pack, **asdict(self))
 
 
 def _pack(reference: str) -> RulePack:
@@ -482,6 +462,7 @@ def check(
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
     from dealgate.deals.mapper import deal_key
+    from dealgate.deals.source import Reading
     from dealgate.judging.assess import assess, request_for
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.json_report import deal_json
@@ -490,7 +471,7 @@ def check(
     day = _as_of(as_of)
     chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
     source = _guarded(
-        lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
+        lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
     reads = _guarded(lambda: list(source))
     if deal_id is not None:
@@ -646,7 +627,9 @@ def audit(
     Exit 0 when nothing fails --fail-on, 1 when a skipped or hygiene finding does, 2 when the
     pack or the file cannot be used.
     """
-    from dealgate.audit import AuditFilters, FailOn, run_audit
+    from dealgate.application import AuditRequest, run_audit_request
+    from dealgate.audit import AuditFilters, FailOn
+    from dealgate.deals.source import Reading
     from dealgate.report.changes import check_comparable
     from dealgate.report.saved_audit import load_audit
     from dealgate.waivers import WaiverBook, load_waivers
@@ -677,51 +660,42 @@ def audit(
         include_closed=include_closed,
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
-    if chosen.name == "sql" and FORMATS[output_format.value].columnar:
-        columnar = _columnar_audit(
-            dict(
-                pipeline=pipeline,
-                pack=pack,
-                as_of=day,
-                filters=filters,
-                fail_on=threshold,
-                profile=profile,
-                teams=teams,
-                contacts=contacts,
-                encoding=encoding,
-                rows=csv_rows,
-            ),
-            blocked_by=_columnar_blockers(mapping, sheet, waivers, include_met, encoding),
-            output=output,
-            verbose=verbose,
-        )
-        if columnar is not None:
-            if columnar.failing:
-                raise typer.Exit(1)
-            return
-    source = _guarded(
-        lambda: _Reading(profile, mapping, teams, contacts, sheet, encoding).open(pipeline, pack)
+    request = AuditRequest(
+        pipeline=pipeline,
+        pack=pack,
+        as_of=day,
+        engine=chosen,
+        reading=Reading(profile, mapping, teams, contacts, sheet, encoding),
+        filters=filters,
+        fail_on=threshold,
+        waivers=book,
+        include_met=include_met,
+        format=output_format.value,
+        csv_rows=csv_rows,
+        output=output,
     )
-    if source.profile.name == "hubspot" and pack.id == DEFAULT_PACK:
+    with _progress(pipeline) as progress:
+        run = _guarded(lambda: run_audit_request(request, progress))
+    if verbose and run.route is not None:
+        err.print(f"reading: {run.route}", markup=False)
+    if run.profile == "hubspot" and pack.id == DEFAULT_PACK:
         err.print(
             "note: this is a HubSpot export; --rules hubspot-default maps its stages and "
             "reads its associated-contact counts",
             markup=False,
             style="dim",
         )
-    with _progress(pipeline) as progress:
-        result = _guarded(
-            lambda: run_audit(
-                source, pack, chosen, day, filters, book, progress, include_met=include_met
-            )
+    if run.result is None:  # the columnar route wrote its report
+        if output is not None:
+            err.print(f"wrote {output}", markup=False)
+    else:
+        since = (previous.data, _shown_path(baseline)) if previous and baseline else None
+        report = _render_audit(
+            run.result, output_format, include_met, threshold, limit, output, since, csv_rows
         )
-    since = (previous.data, _shown_path(baseline)) if previous and baseline else None
-    report = _render_audit(
-        result, output_format, include_met, threshold, limit, output, since, csv_rows
-    )
-    if report is not None:
-        _deliver(report, output)
-    if result.failing(threshold):
+        if report is not None:
+            _deliver(report, output)
+    if run.failing:
         raise typer.Exit(1)
 
 
@@ -771,55 +745,6 @@ def report(
         _guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
         document["changes"] = compare(previous.data, document, shown).as_json()
     _deliver(render_document(output_format.value, document), output)
-
-
-def _columnar_blockers(
-    mapping: Path | None,
-    sheet: str | None,
-    waivers: Path | None,
-    include_met: bool,
-    encoding: str | None,
-) -> str | None:
-    """What asks for the Python path, in words; None when the columnar path can run."""
-    if mapping is not None:
-        return "a mapping file"
-    if sheet is not None:
-        return "a sheet of a workbook"
-    if waivers is not None:
-        return "waivers"
-    if include_met:
-        return "--include-met"
-    if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig"):
-        return f"--encoding {encoding}"
-    return None
-
-
-def _columnar_audit(
-    ask: dict[str, Any], *, blocked_by: str | None, output: Path | None, verbose: bool
-) -> ColumnarOutcome | None:
-    """The audit run in DuckDB from the CSV file to the CSV report (dealgate/columnar);
-    None when it cannot run, and the Python path is taken (-v says why)."""
-    from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
-    from dealgate.columnar.canonical import Unsupported
-    from dealgate.engines.sql import EngineError
-
-    reason = blocked_by
-    if reason is None:
-        try:
-            outcome = run_columnar_audit(ColumnarRequest(**ask), output)
-        except (Unsupported, EngineError) as error:
-            reason = str(error)
-        except (InputError, UsageError):
-            reason = "the Python reader reports what is wrong with the file"
-        else:
-            if verbose:
-                err.print("reading: columnar (DuckDB reads and judges the CSV)", markup=False)
-            if output is not None:
-                err.print(f"wrote {output}", markup=False)
-            return outcome
-    if verbose:
-        err.print(f"reading: Python readers (columnar path not taken: {reason})", markup=False)
-    return None
 
 
 def _render_audit(
@@ -971,12 +896,13 @@ def deals_inspect(
 ) -> None:
     """Show how a deal file is read: format, profile, each column, stages, findings."""
     from dealgate.deals.inspect import inspect_deals
+    from dealgate.deals.source import Reading
     from dealgate.report.inspection import render_inspection
 
     pack = _pack(rules)
 
     def run() -> object:
-        source = _Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
+        source = Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
         return inspect_deals(source, pack)
 
     inspection = _guarded(run)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,32 @@ class ContactRoles:
     by_deal: dict[str, list[Contact]] = field(default_factory=dict)
     places: dict[str, list[tuple[int | None, str]]] = field(default_factory=dict)
     findings: list[DataFinding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a command reads its deal file: the options check, audit and inspect share."""
+
+    profile: str | None = None
+    mapping: Path | None = None
+    teams: Path | None = None
+    contacts: Path | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+
+    def open(self, file: Path, pack: RulePack) -> DealSource:
+        return open_deals(file, pack, **asdict(self))
+
+    def needs_python(self) -> str | None:
+        """What of the reading only the Python readers do, in words; None if nothing."""
+        if self.mapping is not None:
+            return "a mapping file"
+        if self.sheet is not None:
+            return "a sheet of a workbook"
+        encoding = (self.encoding or "utf-8").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf-8-sig"):
+            return f"--encoding {self.encoding}"
+        return None
 
 
 def open_deals(

@@ -1,0 +1,138 @@
+"""The application layer: a request for an audit becomes a run, which picks the route.
+
+The CLI parses and checks the options, builds an `AuditRequest`, and shows what the run
+returns; it does not decide how the audit runs. The run takes the columnar route (DuckDB from
+the CSV file to the CSV report, `dealgate/columnar`) when the engine is the SQL one, the format
+is one that route writes (report/formats.py) and nothing asks for the Python readers; else the
+Python route: readers, the engine deal by deal, judging, and a result every format renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dealgate.audit import AuditFilters, FailOn
+from dealgate.deals.source import Reading
+from dealgate.report.csv_layout import CsvRows
+from dealgate.report.formats import FORMATS
+from dealgate.rules.model import RulePack
+
+if TYPE_CHECKING:
+    from dealgate.audit import AuditResult
+    from dealgate.engines.base import Engine
+    from dealgate.waivers import WaiverBook
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """Everything an audit was asked for, checked by the command that asks."""
+
+    pipeline: Path
+    pack: RulePack
+    as_of: date
+    engine: Engine
+    reading: Reading = field(default_factory=Reading)
+    filters: AuditFilters = field(default_factory=AuditFilters)
+    fail_on: FailOn = FailOn.REQUIRED
+    waivers: WaiverBook | None = None
+    include_met: bool = False
+    format: str = "table"
+    csv_rows: CsvRows = CsvRows.DEAL
+    output: Path | None = None  # the columnar route writes its report here (None: stdout)
+
+    @property
+    def columnar_asked(self) -> bool:
+        """The SQL engine and a format the columnar route writes."""
+        return self.engine.name == "sql" and FORMATS[self.format].columnar
+
+    def needs_python(self) -> str | None:
+        """Why the columnar route cannot run an audit it was asked for, in words; None
+        when it can."""
+        if self.waivers is not None:
+            return "waivers"
+        if self.include_met:
+            return "--include-met"
+        return self.reading.needs_python()
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """What an audit did: the route it took, and what fails --fail-on."""
+
+    route: str | None  # the route, and why, in words (-v); None when only one was asked
+    failing: int  # missing findings that fail --fail-on
+    result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
+    profile: str | None = None  # the export's profile, as the Python readers chose it
+
+
+COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
+
+
+def run_audit_request(
+    request: AuditRequest, progress: Callable[[int], None] | None = None
+) -> AuditRun:
+    """The audit on the columnar route when it can run there, else on the Python route.
+
+    Raises what the readers raise for a file they cannot use (InputError, UsageError).
+    """
+    if not request.columnar_asked:
+        return _python(request, progress, None)
+    reason = request.needs_python()
+    if reason is None:
+        outcome = _columnar(request)
+        if isinstance(outcome, AuditRun):
+            return outcome
+        reason = outcome
+    return _python(request, progress, f"Python readers (columnar path not taken: {reason})")
+
+
+def _columnar(request: AuditRequest) -> AuditRun | str:
+    """The columnar run, or why it stepped aside."""
+    from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
+    from dealgate.columnar.canonical import Unsupported
+    from dealgate.engines.sql import EngineError
+    from dealgate.errors import InputError, UsageError
+
+    reading = request.reading
+    asked = ColumnarRequest(
+        pipeline=request.pipeline,
+        pack=request.pack,
+        as_of=request.as_of,
+        filters=request.filters,
+        fail_on=request.fail_on,
+        profile=reading.profile,
+        teams=reading.teams,
+        contacts=reading.contacts,
+        encoding=reading.encoding,
+        rows=request.csv_rows,
+    )
+    try:
+        outcome = run_columnar_audit(asked, request.output)
+    except (Unsupported, EngineError) as error:
+        return str(error)
+    except (InputError, UsageError):
+        return "the Python reader reports what is wrong with the file"
+    return AuditRun(COLUMNAR, outcome.failing)
+
+
+def _python(
+    request: AuditRequest, progress: Callable[[int], None] | None, route: str | None
+) -> AuditRun:
+    from dealgate.audit import run_audit
+
+    source = request.reading.open(request.pipeline, request.pack)
+    result = run_audit(
+        source,
+        request.pack,
+        request.engine,
+        request.as_of,
+        request.filters,
+        request.waivers,
+        progress,
+        include_met=request.include_met,
+    )
+    return AuditRun(route, len(result.failing(request.fail_on)), result, source.profile.name)

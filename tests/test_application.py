@@ -1,0 +1,52 @@
+"""The application layer picks the route of an audit; the CLI only shows what it returns."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from dealgate.application import COLUMNAR, AuditRequest, run_audit_request
+from dealgate.audit import FailOn
+from dealgate.deals.source import Reading
+from dealgate.engines import get_engine
+from dealgate.rules.catalog import PackCatalog
+from dealgate.rules.loader import load_pack
+
+ROOT = Path(__file__).parent.parent
+EXPORT = ROOT / "examples" / "salesforce-opportunities.csv"
+PACK = load_pack("buyer-journey", PackCatalog(cwd=Path("/nonexistent")))
+AS_OF = date(2026, 11, 27)
+
+
+def _request(tmp_path: Path, engine: str, **asked: object) -> AuditRequest:
+    return AuditRequest(
+        pipeline=EXPORT,
+        pack=PACK,
+        as_of=AS_OF,
+        engine=get_engine(engine),
+        format="csv",
+        output=tmp_path / f"{engine}.csv",
+        **asked,  # type: ignore[arg-type]
+    )
+
+
+def test_a_csv_audit_on_the_sql_engine_runs_in_duckdb_and_fails_as_the_python_route(
+    tmp_path: Path,
+) -> None:
+    columnar = run_audit_request(_request(tmp_path, "sql"))
+    assert columnar.route == COLUMNAR and columnar.result is None
+    python = run_audit_request(_request(tmp_path, "durable"))
+    assert python.route is None and python.result is not None
+    assert columnar.failing == python.failing > 0
+    assert (tmp_path / "sql.csv").stat().st_size > 0  # the columnar route wrote its report
+
+
+def test_what_only_the_python_readers_do_says_why_the_columnar_route_stepped_aside(
+    tmp_path: Path,
+) -> None:
+    run = run_audit_request(_request(tmp_path, "sql", include_met=True, fail_on=FailOn.NEVER))
+    assert run.route == "Python readers (columnar path not taken: --include-met)"
+    assert run.result is not None and run.failing == 0
+    assert Reading(encoding="cp1252").needs_python() == "--encoding cp1252"
+    assert Reading(encoding="UTF_8").needs_python() is None
+    assert Reading(sheet="Q4").needs_python() == "a sheet of a workbook"
