@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -372,11 +371,12 @@ def test_audit_output_file_gets_the_usual_permissions(work: Path) -> None:
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux script for a tty")
 def test_large_audits_show_progress_on_a_terminal(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root / "benchmarks"))
-    from synthetic import write_salesforce
-
-    pipeline = tmp_path / "pipeline.csv"
-    write_salesforce(pipeline, deals=5_000, seed=3, as_of=date(2026, 11, 27))
+    pipeline = tmp_path / "pipeline.csv"  # over the 5 MB from which progress is shown
+    with pipeline.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Opportunity ID", "Opportunity Name", "Stage", "Amount", "Next Step"])
+        for number in range(6_000):
+            writer.writerow([f"D-{number}", f"Deal {number}", "Proposal", "1000", "x" * 900])
     command = (
         f"{sys.executable} -m dealgate audit {pipeline} --as-of {AS_OF} --format json "
         f"--output {tmp_path / 'audit.json'}"
