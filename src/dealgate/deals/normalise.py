@@ -72,17 +72,31 @@ CURRENCY_SYMBOLS = {
     "kr": "SEK",
 }
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
-_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4})" + _TIME)
-_DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME)
-_YMD_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
-_EPOCH_MILLIS = re.compile(r"\d{13}")
-_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?|\.\d+")
-_GROUPED_COMMA = re.compile(r"\d{1,3}(,\d{3})+")
-_GROUPED_DOT = re.compile(r"\d{1,3}(\.\d{3})+")
-_GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f'\u2019")  # spaces and apostrophes
+# The text forms read, as patterns Python's re and DuckDB's RE2 read alike: the SQL rules
+# (sql_normalise.py) are written with these same patterns.
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+TIME_OF_DAY = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+SLASH_DATE = r"(\d{1,2})/(\d{1,2})/(\d{4})" + TIME_OF_DAY
+DOT_DATE = r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + TIME_OF_DAY
+YEAR_FIRST_SLASH_DATE = r"(\d{4})/(\d{1,2})/(\d{1,2})"
+EPOCH_MILLIS = r"\d{13}"
+CURRENCY_CODE = r"[A-Z]{3}"
+PLAIN_NUMBER = r"\d+(\.\d+)?|\.\d+"
+GROUPED_BY_COMMA = r"\d{1,3}(,\d{3})+"
+GROUPED_BY_DOT = r"\d{1,3}(\.\d{3})+"
+GROUPING_MARKS = " \u00a0\u202f'\u2019"  # spaces and apostrophes between thousands
+
+_ISO_DATE = re.compile(ISO_DATE)
+_SLASH_DATE = re.compile(SLASH_DATE)
+_SHORT_YEAR_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,3})" + TIME_OF_DAY)
+_DOT_DATE = re.compile(DOT_DATE)
+_YMD_SLASH = re.compile(YEAR_FIRST_SLASH_DATE)
+_EPOCH_MILLIS = re.compile(EPOCH_MILLIS)
+_CURRENCY_CODE = re.compile(CURRENCY_CODE)
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+_GROUPED_COMMA = re.compile(GROUPED_BY_COMMA)
+_GROUPED_DOT = re.compile(GROUPED_BY_DOT)
+_GROUPING_MARKS = str.maketrans("", "", GROUPING_MARKS)
 
 
 def clean_text(value: Any) -> str | None:
@@ -114,10 +128,10 @@ def _date_from_text(text: str, order: DateOrder) -> date:
             return date.fromisoformat(text)
         if _ISO_DATE.match(text):
             return _utc_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        if _SHORT_YEAR_SLASH_DATE.fullmatch(text):
+            raise Unreadable(f"date {text!r} has a two-digit year")
         if match := _SLASH_DATE.fullmatch(text):
             first, second, year = (int(part) for part in match.groups())
-            if len(match.group(3)) != 4:
-                raise Unreadable(f"date {text!r} has a two-digit year")
             month, day = (first, second) if order is DateOrder.MONTH_FIRST else (second, first)
             return date(year, month, day)
         if match := _DOT_DATE.fullmatch(text):

@@ -15,7 +15,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from dealgate.deals.normalise import CURRENCY_SYMBOLS, FALSE_WORDS, PLACEHOLDERS, TRUE_WORDS
+from dealgate.deals.normalise import (
+    CURRENCY_CODE,
+    CURRENCY_SYMBOLS,
+    DOT_DATE,
+    EPOCH_MILLIS,
+    FALSE_WORDS,
+    GROUPED_BY_COMMA,
+    GROUPED_BY_DOT,
+    GROUPING_MARKS,
+    ISO_DATE,
+    PLACEHOLDERS,
+    PLAIN_NUMBER,
+    SLASH_DATE,
+    TRUE_WORDS,
+    YEAR_FIRST_SLASH_DATE,
+)
 
 # What Python's str.strip() removes (str.isspace), as an RE2 character class.
 _SPACE = (
@@ -23,13 +38,12 @@ _SPACE = (
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
 _LONGEST_PLACEHOLDER = max(len(word) for word in PLACEHOLDERS)
-_GROUPING = r"[ \x{a0}\x{202f}'\x{2019}]"  # spaces and apostrophes between thousands
+_GROUPING = "[" + "".join(f"\\x{{{ord(mark):x}}}" for mark in GROUPING_MARKS) + "]"
 _PLAIN_DECIMAL = "'\\d+(\\.\\d+)?'"  # digits, and a point with digits after it
 _PLAIN_OR_MONEY = (
     "CASE WHEN regexp_full_match(dg_s, '\\d+(\\.\\d+)?') THEN dg_s "
     "ELSE dg_money_of(dg_s, comma_decimal) END"
 )
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
 
 
 def _quoted(text: str) -> str:
@@ -67,8 +81,7 @@ def macros() -> list[str]:
     lambda; a computed value used several times is bound once with `_let`.
     """
     currency_arms, rest_arms = _currency_cases("r")
-    slash = f"'(\\d{{1,2}})/(\\d{{1,2}})/(\\d{{4}}){_TIME}'"
-    dots = f"'(\\d{{1,2}})\\.(\\d{{1,2}})\\.(\\d{{4}}){_TIME}'"
+    slash, dots, iso = _quoted(SLASH_DATE), _quoted(DOT_DATE), _quoted(ISO_DATE)
     return [
         # -- text ----------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO dg_strip(t) AS
@@ -100,21 +113,21 @@ def macros() -> list[str]:
         """CREATE OR REPLACE MACRO dg_last_before(t, first, second) AS
             strpos(reverse(t), first) < strpos(reverse(t), second)""",
         # _digits_to_decimal: thousands separators out, the decimal mark made a point
-        """CREATE OR REPLACE MACRO dg_decimal_pick(d, comma_decimal) AS CASE
+        f"""CREATE OR REPLACE MACRO dg_decimal_pick(d, comma_decimal) AS CASE
             WHEN contains(d, '.') AND contains(d, ',') THEN
               CASE WHEN dg_last_before(d, '.', ',') THEN replace(d, ',', '')
                    ELSE replace(replace(d, '.', ''), ',', '.') END
             WHEN contains(d, ',') THEN
-              CASE WHEN NOT comma_decimal AND regexp_full_match(d, '\\d{1,3}(,\\d{3})+')
+              CASE WHEN NOT comma_decimal AND regexp_full_match(d, {_quoted(GROUPED_BY_COMMA)})
                      THEN replace(d, ',', '')
                    WHEN dg_occurrences(d, ',') = 1 THEN replace(d, ',', '.')
                    ELSE d END
             WHEN contains(d, '.') AND (comma_decimal OR dg_occurrences(d, '.') > 1)
-                 AND regexp_full_match(d, '\\d{1,3}(\\.\\d{3})+')
+                 AND regexp_full_match(d, {_quoted(GROUPED_BY_DOT)})
               THEN replace(d, '.', '')
             ELSE d END""",
-        """CREATE OR REPLACE MACRO dg_plain_number(n) AS
-            CASE WHEN regexp_full_match(n, '\\d+(\\.\\d+)?|\\.\\d+') THEN n END""",
+        f"""CREATE OR REPLACE MACRO dg_plain_number(n) AS
+            CASE WHEN regexp_full_match(n, {_quoted(PLAIN_NUMBER)}) THEN n END""",
         f"""CREATE OR REPLACE MACRO dg_decimal_digits(raw, comma_decimal) AS
             {
             let(
@@ -154,10 +167,10 @@ def macros() -> list[str]:
         """CREATE OR REPLACE MACRO dg_body(r) AS
             CASE WHEN strpos(r, ' ') > 0
                  THEN substring(r, 1, length(r) - strpos(reverse(r), ' ')) ELSE '' END""",
-        """CREATE OR REPLACE MACRO dg_head_code(r) AS
-            regexp_full_match(dg_head(r), '[A-Z]{3}') AND dg_tail(r) <> ''""",
-        """CREATE OR REPLACE MACRO dg_tail_code(r) AS
-            regexp_full_match(dg_code(r), '[A-Z]{3}') AND dg_body(r) <> ''""",
+        f"""CREATE OR REPLACE MACRO dg_head_code(r) AS
+            regexp_full_match(dg_head(r), {_quoted(CURRENCY_CODE)}) AND dg_tail(r) <> ''""",
+        f"""CREATE OR REPLACE MACRO dg_tail_code(r) AS
+            regexp_full_match(dg_code(r), {_quoted(CURRENCY_CODE)}) AND dg_body(r) <> ''""",
         f"""CREATE OR REPLACE MACRO dg_split_currency(r) AS CASE
             {currency_arms}
             WHEN dg_head_code(r) THEN dg_head(r)
@@ -235,21 +248,21 @@ def macros() -> list[str]:
         # dots (D.M.YYYY), YYYY/M/D, and epoch milliseconds
         f"""CREATE OR REPLACE MACRO dg_date_of(s, month_first) AS CASE
             WHEN regexp_full_match(s, {slash}) THEN dg_slash_date(s, month_first)
-            WHEN regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN dg_iso_date(s)
-            WHEN regexp_matches(s, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
+            WHEN regexp_full_match(s, {iso}) THEN dg_iso_date(s)
+            WHEN regexp_matches(s, {_quoted("^" + ISO_DATE)}) THEN
               CAST(timezone('UTC', try_cast(replace(s, 'Z', '+00:00') AS TIMESTAMPTZ)) AS DATE)
             WHEN regexp_full_match(s, {dots}) THEN
               dg_make_date(regexp_extract(s, '^\\d+\\.\\d+\\.(\\d+)', 1),
                 regexp_extract(s, '^\\d+\\.(\\d+)', 1), regexp_extract(s, '^(\\d+)', 1))
-            WHEN regexp_full_match(s, '(\\d{{4}})/(\\d{{1,2}})/(\\d{{1,2}})') THEN
+            WHEN regexp_full_match(s, {_quoted(YEAR_FIRST_SLASH_DATE)}) THEN
               dg_make_date(regexp_extract(s, '^(\\d+)', 1),
                 regexp_extract(s, '^\\d+/(\\d+)', 1),
                 regexp_extract(s, '^\\d+/\\d+/(\\d+)', 1))
-            WHEN regexp_full_match(s, '\\d{{13}}') THEN
+            WHEN regexp_full_match(s, {_quoted(EPOCH_MILLIS)}) THEN
               CAST(epoch_ms(CAST(s AS BIGINT)) AS DATE) END""",
         # the two forms exports use most, with nothing to strip, go straight to a date
         f"""CREATE OR REPLACE MACRO dg_date(t, month_first) AS CASE
-            WHEN regexp_full_match(t, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN dg_iso_date(t)
+            WHEN regexp_full_match(t, {iso}) THEN dg_iso_date(t)
             WHEN regexp_full_match(t, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}')
               THEN dg_slash_date(t, month_first)
             ELSE {let("dg_strip(t)", "dg_s", "dg_date_of(dg_s, month_first)")} END""",
