@@ -399,8 +399,36 @@ def test_a_plan_that_would_lose_the_file_order_is_refused() -> None:
     from dealgate.columnar.audit import _check_order
     from dealgate.columnar.canonical import Unsupported
 
-    connection = duckdb.connect()
-    connection.execute("CREATE TABLE deals AS SELECT range AS id FROM range(10)")
-    _check_order(connection, "CREATE TABLE kept AS SELECT id, id < 5 AS early FROM deals")
-    with pytest.raises(Unsupported, match="order"):
-        _check_order(connection, "CREATE TABLE lost AS SELECT id IN (1, 2, 3, 4, 5) FROM deals")
+    for threads in (1, 2):  # at one thread DuckDB plans no batch sink: asked at two
+        connection = duckdb.connect(config={"threads": threads})
+        connection.execute("CREATE TABLE deals AS SELECT range AS id FROM range(10)")
+        _check_order(connection, "CREATE TABLE kept AS SELECT id, id < 5 AS early FROM deals")
+        with pytest.raises(Unsupported, match="order"):
+            _check_order(connection, "CREATE TABLE lost AS SELECT id IN (1, 2, 3, 4, 5) FROM deals")
+        assert connection.execute("SELECT current_setting('threads')").fetchone() == (threads,)
+
+
+def test_one_thread_writes_the_same_report(tmp_path: Path) -> None:
+    """A machine of one core (or DuckDB at one thread) still takes the columnar route."""
+    from datetime import date
+
+    from dealgate.audit import AuditFilters, FailOn
+    from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
+    from dealgate.rules.catalog import PackCatalog
+    from dealgate.rules.loader import load_pack
+
+    pack = load_pack("buyer-journey", PackCatalog(cwd=Path("/nonexistent")))
+    reports = []
+    for threads in (1, None):
+        request = ColumnarRequest(
+            pipeline=EXAMPLES / "salesforce-opportunities.csv",
+            pack=pack,
+            as_of=date(2026, 11, 27),
+            filters=AuditFilters(),
+            fail_on=FailOn.REQUIRED,
+            threads=threads,
+        )
+        report = tmp_path / f"threads-{threads}.csv"
+        run_columnar_audit(request, report)
+        reports.append(report.read_bytes())
+    assert reports[0] == reports[1] and reports[0].count(b"\n") > 1

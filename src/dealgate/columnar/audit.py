@@ -255,8 +255,20 @@ _ORDERED_SINKS = ("Batch Create Table As", "Batch Copy To File")
 def _check_order(connection: Any, statement: str) -> None:
     """The report lists deals in the file's order. DuckDB keeps it through a plan without
     a join or an aggregate, and says so by choosing a batch sink; when it does not, the
-    audit runs on the Python path rather than write rows out of order."""
-    plan = "\n".join(str(row[-1]) for row in connection.execute(f"EXPLAIN {statement}").fetchall())
+    audit runs on the Python path rather than write rows out of order.
+
+    The plan is asked for at two threads at least: at one, DuckDB plans no batch sink, but a
+    plan with a join still lost the order (a report written by one thread came out of order
+    when the formula guard was an IN list)."""
+    (threads,) = connection.execute("SELECT current_setting('threads')").fetchone()
+    if int(threads) < 2:
+        connection.execute("SET threads = 2")
+    try:
+        explained = connection.execute(f"EXPLAIN {statement}").fetchall()
+    finally:
+        if int(threads) < 2:
+            connection.execute(f"SET threads = {int(threads)}")
+    plan = "\n".join(str(row[-1]) for row in explained)
     if not any(sink in plan for sink in _ORDERED_SINKS):
         raise Unsupported("DuckDB's plan for this audit would not keep the file's order of deals")
 
