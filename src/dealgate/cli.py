@@ -761,12 +761,14 @@ def _render_audit(
     terminal (a table). With a baseline (the previous audit's JSON and its file name), the
     report shows what changed since."""
     from dealgate.audit import AuditResult, FailOn
-    from dealgate.report.audit_json import audit_json
+    from dealgate.report.audit_json import audit_json, audit_json_chunks
     from dealgate.report.audit_table import render_audit_table
     from dealgate.report.changes import compare
 
     assert isinstance(result, AuditResult) and isinstance(fail_on, FailOn)
     # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
+    if output_format.value == "json" and baseline is None:  # streamed, deal by deal
+        return audit_json_chunks(result, include_met)
     shaped = baseline is not None or output_format.value in DOCUMENT_FORMATS
     shape = audit_json(result, include_met) if shaped else {}
     changes = compare(baseline[0], shape, baseline[1]) if baseline else None

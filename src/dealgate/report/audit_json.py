@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,6 +102,30 @@ def audited_stages(result: AuditResult) -> dict[str, str | None]:
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
     """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation; its
     version and what reads every version are in report/saved_audit.py."""
+    return _document(result, include_met, list(_deals(result, include_met)))
+
+
+def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
+    return (audit_deal_json(a, include_met) for a in result.exceptions(include_met))
+
+
+def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
+    """The JSON document as `json.dumps(audit_json(...), indent=2)` writes it, and a line
+    end, in chunks: the deals are made and written one at a time, never all held at once."""
+    marker = f"dealgate-deals-{uuid.uuid4()}"
+    text = json.dumps(_document(result, include_met, [marker]), indent=2) + "\n"
+    head, _, tail = text.partition(f'"{marker}"')
+    written = False
+    for deal in _deals(result, include_met):
+        yield (",\n    " if written else head) + json.dumps(deal, indent=2).replace("\n", "\n    ")
+        written = True
+    if written:
+        yield tail
+    else:  # json.dumps writes an empty list as []
+        yield head.rstrip()[:-1] + "[]" + tail.lstrip()[1:]
+
+
+def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "as_of": result.as_of.isoformat(),
@@ -117,7 +142,7 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
         "input": {"file": result.file, "profile": result.profile},
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
-        "deals": [audit_deal_json(a, include_met) for a in result.exceptions(include_met)],
+        "deals": deals,
         "audited_stages": audited_stages(result),
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}
