@@ -74,6 +74,12 @@ class Disposition(StrEnum):
     RE_STAGE = "re-stage"
     RE_DATE = "re-date"
 
+    def text(self, evidence_stage_id: str | None) -> str:
+        """As reports write it: `keep`, `re-date`, or `re-stage to <evidence stage id>`."""
+        if self is Disposition.RE_STAGE and evidence_stage_id:
+            return f"{self.value} to {evidence_stage_id}"
+        return self.value
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -178,14 +178,19 @@ class Judge:
           SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
 
     def disposition(self) -> str:
-        """The disposition's text, as the JSON audit writes it (report/json_report.py):
-        re-date, re-stage to the evidence stage, or keep (semantics.disposition's order)."""
+        """The disposition's text (Disposition.text, decided in Python for each evidence
+        stage): re-date, re-stage to the evidence stage, or keep (semantics.disposition's
+        order)."""
+        re_stage = Disposition.RE_STAGE
+        to_stage = " ".join(
+            f"WHEN {literal(stage.id)} THEN {literal(re_stage.text(stage.id))}"
+            for stage in self.pack.stages
+        )
         return (
-            f"CASE WHEN dg_re_date THEN {literal(Disposition.RE_DATE.value)} "
-            f"WHEN dg_inflation > 0 AND dg_evidence_id IS NOT NULL "
-            f"THEN {literal(Disposition.RE_STAGE.value + ' to ')} || dg_evidence_id "
-            f"WHEN dg_inflation > 0 THEN {literal(Disposition.RE_STAGE.value)} "
-            f"ELSE {literal(Disposition.KEEP.value)} END"
+            f"CASE WHEN dg_re_date THEN {literal(Disposition.RE_DATE.text(None))} "
+            f"WHEN dg_inflation > 0 THEN CASE dg_evidence_id {to_stage} "
+            f"ELSE {literal(re_stage.text(None))} END "
+            f"ELSE {literal(Disposition.KEEP.text(None))} END"
         )
 
     def stage_id(self) -> str:

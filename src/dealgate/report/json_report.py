@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dealgate.findings import Disposition, json_value
+from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
 
 
 def disposition_text(assessment: DealAssessment) -> str:
-    """`keep`, `re-date`, or `re-stage to <evidence stage id>`."""
-    if assessment.disposition is Disposition.RE_STAGE and assessment.evidence_stage:
-        return f"re-stage to {assessment.evidence_stage.id}"
-    return assessment.disposition.value
+    """`keep`, `re-date`, or `re-stage to <evidence stage id>` (Disposition.text)."""
+    evidence = assessment.evidence_stage
+    return assessment.disposition.text(evidence.id if evidence else None)
 
 
 def deal_json(assessment: DealAssessment, *, include_met: bool = True) -> dict[str, Any]:
