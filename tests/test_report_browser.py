@@ -219,3 +219,24 @@ def test_hostile_names_show_as_text(browser: WebDriver, tmp_path: Path) -> None:
     assert name in browser.find_element(By.ID, "deal-groups").text
     assert browser.title != "owned"
     assert errors(browser) == []
+
+
+def test_a_page_of_a_large_pipeline_lists_the_largest_deals_and_says_so(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path
+) -> None:
+    from dealgate.report.audit_html import LISTED_DEALS, render_html
+
+    document = audited_examples["salesforce"].json
+    deals = [
+        deal | {"id": f"{deal['id']}-{copy}"}
+        for copy in range(LISTED_DEALS // len(document["deals"]) + 2)
+        for deal in document["deals"]
+    ]
+    page = tmp_path / "large.html"
+    page.write_text(render_html(document | {"deals": deals}), encoding="utf-8")
+    open_report(browser, page)
+    notice = browser.find_element(By.ID, "list-notice")
+    assert notice.is_displayed()
+    assert f"{len(deals) - LISTED_DEALS:,} are left out" in notice.text
+    assert len(set(shown_deals(browser))) == LISTED_DEALS
+    assert errors(browser) == []
