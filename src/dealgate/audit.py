@@ -51,8 +51,7 @@ class AuditFilters:
 
     def exclusion(self, read: ReadDeal, pack: RulePack) -> str | None:
         """Why a deal is not audited: 'closed' or 'filtered'; None when it is audited."""
-        position = pack.stage(read.stage_id).position if read.stage_id else None
-        by_stage = self.stage_exclusion(position, pack)
+        by_stage = self.stage_exclusion(pack.position(read.stage_id), pack)
         if by_stage is not None:
             return by_stage
         deal = read.deal

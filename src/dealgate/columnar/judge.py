@@ -1,11 +1,11 @@
 """Stage semantics over the table of canonical deals: per deal, a flag per missing milestone.
 
-The same rules as `dealgate.judging.assess`, written once per pack as SQL: for an open deal at stage
-S the exit milestones of earlier stages that are unmet are *skipped*, those of S are
-*to-advance*, hygiene checks apply to every open deal; the evidence stage is the first
-stage whose required exits are not all met (or S); the disposition is re-date, re-stage or
-keep. Statuses come from the compiled rule query (`engines.sql.compile_query`), as booleans.
-The report's rows (per deal, or per finding) are read from the flags (`columnar/audit.py`).
+The stage rules are not written here: `judging.semantics` decides them in Python for every
+position a deal's stage can take (which milestones apply, the kind of each finding, the
+gates of the evidence stage, what re-dates a deal), and this module writes its answers into
+the SQL as sets of stage positions (`stage <= 3`, `stage BETWEEN 1 AND 2`) and CASE arms.
+Statuses come from the compiled rule query (`engines.sql.compile_query`), as booleans. The
+report's rows (per deal, or per finding) are read from the flags (`columnar/audit.py`).
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
     rows = []
     for text in texts:
         stage_id = stage_id_for(text, profile, pack)
-        stage = pack.stage(stage_id) if stage_id else None
-        rows.append(StageRow(text, stage_id, stage.position if stage else None))
+        rows.append(StageRow(text, stage_id, pack.position(stage_id)))
     return rows
 
 
@@ -150,9 +149,6 @@ class Judge:
             f"coalesce({self.missing(m)}, false) AS {ident(missing_column(index))}"
             for index, m in enumerate(self.milestones)
         )
-        stage_ids = " ".join(
-            f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
-        )
         re_dated = (
             " OR ".join(f"coalesce({self.missing(m)}, false)" for m in self.semantics.re_dating)
             or "false"
@@ -172,7 +168,7 @@ class Judge:
           WHERE {self.audited()}),
         dg_deal_rows AS (
           SELECT *, coalesce(stage - dg_evidence, 0) AS dg_inflation,
-                 CASE dg_evidence {stage_ids} END AS dg_evidence_id
+                 {self.stage_id("dg_evidence")} AS dg_evidence_id
           FROM dg_judged),
         dg_exceptions AS (
           SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
@@ -193,12 +189,12 @@ class Judge:
             f"ELSE {literal(Disposition.KEEP.text(None))} END"
         )
 
-    def stage_id(self) -> str:
-        """The id of the stage a deal claims, from its position."""
+    def stage_id(self, position: str = "stage") -> str:
+        """The id of the stage at a position column (by default the one the deal claims)."""
         arms = " ".join(
             f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
         )
-        return f"CASE stage {arms} END"
+        return f"CASE {position} {arms} END"
 
     def kind(self, milestone: Milestone) -> str:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""

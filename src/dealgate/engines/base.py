@@ -90,7 +90,7 @@ def deal_values(read: ReadDeal, pack: RulePack) -> dict[str, Any]:
         found = values.get(name)
         if isinstance(found, list):
             values[name] = [item.__dict__ for item in found]
-    values["stage"] = pack.stage(read.stage_id).position if read.stage_id else None
+    values["stage"] = pack.position(read.stage_id)
     for name, record in pack.record_fields.items():
         if not isinstance(values.get(name), dict):
             values[name] = assembled_record(values, name, record)

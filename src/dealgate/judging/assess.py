@@ -55,8 +55,9 @@ class DealAssessment:
 
 def request_for(read: ReadDeal, pack: RulePack, to_stage: Stage | None = None) -> DealRequest:
     """Which milestones apply to a deal: its stage's and earlier exits, and hygiene if open."""
-    position = pack.stage(read.stage_id).position if read.stage_id else None
-    scope = pack.semantics.scope(position, to_stage.position if to_stage else None)
+    scope = pack.semantics.scope(
+        pack.position(read.stage_id), to_stage.position if to_stage else None
+    )
     return DealRequest(read, scope)
 
 

@@ -63,6 +63,12 @@ class StageSemantics:
         self.milestones = tuple(pack.milestones())
         self.positions: tuple[Position, ...] = (None, *(s.position for s in pack.stages))
         self.first_open = pack.open_stages[0].position
+        # Asked per deal: decided once for each position.
+        self._scopes = {position: self._scope(position, None) for position in self.positions}
+        self._gates_before = {
+            position: tuple(g for g in self.gates if position is not None and g.position < position)
+            for position in self.positions
+        }
 
     # -- a deal's stage ----------------------------------------------------------------
 
@@ -78,6 +84,11 @@ class StageSemantics:
         """What applies at a stage: its exits and earlier ones, and hygiene if open; a
         closed deal's every open exit; a deal of an unknown stage, hygiene only. Checking a
         deal `--to` a later stage adds the exits of the stages it passes on the way."""
+        if to_position is None:
+            return self._scopes[position]
+        return self._scope(position, to_position)
+
+    def _scope(self, position: Position, to_position: Position) -> Scope:
         stage = self.stage_at(position)
         if stage is None:
             return Scope(limit=-1, hygiene=True)
@@ -126,9 +137,7 @@ class StageSemantics:
 
     def gates_before(self, position: Position) -> tuple[Gate, ...]:
         """The gates a deal claiming this stage has passed by its claim."""
-        if position is None:
-            return ()
-        return tuple(gate for gate in self.gates if gate.position < position)
+        return self._gates_before[position]
 
     def claimed_evidence(self, position: Position) -> Position:
         """The evidence stage when every gate before the claimed stage is passed."""

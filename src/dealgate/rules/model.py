@@ -148,6 +148,10 @@ class RulePack:
     def stage(self, stage_id: str) -> Stage:
         return self._stages_by_id[stage_id]
 
+    def position(self, stage_id: str | None) -> int | None:
+        """The position of a stage in the process; None for no stage."""
+        return self._stages_by_id[stage_id].position if stage_id else None
+
     @cached_property
     def _stages_by_id(self) -> dict[str, Stage]:
         return {stage.id: stage for stage in self.stages}
