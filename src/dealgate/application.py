@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dealgate.audit import AuditFilters, FailOn
 from dealgate.deals.source import Reading
@@ -43,6 +43,7 @@ class AuditRequest:
     format: str = "table"
     csv_rows: CsvRows = CsvRows.DEAL
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
+    unmeasured_as_missing: bool = False  # the strict reading of coverage
 
     @property
     def columnar_asked(self) -> bool:
@@ -67,6 +68,7 @@ class AuditRun:
     failing: int  # missing findings that fail --fail-on
     result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
     profile: str | None = None  # the export's profile, as the Python readers chose it
+    coverage: dict[str, Any] | None = None  # what the input could not measure (as JSON)
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -109,6 +111,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         contacts=reading.contacts,
         encoding=reading.encoding,
         rows=request.csv_rows,
+        unmeasured_as_missing=request.unmeasured_as_missing,
     )
     try:
         outcome = run_columnar_audit(asked, request.output)
@@ -116,7 +119,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         return str(error)
     except (InputError, UsageError):
         return "the Python reader reports what is wrong with the file"
-    return AuditRun(COLUMNAR, outcome.failing)
+    return AuditRun(COLUMNAR, outcome.failing, coverage=outcome.coverage.as_json())
 
 
 def _python(
@@ -134,5 +137,8 @@ def _python(
         request.waivers,
         progress,
         include_met=request.include_met,
+        unmeasured_as_missing=request.unmeasured_as_missing,
     )
-    return AuditRun(route, len(result.failing(request.fail_on)), result, source.profile.name)
+    coverage = result.coverage.as_json() if result.coverage is not None else None
+    failing = len(result.failing(request.fail_on))
+    return AuditRun(route, failing, result, source.profile.name, coverage)

@@ -17,6 +17,7 @@ from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
+from dealgate.judging.coverage import Coverage, measure
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
@@ -119,6 +120,7 @@ class AuditResult:
     rejected: list[RejectedRow]
     reconciliation: Reconciliation
     waiver_findings: list[Finding] = field(default_factory=list)
+    coverage: Coverage | None = None  # what the input could not measure
 
     def failing(self, fail_on: FailOn) -> list[Finding]:
         """Skipped and hygiene findings missing at or above the threshold (waived ones pass)."""
@@ -158,11 +160,16 @@ def run_audit(
     progress: Callable[[int], None] | None = None,
     *,
     include_met: bool = False,
+    unmeasured_as_missing: bool = False,
 ) -> AuditResult:
     """Read, filter, evaluate and assess every deal of a source.
 
     Met findings carry the values they read only with include_met, as only then are they shown.
+    Milestones reading fields the source does not supply are unmeasured (judging/coverage.py),
+    or missing with unmeasured_as_missing.
     """
+    coverage = measure(pack, source.supply, as_missing=unmeasured_as_missing)
+    pack = coverage.judged_pack
     counts = Reconciliation()
 
     def requests() -> Iterator[DealRequest]:
@@ -177,7 +184,7 @@ def run_audit(
 
     assessments = []
     for number, evaluated in enumerate(engine.evaluate(pack, requests(), as_of), start=1):
-        assessment = assess(pack, evaluated, detail=include_met)
+        assessment = assess(pack, evaluated, detail=include_met, as_of=as_of)
         if waivers is not None:
             assessment = with_waivers(pack, assessment, waivers)
         late = assessment.overdue_steps
@@ -204,6 +211,7 @@ def run_audit(
         rejected=list(source.mapper.rejected),
         reconciliation=counts,
         waiver_findings=waivers.unmatched() if waivers is not None else [],
+        coverage=coverage,
     )
 
 

@@ -67,6 +67,7 @@ class Status(StrEnum):
     MISSING = "missing"
     WAIVED = "waived"
     NOT_APPLICABLE = "not_applicable"
+    UNMEASURED = "unmeasured"  # the input supplies no field this depends on (coverage)
 
 
 class Disposition(StrEnum):

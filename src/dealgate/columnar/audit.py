@@ -19,9 +19,10 @@ from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, st
 from dealgate.deals.normalise import clean_text, is_placeholder
 from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
-from dealgate.deals.source import choose_profile
+from dealgate.deals.source import choose_profile, supplied_fields
 from dealgate.engines.sql import ROW, EngineError
 from dealgate.findings import FindingKind
+from dealgate.judging.coverage import Coverage, measure
 from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, FORMULA_STARTS, CsvRows
 from dealgate.rules.model import RulePack
 
@@ -45,11 +46,13 @@ class ColumnarRequest:
     encoding: str | None = None
     rows: CsvRows = CsvRows.DEAL
     threads: int | None = None  # DuckDB's threads; None: one per core
+    unmeasured_as_missing: bool = False  # the strict reading of coverage
 
 
 @dataclass(frozen=True)
 class ColumnarOutcome:
     failing: int  # missing findings that fail --fail-on
+    coverage: Coverage  # what the export could not measure
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -92,6 +95,10 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     roles = _export(request.contacts, None) if request.contacts is not None else None
     profile, _ = choose_profile(export.headers, request.pack, request.profile, None, request.teams)
     canonical = CanonicalQuery(request.pack, profile, export, roles)
+    contacts = str(request.contacts) if request.contacts is not None else None
+    supply = supplied_fields(canonical.plan, profile, f"the columns of {export.path}", contacts)
+    coverage = measure(request.pack, supply, as_missing=request.unmeasured_as_missing)
+    pack = coverage.judged_pack
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
     try:
         config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
@@ -104,14 +111,14 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     try:
         connection.execute("SET enable_progress_bar = false")  # dealgate's output only
         install_reading(connection)
-        judge = Judge(request.pack, request.filters, canonical.read_keys(connection))
+        judge = Judge(pack, request.filters, canonical.read_keys(connection))
         for statement in json_macros():
             connection.execute(statement)
         connection.execute(
             f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
         )
-        _map_stages(connection, request.pack, profile, canonical)
-        statuses = statuses_sql(request.pack, request.as_of)
+        _map_stages(connection, pack, profile, canonical)
+        statuses = statuses_sql(pack, request.as_of)
         # The deals that need attention are kept once, in file order, for the report and
         # the failing count. DuckDB keeps the order it read through every step but a join:
         # only deals joined with their contact roles are numbered and sorted back.
@@ -124,7 +131,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             _check_order(connection, keep)
         connection.execute(keep)
         _write(connection, judge, request.rows, output)
-        return _outcome(connection, judge, request.fail_on)
+        return ColumnarOutcome(_failing(connection, judge, request.fail_on), coverage)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
@@ -273,7 +280,7 @@ def _check_order(connection: Any, statement: str) -> None:
         raise Unsupported("DuckDB's plan for this audit would not keep the file's order of deals")
 
 
-def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
+def _failing(connection: Any, judge: Judge, fail_on: FailOn) -> int:
     """How many missing findings fail the audit (--fail-on)."""
     severities = {
         FailOn.REQUIRED: ("required",),
@@ -283,4 +290,4 @@ def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
     (failing,) = connection.execute(
         f"SELECT coalesce(sum({judge.failing(severities)}), 0) FROM dg_exception_deals"
     ).fetchone()
-    return ColumnarOutcome(int(failing))
+    return int(failing)

@@ -7,13 +7,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dealgate.deals.mapper import DealMapper, deal_key
+from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
 from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile, header_key
 from dealgate.deals.readers import RawRecord, Table, open_table
 from dealgate.errors import InputError, Location, Problem, UsageError
 from dealgate.findings import DataFinding, DataIssue
+from dealgate.judging.coverage import Supply
 from dealgate.rules.model import RulePack
 
 OWNER_HEADERS = (
@@ -71,6 +72,17 @@ class DealSource:
     def findings(self) -> list[DataFinding]:
         return [*self.mapper.findings, *self.side_findings]
 
+    @property
+    def supply(self) -> Supply:
+        """The deal fields this source supplies (its columns and side files)."""
+        kind = "columns" if self.table.format in ("csv", "xlsx", "parquet") else "keys"
+        return supplied_fields(
+            self.mapper.plan,
+            self.profile,
+            f"the {kind} of {self.table.file}",
+            self.roles.file if self.roles else None,
+        )
+
     def _report_unmatched_roles(self) -> None:
         if self.roles is None:
             return
@@ -127,6 +139,26 @@ class Reading:
         if encoding not in ("utf-8", "utf-8-sig"):
             return f"--encoding {self.encoding}"
         return None
+
+
+def supplied_fields(
+    plan: list[ColumnUse], profile: Profile, described: str, contacts: str | None
+) -> Supply:
+    """The fields a file's columns (or its records' keys) and side files give deals: what
+    the mapper fills, and what one field gives another (DealMapper._complete)."""
+    fields = {use.field for use in plan if use.field and use.kind in ("canonical", "custom")}
+    if any(use.kind == "stage_history" for use in plan):
+        fields.add("stage_history")
+    if "amount" in fields:
+        fields.add("currency")
+    sources = [described]
+    if profile.managers:
+        fields.add("manager")
+        sources.append("a teams file")
+    if contacts is not None:
+        fields.add("contacts")
+        sources.append(f"the contact roles of {contacts}")
+    return Supply(frozenset(fields), ", ".join(sources))
 
 
 def open_deals(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from dealgate.action_plan import OverdueStep
@@ -61,11 +62,14 @@ def request_for(read: ReadDeal, pack: RulePack, to_stage: Stage | None = None) -
     return DealRequest(read, scope)
 
 
-def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> DealAssessment:
+def assess(
+    pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True, as_of: date | None = None
+) -> DealAssessment:
     """Findings and stage judgement of one evaluated deal.
 
     With detail=False only the missing findings are made: an audit reports only those (a
-    check, or an audit with --include-met, shows every finding).
+    check, or an audit with --include-met, shows every finding). A pack judged on an input
+    lacking fields (judging/coverage.py) needs the as-of date to tell met from unmeasured.
     """
     semantics = pack.semantics
     read = evaluated.request.read
@@ -78,6 +82,9 @@ def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> D
         outcome = outcomes.get(milestone.id)
         if outcome is None or (not detail and outcome is not Outcome.MISSING):
             continue
+        status = _STATUS[outcome]
+        if milestone.unmeasured is not None and status is not Status.MISSING:
+            status = _measured_status(pack, milestone, status, values, as_of)
         findings.append(
             Finding(
                 deal_id=read.deal.id,
@@ -85,10 +92,10 @@ def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> D
                 milestone=milestone.milestone,
                 stage_id=milestone.stage_id,
                 kind=semantics.kind(milestone, position),
-                status=_STATUS[outcome],
+                status=status,
                 severity=milestone.severity.value,
                 read=read_values(milestone, values, read)
-                if detail or outcome is not Outcome.MET
+                if detail or status is not Status.MET
                 else (),
                 guidance=milestone.guidance,
                 evidence=milestone.evidence,
@@ -108,6 +115,22 @@ def assess(pack: RulePack, evaluated: DealOutcomes, *, detail: bool = True) -> D
         _disposition(pack, findings_tuple, inflation),
         findings_tuple,
     )
+
+
+def _measured_status(
+    pack: RulePack,
+    milestone: Milestone,
+    status: Status,
+    values: Mapping[str, Any],
+    as_of: date | None,
+) -> Status:
+    from dealgate.judging.coverage import unmeasured_status
+
+    assert milestone.unmeasured is not None
+    if as_of is None:
+        raise ValueError("a pack judged on an input lacking fields is assessed as of a date")
+    positions = {stage.id: stage.position for stage in pack.stages}
+    return unmeasured_status(milestone.unmeasured, status, values, as_of, positions)
 
 
 def _disposition(pack: RulePack, findings: tuple[Finding, ...], inflation: int) -> Disposition:

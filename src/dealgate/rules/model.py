@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
+from dealgate.rules.expr import Expr
 from dealgate.rules.fingerprint import fingerprint
 from dealgate.rules.types import FieldType, Kind
 
@@ -29,6 +30,19 @@ class VerifiedBy(StrEnum):
 
 
 @dataclass(frozen=True)
+class Unmeasured:
+    """How an input that lacks some fields bounds a milestone's conditions
+    (judging/coverage.py): each atom reading a lacking field made false (low) or true (high)."""
+
+    lacks: tuple[str, ...]
+    partly: bool  # the supplied fields still decide some deals
+    require_low: Expr
+    require_high: Expr
+    when_low: Expr | None
+    when_high: Expr | None
+
+
+@dataclass(frozen=True)
 class Milestone:
     """An objective sign post: an exit milestone of a stage, or a hygiene check."""
 
@@ -43,6 +57,9 @@ class Milestone:
     stage_id: str | None  # None for hygiene checks
     defined_in: str  # the pack id that defined it
     location: Location
+    # Set in the pack an input is judged by when the input lacks fields it reads; the
+    # conditions above are then its bounds (judging/coverage.py).
+    unmeasured: Unmeasured | None = field(default=None, compare=False)
 
     @property
     def is_hygiene(self) -> bool:
@@ -114,6 +131,8 @@ class RulePack:
     fields: Mapping[str, FieldDeclaration]
     source: Location
     lineage: tuple[str, ...]  # the pack ids it was built from, bases first, itself last
+    # The pack as written, when this one is it as judged on an input lacking some fields.
+    written: RulePack | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def record_fields(self) -> dict[str, FieldType]:
@@ -143,7 +162,7 @@ class RulePack:
         """The sha256 (hex) of what the resolved pack says, not of how its files are written
         (rules/fingerprint.py): a saved audit carries it, so a later one can tell the pack changed.
         """
-        return fingerprint(self)
+        return fingerprint(self.written or self)
 
     def stage(self, stage_id: str) -> Stage:
         return self._stages_by_id[stage_id]
