@@ -426,6 +426,7 @@ def test_names_with_terminal_markup_show_as_typed(tmp_path: Path) -> None:
         "b.json",
         "--limit",
         "0",
+        "--unmeasured-as-missing",  # as two_weeks audits the sparse deals
         cwd=tmp_path,
     )
     assert table.returncode == 1 and "Traceback" not in table.stderr, table.stderr

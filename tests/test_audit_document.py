@@ -48,7 +48,7 @@ def audit(folder: Path, *args: str) -> dict[str, Any]:
 
 def test_an_audit_names_its_schema_version_and_its_packs_hash(folder: Path) -> None:
     document = audit(folder, *LAST_WEEK, *OWNER)
-    assert next(iter(document)) == "schema_version" and document["schema_version"] == 2
+    assert next(iter(document)) == "schema_version" and document["schema_version"] == 3
     assert list(document["pack"])[:2] == ["id", "hash"]
     assert document["pack"]["hash"] == load_pack("buyer-journey").content_hash()
 
@@ -61,6 +61,7 @@ def test_a_version_1_audit_upgrades_to_what_dealgate_writes_today(folder: Path) 
     assert "schema_version" not in saved and "hash" not in saved["pack"]
     today = audit(folder, *LAST_WEEK, *OWNER, "--output", "-")
     today["pack"]["hash"] = None
+    today["coverage"] = None  # version 3: what the export could not measure
     upgraded = upgrade(saved, 1)
     assert upgraded == today
     assert list(upgraded) == list(today) and list(upgraded["pack"]) == list(today["pack"])
@@ -75,7 +76,7 @@ def test_the_loader_reads_version_1_as_the_current_version(folder: Path) -> None
     written.write_text(json.dumps(audit(folder, *LAST_WEEK, *OWNER)), encoding="utf-8")
     current = load_audit(written)
     assert (
-        current.saved_version == 2
+        current.saved_version == SCHEMA_VERSION
         and current.pack_hash == load_pack("buyer-journey").content_hash()
     )
 
@@ -84,7 +85,8 @@ def test_report_renders_a_version_1_audit(folder: Path) -> None:
     as_json = dealgate("report", "audit-v1.json", "--format", "json", cwd=folder)
     assert as_json.returncode == 0, as_json.stderr
     document = json.loads(as_json.stdout)
-    assert document["schema_version"] == 2 and document["pack"]["hash"] is None
+    assert document["schema_version"] == SCHEMA_VERSION and document["pack"]["hash"] is None
+    assert document["coverage"] is None
     page = dealgate("report", "audit-v1.json", "--output", "audit.html", cwd=folder)
     assert page.returncode == 0, page.stderr
     assert "Paula Ortiz" in (folder / "audit.html").read_text(encoding="utf-8")
@@ -131,7 +133,7 @@ def test_a_pack_edited_since_the_baseline_is_compared_with_a_note(folder: Path) 
 @pytest.mark.parametrize(
     ("version", "message"),
     [
-        (3, "the audit was saved by a later dealgate (schema version 3); this one reads versions"),
+        (4, "the audit was saved by a later dealgate (schema version 4); this one reads versions"),
         ("2", 'not an audit: schema_version: "2" is not a version'),
         (0, "not an audit: schema_version: 0 is not a version"),
         (True, "not an audit: schema_version: true is not a version"),

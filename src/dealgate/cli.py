@@ -112,6 +112,14 @@ EngineOption = Annotated[
         show_default=True,
     ),
 ]
+UnmeasuredOption = Annotated[
+    bool,
+    typer.Option(
+        "--unmeasured-as-missing",
+        help="Count milestones reading fields the input does not supply as missing, "
+        "not as unmeasured (the strict reading).",
+    ),
+]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say which engine runs, and why, on stderr.")
 ]
@@ -455,6 +463,7 @@ def check(
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
+    unmeasured_as_missing: UnmeasuredOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """A rep's self-check of one deal before advancing it: what is missing, why, how to get it.
@@ -464,7 +473,9 @@ def check(
     from dealgate.deals.mapper import deal_key
     from dealgate.deals.source import Reading
     from dealgate.judging.assess import assess, request_for
+    from dealgate.judging.coverage import Supply, measure
     from dealgate.report.checklist import readiness, render_checklist
+    from dealgate.report.coverage import coverage_text
     from dealgate.report.json_report import deal_json
 
     pack = _pack(rules)
@@ -474,6 +485,12 @@ def check(
         lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
     reads = _guarded(lambda: list(source))
+    # A deal written by hand: a key the rep left out is missing, and they are asked for it.
+    # A deal of an export: a field it has no column for is unmeasured.
+    exported = len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet")
+    supply = source.supply if exported else Supply.complete(str(file))
+    coverage = measure(pack, supply, as_missing=unmeasured_as_missing)
+    pack = coverage.judged_pack
     if deal_id is not None:
         reads = [read for read in reads if deal_key(read.deal.id) == deal_key(deal_id)]
         if not reads:
@@ -490,7 +507,7 @@ def check(
     [evaluated] = _guarded(
         lambda: list(chosen.evaluate(pack, [request_for(read, pack, to_stage)], day))
     )
-    assessment = assess(pack, evaluated)
+    assessment = assess(pack, evaluated, as_of=day)
     ready = readiness(assessment, pack, to_stage)
     findings = [f for f in source.findings if f.deal_id in (None, read.deal.id)]
     if output_format is DataFormat.JSON:
@@ -502,10 +519,14 @@ def check(
             "verdict": ready.sentence(assessment),
             "deal": deal_json(assessment),
             "data_findings": [finding.as_json() for finding in findings],
+            "coverage": coverage.as_json(),
         }
         typer.echo(json.dumps(report, indent=2))
     else:
         out.print(render_checklist(assessment, pack, day, ready, findings))
+        unmeasured = coverage_text(coverage.as_json())
+        if unmeasured:
+            out.print(f"\n{unmeasured.rstrip()}", style="magenta", markup=False)
     if not ready.ready:
         raise typer.Exit(1)
 
@@ -619,6 +640,7 @@ def audit(
             "row per finding."
         ),
     ] = CsvRows.DEAL,
+    unmeasured_as_missing: UnmeasuredOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
@@ -673,6 +695,7 @@ def audit(
         format=output_format.value,
         csv_rows=csv_rows,
         output=output,
+        unmeasured_as_missing=unmeasured_as_missing,
     )
     with _progress(pipeline) as progress:
         run = _guarded(lambda: run_audit_request(request, progress))
@@ -685,6 +708,10 @@ def audit(
             markup=False,
             style="dim",
         )
+    if not FORMATS[output_format.value].coverage and run.coverage is not None:
+        from dealgate.report.coverage import coverage_text
+
+        err.print(coverage_text(run.coverage), markup=False, end="")
     if run.result is None:  # the columnar route wrote its report
         if output is not None:
             err.print(f"wrote {output}", markup=False)

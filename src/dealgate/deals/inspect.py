@@ -9,6 +9,7 @@ from typing import Any
 from dealgate.deals.mapper import ColumnUse, Reconciliation, RejectedRow
 from dealgate.deals.source import DealSource
 from dealgate.findings import DataFinding
+from dealgate.judging.coverage import Coverage, measure
 from dealgate.rules.model import RulePack
 
 
@@ -36,6 +37,7 @@ class Inspection:
     reconciliation: Reconciliation
     rejected: tuple[RejectedRow, ...]
     findings: tuple[DataFinding, ...]
+    coverage: Coverage  # the pack's milestones the file cannot measure
 
     @property
     def findings_by_issue(self) -> dict[str, int]:
@@ -76,6 +78,7 @@ class Inspection:
                 for row in self.rejected
             ],
             "data_findings": [finding.as_json() for finding in self.findings],
+            "coverage": self.coverage.as_json(),
         }
 
 
@@ -107,6 +110,7 @@ def inspect_deals(source: DealSource, pack: RulePack) -> Inspection:
         reconciliation=mapper.reconciliation,
         rejected=tuple(mapper.rejected),
         findings=tuple(source.findings),
+        coverage=measure(pack, source.supply),
     )
 
 

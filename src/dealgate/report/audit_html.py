@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from dealgate import __version__
+from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json, amounts_text
 from dealgate.report.listing import largest_deals, left_out_text
 
@@ -52,6 +53,7 @@ def render_html(document: dict[str, Any]) -> str:
             "<body>",
             _header(document),
             _headline(document),
+            _coverage(document.get("coverage")),
             _changes(document.get("changes"), _stage_names(document)),
             _asset("body.html").replace("<!-- list notice -->", _list_notice(listed, left_out)),
             f'<script id="audit-data" type="application/json">{_embedded(page)}</script>',
@@ -60,6 +62,17 @@ def render_html(document: dict[str, Any]) -> str:
             "</html>",
             "",
         ]
+    )
+
+
+def _coverage(section: dict[str, Any] | None) -> str:
+    """What the input could not measure, said once, before any figure is read as a fault."""
+    if section is None or not unmeasured_count(section):
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in coverage_lines(section))
+    return (
+        f'<section id="coverage" class="notice"><h2>Coverage</h2>'
+        f"<p>{escape(coverage_headline(section))}</p><ul>{items}</ul></section>"
     )
 
 

@@ -140,6 +140,7 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
         },
         "engine": result.engine,
         "input": {"file": result.file, "profile": result.profile},
+        "coverage": result.coverage.as_json() if result.coverage is not None else None,
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
         "deals": deals,

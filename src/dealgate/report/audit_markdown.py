@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dealgate.audit import AuditResult, summarise
 from dealgate.findings import FindingKind
+from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_text, money_text
 from dealgate.report.json_report import disposition_text
 
@@ -29,6 +30,13 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         f"**{amounts_text(summary.at_risk)}** in {summary.deals_at_risk} deals",
         f"- Data findings: {sum(summary.data_findings.values())}",
         "",
+    ]
+    coverage = result.coverage.as_json() if result.coverage else None
+    if coverage is not None and unmeasured_count(coverage):
+        lines += ["## Coverage", "", _cell(coverage_headline(coverage)), ""]
+        lines += [f"- {_cell(line)}" for line in coverage_lines(coverage)]
+        lines += [""]
+    lines += [
         "## By claimed stage",
         "",
         "| stage | deals | claimed | at risk | deals at risk |",

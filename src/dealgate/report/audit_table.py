@@ -9,6 +9,7 @@ from rich.text import Text
 from dealgate.audit import AuditResult, AuditSummary, summarise
 from dealgate.findings import FindingKind
 from dealgate.report.changes import Changes
+from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
 from dealgate.report.json_report import disposition_text
 
@@ -18,6 +19,9 @@ def render_audit_table(
 ) -> RenderableType:
     summary = summarise(result)
     parts: list[RenderableType] = [_headline(result, summary)]
+    coverage = coverage_text(result.coverage.as_json() if result.coverage else None)
+    if coverage:
+        parts.append(Text(coverage.rstrip("\n"), "yellow"))
     if changes is not None:
         parts += _changes(changes, limit, {stage.id: stage.name for stage in result.pack.stages})
     parts += [_by_stage(summary), _by_owner(summary)]

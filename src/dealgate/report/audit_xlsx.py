@@ -27,6 +27,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.csv_layout import FINDING_COLUMNS
 from dealgate.report.figures import json_amounts_text
 from dealgate.report.listing import largest_deals, left_out_text, named_milestones
@@ -235,6 +236,11 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
     _append(sheet, [f"{(document.get('input') or {}).get('file', '')}"])
     if left_out:
         _append(sheet, [left_out], bold=True)
+    coverage = document.get("coverage")
+    if coverage is not None and unmeasured_count(coverage):
+        _append(sheet, [f"Coverage: {coverage_headline(coverage)}"], bold=True)
+        for line in coverage_lines(coverage):
+            _append(sheet, [line])
     _append(sheet, [])
     overdue = summary.get("overdue_steps") or {}
     for label, value in (

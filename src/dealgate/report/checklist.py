@@ -20,6 +20,7 @@ _MARK = {
     Status.MISSING: ("✗", "red"),
     Status.WAIVED: ("~", "yellow"),
     Status.NOT_APPLICABLE: ("\u2013", "dim"),
+    Status.UNMEASURED: ("?", "magenta"),
 }
 
 
@@ -40,6 +41,12 @@ class Readiness:
         if not assessment.stage.is_open:
             return f"The deal is closed ({assessment.stage.name})."
         where = f" to {self.target.name}" if self.target else ""
+        unmeasured = _unmeasured(assessment)
+        if self.ready and unmeasured:
+            return (
+                f"Ready to advance{where}, {_milestones(unmeasured)} unmeasured: every "
+                "required milestone the input can show is met."
+            )
         if self.ready:
             return f"Ready to advance{where}: every required milestone is met."
         names = ", ".join(finding.milestone_id for finding in self.blocking)
@@ -48,6 +55,14 @@ class Readiness:
             f"Not ready to advance{where}: {count} required milestone"
             f"{'s' if count > 1 else ''} missing ({names})."
         )
+
+
+def _unmeasured(assessment: DealAssessment) -> int:
+    return sum(1 for finding in assessment.findings if finding.status is Status.UNMEASURED)
+
+
+def _milestones(count: int) -> str:
+    return f"{count} milestone{'s' if count != 1 else ''}"
 
 
 def readiness(assessment: DealAssessment, pack: RulePack, to_stage: Stage | None) -> Readiness:
@@ -169,6 +184,8 @@ def _finding(finding: Finding) -> RenderableType:
     line.append(f"  [{finding.severity}]", "dim")
     if finding.status is Status.NOT_APPLICABLE:
         line.append("  not applicable", "dim")
+    if finding.status is Status.UNMEASURED:
+        line.append("  unmeasured: the input has no field it reads", "magenta")
     if finding.note:
         line.append(f"  {finding.note}", "yellow")
     if finding.status is not Status.MISSING:

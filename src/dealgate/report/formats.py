@@ -32,6 +32,8 @@ class Format:
     baseline: bool = False  # shows what changed since a baseline audit
     binary: str | None = None  # writes bytes, which need --output: what it writes, in words
     columnar: bool = False  # the columnar route writes it inside DuckDB (dealgate/columnar)
+    # Says what the input could not measure (report/coverage.py); else the CLI says it on stderr.
+    coverage: bool = True
 
 
 FORMATS = {
@@ -39,13 +41,13 @@ FORMATS = {
     for format in (
         Format("table", Reads.RESULT, baseline=True),
         Format("json", Reads.DOCUMENT, baseline=True),
-        Format("jsonl", Reads.RESULT),
-        Format("csv", Reads.RESULT, columnar=True),
+        Format("jsonl", Reads.RESULT, coverage=False),
+        Format("csv", Reads.RESULT, columnar=True, coverage=False),
         Format("markdown", Reads.RESULT),
-        Format("junit", Reads.RESULT),
+        Format("junit", Reads.RESULT, coverage=False),
         Format("html", Reads.DOCUMENT, baseline=True),
         Format("xlsx", Reads.DOCUMENT, baseline=True, binary="a workbook"),
-        Format("parquet", Reads.DOCUMENT, binary="a Parquet file"),
+        Format("parquet", Reads.DOCUMENT, binary="a Parquet file", coverage=False),
     )
 }
 DOCUMENT_FORMATS = tuple(name for name, format in FORMATS.items() if format.reads is Reads.DOCUMENT)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dealgate.deals.inspect import Inspection
+from dealgate.report.coverage import coverage_text
 
 _KIND_STYLE = {"canonical": "green", "custom": "cyan", "stage_history": "blue", "ignored": "dim"}
 
@@ -19,6 +20,12 @@ def render_inspection(inspection: Inspection, *, finding_limit: int = 20) -> Ren
     if inspection.rejected:
         parts.append(_rejected(inspection))
     parts.append(_findings(inspection, finding_limit))
+    coverage = coverage_text(inspection.coverage.as_json())
+    parts.append(
+        Text(coverage.rstrip("\n"), "yellow")
+        if coverage
+        else Text(f"Coverage: the file supplies every field pack {inspection.pack_id} reads.")
+    )
     return Group(*parts)
 
 

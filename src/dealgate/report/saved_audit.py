@@ -26,7 +26,7 @@ from dealgate.errors import InputError, Location, Problem
 HINT = "save it with `dealgate audit … --format json --output FILE`"
 
 # The version report/audit_json.py writes; the loader reads it and every earlier one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class _Part(BaseModel):
@@ -137,6 +137,30 @@ class Deal(_Part):
     overdue_steps: list[OverdueStep] = []
 
 
+class UnmeasuredMilestone(_Part):
+    milestone_id: str
+    milestone: str
+    stage_id: str | None
+    lacks: list[str]
+    partly: bool
+
+
+class LackingField(_Part):
+    field: str
+    milestones: list[str]
+    how: str
+
+
+class Coverage(_Part):
+    """What the input could not measure (judging/coverage.py); absent before coverage."""
+
+    source: str
+    milestones: int
+    unmeasured_counted_as: str
+    unmeasured: list[UnmeasuredMilestone]
+    lacking_fields: list[LackingField]
+
+
 class SavedAudit(_Part):
     schema_version: int = 1
     as_of: str
@@ -144,6 +168,7 @@ class SavedAudit(_Part):
     summary: Summary
     deals: list[Deal]
     audited_stages: dict[str, str | None] | None = None
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +237,19 @@ def _from_1(document: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+def _from_2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 to 3: the coverage, which an older audit did not record (None), after the
+    input. Its deals' missing findings may count fields the export lacked as missing."""
+    upgraded: dict[str, Any] = {}
+    for key, value in document.items():
+        upgraded[key] = 3 if key == "schema_version" else value
+        if key == "input":
+            upgraded["coverage"] = None
+    upgraded.setdefault("coverage", None)
+    return upgraded
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2}
 
 
 def _saved_version(document: dict[str, Any], shown: str) -> int:
