@@ -317,3 +317,30 @@ def test_inspect_says_what_the_file_cannot_measure(standard_report: Path) -> Non
     assert "QUAL-PAIN" in {entry["milestone_id"] for entry in coverage["unmeasured"]}
     shown = dealgate("deals", "inspect", str(standard_report))
     assert "Coverage: 29 of 34 milestones cannot be measured" in shown.stdout
+
+
+def test_init_from_an_export_fits_the_pack_to_what_it_can_measure(
+    standard_report: Path, tmp_path: Path
+) -> None:
+    made = dealgate("init", "--name", "acme", "--from", str(standard_report), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "without 29 milestones opportunities.csv cannot measure" in made.stdout
+    pack, mapping = tmp_path / "rules" / "acme.yaml", tmp_path / "mappings" / "acme.yaml"
+    assert "  - QUAL-PAIN  # Pain confirmed by the buyer; needs pain, pain_confirmed_by" in (
+        pack.read_text(encoding="utf-8")
+    )
+    assert '  "Last Activity": last_activity_date' in mapping.read_text(encoding="utf-8")
+    assert dealgate("rules", "validate", "rules", cwd=tmp_path).returncode == 0
+    assert dealgate("rules", "test", "rules", cwd=tmp_path).returncode == 0
+    fitted = dealgate(
+        "audit", str(standard_report), "--rules", str(pack), "--mapping", str(mapping),
+        "--as-of", AS_OF, "--format", "json", "--fail-on", "never", cwd=tmp_path,
+    )  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    document = json.loads(fitted.stdout)
+    # what is left is measured, at least on the deals the export decides
+    assert all(entry["partly"] for entry in document["coverage"]["unmeasured"])
+    plain, _, _ = _audit_json(str(standard_report))
+    assert document["deals"] == plain["deals"]
+    again = dealgate("init", "--name", "acme", "--from", str(standard_report), cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr

@@ -950,16 +950,56 @@ def init(
     extends: Annotated[str, typer.Option(help="Bundled pack to build on.")] = DEFAULT_PACK,
     folder: Annotated[Path, typer.Option("--dir", help="Where to write.")] = Path("rules"),
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Fit the pack to this CRM export: leave out what it cannot measure, and "
+            "write a mapping file of its columns.",
+        ),
+    ] = None,
+    contacts: ContactsOption = None,
+    teams: TeamsOption = None,
+    profile: ProfileOption = None,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
-    """Write a starter rules/ folder: a pack extending a bundled one, and a test case."""
-    from dealgate.starter import write_starter
+    """Write a starter rules/ folder: a pack extending a bundled one, and a test case; with
+    --from, the pack and a mapping file fitted to a team's export."""
+    from dealgate.deals.source import Reading
+    from dealgate.starter import write_fitted, write_starter
 
-    files = _guarded(lambda: write_starter(folder, name, extends, force=force))
+    if export is None:
+        if any(option is not None for option in (contacts, teams, profile, sheet, encoding)):
+            _fail("--contacts, --teams, --profile, --sheet and --encoding read the --from export")
+        files = _guarded(lambda: write_starter(folder, name, extends, force=force))
+        pack_file, tests_file = files.pack, files.tests
+    else:
+        reading = Reading(profile, None, teams, contacts, sheet, encoding)
+        fitted = _guarded(lambda: write_fitted(folder, name, extends, export, reading, force=force))
+        pack_file, tests_file = fitted.pack, fitted.tests
     catalog = PackCatalog([folder])
-    pack: RulePack = _guarded(lambda: load_pack(files.pack, catalog))
-    out.print(f"wrote {files.pack} (pack {pack.id}, extends {', '.join(pack.extends)})")
-    out.print(f"wrote {files.tests}")
-    out.print(f"next: edit {files.pack}, then run: dealgate rules validate {folder}")
+    pack: RulePack = _guarded(lambda: load_pack(pack_file, catalog))
+    out.print(
+        f"wrote {pack_file} (pack {pack.id}, extends {', '.join(pack.extends)})", markup=False
+    )
+    if export is not None:
+        lacking = len(fitted.lacking)
+        out.print(
+            f"  without {fitted.removed} milestones {export.name} cannot measure: it has no "
+            f"column for {lacking} field{'s' if lacking != 1 else ''} they read (listed in both "
+            "files, with how to add them)",
+            markup=False,
+        )
+        out.print(f"wrote {fitted.mapping}", markup=False)
+    out.print(f"wrote {tests_file}", markup=False)
+    if export is None:
+        out.print(f"next: edit {pack_file}, then run: dealgate rules validate {folder}")
+    else:
+        out.print(
+            f"next: dealgate audit {export} --rules {pack_file} --mapping {fitted.mapping}",
+            markup=False,
+        )
 
 
 def main() -> None:

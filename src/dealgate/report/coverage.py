@@ -21,9 +21,13 @@ def coverage_headline(section: dict[str, Any]) -> str:
     unmeasured = section["unmeasured"]
     whole = sum(1 for entry in unmeasured if not entry["partly"])
     partly = len(unmeasured) - whole
-    counts = f"{whole:,} of {section['milestones']:,} milestones cannot be measured"
-    if partly:
-        counts += f" and {partly:,} only on some deals"
+    total = f"of {section['milestones']:,} milestones"
+    if whole:
+        counts = f"{whole:,} {total} cannot be measured"
+        if partly:
+            counts += f" and {partly:,} only on some deals"
+    else:
+        counts = f"{partly:,} {total} can be measured only on some deals"
     counted = (
         "they count as missing (--unmeasured missing)"
         if section["unmeasured_counted_as"] == "missing"
