@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
 from dealgate.rules.catalog import PackCatalog
-from dealgate.rules.checker import CheckedCondition, Scope, check_condition
+from dealgate.rules.checker import CheckedCondition, ConditionErrors, Scope, check_condition
 from dealgate.rules.expr import Boolean, ExpressionError, parse_expression
 from dealgate.rules.model import (
     FieldDeclaration,
@@ -626,9 +626,11 @@ class _ConditionChecker:
         scope = Scope(self.deal_fields, self.stage_ids, condition.source.declares_fields)
         try:
             return check_condition(condition.text, scope)
-        except ExpressionError as error:
-            location = condition.source.document.text_location(condition.path, error.span.start)
-            self.work.problems.append(Problem(location, error.message, error.hint))
+        except ExpressionError as failure:
+            errors = failure.errors if isinstance(failure, ConditionErrors) else (failure,)
+            for error in errors:
+                location = condition.source.document.text_location(condition.path, error.span.start)
+                self.work.problems.append(Problem(location, error.message, error.hint))
             return CheckedCondition(condition.text, _NEVER, ())
 
 
