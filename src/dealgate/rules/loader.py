@@ -6,6 +6,7 @@ of them at once; nothing about deals is read before a pack is known to be sound.
 
 from __future__ import annotations
 
+import difflib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -343,6 +344,7 @@ def _apply(source: PackSource, work: _Work) -> None:
     _apply_fields(source, work)
     own_stages: set[str] = set()
     inserted_after: dict[str, int] = {}
+    inherited = [stage.spec.id for stage in work.stages] if spec.extends else []
     for index, stage_spec in enumerate(spec.stages):
         path: YamlPath = ("stages", index)
         if stage_spec.id in own_stages:
@@ -354,6 +356,8 @@ def _apply(source: PackSource, work: _Work) -> None:
             continue
         own_stages.add(stage_spec.id)
         existing = next((stage for stage in work.stages if stage.spec.id == stage_spec.id), None)
+        if existing is None and inherited and stage_spec.after is None:
+            existing = _unplaced_stage(stage_spec, source, path, inherited, work)
         if existing is not None:
             _extend_stage(existing, stage_spec, source, path, work)
             stage = existing
@@ -372,6 +376,25 @@ def _apply(source: PackSource, work: _Work) -> None:
             work.checks.append(milestone)
     _apply_overrides(source, work)
     _apply_removals(source, work)
+
+
+def _unplaced_stage(
+    spec: StageSpec, source: PackSource, path: YamlPath, inherited: list[str], work: _Work
+) -> _WorkStage | None:
+    """A stage id an extending pack neither inherits nor places with `after`: an error, since
+    a typo of an inherited id would otherwise add a stage. The stage it is most likely a typo
+    of is returned, so the rest of the file is checked as meant."""
+    meant = did_you_mean(spec.id, inherited)
+    bases = ", ".join(source.spec.extends)
+    work.problems.append(
+        Problem(
+            source.document.location((*path, "id")),
+            f"stage '{spec.id}' is not in {bases}, and a new stage needs 'after: STAGE_ID'",
+            meant or "stages: " + ", ".join(inherited),
+        )
+    )
+    close = difflib.get_close_matches(spec.id, inherited, n=1, cutoff=0.6)
+    return next((stage for stage in work.stages if [stage.spec.id] == close), None)
 
 
 def _apply_fields(source: PackSource, work: _Work) -> None:
