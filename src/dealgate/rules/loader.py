@@ -136,6 +136,8 @@ def _repair_place(path: YamlPath) -> tuple[str, YamlPath] | None:
     match path:
         case ("stages", int(), "exit", int(), str(), *_):
             return "milestone", path[:5]
+        case ("stages", int(), "exit", int()) | ("checks", int()):
+            return None  # not a mapping: leaving it out would lose a milestone id
         case ("checks", int(), str(), *_):
             return "milestone", path[:3]
         case ("stages", int(), str(), *_):
