@@ -200,3 +200,56 @@ def test_a_failing_case_shows_the_difference_and_exits_1(workdir: Path) -> None:
     assert "+ QUAL-DISCOVERY-MEETING  missing, but not expected" in lines
     assert "- QUAL-PAIN  expected missing, but met or not applicable" in lines
     assert lines[-1] == "0 passed, 1 failed"
+
+
+TEAM_PACK_WITH_SLIPS = """\
+pack: acme
+extends: [buyer-journey]
+stages:
+  - id: propse
+    exit:
+      - id: ACME-SECURITY
+        milestone: Security review passed
+        require: present(security_review_done_on)
+        when: amout >= 50000
+        guidence: Send the security pack when the buyer shortlists us.
+checks:
+  - id: ACME-COMMIT
+    milestone: Commit deals have a verbal yes
+    when: forecast_category == 'commit'
+    require: present(verbal_commit_on)
+"""
+
+
+def test_validate_of_a_team_pack_with_slips_reports_every_one_in_one_run(workdir: Path) -> None:
+    rules = workdir / "rules"
+    rules.mkdir()
+    (rules / "acme.yaml").write_text(TEAM_PACK_WITH_SLIPS, encoding="utf-8")
+    result = dealgate("rules", "validate", "rules", cwd=workdir)
+    assert result.returncode == 2
+    assert "ok" not in result.stdout
+    assert result.stderr.splitlines() == [
+        "rules/acme.yaml:4:9: error: stage 'propse' is not in buyer-journey, and a new stage "
+        "needs 'after: STAGE_ID' (did you mean 'propose'?)",
+        "rules/acme.yaml:9:15: error: unknown field 'amout' (did you mean 'amount'?)",
+        "rules/acme.yaml:10:9: error: unknown key 'guidence' (did you mean 'guidance'?)",
+        "rules/acme.yaml:14:32: error: 'commit' is never a forecast category after reading "
+        "(did you mean 'Commit'?)",
+        "1 of 1 pack files have errors",
+    ]
+
+
+def test_a_team_pack_adds_a_stage_by_saying_where(workdir: Path) -> None:
+    rules = workdir / "rules"
+    rules.mkdir()
+    (rules / "acme.yaml").write_text(
+        "pack: acme\nextends: [buyer-journey]\nstages:\n"
+        "  - id: security_review\n    after: propose\n    crm_names: [Security Review]\n",
+        encoding="utf-8",
+    )
+    result = dealgate("rules", "validate", "rules", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "pack acme, 7 stages" in result.stdout
+    shown = dealgate("rules", "show", "rules/acme.yaml", cwd=workdir)
+    assert shown.stdout.index("propose") < shown.stdout.index("security_review")
+    assert shown.stdout.index("security_review") < shown.stdout.index("negotiate")

@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 import pytest
 
-from dealgate.rules.checker import Scope, check_condition
+from dealgate.rules.checker import ConditionErrors, Scope, check_condition
 from dealgate.rules.expr import Compare, ExpressionError, InList, StageRef
 from dealgate.rules.types import CANONICAL_FIELDS, DATE, TEXT, FieldType, Kind
 
@@ -147,3 +147,78 @@ def test_a_number_is_not_a_condition() -> None:
 
 def test_field_of_a_scalar() -> None:
     assert _error("amount.value > 1")[0] == "'amount' is money and has no field 'value'"
+
+
+def _errors(text: str, scope: Scope = LENIENT) -> list[tuple[str, str, int]]:
+    with pytest.raises(ConditionErrors) as caught:
+        check_condition(text, scope)
+    return [(error.message, error.hint, error.span.start) for error in caught.value.errors]
+
+
+def test_undeclared_name_one_letter_from_a_canonical_field_is_a_typo() -> None:
+    assert _error("amout >= 50000") == ("unknown field 'amout'", "did you mean 'amount'?", 0)
+    assert _error("forcast_category == 'Commit'")[:2] == (
+        "unknown field 'forcast_category'",
+        "did you mean 'forecast_category'?",
+    )
+
+
+def test_undeclared_name_close_to_a_declared_field_is_a_typo_in_a_lenient_file() -> None:
+    scope = Scope(DECLARED, STAGES, strict=False)
+    assert _error("present(pain) and economic_buyer_met_no <= today", scope)[:2] == (
+        "unknown field 'economic_buyer_met_no'",
+        "did you mean 'economic_buyer_met_on'?",
+    )
+
+
+def test_undeclared_item_field_close_to_a_record_field_is_a_typo() -> None:
+    assert _error("any(contacts, titel == 'CFO')")[:2] == (
+        "unknown list item field 'titel'",
+        "did you mean 'title'?",
+    )
+
+
+def test_undeclared_names_far_from_known_fields_stay_custom_fields() -> None:
+    checked = check_condition(
+        "budget_amount >= amount and present(num_associated_contacts) and champion_score > 2",
+        LENIENT,
+    )
+    assert checked.reads == ("amount", "budget_amount", "champion_score", "num_associated_contacts")
+
+
+def test_forecast_category_as_the_crm_file_writes_it_is_refused() -> None:
+    assert _error("forecast_category == 'commit'") == (
+        "'commit' is never a forecast category after reading",
+        "did you mean 'Commit'?",
+        21,
+    )
+    assert _error("forecast_category in ['Commit', 'Upside']")[:2] == (
+        "'Upside' is never a forecast category after reading",
+        "did you mean 'Best Case'?",
+    )
+    assert _error("deal.forecast_category != 'pipline'")[1] == "did you mean 'Pipeline'?"
+
+
+def test_forecast_categories_as_read_and_unrelated_texts_are_accepted() -> None:
+    check_condition("forecast_category in ['Pipeline', 'Best Case', 'Commit', 'Omitted']", LENIENT)
+    check_condition("forecast_category != 'Closed' and forecast_category != 'Renewal'", LENIENT)
+
+
+def test_yes_no_word_compared_with_a_boolean_suggests_true_or_false() -> None:
+    assert _error("any(contacts, is_primary == 'Yes')")[:2] == (
+        "'Yes' is never the value of a yes/no field after reading",
+        "did you mean true?",
+    )
+    assert _error("any(contacts, is_primary == 'maybe')")[0] == "cannot compare boolean with text"
+
+
+def test_every_problem_of_a_condition_is_reported_at_once() -> None:
+    assert _errors("amout >= 50000 and forecast_category == 'commit' or presnt(pain)") == [
+        ("unknown field 'amout'", "did you mean 'amount'?", 0),
+        (
+            "'commit' is never a forecast category after reading",
+            "did you mean 'Commit'?",
+            40,
+        ),
+        ("unknown function 'presnt'", "did you mean 'present'?", 52),
+    ]

@@ -4,6 +4,10 @@ The checker returns a rewritten tree: a bare name compared with the deal's stage
 `StageRef`, so engines never have to guess whether a name is a field or a stage id. It also
 records every deal field a condition reads, which engines use to build small facts and the
 docs use to say which CRM fields each milestone needs.
+
+Every problem of a condition is reported, not just the first: the sides of `and`/`or` are
+checked apart, and a name or value that is a slip of a known one (spelling.py, domains.py)
+is an error, where otherwise it would silently never match.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from dealgate.errors import did_you_mean
+from dealgate.rules.domains import DEAL_FIELD_DOMAINS, YES_NO, Domain
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
@@ -31,6 +36,7 @@ from dealgate.rules.expr import (
     Today,
     parse_expression,
 )
+from dealgate.rules.spelling import slip_of
 from dealgate.rules.types import (
     ANY,
     BOOLEAN,
@@ -76,12 +82,22 @@ class Scope:
     item_path: str = ""  # how reads inside the list are recorded, e.g. "contacts[]"
 
 
+class ConditionErrors(ExpressionError):
+    """Every problem found in one condition; as an ExpressionError it is the first of them."""
+
+    def __init__(self, errors: Sequence[ExpressionError]) -> None:
+        ordered = sorted(errors, key=lambda error: error.span.start)
+        super().__init__(ordered[0].message, ordered[0].span, ordered[0].hint)
+        self.errors = tuple(ordered)
+
+
 def check_condition(text: str, scope: Scope) -> CheckedCondition:
-    """Parse and check one condition; raises ExpressionError at the first problem."""
+    """Parse and check one condition; raises ConditionErrors with every problem found."""
     tree = parse_expression(text)
     checker = _Checker(text)
-    checked, kind = checker.check(tree, scope)
-    checker.require_condition(checked, kind)
+    checked, _ = checker.condition(tree, scope)
+    if checker.errors:
+        raise ConditionErrors(checker.errors)
     return CheckedCondition(text, checked, tuple(sorted(checker.reads)))
 
 
@@ -89,6 +105,18 @@ def check_condition(text: str, scope: Scope) -> CheckedCondition:
 class _Checker:
     text: str
     reads: set[str] = field(default_factory=set)
+    errors: list[ExpressionError] = field(default_factory=list)
+
+    def condition(self, node: Expr, scope: Scope) -> tuple[Expr, FieldType]:
+        """Check a part that must be a condition; its problems are recorded, not raised, so
+        the other side of an `and` is checked too."""
+        try:
+            checked, kind = self.check(node, scope)
+            self.require_condition(checked, kind)
+        except ExpressionError as error:
+            self.errors.append(error)
+            return node, BOOLEAN
+        return checked, BOOLEAN
 
     def quote(self, node: Expr) -> str:
         return f"'{self.text[node.span.start : node.span.end]}'"
@@ -120,14 +148,11 @@ class _Checker:
             case FieldPath():
                 return node, self.resolve(node, scope)
             case Not(operand=operand):
-                checked, kind = self.check(operand, scope)
-                self.require_condition(checked, kind)
+                checked, _ = self.condition(operand, scope)
                 return replace(node, operand=checked), BOOLEAN
             case Logical(left=left, right=right):
-                checked_left, left_type = self.check(left, scope)
-                self.require_condition(checked_left, left_type)
-                checked_right, right_type = self.check(right, scope)
-                self.require_condition(checked_right, right_type)
+                checked_left, _ = self.condition(left, scope)
+                checked_right, _ = self.condition(right, scope)
                 return replace(node, left=checked_left, right=checked_right), BOOLEAN
             case Negate(operand=operand):
                 checked, kind = self.check(operand, scope)
@@ -180,11 +205,17 @@ class _Checker:
                 return ANY
             found = available.get(part)
             if found is None:
+                where = "deal field" if not prefix else "list item field"
+                name = ".".join(parts[: index + 1])
                 if strict:
-                    where = "deal" if not prefix else "list item"
                     hint = did_you_mean(part, available) or "declare it under 'fields:'"
-                    raise self.fail(
-                        path, f"unknown {where} field '{'.'.join(parts[: index + 1])}'", hint
+                    raise self.fail(path, f"unknown {where} '{name}'", hint)
+                # An undeclared custom field, unless it is a slip of a known one.
+                meant = slip_of(part, available)
+                if meant is not None:
+                    where = "field" if not prefix else where
+                    self.errors.append(
+                        self.fail(path, f"unknown {where} '{name}'", f"did you mean '{meant}'?")
                     )
                 return ANY
             current = found
@@ -257,8 +288,36 @@ class _Checker:
             return replace(node, left=self.stage_ref(node.left, scope), right=right), BOOLEAN
         left, left_type = self.check(node.left, scope)
         right, right_type = self.check(node.right, scope)
+        if node.op in ("==", "!="):
+            self.value_in_domain(node.left, left_type, node.right, scope)
+            self.value_in_domain(node.right, right_type, node.left, scope)
         self.comparable(node, node.op, left_type, right_type)
         return replace(node, left=left, right=right), BOOLEAN
+
+    def value_in_domain(self, field: Expr, found: FieldType, value: Expr, scope: Scope) -> None:
+        """A text compared with a field dealgate normalises must be a value it reads into."""
+        if not isinstance(value, String):
+            return
+        domain = self.domain(field, found, scope)
+        meant = domain.slip(value.value) if domain is not None else None
+        if domain is not None and meant is not None:
+            raise self.fail(
+                value,
+                f"'{value.value}' is never {domain.what} after reading",
+                f"did you mean {meant}?",
+            )
+
+    def domain(self, node: Expr, found: FieldType, scope: Scope) -> Domain | None:
+        if found.kind is Kind.BOOLEAN:
+            return YES_NO
+        if not isinstance(node, FieldPath):
+            return None
+        parts = node.parts
+        if parts[0] == DEAL_PREFIX:
+            parts = parts[1:]
+        elif scope.item is not None:
+            return None
+        return DEAL_FIELD_DOMAINS.get(parts[0]) if len(parts) == 1 else None
 
     def comparable(self, node: Expr, op: str, left: FieldType, right: FieldType) -> None:
         kinds = {left.kind, right.kind}
@@ -290,6 +349,7 @@ class _Checker:
         checked: list[Expr] = []
         for item in node.items:
             checked_item, item_type = self.check(item, scope)
+            self.value_in_domain(node.operand, operand_type, item, scope)
             self.comparable(item, "==", operand_type, item_type)
             checked.append(checked_item)
         return replace(node, operand=operand, items=tuple(checked)), BOOLEAN

@@ -6,6 +6,8 @@ of them at once; nothing about deals is read before a pack is known to be sound.
 
 from __future__ import annotations
 
+import copy
+import difflib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
 from dealgate.rules.catalog import PackCatalog
-from dealgate.rules.checker import CheckedCondition, Scope, check_condition
+from dealgate.rules.checker import CheckedCondition, ConditionErrors, Scope, check_condition
 from dealgate.rules.expr import Boolean, ExpressionError, parse_expression
 from dealgate.rules.model import (
     FieldDeclaration,
@@ -35,6 +37,7 @@ from dealgate.rules.spec import (
     STAGE_ID,
     FieldSpec,
     MilestoneSpec,
+    OverrideSpec,
     PackSpec,
     StageSpec,
 )
@@ -58,20 +61,104 @@ class PackSource:
 def read_pack_source(path: Path, catalog: PackCatalog | None = None) -> PackSource:
     """Read one pack file (the catalog's parse of it, if it has one) and validate its keys and
     values; raises PackError."""
+    source, problems = _read_pack_source(path, catalog)
+    if source is None or problems:
+        raise PackError(problems)
+    return source
+
+
+def _read_pack_source(
+    path: Path, catalog: PackCatalog | None
+) -> tuple[PackSource | None, list[Problem]]:
+    """A pack file and the problems of its keys and values. A file whose problems are only
+    keys that can be left out (a typo'd key, a wrong `severity`) still gives a source, with
+    those keys dropped, so that its stages and conditions are checked in the same run."""
     try:
         document = catalog.document(path) if catalog is not None else read_yaml_file(path)
     except InputError as error:
-        raise PackError(error.problems) from None
+        return None, list(error.problems)
     if not isinstance(document.value, dict):
-        raise PackError(
-            [Problem(document.location(()), "a rule pack is a mapping with 'pack' and 'stages'")]
-        )
+        return None, [
+            Problem(document.location(()), "a rule pack is a mapping with 'pack' and 'stages'")
+        ]
     try:
         spec = PackSpec.model_validate(document.value)
     except ValidationError as error:
-        problems = schema_problems(error, document, PackSpec) + _syntax_problems(document)
-        raise PackError(problems) from None
-    return PackSource(path, spec, document)
+        problems = schema_problems(error, document, PackSpec)
+        repaired = _without_bad_keys(document.value, error)
+        if repaired is None:
+            return None, problems + _syntax_problems(document)
+        return PackSource(path, repaired, document), problems
+    return PackSource(path, spec, document), []
+
+
+# Keys that may be dropped from a file with schema errors to check the rest of it: each has a
+# default, and leaving it out cannot make other errors appear. Ids, `after`, `extends` and
+# `fields` are not among them: without them, stages, packs and names would be missing.
+_DROPPABLE = {
+    "pack": frozenset({"title", "description", "checks", "overrides", "remove"}),
+    "stage": frozenset({"name", "buyer_step", "description", "crm_names", "terminal", "exit"}),
+    "milestone": frozenset({"when", "evidence", "verified_by", "severity", "guidance"}),
+    "override": frozenset(OverrideSpec.model_fields),
+}
+# A milestone's required texts, when missing or wrong, are stood in for by harmless ones.
+_STAND_INS = {"milestone": "?", "require": "true"}
+
+
+def _without_bad_keys(value: dict[str, Any], error: ValidationError) -> PackSpec | None:
+    """The pack with every key in error dropped or stood in for, or None when that is not
+    possible without other errors following from it."""
+    repaired = copy.deepcopy(value)
+    for item in error.errors():
+        path: YamlPath = tuple(item["loc"])
+        if item["type"] == "extra_forbidden":
+            _drop(repaired, path)
+            continue
+        place = _repair_place(path)
+        if place is None:
+            return None
+        owner, key_path = place
+        key = str(key_path[-1])
+        if key in _DROPPABLE[owner]:
+            _drop(repaired, key_path)
+        elif owner == "milestone" and key in _STAND_INS:
+            _set(repaired, key_path, _STAND_INS[key])
+        else:
+            return None
+    try:
+        return PackSpec.model_validate(repaired)
+    except ValidationError:
+        return None
+
+
+def _repair_place(path: YamlPath) -> tuple[str, YamlPath] | None:
+    """Which kind of mapping an error is in, and the path of its key there."""
+    match path:
+        case ("stages", int(), "exit", int(), str(), *_):
+            return "milestone", path[:5]
+        case ("stages", int(), "exit", int()) | ("checks", int()):
+            return None  # not a mapping: leaving it out would lose a milestone id
+        case ("checks", int(), str(), *_):
+            return "milestone", path[:3]
+        case ("stages", int(), str(), *_):
+            return "stage", path[:3]
+        case ("overrides", str(), str(), *_):
+            return "override", path[:3]
+        case (str(), *_):
+            return "pack", path[:1]
+    return None
+
+
+def _drop(value: Any, path: YamlPath) -> None:
+    parent = _value_at(value, path[:-1])
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
+
+
+def _set(value: Any, path: YamlPath, text: str) -> None:
+    parent = _value_at(value, path[:-1])
+    if isinstance(parent, dict):
+        parent[path[-1]] = text
 
 
 def _syntax_problems(document: YamlDocument) -> list[Problem]:
@@ -288,28 +375,29 @@ class _Resolver:
     def __init__(self, catalog: PackCatalog) -> None:
         self.catalog = catalog
         self.problems: list[Problem] = []
+        self.unusable = False  # a file could not be read, or its bases could not be found
 
     def resolve(self, path: Path) -> RulePack:
         order: list[PackSource] = []
         root = self._collect(path, [], order)
-        if root is None or self.problems:
+        if root is None or self.unusable:
             raise PackError(self.problems)
         work = _Work()
         for source in order:
             _apply(source, work)
         pack = _build(root, order, work)
-        if work.problems:
-            raise PackError(work.problems)
+        if self.problems or work.problems:
+            raise PackError(self.problems + work.problems)
         return pack
 
     def _collect(
         self, path: Path, stack: list[tuple[Path, str]], order: list[PackSource]
     ) -> PackSource | None:
         """Read a pack and its bases depth-first; `order` gets bases before what extends them."""
-        try:
-            source = read_pack_source(path, self.catalog)
-        except PackError as error:
-            self.problems.extend(error.problems)
+        source, problems = _read_pack_source(path, self.catalog)
+        self.problems.extend(problems)
+        if source is None:
+            self.unusable = True
             return None
         stack = [*stack, (path.resolve(), source.spec.pack)]
         for index, base_id in enumerate(source.spec.extends):
@@ -320,6 +408,7 @@ class _Resolver:
                     "known packs: " + ", ".join(self.catalog.ids())
                 )
                 self.problems.append(Problem(where, f"extends unknown pack '{base_id}'", hint))
+                self.unusable = True
                 continue
             base_path = entry.path.resolve()
             if any(known == base_path for known, _ in stack):
@@ -329,6 +418,7 @@ class _Resolver:
                         where, f"'extends' makes a cycle: {cycle}", "a pack cannot build on itself"
                     )
                 )
+                self.unusable = True
                 continue
             if any(known.path.resolve() == base_path for known in order):
                 continue  # already included through another base
@@ -343,6 +433,7 @@ def _apply(source: PackSource, work: _Work) -> None:
     _apply_fields(source, work)
     own_stages: set[str] = set()
     inserted_after: dict[str, int] = {}
+    inherited = [stage.spec.id for stage in work.stages] if spec.extends else []
     for index, stage_spec in enumerate(spec.stages):
         path: YamlPath = ("stages", index)
         if stage_spec.id in own_stages:
@@ -354,6 +445,8 @@ def _apply(source: PackSource, work: _Work) -> None:
             continue
         own_stages.add(stage_spec.id)
         existing = next((stage for stage in work.stages if stage.spec.id == stage_spec.id), None)
+        if existing is None and inherited and stage_spec.after is None:
+            existing = _unplaced_stage(stage_spec, source, path, inherited, work)
         if existing is not None:
             _extend_stage(existing, stage_spec, source, path, work)
             stage = existing
@@ -372,6 +465,25 @@ def _apply(source: PackSource, work: _Work) -> None:
             work.checks.append(milestone)
     _apply_overrides(source, work)
     _apply_removals(source, work)
+
+
+def _unplaced_stage(
+    spec: StageSpec, source: PackSource, path: YamlPath, inherited: list[str], work: _Work
+) -> _WorkStage | None:
+    """A stage id an extending pack neither inherits nor places with `after`: an error, since
+    a typo of an inherited id would otherwise add a stage. The stage it is most likely a typo
+    of is returned, so the rest of the file is checked as meant."""
+    meant = did_you_mean(spec.id, inherited)
+    bases = ", ".join(source.spec.extends)
+    work.problems.append(
+        Problem(
+            source.document.location((*path, "id")),
+            f"stage '{spec.id}' is not in {bases}, and a new stage needs 'after: STAGE_ID'",
+            meant or "stages: " + ", ".join(inherited),
+        )
+    )
+    close = difflib.get_close_matches(spec.id, inherited, n=1, cutoff=0.6)
+    return next((stage for stage in work.stages if [stage.spec.id] == close), None)
 
 
 def _apply_fields(source: PackSource, work: _Work) -> None:
@@ -626,9 +738,11 @@ class _ConditionChecker:
         scope = Scope(self.deal_fields, self.stage_ids, condition.source.declares_fields)
         try:
             return check_condition(condition.text, scope)
-        except ExpressionError as error:
-            location = condition.source.document.text_location(condition.path, error.span.start)
-            self.work.problems.append(Problem(location, error.message, error.hint))
+        except ExpressionError as failure:
+            errors = failure.errors if isinstance(failure, ConditionErrors) else (failure,)
+            for error in errors:
+                location = condition.source.document.text_location(condition.path, error.span.start)
+                self.work.problems.append(Problem(location, error.message, error.hint))
             return CheckedCondition(condition.text, _NEVER, ())
 
 

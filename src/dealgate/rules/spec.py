@@ -62,7 +62,10 @@ class StageSpec(_Strict):
     ] = None
     after: Annotated[
         str | None,
-        Field(description="In an extending pack: place this new stage after that stage id."),
+        Field(
+            description="In an extending pack: this is a new stage, placed after that stage id "
+            "(a stage the extended packs do not have is an error without it)."
+        ),
     ] = None
     exit: list[MilestoneSpec] = []
 
