@@ -67,6 +67,7 @@ class AuditRun:
     failing: int  # missing findings that fail --fail-on
     result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
     profile: str | None = None  # the export's profile, as the Python readers chose it
+    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -92,6 +93,7 @@ def run_audit_request(
 
 def _columnar(request: AuditRequest) -> AuditRun | str:
     """The columnar run, or why it stepped aside."""
+    from dealgate.audit import FilterMatchesNothing
     from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
     from dealgate.columnar.canonical import Unsupported
     from dealgate.engines.sql import EngineError
@@ -114,9 +116,11 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         outcome = run_columnar_audit(asked, request.output)
     except (Unsupported, EngineError) as error:
         return str(error)
+    except FilterMatchesNothing:
+        raise  # the Python route would read the whole file to say the same
     except (InputError, UsageError):
         return "the Python reader reports what is wrong with the file"
-    return AuditRun(COLUMNAR, outcome.failing)
+    return AuditRun(COLUMNAR, outcome.failing, notes=outcome.notes)
 
 
 def _python(
@@ -135,4 +139,5 @@ def _python(
         progress,
         include_met=request.include_met,
     )
-    return AuditRun(route, len(result.failing(request.fail_on)), result, source.profile.name)
+    failing = len(result.failing(request.fail_on))
+    return AuditRun(route, failing, result, source.profile.name, tuple(result.notes))

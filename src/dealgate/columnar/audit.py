@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dealgate.atomic import atomic_file
-from dealgate.audit import AuditFilters, FailOn
+from dealgate.audit import AuditFilters, FailOn, FilterTally
 from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, ident, literal
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, statuses_sql
@@ -50,6 +50,7 @@ class ColumnarRequest:
 @dataclass(frozen=True)
 class ColumnarOutcome:
     failing: int  # missing findings that fail --fail-on
+    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -111,6 +112,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
         )
         _map_stages(connection, request.pack, profile, canonical)
+        notes = _check_filters(connection, request)
         statuses = statuses_sql(request.pack, request.as_of)
         # The deals that need attention are kept once, in file order, for the report and
         # the failing count. DuckDB keeps the order it read through every step but a join:
@@ -124,7 +126,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             _check_order(connection, keep)
         connection.execute(keep)
         _write(connection, judge, request.rows, output)
-        return _outcome(connection, judge, request.fail_on)
+        return _outcome(connection, judge, request.fail_on, notes)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
@@ -273,7 +275,23 @@ def _check_order(connection: Any, statement: str) -> None:
         raise Unsupported("DuckDB's plan for this audit would not keep the file's order of deals")
 
 
-def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
+def _check_filters(connection: Any, request: ColumnarRequest) -> tuple[str, ...]:
+    """AuditFilters.check_values on the deals' owners, managers and stages, before any
+    report is written. One more scan of the export, only when a filter names values."""
+    filters = request.filters
+    if not filters.by_value:
+        return ()
+    tally = FilterTally()
+    for owner, manager, position, deals in connection.execute(
+        "SELECT owner, manager, stage, count(*) FROM deals GROUP BY ALL"
+    ).fetchall():
+        tally.add(owner, manager, position, deals)
+    return tuple(filters.check_values(tally, request.pack, str(request.pipeline)))
+
+
+def _outcome(
+    connection: Any, judge: Judge, fail_on: FailOn, notes: tuple[str, ...]
+) -> ColumnarOutcome:
     """How many missing findings fail the audit (--fail-on)."""
     severities = {
         FailOn.REQUIRED: ("required",),
@@ -283,4 +301,4 @@ def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
     (failing,) = connection.execute(
         f"SELECT coalesce(sum({judge.failing(severities)}), 0) FROM dg_exception_deals"
     ).fetchone()
-    return ColumnarOutcome(int(failing))
+    return ColumnarOutcome(int(failing), notes)
