@@ -1,4 +1,5 @@
-"""A filter that names what the pipeline does not hold is refused, never a quiet green audit.
+"""A filter that names what the pipeline does not hold is refused, never a quiet green audit;
+`check --id` finds a deal by its id or its name.
 
 Issue 12: `--manager "Claire Dubios"` used to audit 0 deals and exit 0, so a weekly CI job
 passed on a typo. Both audit routes are run: the Python readers with the durable engine, and
@@ -156,3 +157,55 @@ def test_the_columnar_route_refuses_the_value_itself(pipeline: Path) -> None:
     with pytest.raises(FilterMatchesNothing, match="did you mean 'Sophie Müller'"):
         run_columnar_audit(asked, report)
     assert not report.exists()
+
+
+# -- check --id: the CRM id or the deal's name ---------------------------------------------
+
+
+def _deals_file(folder: Path) -> Path:
+    return _write(
+        folder / "pipeline.csv",
+        [
+            HEADERS,
+            ["006G1", "Globex renewal", "Jo Kim", "Needs Analysis", "100"],
+            ["006G2", "Globex Renewal", "Jo Kim", "Qualification", "200"],
+            ["006I1", "Initech rollout", "Jo Kim", "Qualification", "300"],
+        ],
+    )
+
+
+def test_check_finds_a_deal_by_its_name_in_any_case(tmp_path: Path) -> None:
+    _deals_file(tmp_path)
+    ran = dealgate(
+        "check", "pipeline.csv", "--id", "INITECH ROLLOUT", "--as-of", AS_OF, cwd=tmp_path
+    )
+    assert ran.returncode in (0, 1), ran.stderr
+    assert "(006I1)" in ran.stdout
+
+
+def test_check_by_a_name_several_deals_share_lists_their_ids(tmp_path: Path) -> None:
+    _deals_file(tmp_path)
+    ran = dealgate("check", "pipeline.csv", "--id", "globex renewal", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert "2 deals in pipeline.csv are named 'globex renewal'" in ran.stderr
+    assert "006G1, 006G2" in ran.stderr
+
+
+def test_check_by_id_still_wins_and_a_near_miss_is_suggested(tmp_path: Path) -> None:
+    _deals_file(tmp_path)
+    ran = dealgate("check", "pipeline.csv", "--id", "006G2", "--as-of", AS_OF, cwd=tmp_path)
+    assert ran.returncode in (0, 1) and "(006G2)" in ran.stdout
+    missing = dealgate("check", "pipeline.csv", "--id", "Initech rolout", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "did you mean 'Initech rollout'?" in missing.stderr
+
+
+def test_check_a_deal_file_without_an_id_says_so(tmp_path: Path) -> None:
+    (tmp_path / "deal.yaml").write_text(
+        "name: Globex\nstage: Qualification\nowner: Jo Kim\n", encoding="utf-8"
+    )
+    ran = dealgate("check", "deal.yaml", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert "holds 0 deals" not in ran.stderr
+    assert "no record in deal.yaml has a deal id (1 record read)" in ran.stderr
+    assert "--id ID or --id NAME" in ran.stderr
