@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from command import dealgate
-from dealgate.audit import AuditFilters, FailOn, FilterMatchesNothing
+from dealgate.audit import AuditFilters, FailOn
 from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
+from dealgate.errors import UsageError
 from dealgate.rules.loader import load_pack
 
 AS_OF = "2026-11-27"
@@ -154,7 +155,7 @@ def test_the_columnar_route_refuses_the_value_itself(pipeline: Path) -> None:
         teams=pipeline.parent / "teams.csv",
     )
     report = pipeline.parent / "report.csv"
-    with pytest.raises(FilterMatchesNothing, match="did you mean 'Sophie Müller'"):
+    with pytest.raises(UsageError, match="did you mean 'Sophie Müller'"):
         run_columnar_audit(asked, report)
     assert not report.exists()
 
