@@ -69,6 +69,7 @@ class AuditRun:
     result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
     profile: str | None = None  # the export's profile, as the Python readers chose it
     coverage: dict[str, Any] | None = None  # what the input could not measure (as JSON)
+    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -94,6 +95,7 @@ def run_audit_request(
 
 def _columnar(request: AuditRequest) -> AuditRun | str:
     """The columnar run, or why it stepped aside."""
+    from dealgate.audit import FilterMatchesNothing
     from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
     from dealgate.columnar.canonical import Unsupported
     from dealgate.engines.sql import EngineError
@@ -117,9 +119,13 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         outcome = run_columnar_audit(asked, request.output)
     except (Unsupported, EngineError) as error:
         return str(error)
+    except FilterMatchesNothing:
+        raise  # the Python route would read the whole file to say the same
     except (InputError, UsageError):
         return "the Python reader reports what is wrong with the file"
-    return AuditRun(COLUMNAR, outcome.failing, coverage=outcome.coverage.as_json())
+    return AuditRun(
+        COLUMNAR, outcome.failing, coverage=outcome.coverage.as_json(), notes=outcome.notes
+    )
 
 
 def _python(
@@ -141,4 +147,5 @@ def _python(
     )
     coverage = result.coverage.as_json() if result.coverage is not None else None
     failing = len(result.failing(request.fail_on))
-    return AuditRun(route, failing, result, source.profile.name, coverage)
+    notes = tuple(result.notes)
+    return AuditRun(route, failing, result, source.profile.name, coverage, notes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ from dealgate.deals.model import Deal, ReadDeal, construct
 from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
+from dealgate.errors import UsageError
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.judging.coverage import Coverage, measure
@@ -72,6 +74,115 @@ class AuditFilters:
                 return "filtered"
         return None
 
+    @property
+    def by_value(self) -> bool:
+        """Whether deals are chosen by owner, manager or stage: values a file may not hold."""
+        return bool(self.owners or self.managers or self.stages)
+
+    def check_values(self, tally: FilterTally, pack: RulePack, file: str) -> list[str]:
+        """Notes on the --owner, --manager and --stage values whose deals are all closed;
+        raises FilterMatchesNothing for a value no deal of the file has, closed ones included.
+        The one decision of both routes: a typo must not pass as a quiet week."""
+        owners: dict[str, _Matched] = {}
+        managers: dict[str, _Matched] = {}
+        stages: dict[str, _Matched] = {}
+        for (owner, manager, position), deals in tally.deals.items():
+            opened = 0 if pack.semantics.is_closed(position) else deals
+            _count(owners, header_key(owner or ""), owner or "", deals, opened)
+            _count(managers, header_key(manager or ""), manager or "", deals, opened)
+            if position is not None:
+                stage_id = pack.stages[position].id
+                _count(stages, stage_id, stage_id, deals, opened)
+        stages = {stage.id: stages[stage.id] for stage in pack.stages if stage.id in stages}
+        problems: list[str] = []
+        notes: list[str] = []
+        asked = [
+            ("--owner", {value: header_key(value) for value in self.owners}, owners),
+            ("--manager", {value: header_key(value) for value in self.managers}, managers),
+            ("--stage", {value: value for value in self.stages}, stages),
+        ]
+        for option, keys, seen in asked:
+            for value, key in keys.items():
+                matched = seen.get(key)
+                if matched is None:
+                    problems.append(f"{option} {value!r} {_unmatched(option, key, seen, file)}")
+                elif not matched.open and not self.include_closed:
+                    notes.append(
+                        f"{option} {value!r} matched {_deals(matched.deals)} in {file}, none "
+                        "open: nothing to audit (--include-closed audits closed deals)"
+                    )
+        if problems:
+            raise FilterMatchesNothing("; ".join(problems))
+        return notes
+
+
+class FilterMatchesNothing(UsageError):
+    """An --owner, --manager or --stage value that no deal of the input has (exit code 2)."""
+
+
+@dataclass
+class FilterTally:
+    """The deals read per owner, manager and stage position as read (closed ones too):
+    what AuditFilters.check_values holds the --owner, --manager and --stage values to."""
+
+    deals: Counter[tuple[str | None, str | None, Position]] = field(default_factory=Counter)
+
+    def add(
+        self, owner: str | None, manager: str | None, position: Position, deals: int = 1
+    ) -> None:
+        self.deals[(owner, manager, position)] += deals
+
+
+@dataclass
+class _Matched:
+    spellings: Counter[str] = field(default_factory=Counter)
+    deals: int = 0
+    open: int = 0
+
+    @property
+    def spelling(self) -> str:
+        """The most frequent way the file writes the value (the first of them by text)."""
+        return min(self.spellings.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def _count(seen: dict[str, _Matched], key: str, spelling: str, deals: int, opened: int) -> None:
+    matched = seen.setdefault(key, _Matched())
+    matched.spellings[spelling] += deals
+    matched.deals += deals
+    matched.open += opened
+
+
+def _deals(count: int) -> str:
+    return f"{count} deal" if count == 1 else f"{count} deals"
+
+
+def _unmatched(option: str, key: str, seen: dict[str, _Matched], file: str) -> str:
+    """Why a filter value matches no deal, with the file's own values as a hint."""
+    if option == "--stage":
+        # a stage of the pack (the CLI said so): the stages the file has help, not spelling
+        at = f"its deals are at: {_listed(seen)}" if seen else "no deal is at a known stage"
+        return f"matches no deal in {file} ({at})"
+    known = {k: matched.spelling for k, matched in seen.items() if k}  # '': none given
+    if option == "--manager" and not known:
+        return (
+            f"matches no deal: no deal in {file} has a manager (give --teams FILE of owners "
+            "and their managers, or export a manager column)"
+        )
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean {known[close[0]]!r}?"
+    elif known:
+        hint = f"its {option[2:]}s: {_listed(sorted(known.values(), key=str.casefold))}"
+    else:
+        hint = f"no deal has an {option[2:]}"
+    return f"matches no deal in {file} ({hint})"
+
+
+def _listed(values: Iterable[str], most: int = 5) -> str:
+    values = list(values)
+    more = f" and {len(values) - most} more" if len(values) > most else ""
+    return ", ".join(values[:most]) + more
+
 
 @dataclass
 class Reconciliation:
@@ -121,6 +232,7 @@ class AuditResult:
     reconciliation: Reconciliation
     waiver_findings: list[Finding] = field(default_factory=list)
     coverage: Coverage | None = None  # what the input could not measure
+    notes: list[str] = field(default_factory=list)  # filter values whose deals all closed
 
     def failing(self, fail_on: FailOn) -> list[Finding]:
         """Skipped and hygiene findings missing at or above the threshold (waived ones pass)."""
@@ -167,13 +279,18 @@ def run_audit(
     Met findings carry the values they read only with include_met, as only then are they shown.
     Milestones reading fields the source does not supply are unmeasured (judging/coverage.py),
     or missing with unmeasured_as_missing.
+    Raises FilterMatchesNothing for an --owner, --manager or --stage value no deal has.
     """
     coverage = measure(pack, source.supply, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
     counts = Reconciliation()
+    tally = FilterTally() if filters.by_value else None
 
     def requests() -> Iterator[DealRequest]:
         for read in source:
+            if tally is not None:
+                deal = read.deal
+                tally.add(deal.owner, deal.manager, pack.position(read.stage_id))
             exclusion = filters.exclusion(read, pack)
             if exclusion == "closed":
                 counts.excluded_closed += 1
@@ -200,6 +317,7 @@ def run_audit(
     counts.rows_rejected = read_counts.rows_rejected
     counts.deals_read = read_counts.deals_read
     counts.deals_audited = len(assessments)
+    notes = [] if tally is None else filters.check_values(tally, pack, source.table.file)
     return AuditResult(
         pack=pack,
         as_of=as_of,
@@ -212,6 +330,7 @@ def run_audit(
         reconciliation=counts,
         waiver_findings=waivers.unmatched() if waivers is not None else [],
         coverage=coverage,
+        notes=notes,
     )
 
 

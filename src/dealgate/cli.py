@@ -36,6 +36,7 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
+    from dealgate.deals.model import ReadDeal
     from dealgate.engines.base import Engine
 
 DEFAULT_PACK = "buyer-journey"
@@ -446,7 +447,8 @@ AsOfOption = Annotated[
 def check(
     file: Annotated[Path, typer.Argument(help="A deal file (YAML/JSON), or a pipeline with --id.")],
     deal_id: Annotated[
-        str | None, typer.Option("--id", help="The deal to check in a file of several.")
+        str | None,
+        typer.Option("--id", help="The deal to check in a file of several: its id or its name."),
     ] = None,
     rules: PackOption = DEFAULT_PACK,
     to: Annotated[
@@ -470,7 +472,6 @@ def check(
 
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
-    from dealgate.deals.mapper import deal_key
     from dealgate.deals.source import Reading
     from dealgate.judging.assess import assess, request_for
     from dealgate.judging.coverage import Supply, measure
@@ -485,6 +486,17 @@ def check(
         lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
     reads = _guarded(lambda: list(source))
+    if not reads:
+        rows = source.mapper.reconciliation.rows_read
+        if not rows:
+            _fail(f"{file} holds no deal")
+        # a deal without an id is rejected as it is read
+        records = "1 record" if rows == 1 else f"{rows} records"
+        _fail(
+            f"no record in {file} has a deal id ({records} read), so there is no deal to check",
+            "give each deal an `id`, or name an export's id column with --mapping; then "
+            "choose a deal with --id ID or --id NAME",
+        )
     # A deal written by hand: a key the rep left out is missing, and they are asked for it.
     # A deal of an export: a field it has no column for is unmeasured.
     exported = len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet")
@@ -492,9 +504,7 @@ def check(
     coverage = measure(pack, supply, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
     if deal_id is not None:
-        reads = [read for read in reads if deal_key(read.deal.id) == deal_key(deal_id)]
-        if not reads:
-            _fail(f"no deal with id '{deal_id}' in {file}")
+        reads = _deals_chosen(reads, deal_id, str(file))
     if len(reads) != 1:
         shown = ", ".join(read.deal.id for read in reads[:5])
         more = f", and {len(reads) - 5} more" if len(reads) > 5 else ""
@@ -529,6 +539,25 @@ def check(
             out.print(f"\n{unmeasured.rstrip()}", style="magenta", markup=False)
     if not ready.ready:
         raise typer.Exit(1)
+
+
+def _deals_chosen(reads: list[ReadDeal], asked: str, file: str) -> list[ReadDeal]:
+    """The deals --id means: by CRM id, else by name (case ignored); exit 2 when none is, or
+    when a name is several deals'."""
+    from dealgate.deals.mapper import deal_key
+    from dealgate.deals.profiles import header_key
+
+    by_id = [read for read in reads if deal_key(read.deal.id) == deal_key(asked)]
+    if by_id:
+        return by_id
+    by_name = [read for read in reads if header_key(read.deal.name or "") == header_key(asked)]
+    if len(by_name) > 1:
+        ids = ", ".join(read.deal.id for read in by_name)
+        _fail(f"{len(by_name)} deals in {file} are named {asked!r}; choose one by its id: {ids}")
+    if not by_name:
+        known = [read.deal.id for read in reads] + [read.deal.name or "" for read in reads]
+        _fail(f"no deal with id '{asked}' in {file}, nor by that name", did_you_mean(asked, known))
+    return by_name
 
 
 def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | None:
@@ -701,6 +730,8 @@ def audit(
         run = _guarded(lambda: run_audit_request(request, progress))
     if verbose and run.route is not None:
         err.print(f"reading: {run.route}", markup=False)
+    for note in run.notes:
+        err.print(f"note: {note}", markup=False, style="dim")
     if run.profile == "hubspot" and pack.id == DEFAULT_PACK:
         err.print(
             "note: this is a HubSpot export; --rules hubspot-default maps its stages and "

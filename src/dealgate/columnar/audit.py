@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dealgate.atomic import atomic_file
-from dealgate.audit import AuditFilters, FailOn
+from dealgate.audit import AuditFilters, FailOn, FilterTally
 from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, ident, literal
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, statuses_sql
@@ -53,6 +53,7 @@ class ColumnarRequest:
 class ColumnarOutcome:
     failing: int  # missing findings that fail --fail-on
     coverage: Coverage  # what the export could not measure
+    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -118,6 +119,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
         )
         _map_stages(connection, pack, profile, canonical)
+        notes = _check_filters(connection, request)
         statuses = statuses_sql(pack, request.as_of)
         # The deals that need attention are kept once, in file order, for the report and
         # the failing count. DuckDB keeps the order it read through every step but a join:
@@ -131,7 +133,8 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             _check_order(connection, keep)
         connection.execute(keep)
         _write(connection, judge, request.rows, output)
-        return ColumnarOutcome(_failing(connection, judge, request.fail_on), coverage)
+        failing = _failing(connection, judge, request.fail_on)
+        return ColumnarOutcome(failing, coverage, notes)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
@@ -278,6 +281,20 @@ def _check_order(connection: Any, statement: str) -> None:
     plan = "\n".join(str(row[-1]) for row in explained)
     if not any(sink in plan for sink in _ORDERED_SINKS):
         raise Unsupported("DuckDB's plan for this audit would not keep the file's order of deals")
+
+
+def _check_filters(connection: Any, request: ColumnarRequest) -> tuple[str, ...]:
+    """AuditFilters.check_values on the deals' owners, managers and stages, before any
+    report is written. One more scan of the export, only when a filter names values."""
+    filters = request.filters
+    if not filters.by_value:
+        return ()
+    tally = FilterTally()
+    for owner, manager, position, deals in connection.execute(
+        "SELECT owner, manager, stage, count(*) FROM deals GROUP BY ALL"
+    ).fetchall():
+        tally.add(owner, manager, position, deals)
+    return tuple(filters.check_values(tally, request.pack, str(request.pipeline)))
 
 
 def _failing(connection: Any, judge: Judge, fail_on: FailOn) -> int:
