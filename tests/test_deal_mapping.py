@@ -302,3 +302,76 @@ def test_salesforce_checksums_of_every_letter_case() -> None:
     assert _salesforce_suffix("aaaaaaaaaaaaaaa") == "AAA"
     assert _salesforce_suffix("Aaaaa0aaaaaaaaZ") == "BAQ"  # bit 0 of the first, bit 4 of the last
     assert _salesforce_suffix("ZZZZZZZZZZZZZZZ") == "555"
+
+
+# --- exports without an id column, and mapping files that cannot silently do nothing ------
+
+SALESFORCE_REPORT_HEADERS = (
+    "Opportunity Name,Account Name,Stage,Amount,Close Date,Opportunity Owner,Next Step,"
+    "Last Activity,Probability (%),Forecast Category,Created Date"
+)
+
+
+def _salesforce_report(tmp_path: Path, *rows: str) -> Path:
+    """A standard Salesforce opportunity report as "Export Details" writes it: labels as
+    headers, every cell quoted, CRLF line ends, no id column."""
+    lines = [SALESFORCE_REPORT_HEADERS, *rows]
+    quoted = [",".join(f'"{cell}"' for cell in line.split(",")) for line in lines]
+    path = tmp_path / "opportunities.csv"
+    path.write_bytes(("\r\n".join(quoted) + "\r\n").encode("utf-8"))
+    return path
+
+
+def test_a_salesforce_report_without_ids_is_keyed_by_account_and_deal_name(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = _salesforce_report(
+        tmp_path,
+        "Big renewal,Acme,Qualification,12000,12/15/2026,Ann Lee,Call CFO,11/20/2026,20,"
+        "Pipeline,9/1/2026",
+        "Big renewal,Globex,Prospecting,800,1/15/2027,Ann Lee,Intro,11/28/2026,10,Pipeline,"
+        "10/1/2026",
+        "Pilot,,Prospecting,500,1/20/2027,Bob Ray,,,10,Pipeline,10/2/2026",
+        "Big renewal,Acme,Negotiation/Review,5000,12/20/2026,Bob Ray,,,90,Commit,8/1/2026",
+        ",Hooli,Prospecting,100,1/30/2027,Bob Ray,,,10,Pipeline,10/3/2026",
+    )
+    source, deals = _read(path, pack)
+    assert [(read.deal.id, read.deal.name, read.deal.account) for read in deals] == [
+        ("Acme — Big renewal", "Big renewal", "Acme"),
+        ("Globex — Big renewal", "Big renewal", "Globex"),
+        ("Pilot", "Pilot", None),  # no account: the deal name alone
+        ("Acme — Big renewal", "Big renewal", "Acme"),
+    ]
+    key = source.mapper.id_key
+    assert key is not None and key.headers == ("Account Name", "Opportunity Name")
+    assert [(f.row, f.column, f.deal_id, f.issue) for f in source.findings] == [
+        (5, "Opportunity Name", "Acme — Big renewal", DataIssue.DUPLICATE_ID)
+    ]
+    assert "(first at row 2)" in source.findings[0].message
+    assert [(row.row, row.reason) for row in source.mapper.rejected] == [
+        (6, "no usable deal id (column 'Opportunity Name' is empty)")
+    ]
+    assert source.mapper.notes == [key.describe()]
+    assert "keyed by 'Account Name — Opportunity Name'" in key.describe()
+
+
+def test_without_an_account_column_deals_are_keyed_by_their_name(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text("Opportunity Name,Stage\nPilot,Prospecting\n", encoding="utf-8")
+    source, deals = _read(path, pack)
+    assert [read.deal.id for read in deals] == ["Pilot"]
+    assert source.mapper.id_key is not None and source.mapper.id_key.headers == (
+        "Opportunity Name",
+    )
+
+
+def test_contact_roles_cannot_join_deals_keyed_by_their_names(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = _salesforce_report(tmp_path, "Pilot,Acme,Prospecting,1,1/1/2027,A,,,1,Pipeline,")
+    roles = tmp_path / "roles.csv"
+    roles.write_text("OpportunityId,Role\n006A,Economic Buyer\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"contact roles \(--contacts\) join deals by"):
+        open_deals(path, pack, contacts=roles)

@@ -67,6 +67,7 @@ class AuditRun:
     failing: int  # missing findings that fail --fail-on
     result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
     profile: str | None = None  # the export's profile, as the Python readers chose it
+    notes: tuple[str, ...] = ()  # how the file was read, said once (e.g. how deals are keyed)
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -116,7 +117,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         return str(error)
     except (InputError, UsageError):
         return "the Python reader reports what is wrong with the file"
-    return AuditRun(COLUMNAR, outcome.failing)
+    return AuditRun(COLUMNAR, outcome.failing, notes=outcome.notes)
 
 
 def _python(
@@ -135,4 +136,6 @@ def _python(
         progress,
         include_met=request.include_met,
     )
-    return AuditRun(route, len(result.failing(request.fail_on)), result, source.profile.name)
+    failing = len(result.failing(request.fail_on))
+    notes = tuple(source.mapper.notes)
+    return AuditRun(route, failing, result, source.profile.name, notes)

@@ -678,6 +678,8 @@ def audit(
         run = _guarded(lambda: run_audit_request(request, progress))
     if verbose and run.route is not None:
         err.print(f"reading: {run.route}", markup=False)
+    for note in run.notes:  # how the file was read, e.g. the columns deals are keyed by
+        err.print(f"note: {note}", markup=False, style="dim")
     if run.profile == "hubspot" and pack.id == DEFAULT_PACK:
         err.print(
             "note: this is a HubSpot export; --rules hubspot-default maps its stages and "

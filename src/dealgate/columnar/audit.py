@@ -50,6 +50,7 @@ class ColumnarRequest:
 @dataclass(frozen=True)
 class ColumnarOutcome:
     failing: int  # missing findings that fail --fail-on
+    notes: tuple[str, ...] = ()  # how the file was read, as the Python readers would say it
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -124,7 +125,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             _check_order(connection, keep)
         connection.execute(keep)
         _write(connection, judge, request.rows, output)
-        return _outcome(connection, judge, request.fail_on)
+        return _outcome(connection, judge, request.fail_on, canonical.notes)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
@@ -273,7 +274,9 @@ def _check_order(connection: Any, statement: str) -> None:
         raise Unsupported("DuckDB's plan for this audit would not keep the file's order of deals")
 
 
-def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
+def _outcome(
+    connection: Any, judge: Judge, fail_on: FailOn, notes: tuple[str, ...]
+) -> ColumnarOutcome:
     """How many missing findings fail the audit (--fail-on)."""
     severities = {
         FailOn.REQUIRED: ("required",),
@@ -283,4 +286,4 @@ def _outcome(connection: Any, judge: Judge, fail_on: FailOn) -> ColumnarOutcome:
     (failing,) = connection.execute(
         f"SELECT coalesce(sum({judge.failing(severities)}), 0) FROM dg_exception_deals"
     ).fetchone()
-    return ColumnarOutcome(int(failing))
+    return ColumnarOutcome(int(failing), notes)

@@ -54,10 +54,17 @@ class Profile:
     )
     managers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     ignore: frozenset[str] = frozenset()
+    # header key -> the fields a column fills besides its first (a mapping file's list)
+    further: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    notes: tuple[str, ...] = ()  # what reading by this profile should say once, e.g. in inspect
 
     def target(self, header: str) -> str | None:
         """The field a column maps to by this profile, or None."""
         return self.columns.get(header_key(header))
+
+    def further_targets(self, header: str) -> tuple[str, ...]:
+        """The other fields a column fills, when a mapping file names several for it."""
+        return self.further.get(header_key(header), ())
 
     def stage_entered_of(self, header: str) -> str | None:
         """For a 'date entered stage' column: the stage it is about."""
