@@ -375,3 +375,106 @@ def test_contact_roles_cannot_join_deals_keyed_by_their_names(
     roles.write_text("OpportunityId,Role\n006A,Economic Buyer\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"contact roles \(--contacts\) join deals by"):
         open_deals(path, pack, contacts=roles)
+
+
+def test_a_mapping_file_may_read_one_column_as_two_fields(tmp_path: Path, pack: RulePack) -> None:
+    path = _salesforce_report(
+        tmp_path, "Big renewal,Acme,Qualification,12000,12/15/2026,Ann Lee,,,20,Pipeline,"
+    )
+    mapping = tmp_path / "report.yaml"
+    mapping.write_text(
+        "mapping: sf-report\nprofile: salesforce\ncolumns:\n  Opportunity Name: [id, name]\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack, mapping=mapping)
+    assert [(read.deal.id, read.deal.name) for read in deals] == [("Big renewal", "Big renewal")]
+    assert source.mapper.id_key is None and source.mapper.notes == []
+    uses = [(use.header, use.field) for use in source.mapper.plan]
+    assert uses[:2] == [("Opportunity Name", "id"), ("Opportunity Name", "name")]
+
+
+MAVEN_PIPELINE = (
+    "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+    "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n"
+    "Z063OYW0,Darcel Schlecht,GTXPro,Isdom,Engaging,2016-10-25,,\n"
+)
+
+
+def test_values_map_custom_fields_and_typed_fields_too(tmp_path: Path, pack: RulePack) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {GTXPro: GTX Pro}\n"
+        "  deal_stage: {Engaging: Needs Analysis}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    # deal_stage is a column, but its field is `stage`: the values would never be looked at
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems] == [
+        "maven.yaml:8:3: error: 'values' names the field 'deal_stage', which no column is read "
+        "as (not a canonical field, not declared by the pack, not mapped) (did you mean "
+        "'stage'?)"
+    ]
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {gtxpro: GTX Pro}\n"
+        "  stage: {Engaging: Needs Analysis}\n  close_value: {'1054': '2000'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="'close_value'"):
+        open_deals(pipeline, pack, mapping=mapping)  # close_value is the column, amount the field
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {gtxpro: GTX Pro}\n"
+        "  stage: {Engaging: Needs Analysis}\n  amount: {'1054': '2000'}\n",
+        encoding="utf-8",
+    )
+    _, deals = _read(pipeline, pack, mapping=mapping)
+    won, engaging = (read.deal for read in deals)
+    assert (won.custom["product"], engaging.custom["product"]) == ("GTX Plus Basic", "GTX Pro")
+    assert (engaging.stage, deals[1].stage_id) == ("Needs Analysis", "discover")
+    assert won.amount == Decimal(2000)
+
+
+def test_a_mapped_column_the_export_lacks_is_an_error_with_the_nearest_header(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  sales_agnet: owner\n"
+        "  Economic Buyer (name): economic_buyer\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems] == [
+        "maven.yaml:4:3: error: column 'sales_agnet' is not in sales_pipeline.csv "
+        "(did you mean 'sales_agent'?)",
+        "maven.yaml:5:3: error: column 'Economic Buyer (name)' is not in sales_pipeline.csv "
+        "(its headers: opportunity_id, sales_agent, product, account, deal_stage, engage_date, "
+        "close_date, close_value)",
+    ]
+
+
+def test_a_mapping_stage_the_default_pack_lacks_is_a_note_when_no_pack_was_named(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "stages:\n  Won: closed_won\n  Engaging: engage\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="mapped to 'engage', not a stage of pack"):
+        open_deals(pipeline, pack, mapping=mapping)
+    source, deals = _read(pipeline, pack, mapping=mapping, pack_named=False)
+    assert [read.stage_id for read in deals] == ["closed_won", None]
+    assert len(source.mapper.notes) == 1
+    assert source.mapper.notes[0].startswith(f"{mapping}:7:13: stage 'Engaging' is mapped to")

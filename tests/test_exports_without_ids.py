@@ -113,3 +113,153 @@ def test_a_file_without_an_id_or_a_name_column_names_a_header_it_has(tmp_path: P
     assert result.returncode == 2
     assert "deals.csv:1: error: no column is read as the deal id" in result.stderr
     assert "columns: {Deal_ID: id}" in result.stderr
+
+
+MAVEN_PIPELINE = (
+    "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\r\n"
+    "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\r\n"
+    "Z063OYW0,Darcel Schlecht,GTXPro,Isdom,Engaging,2016-10-25,,\r\n"
+    "EC4QE1BX,Darcel Schlecht,MG Special,Cancity,Prospecting,,,\r\n"
+)
+# A team's own pack for it: the product must be a known one before a deal is engaged.
+TEAM_PACK = """\
+pack: maven-team
+title: Maven team
+description: Two open stages.
+fields:
+  product: {type: text, description: The product sold}
+stages:
+  - id: prospect
+    name: Prospect
+    buyer_step: The buyer hears of us
+    crm_names: [Prospecting]
+    exit:
+      - id: PRODUCT-KNOWN
+        milestone: The product is one we sell
+        require: product in ['GTX Basic', 'GTX Pro', 'GTX Plus Basic', 'MG Special']
+        evidence: The product on the deal.
+        verified_by: seller
+        severity: required
+  - id: engage
+    name: Engage
+    buyer_step: The buyer talks to us
+  - id: won
+    name: Won
+    terminal: won
+  - id: lost
+    name: Lost
+    terminal: lost
+"""
+MAVEN_MAPPING = """\
+mapping: maven-crm
+columns:
+  opportunity_id: id
+  sales_agent: owner
+  deal_stage: stage
+  close_value: amount
+stages:
+  Engaging: engage
+  Won: won
+  Lost: lost
+values:
+  product: {GTXPro: GTX Pro}
+"""
+
+
+def _maven(folder: Path, mapping: str = MAVEN_MAPPING) -> None:
+    (folder / "sales_pipeline.csv").write_bytes(MAVEN_PIPELINE.encode("utf-8"))
+    (folder / "team.yaml").write_text(TEAM_PACK, encoding="utf-8")
+    (folder / "maven.yaml").write_text(mapping, encoding="utf-8")
+
+
+def test_a_maven_export_with_its_mapping_audits_alike_on_both_routes(tmp_path: Path) -> None:
+    _maven(tmp_path)
+    audits = {
+        engine: dealgate(
+            "audit",
+            "sales_pipeline.csv",
+            "--mapping",
+            "maven.yaml",
+            "--rules",
+            "team.yaml",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            "--csv-rows",
+            "finding",
+            "--as-of",
+            AS_OF,
+            cwd=tmp_path,
+        )
+        for engine in ("durable", "sql")
+    }
+    for result in audits.values():
+        assert result.returncode == 0, result.stderr
+    reports = [list(csv.DictReader(io.StringIO(r.stdout))) for r in audits.values()]
+    assert reports[0] == reports[1]
+    # GTXPro is read as GTX Pro (values:), so the engaged deal skipped nothing
+    assert [(row["deal_id"], row["milestone_id"]) for row in reports[0]] == []
+
+
+def test_a_maven_mapping_that_reads_nothing_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    _maven(
+        tmp_path,
+        MAVEN_MAPPING.replace("sales_agent: owner", "sales_agnet: owner")
+        + "  prodcut: {GTXPro: GTX Pro}\n",
+    )
+    result = dealgate(
+        "audit",
+        "sales_pipeline.csv",
+        "--mapping",
+        "maven.yaml",
+        "--rules",
+        "team.yaml",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "maven.yaml:4:3: error: column 'sales_agnet' is not in sales_pipeline.csv (did you mean "
+        "'sales_agent'?)",
+        "maven.yaml:13:3: error: 'values' names the field 'prodcut', which no column is read as "
+        "(not a canonical field, not declared by the pack, not mapped) (did you mean 'product'?)",
+    ]
+    shown = dealgate(
+        "deals", "inspect", "sales_pipeline.csv", "--mapping", "maven.yaml", cwd=tmp_path
+    )
+    assert shown.returncode == 2
+    assert shown.stderr.startswith("maven.yaml:4:3: error: column 'sales_agnet'")
+
+
+def test_deals_inspect_with_a_mapping_needs_no_rules(tmp_path: Path) -> None:
+    _maven(tmp_path)
+    shown = dealgate(
+        "deals", "inspect", "sales_pipeline.csv", "--mapping", "maven.yaml", cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "note: maven.yaml:8:13: stage 'Engaging' is mapped to 'engage', not a stage of pack "
+        in (shown.stdout)
+    )
+    named = dealgate(
+        "deals",
+        "inspect",
+        "sales_pipeline.csv",
+        "--mapping",
+        "maven.yaml",
+        "--rules",
+        "team.yaml",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    inspection = json.loads(named.stdout)
+    assert inspection["notes"] == []
+    assert {use["crm_value"]: use["stage_id"] for use in inspection["stages"]} == {
+        "Prospecting": "prospect",
+        "Engaging": "engage",
+        "Won": "won",
+    }
+    audit = dealgate("audit", "sales_pipeline.csv", "--mapping", "maven.yaml", cwd=tmp_path)
+    assert audit.returncode == 2  # an audit needs the pack the mapping's stages belong to
+    assert "maven.yaml:8:13: error: stage 'Engaging' is mapped to 'engage'" in audit.stderr

@@ -888,7 +888,14 @@ def sql(
 @deals_app.command("inspect")
 def deals_inspect(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON, JSONL, YAML or Parquet.")],
-    rules: PackOption = DEFAULT_PACK,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help=f"Rule pack: a bundled or ./rules pack id, or a file (default: {DEFAULT_PACK}; "
+            "without it, a mapping file's stage ids that pack lacks are a note, not an error).",
+        ),
+    ] = None,
     profile: ProfileOption = None,
     mapping: MappingOption = None,
     teams: TeamsOption = None,
@@ -903,11 +910,11 @@ def deals_inspect(
     from dealgate.deals.source import Reading
     from dealgate.report.inspection import render_inspection
 
-    pack = _pack(rules)
+    pack = _pack(rules or DEFAULT_PACK)
+    reading = Reading(profile, mapping, teams, contacts, sheet, encoding, pack_named=bool(rules))
 
     def run() -> object:
-        source = Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
-        return inspect_deals(source, pack)
+        return inspect_deals(reading.open(file, pack), pack)
 
     inspection = _guarded(run)
     if output_format is DataFormat.JSON:
