@@ -478,3 +478,30 @@ def test_a_mapping_stage_the_default_pack_lacks_is_a_note_when_no_pack_was_named
     assert [read.stage_id for read in deals] == ["closed_won", None]
     assert len(source.mapper.notes) == 1
     assert source.mapper.notes[0].startswith(f"{mapping}:7:13: stage 'Engaging' is mapped to")
+
+
+def test_a_mapping_reads_a_date_entered_column_as_stage_history(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "stage_history:\n  engage_date: Engaging\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(pipeline, pack, mapping=mapping)
+    assert [
+        [(change.stage, change.entered_on) for change in read.deal.stage_history or []]
+        for read in deals
+    ] == [[("Engaging", date(2016, 10, 20))], [("Engaging", date(2016, 10, 25))]]
+    assert "engage_date" not in deals[0].deal.custom
+    use = next(use for use in source.mapper.plan if use.header == "engage_date")
+    assert (use.field, use.kind) == ("Engaging", "stage_history")
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\nstage_history:\n  engaged: Engaging\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"maven\.yaml:5:3: error: column 'engaged' is not in"):
+        open_deals(pipeline, pack, mapping=mapping)

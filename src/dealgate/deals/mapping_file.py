@@ -41,6 +41,10 @@ class MappingSpec(BaseModel):
         ),
     ] = {}
     ignore: Annotated[list[str], Field(description="Columns not to read at all.")] = []
+    stage_history: Annotated[
+        dict[str, str],
+        Field(description="Column header -> the CRM stage whose entry date it holds."),
+    ] = {}
     stages: Annotated[
         dict[str, str], Field(description="CRM stage value -> pack stage id; wins over crm_names.")
     ] = {}
@@ -86,7 +90,9 @@ def load_mapping(
         problems += _missing_columns(spec, document, headers, export)
         known = {*CANONICAL_FIELDS, *pack.fields}
         known.update(name for names in targets.values() for name in names)
-        unread = {header_key(header) for header in [*spec.columns, *spec.ignore]}
+        unread = {
+            header_key(header) for header in [*spec.columns, *spec.ignore, *spec.stage_history]
+        }
         known.update(
             base.target(header) or custom_field_name(header)
             for header in headers
@@ -113,6 +119,7 @@ def load_mapping(
         explicit=frozenset(header_key(header) for header in spec.columns),
         columns=MappingProxyType(columns),
         ignore=frozenset(header_key(header) for header in spec.ignore),
+        entered=MappingProxyType({header_key(h): stage for h, stage in spec.stage_history.items()}),
         further=MappingProxyType(further),
         notes=tuple(notes),
         stage_map=MappingProxyType(stage_map),
@@ -160,7 +167,9 @@ def _missing_columns(
     """A column the mapping reads that the export does not have would read nothing."""
     by_key = {header_key(header): header for header in headers}
     problems = []
-    for header in spec.columns:
+    named = [("columns", header) for header in spec.columns]
+    named += [("stage_history", header) for header in spec.stage_history]
+    for section, header in named:
         if header_key(header) in by_key:
             continue
         close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
@@ -171,7 +180,7 @@ def _missing_columns(
         )
         problems.append(
             Problem(
-                document.key_location(("columns", header)),
+                document.key_location((section, header)),
                 f"column '{header}' is not in {export}",
                 hint,
             )

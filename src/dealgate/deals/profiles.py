@@ -48,6 +48,8 @@ class Profile:
     default_currency: str | None = None
     fraction_probability: frozenset[str] = frozenset()  # header keys holding 0-1 values
     stage_entered: tuple[re.Pattern[str], ...] = ()  # header patterns giving stage history
+    # header key -> the stage a column holds the entry date of (a mapping's stage_history)
+    entered: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     stage_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     value_maps: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
@@ -68,6 +70,9 @@ class Profile:
 
     def stage_entered_of(self, header: str) -> str | None:
         """For a 'date entered stage' column: the stage it is about."""
+        named = self.entered.get(header_key(header))
+        if named is not None:
+            return named
         for pattern in self.stage_entered:
             match = pattern.fullmatch(header.strip())
             if match:
