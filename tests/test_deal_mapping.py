@@ -505,3 +505,27 @@ def test_a_mapping_reads_a_date_entered_column_as_stage_history(
     )
     with pytest.raises(InputError, match=r"maven\.yaml:5:3: error: column 'engaged' is not in"):
         open_deals(pipeline, pack, mapping=mapping)
+
+
+def test_the_docs_maven_mapping_is_true_for_a_maven_export(tmp_path: Path, pack: RulePack) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "crm-mapping.md").read_text("utf-8")
+    section = doc[doc.index("## Mapping files: any other CRM") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", 1)]
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(example, encoding="utf-8")
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    _, deals = _read(pipeline, pack, mapping=mapping)
+    won, engaging = (read.deal for read in deals)
+    assert (won.owner, won.manager, won.amount, won.currency) == (
+        "Moses Frase",
+        "Dustin Brinkmann",
+        Decimal(1054),
+        "USD",
+    )
+    assert won.created_date is None  # engage_date is when the deal entered Engaging
+    assert [(c.stage, c.entered_on) for c in engaging.stage_history or []] == [
+        ("Engaging", date(2016, 10, 25))
+    ]
+    assert engaging.custom["product"] == "GTX Pro"
+    assert [read.stage_id for read in deals] == ["closed_won", "discover"]
