@@ -120,8 +120,11 @@ MAVEN_PIPELINE = (
     "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\r\n"
     "Z063OYW0,Darcel Schlecht,GTXPro,Isdom,Engaging,2016-10-25,,\r\n"
     "EC4QE1BX,Darcel Schlecht,MG Special,Cancity,Prospecting,,,\r\n"
+    "KX9WQ3RA,Moses Frase,GTX Basic,Isdom,Engaging,2016-11-02,,\r\n"
+    "P2TT5ZAC,Moses Frase,GTK 500,Cancity,Engaging,2016-11-03,,\r\n"
 )
-# A team's own pack for it: the product must be a known one before a deal is engaged.
+# A team's own pack for it: the product must be a known one before a deal is engaged, and an
+# engaged deal is worked on within 30 days.
 TEAM_PACK = """\
 pack: maven-team
 title: Maven team
@@ -149,6 +152,14 @@ stages:
   - id: lost
     name: Lost
     terminal: lost
+checks:
+  - id: ENGAGED-RECENTLY
+    milestone: Entered Engaging within 30 days
+    when: present(stage_history)
+    require: any(stage_history, days_since(entered_on) <= 30)
+    evidence: The date the deal entered Engaging.
+    verified_by: system
+    severity: recommended
 """
 MAVEN_MAPPING = """\
 mapping: maven-crm
@@ -157,6 +168,8 @@ columns:
   sales_agent: owner
   deal_stage: stage
   close_value: amount
+stage_history:
+  engage_date: Engaging
 stages:
   Engaging: engage
   Won: won
@@ -190,16 +203,23 @@ def test_a_maven_export_with_its_mapping_audits_alike_on_both_routes(tmp_path: P
             "finding",
             "--as-of",
             AS_OF,
+            "-v",
             cwd=tmp_path,
         )
         for engine in ("durable", "sql")
     }
     for result in audits.values():
-        assert result.returncode == 0, result.stderr
-    reports = [list(csv.DictReader(io.StringIO(r.stdout))) for r in audits.values()]
-    assert reports[0] == reports[1]
-    # GTXPro is read as GTX Pro (values:), so the engaged deal skipped nothing
-    assert [(row["deal_id"], row["milestone_id"]) for row in reports[0]] == []
+        assert result.returncode == 1, result.stderr  # GTK 500 is not a product sold
+    assert "reading: columnar" in audits["sql"].stderr  # DuckDB read the mapping's plan
+    assert audits["durable"].stdout == audits["sql"].stdout
+    report = list(csv.DictReader(io.StringIO(audits["durable"].stdout)))
+    # GTXPro is read as GTX Pro (values:): that engaged deal skipped nothing
+    assert [(row["deal_id"], row["milestone_id"], row["kind"]) for row in report] == [
+        ("Z063OYW0", "ENGAGED-RECENTLY", "hygiene"),
+        ("KX9WQ3RA", "ENGAGED-RECENTLY", "hygiene"),
+        ("P2TT5ZAC", "PRODUCT-KNOWN", "skipped"),
+        ("P2TT5ZAC", "ENGAGED-RECENTLY", "hygiene"),
+    ]
 
 
 def test_a_maven_mapping_that_reads_nothing_exits_2_with_file_and_line(tmp_path: Path) -> None:
@@ -221,7 +241,7 @@ def test_a_maven_mapping_that_reads_nothing_exits_2_with_file_and_line(tmp_path:
     assert result.stderr.splitlines() == [
         "maven.yaml:4:3: error: column 'sales_agnet' is not in sales_pipeline.csv (did you mean "
         "'sales_agent'?)",
-        "maven.yaml:13:3: error: 'values' names the field 'prodcut', which no column is read as "
+        "maven.yaml:15:3: error: 'values' names the field 'prodcut', which no column is read as "
         "(not a canonical field, not declared by the pack, not mapped) (did you mean 'product'?)",
     ]
     shown = dealgate(
@@ -238,7 +258,7 @@ def test_deals_inspect_with_a_mapping_needs_no_rules(tmp_path: Path) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert (
-        "note: maven.yaml:8:13: stage 'Engaging' is mapped to 'engage', not a stage of pack "
+        "note: maven.yaml:10:13: stage 'Engaging' is mapped to 'engage', not a stage of pack "
         in (shown.stdout)
     )
     named = dealgate(
@@ -262,4 +282,26 @@ def test_deals_inspect_with_a_mapping_needs_no_rules(tmp_path: Path) -> None:
     }
     audit = dealgate("audit", "sales_pipeline.csv", "--mapping", "maven.yaml", cwd=tmp_path)
     assert audit.returncode == 2  # an audit needs the pack the mapping's stages belong to
-    assert "maven.yaml:8:13: error: stage 'Engaging' is mapped to 'engage'" in audit.stderr
+    assert "maven.yaml:10:13: error: stage 'Engaging' is mapped to 'engage'" in audit.stderr
+
+
+def test_a_value_map_on_the_amount_audits_on_the_python_route(tmp_path: Path) -> None:
+    _maven(tmp_path, MAVEN_MAPPING + "  amount: {'1054': 'EUR 1054'}\n")
+    result = dealgate(
+        "audit",
+        "sales_pipeline.csv",
+        "--mapping",
+        "maven.yaml",
+        "--rules",
+        "team.yaml",
+        "--engine",
+        "sql",
+        "--format",
+        "csv",
+        "--as-of",
+        AS_OF,
+        "-v",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "columnar path not taken: a value map on the amount" in result.stderr

@@ -106,6 +106,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         filters=request.filters,
         fail_on=request.fail_on,
         profile=reading.profile,
+        mapping=reading.mapping,
         teams=reading.teams,
         contacts=reading.contacts,
         encoding=reading.encoding,

@@ -40,6 +40,7 @@ class ColumnarRequest:
     filters: AuditFilters
     fail_on: FailOn
     profile: str | None = None
+    mapping: Path | None = None
     teams: Path | None = None
     contacts: Path | None = None
     encoding: str | None = None
@@ -91,7 +92,14 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
 
     export = _export(request.pipeline, request.encoding)
     roles = _export(request.contacts, None) if request.contacts is not None else None
-    profile, _ = choose_profile(export.headers, request.pack, request.profile, None, request.teams)
+    profile, _ = choose_profile(
+        export.headers,
+        request.pack,
+        request.profile,
+        request.mapping,
+        request.teams,
+        export=request.pipeline.name,
+    )
     canonical = CanonicalQuery(request.pack, profile, export, roles)
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")
     try:

@@ -79,6 +79,8 @@ class CanonicalQuery:
         self.notes = tuple(mapper.notes)
         if self.id_key is not None and self.roles is not None:
             raise Unsupported("contact roles for a file without an id column")
+        if "amount" in self.profile.value_maps:  # the currency is read from the mapped text
+            raise Unsupported("a value map on the amount")
         self.month_first = "true" if self.profile.date_order is DateOrder.MONTH_FIRST else "false"
         self.comma = "true" if self.profile.decimal_mark == "," else "false"
         self.filled = {

@@ -122,8 +122,6 @@ class Reading:
 
     def needs_python(self) -> str | None:
         """What of the reading only the Python readers do, in words; None if nothing."""
-        if self.mapping is not None:
-            return "a mapping file"
         if self.sheet is not None:
             return "a sheet of a workbook"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
