@@ -305,3 +305,35 @@ def test_a_value_map_on_the_amount_audits_on_the_python_route(tmp_path: Path) ->
     )
     assert result.returncode == 1, result.stderr
     assert "columnar path not taken: a value map on the amount" in result.stderr
+
+
+def test_a_stage_value_map_gives_the_same_stages_on_both_routes(tmp_path: Path) -> None:
+    # "prospect" is no cell of the export: only the mapping writes it
+    _maven(tmp_path, MAVEN_MAPPING + "  stage: {engaging: prospect}\n")
+    audits = [
+        dealgate(
+            "audit",
+            "sales_pipeline.csv",
+            "--mapping",
+            "maven.yaml",
+            "--rules",
+            "team.yaml",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            "--as-of",
+            AS_OF,
+            "-v",
+            cwd=tmp_path,
+        )
+        for engine in ("durable", "sql")
+    ]
+    assert "reading: columnar" in audits[1].stderr
+    assert audits[0].stdout == audits[1].stdout
+    report = list(csv.DictReader(io.StringIO(audits[0].stdout)))
+    assert {(row["deal_id"], row["stage"], row["stage_id"]) for row in report} == {
+        ("Z063OYW0", "prospect", "prospect"),
+        ("KX9WQ3RA", "prospect", "prospect"),
+        ("P2TT5ZAC", "prospect", "prospect"),
+    }

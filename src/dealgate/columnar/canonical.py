@@ -320,7 +320,10 @@ class CanonicalQuery:
         """The header_key of every text compared by key, and the distinct stage cells
         (`stage_cells`), from one scan of the export; before sql(), which is written
         from them."""
-        texts, self.stage_cells = self._distinct_texts(connection)
+        texts, cells = self._distinct_texts(connection)
+        # The stage a deal claims is its cell as the value map reads it (`typed_field`).
+        mapped = self.profile.value_maps.get("stage", {})
+        self.stage_cells = [mapped.get(header_key(cell), cell) for cell in cells]
         self.keys = {text: header_key(text) for text in sorted(texts)}
         return self.keys
 
