@@ -337,3 +337,38 @@ def test_a_stage_value_map_gives_the_same_stages_on_both_routes(tmp_path: Path) 
         ("KX9WQ3RA", "prospect", "prospect"),
         ("P2TT5ZAC", "prospect", "prospect"),
     }
+
+
+def test_a_report_mapped_to_use_its_deal_name_as_id_audits_alike_on_both_routes(
+    tmp_path: Path,
+) -> None:
+    _write_report(tmp_path)
+    (tmp_path / "report.yaml").write_text(
+        "mapping: sf-report\nprofile: salesforce\ncolumns:\n  Opportunity Name: [id, name]\n",
+        encoding="utf-8",
+    )
+    audits = [
+        dealgate(
+            "audit",
+            "opportunities.csv",
+            "--mapping",
+            "report.yaml",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            "--as-of",
+            AS_OF,
+            "-v",
+            cwd=tmp_path,
+        )
+        for engine in ("durable", "sql")
+    ]
+    assert "reading: columnar" in audits[1].stderr
+    assert KEY_NOTE not in audits[0].stderr  # the mapping names the id column
+    assert audits[0].stdout == audits[1].stdout
+    report = list(csv.DictReader(io.StringIO(audits[0].stdout)))
+    assert [(row["deal_id"], row["deal_name"]) for row in report][:2] == [
+        ("Big renewal", "Big renewal"),
+        ("Big renewal", "Big renewal"),
+    ]
