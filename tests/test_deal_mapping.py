@@ -302,3 +302,230 @@ def test_salesforce_checksums_of_every_letter_case() -> None:
     assert _salesforce_suffix("aaaaaaaaaaaaaaa") == "AAA"
     assert _salesforce_suffix("Aaaaa0aaaaaaaaZ") == "BAQ"  # bit 0 of the first, bit 4 of the last
     assert _salesforce_suffix("ZZZZZZZZZZZZZZZ") == "555"
+
+
+# --- exports without an id column, and mapping files that cannot silently do nothing ------
+
+SALESFORCE_REPORT_HEADERS = (
+    "Opportunity Name,Account Name,Stage,Amount,Close Date,Opportunity Owner,Next Step,"
+    "Last Activity,Probability (%),Forecast Category,Created Date"
+)
+
+
+def _salesforce_report(tmp_path: Path, *rows: str) -> Path:
+    """A standard Salesforce opportunity report as "Export Details" writes it: labels as
+    headers, every cell quoted, CRLF line ends, no id column."""
+    lines = [SALESFORCE_REPORT_HEADERS, *rows]
+    quoted = [",".join(f'"{cell}"' for cell in line.split(",")) for line in lines]
+    path = tmp_path / "opportunities.csv"
+    path.write_bytes(("\r\n".join(quoted) + "\r\n").encode("utf-8"))
+    return path
+
+
+def test_a_salesforce_report_without_ids_is_keyed_by_account_and_deal_name(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = _salesforce_report(
+        tmp_path,
+        "Big renewal,Acme,Qualification,12000,12/15/2026,Ann Lee,Call CFO,11/20/2026,20,"
+        "Pipeline,9/1/2026",
+        "Big renewal,Globex,Prospecting,800,1/15/2027,Ann Lee,Intro,11/28/2026,10,Pipeline,"
+        "10/1/2026",
+        "Pilot,,Prospecting,500,1/20/2027,Bob Ray,,,10,Pipeline,10/2/2026",
+        "Big renewal,Acme,Negotiation/Review,5000,12/20/2026,Bob Ray,,,90,Commit,8/1/2026",
+        ",Hooli,Prospecting,100,1/30/2027,Bob Ray,,,10,Pipeline,10/3/2026",
+    )
+    source, deals = _read(path, pack)
+    assert [(read.deal.id, read.deal.name, read.deal.account) for read in deals] == [
+        ("Acme — Big renewal", "Big renewal", "Acme"),
+        ("Globex — Big renewal", "Big renewal", "Globex"),
+        ("Pilot", "Pilot", None),  # no account: the deal name alone
+        ("Acme — Big renewal", "Big renewal", "Acme"),
+    ]
+    key = source.mapper.id_key
+    assert key is not None and key.headers == ("Account Name", "Opportunity Name")
+    assert [(f.row, f.column, f.deal_id, f.issue) for f in source.findings] == [
+        (5, "Opportunity Name", "Acme — Big renewal", DataIssue.DUPLICATE_ID)
+    ]
+    assert "(first at row 2)" in source.findings[0].message
+    assert [(row.row, row.reason) for row in source.mapper.rejected] == [
+        (6, "no usable deal id (column 'Opportunity Name' is empty)")
+    ]
+    assert source.mapper.notes == [key.describe()]
+    assert "keyed by 'Account Name — Opportunity Name'" in key.describe()
+
+
+def test_without_an_account_column_deals_are_keyed_by_their_name(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text("Opportunity Name,Stage\nPilot,Prospecting\n", encoding="utf-8")
+    source, deals = _read(path, pack)
+    assert [read.deal.id for read in deals] == ["Pilot"]
+    assert source.mapper.id_key is not None and source.mapper.id_key.headers == (
+        "Opportunity Name",
+    )
+
+
+def test_contact_roles_cannot_join_deals_keyed_by_their_names(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path = _salesforce_report(tmp_path, "Pilot,Acme,Prospecting,1,1/1/2027,A,,,1,Pipeline,")
+    roles = tmp_path / "roles.csv"
+    roles.write_text("OpportunityId,Role\n006A,Economic Buyer\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"contact roles \(--contacts\) join deals by"):
+        open_deals(path, pack, contacts=roles)
+
+
+def test_a_mapping_file_may_read_one_column_as_two_fields(tmp_path: Path, pack: RulePack) -> None:
+    path = _salesforce_report(
+        tmp_path, "Big renewal,Acme,Qualification,12000,12/15/2026,Ann Lee,,,20,Pipeline,"
+    )
+    mapping = tmp_path / "report.yaml"
+    mapping.write_text(
+        "mapping: sf-report\nprofile: salesforce\ncolumns:\n  Opportunity Name: [id, name]\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(path, pack, mapping=mapping)
+    assert [(read.deal.id, read.deal.name) for read in deals] == [("Big renewal", "Big renewal")]
+    assert source.mapper.id_key is None and source.mapper.notes == []
+    uses = [(use.header, use.field) for use in source.mapper.plan]
+    assert uses[:2] == [("Opportunity Name", "id"), ("Opportunity Name", "name")]
+
+
+MAVEN_PIPELINE = (
+    "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+    "1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n"
+    "Z063OYW0,Darcel Schlecht,GTXPro,Isdom,Engaging,2016-10-25,,\n"
+)
+
+
+def test_values_map_custom_fields_and_typed_fields_too(tmp_path: Path, pack: RulePack) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {GTXPro: GTX Pro}\n"
+        "  deal_stage: {Engaging: Needs Analysis}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    # deal_stage is a column, but its field is `stage`: the values would never be looked at
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems] == [
+        "maven.yaml:8:3: error: 'values' names the field 'deal_stage', which no column is read "
+        "as (not a canonical field, not declared by the pack, not mapped) (did you mean "
+        "'stage'?)"
+    ]
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {gtxpro: GTX Pro}\n"
+        "  stage: {Engaging: Needs Analysis}\n  close_value: {'1054': '2000'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="'close_value'"):
+        open_deals(pipeline, pack, mapping=mapping)  # close_value is the column, amount the field
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "  close_value: amount\nvalues:\n  product: {gtxpro: GTX Pro}\n"
+        "  stage: {Engaging: Needs Analysis}\n  amount: {'1054': '2000'}\n",
+        encoding="utf-8",
+    )
+    _, deals = _read(pipeline, pack, mapping=mapping)
+    won, engaging = (read.deal for read in deals)
+    assert (won.custom["product"], engaging.custom["product"]) == ("GTX Plus Basic", "GTX Pro")
+    assert (engaging.stage, deals[1].stage_id) == ("Needs Analysis", "discover")
+    assert won.amount == Decimal(2000)
+
+
+def test_a_mapped_column_the_export_lacks_is_an_error_with_the_nearest_header(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  sales_agnet: owner\n"
+        "  Economic Buyer (name): economic_buyer\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        open_deals(pipeline, pack, mapping=mapping)
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems] == [
+        "maven.yaml:4:3: error: column 'sales_agnet' is not in sales_pipeline.csv "
+        "(did you mean 'sales_agent'?)",
+        "maven.yaml:5:3: error: column 'Economic Buyer (name)' is not in sales_pipeline.csv "
+        "(its headers: opportunity_id, sales_agent, product, account, deal_stage, engage_date, "
+        "close_date, close_value)",
+    ]
+
+
+def test_a_mapping_stage_the_default_pack_lacks_is_a_note_when_no_pack_was_named(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "stages:\n  Won: closed_won\n  Engaging: engage\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="mapped to 'engage', not a stage of pack"):
+        open_deals(pipeline, pack, mapping=mapping)
+    source, deals = _read(pipeline, pack, mapping=mapping, pack_named=False)
+    assert [read.stage_id for read in deals] == ["closed_won", None]
+    assert len(source.mapper.notes) == 1
+    assert source.mapper.notes[0].startswith(f"{mapping}:7:13: stage 'Engaging' is mapped to")
+
+
+def test_a_mapping_reads_a_date_entered_column_as_stage_history(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\n  deal_stage: stage\n"
+        "stage_history:\n  engage_date: Engaging\n",
+        encoding="utf-8",
+    )
+    source, deals = _read(pipeline, pack, mapping=mapping)
+    assert [
+        [(change.stage, change.entered_on) for change in read.deal.stage_history or []]
+        for read in deals
+    ] == [[("Engaging", date(2016, 10, 20))], [("Engaging", date(2016, 10, 25))]]
+    assert "engage_date" not in deals[0].deal.custom
+    use = next(use for use in source.mapper.plan if use.header == "engage_date")
+    assert (use.field, use.kind) == ("Engaging", "stage_history")
+    mapping.write_text(
+        "mapping: maven-crm\ncolumns:\n  opportunity_id: id\nstage_history:\n  engaged: Engaging\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"maven\.yaml:5:3: error: column 'engaged' is not in"):
+        open_deals(pipeline, pack, mapping=mapping)
+
+
+def test_the_docs_maven_mapping_is_true_for_a_maven_export(tmp_path: Path, pack: RulePack) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "crm-mapping.md").read_text("utf-8")
+    section = doc[doc.index("## Mapping files: any other CRM") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", 1)]
+    mapping = tmp_path / "maven.yaml"
+    mapping.write_text(example, encoding="utf-8")
+    pipeline = tmp_path / "sales_pipeline.csv"
+    pipeline.write_text(MAVEN_PIPELINE, encoding="utf-8")
+    _, deals = _read(pipeline, pack, mapping=mapping)
+    won, engaging = (read.deal for read in deals)
+    assert (won.owner, won.manager, won.amount, won.currency) == (
+        "Moses Frase",
+        "Dustin Brinkmann",
+        Decimal(1054),
+        "USD",
+    )
+    assert won.created_date is None  # engage_date is when the deal entered Engaging
+    assert [(c.stage, c.entered_on) for c in engaging.stage_history or []] == [
+        ("Engaging", date(2016, 10, 25))
+    ]
+    assert engaging.custom["product"] == "GTX Pro"
+    assert [read.stage_id for read in deals] == ["closed_won", "discover"]

@@ -69,7 +69,9 @@ class AuditRun:
     result: AuditResult | None = None  # the Python route's; the columnar one wrote its report
     profile: str | None = None  # the export's profile, as the Python readers chose it
     coverage: dict[str, Any] | None = None  # what the input could not measure (as JSON)
-    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
+    notes: tuple[
+        str, ...
+    ] = ()  # said once: how the file was read, filters matching only closed deals
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -109,6 +111,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         filters=request.filters,
         fail_on=request.fail_on,
         profile=reading.profile,
+        mapping=reading.mapping,
         teams=reading.teams,
         contacts=reading.contacts,
         encoding=reading.encoding,
@@ -147,5 +150,5 @@ def _python(
     )
     coverage = result.coverage.as_json() if result.coverage is not None else None
     failing = len(result.failing(request.fail_on))
-    notes = tuple(result.notes)
+    notes = (*source.mapper.notes, *result.notes)
     return AuditRun(route, failing, result, source.profile.name, coverage, notes)

@@ -730,7 +730,7 @@ def audit(
         run = _guarded(lambda: run_audit_request(request, progress))
     if verbose and run.route is not None:
         err.print(f"reading: {run.route}", markup=False)
-    for note in run.notes:
+    for note in run.notes:  # how the file was read, e.g. the columns deals are keyed by
         err.print(f"note: {note}", markup=False, style="dim")
     if run.profile == "hubspot" and pack.id == DEFAULT_PACK:
         err.print(
@@ -944,7 +944,14 @@ def sql(
 @deals_app.command("inspect")
 def deals_inspect(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON, JSONL, YAML or Parquet.")],
-    rules: PackOption = DEFAULT_PACK,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help=f"Rule pack: a bundled or ./rules pack id, or a file (default: {DEFAULT_PACK}; "
+            "without it, a mapping file's stage ids that pack lacks are a note, not an error).",
+        ),
+    ] = None,
     profile: ProfileOption = None,
     mapping: MappingOption = None,
     teams: TeamsOption = None,
@@ -959,11 +966,11 @@ def deals_inspect(
     from dealgate.deals.source import Reading
     from dealgate.report.inspection import render_inspection
 
-    pack = _pack(rules)
+    pack = _pack(rules or DEFAULT_PACK)
+    reading = Reading(profile, mapping, teams, contacts, sheet, encoding, pack_named=bool(rules))
 
     def run() -> object:
-        source = Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
-        return inspect_deals(source, pack)
+        return inspect_deals(reading.open(file, pack), pack)
 
     inspection = _guarded(run)
     if output_format is DataFormat.JSON:

@@ -12,6 +12,6 @@ engine can do all of it in DuckDB instead, column by column:
 - `report` writes that list as the CSV report, byte for byte what `report/audit_csv.py`
   writes.
 
-What the columnar path cannot do (a mapping file, other formats, waivers, ...) is named by
+What the columnar path cannot do (other formats, waivers, ...) is named by
 `unsupported`, and the audit then runs on the Python path; `-v` says which ran and why.
 """

@@ -41,6 +41,7 @@ class ColumnarRequest:
     filters: AuditFilters
     fail_on: FailOn
     profile: str | None = None
+    mapping: Path | None = None
     teams: Path | None = None
     contacts: Path | None = None
     encoding: str | None = None
@@ -53,7 +54,9 @@ class ColumnarRequest:
 class ColumnarOutcome:
     failing: int  # missing findings that fail --fail-on
     coverage: Coverage  # what the export could not measure
-    notes: tuple[str, ...] = ()  # filter values whose deals are all closed
+    notes: tuple[
+        str, ...
+    ] = ()  # said once: how the file was read, filters matching only closed deals
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -94,7 +97,14 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
 
     export = _export(request.pipeline, request.encoding)
     roles = _export(request.contacts, None) if request.contacts is not None else None
-    profile, _ = choose_profile(export.headers, request.pack, request.profile, None, request.teams)
+    profile, _ = choose_profile(
+        export.headers,
+        request.pack,
+        request.profile,
+        request.mapping,
+        request.teams,
+        export=request.pipeline.name,
+    )
     canonical = CanonicalQuery(request.pack, profile, export, roles)
     contacts = str(request.contacts) if request.contacts is not None else None
     supply = supplied_fields(canonical.plan, profile, f"the columns of {export.path}", contacts)
@@ -134,7 +144,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         connection.execute(keep)
         _write(connection, judge, request.rows, output)
         failing = _failing(connection, judge, request.fail_on)
-        return ColumnarOutcome(failing, coverage, notes)
+        return ColumnarOutcome(failing, coverage, (*canonical.notes, *notes))
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dealgate.deals.mapper import ColumnUse, DealMapper
+from dealgate.deals.mapper import ColumnUse, DealMapper, IdKey
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import Profile, header_key
@@ -73,7 +73,14 @@ class CanonicalQuery:
 
     def __post_init__(self) -> None:
         table = Table(str(self.export.path), "csv", self.export.headers, iter(()))
-        self.plan = DealMapper(table, self.profile, self.pack).plan  # raises without an id
+        mapper = DealMapper(table, self.profile, self.pack)  # raises without an id or a name
+        self.plan = mapper.plan
+        self.id_key = mapper.id_key
+        self.notes = tuple(mapper.notes)
+        if self.id_key is not None and self.roles is not None:
+            raise Unsupported("contact roles for a file without an id column")
+        if "amount" in self.profile.value_maps:  # the currency is read from the mapped text
+            raise Unsupported("a value map on the amount")
         self.month_first = "true" if self.profile.date_order is DateOrder.MONTH_FIRST else "false"
         self.comma = "true" if self.profile.decimal_mark == "," else "false"
         self.filled = {
@@ -102,7 +109,12 @@ class CanonicalQuery:
 
     def typed_field(self, use: ColumnUse, text: str) -> str:
         """The field a column fills, from its cell as text (`dg_text`); a blank cell is
-        missing (and skips every rule, which is most of the cells of an export)."""
+        missing (and skips every rule, which is most of the cells of an export). A text the
+        profile's value map names is read as the value it maps to, as DealMapper reads it."""
+        mapping = self.profile.value_maps.get(use.field or "")
+        arms = self._by_key(mapping) if mapping else ""
+        if arms:
+            text = f"(CASE {text} {arms} ELSE {text} END)"
         return f"CASE WHEN {text} IS NULL THEN NULL ELSE {self._field(use, text)} END"
 
     def _field(self, use: ColumnUse, text: str) -> str:
@@ -130,10 +142,6 @@ class CanonicalQuery:
             return self._json_records(name, text)
         field_type = CANONICAL_FIELDS[name]
         if field_type.kind in (Kind.TEXT, Kind.STAGE):
-            mapping = self.profile.value_maps.get(name)
-            if mapping:
-                arms = self._by_key(mapping)
-                return f"CASE {text} {arms} ELSE {text} END" if arms else text
             return text
         return self._typed(field_type, text, name)
 
@@ -236,7 +244,8 @@ class CanonicalQuery:
         join = ""
         if self.roles is not None and "contacts" not in self.filled:
             join = "LEFT JOIN dg_roles ON dg_roles.dg_key = dg_deal_key(t.id)"
-        return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE t.id IS NOT NULL"
+        deal_id = "t.id" if self.id_key is None else _key_sql(self.id_key)
+        return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE {deal_id} IS NOT NULL"
 
     def _value_or_null(self, name: str) -> str:
         return f"t.{ident(name)}" if name in self.filled else "NULL"
@@ -245,6 +254,8 @@ class CanonicalQuery:
         return name in self.filled or (name == "stage_history" and bool(self.history))
 
     def _value(self, name: str, field_type: FieldType | None) -> str:
+        if name == "id" and self.id_key is not None:
+            return f"{_key_sql(self.id_key)} AS id"
         if self._has(name):
             return f"t.{ident(name)} AS {ident(name)}"
         sql_type = _sql_type(field_type) if field_type is not None else "VARCHAR"
@@ -309,7 +320,10 @@ class CanonicalQuery:
         """The header_key of every text compared by key, and the distinct stage cells
         (`stage_cells`), from one scan of the export; before sql(), which is written
         from them."""
-        texts, self.stage_cells = self._distinct_texts(connection)
+        texts, cells = self._distinct_texts(connection)
+        # The stage a deal claims is its cell as the value map reads it (`typed_field`).
+        mapped = self.profile.value_maps.get("stage", {})
+        self.stage_cells = [mapped.get(header_key(cell), cell) for cell in cells]
         self.keys = {text: header_key(text) for text in sorted(texts)}
         return self.keys
 
@@ -355,6 +369,16 @@ def texts_with_keys(names: tuple[str, ...], keys: Mapping[str, str]) -> str:
     """The spellings (of read_keys) whose header_key is one of these names' (--owner)."""
     asked = {header_key(name) for name in names}
     return ", ".join(literal(text) for text, key in keys.items() if key in asked) or "NULL"
+
+
+def _key_sql(key: IdKey) -> str:
+    """IdKey.of in SQL: the parts present joined (concat_ws skips NULLs), NULL without the
+    required part."""
+    parts = ", ".join(f"t.{ident(name)}" for name in key.fields)
+    return (
+        f"CASE WHEN t.{ident(key.required)} IS NULL THEN NULL "
+        f"ELSE concat_ws({literal(key.joiner)}, {parts}) END"
+    )
 
 
 def _text_column(index: int) -> str:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from dealgate.deals.mapper import ColumnUse, Reconciliation, RejectedRow
+from dealgate.deals.mapper import ColumnUse, IdKey, Reconciliation, RejectedRow
 from dealgate.deals.source import DealSource
 from dealgate.findings import DataFinding
 from dealgate.judging.coverage import Coverage, measure
@@ -33,11 +33,25 @@ class Inspection:
     profile_reason: str
     pack_id: str
     columns: tuple[ColumnUse, ...]
+    id_key: IdKey | None  # how deals are keyed when the file has no id column
+    notes: tuple[str, ...]  # how the file was read, said once (e.g. how deals are keyed)
     stages: tuple[StageUse, ...]
     reconciliation: Reconciliation
     rejected: tuple[RejectedRow, ...]
     findings: tuple[DataFinding, ...]
     coverage: Coverage  # the pack's milestones the file cannot measure
+
+    @property
+    def keyed_by(self) -> dict[str, Any]:
+        """The columns a deal's id comes from: its id column, or the columns joined."""
+        if self.id_key is not None:
+            return {
+                "columns": list(self.id_key.headers),
+                "joiner": self.id_key.joiner,
+                "id_column": False,
+            }
+        columns = [use.header for use in self.columns if use.field == "id"]
+        return {"columns": columns[:1], "joiner": None, "id_column": bool(columns)}
 
     @property
     def findings_by_issue(self) -> dict[str, int]:
@@ -63,6 +77,8 @@ class Inspection:
                 }
                 for use in self.columns
             ],
+            "deal_id": self.keyed_by,
+            "notes": list(self.notes),
             "stages": [
                 {"crm_value": use.crm_value, "stage_id": use.stage_id, "deals": use.deals}
                 for use in self.stages
@@ -106,6 +122,8 @@ def inspect_deals(source: DealSource, pack: RulePack) -> Inspection:
         profile_reason=source.profile_reason,
         pack_id=pack.id,
         columns=tuple(mapper.plan),
+        id_key=mapper.id_key,
+        notes=tuple(mapper.notes),
         stages=stages,
         reconciliation=mapper.reconciliation,
         rejected=tuple(mapper.rejected),

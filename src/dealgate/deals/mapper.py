@@ -54,6 +54,49 @@ class ColumnUse:
     how: str  # why, in words a user can check
 
 
+# Between the parts of a deal key made of other columns: "Acme — Big renewal". An em dash with
+# spaces, which account and deal names seldom hold, so the key reads as the two names it joins.
+KEY_JOINER = " — "
+
+
+@dataclass(frozen=True)
+class IdKey:
+    """The deal id of an export without an id column: the texts of other fields, joined.
+
+    One definition for both routes: `of` gives it in Python, and the columnar route writes the
+    same rule in SQL (parts present joined in order, none when the `required` part is missing).
+    """
+
+    fields: tuple[str, ...]  # the canonical fields joined, in order, e.g. ("account", "name")
+    headers: tuple[str, ...]  # the columns they are read from
+    required: str = "name"  # without it a row has no key (and is rejected)
+    joiner: str = KEY_JOINER
+
+    def of(self, values: Mapping[str, Any]) -> str | None:
+        """The key of a deal from its read values; None without the required part."""
+        if values.get(self.required) is None:
+            return None
+        return self.joiner.join(str(values[name]) for name in self.fields if values.get(name))
+
+    @property
+    def required_header(self) -> str:
+        return self.headers[self.fields.index(self.required)]
+
+    def describe(self) -> str:
+        """How deals are keyed, in words: said once by audit and by `deals inspect`."""
+        joined = self.joiner.join(self.headers)
+        parts = (
+            f"'{joined}' (joined with '{self.joiner}'; the deal name alone when the account "
+            "is blank)"
+            if len(self.headers) > 1
+            else f"'{joined}'"
+        )
+        return (
+            f"no id column: deals are keyed by {parts}; a repeated key is a data finding, "
+            "a renamed deal gets a new key, and contact roles cannot be joined by it"
+        )
+
+
 @dataclass(frozen=True)
 class RejectedRow:
     file: str
@@ -142,22 +185,72 @@ class DealMapper:
             Kind.BOOLEAN: parse_bool,
         }
         self.plan = self._plan()
-        self._by_header = {use.header: use for use in self.plan}
-        self._readers = {use.header: self._reader(use) for use in self.plan}
+        self._by_header: dict[str, ColumnUse] = {}
+        self._readers: dict[str, _ColumnReader] = {}
+        # A column that feeds more than one field (a mapping file's list): the first field is
+        # read in the record loop, the others after it.
+        self._further: list[tuple[str, _ColumnReader]] = []
+        for use in self.plan:
+            if use.header in self._readers:
+                self._further.append((use.header, self._reader(use)))
+                continue
+            self._by_header[use.header] = use
+            self._readers[use.header] = self._reader(use)
         self._stage_columns = {
             use.header: use.field or "" for use in self.plan if use.kind == "stage_history"
         }
-        tabular = self.table.format in ("csv", "xlsx", "parquet")
-        if tabular and not any(use.field == "id" for use in self.plan):
+        self.id_key = self._id_key()
+        if self.contacts_by_deal is not None and self.id_key is not None:
             raise InputError(
                 [
                     Problem(
                         Location(self.table.file, 1),
-                        f"no column is read as the deal id (profile {self.profile.name})",
-                        "name the id column in a mapping file, e.g. columns: {Opportunity ID: id}",
+                        "contact roles (--contacts) join deals by opportunity id, and this "
+                        "file has no id column (deals are keyed by "
+                        f"{self.id_key.joiner.join(self.id_key.headers)})",
+                        "add the Opportunity ID column to the report, or map one with "
+                        "columns: {HEADER: id} in a mapping file",
                     )
                 ]
             )
+
+    def _id_key(self) -> IdKey | None:
+        """For a table without an id column, the columns its deals are keyed by: the account
+        with the deal name where both are read, else the deal name alone."""
+        if self.table.format not in ("csv", "xlsx", "parquet"):
+            return None  # a record of JSON or YAML without an id is rejected on its own
+        filled = {use.field: use.header for use in self.plan if use.kind == "canonical"}
+        if "id" in filled:
+            return None
+        if "name" not in filled:
+            raise InputError(
+                [
+                    Problem(
+                        Location(self.table.file, 1),
+                        "no column is read as the deal id, nor as the deal name to key deals "
+                        f"by (profile {self.profile.name})",
+                        f"name the id column in a mapping file: columns: {{{self._id_like()}: id}}",
+                    )
+                ]
+            )
+        fields = ("account", "name") if "account" in filled else ("name",)
+        return IdKey(fields, tuple(filled[name] for name in fields))
+
+    def _id_like(self) -> str:
+        """The header of this file most likely to hold an id, for the hint."""
+        headers = self.table.headers
+        for header in headers:
+            if re.search(r"(^|[^a-z])id($|[^a-z])", header_key(header).replace("_", " ")):
+                return header
+        return headers[0] if headers else "HEADER"
+
+    @property
+    def notes(self) -> list[str]:
+        """What a reader of the output should know about how this file is read, said once."""
+        notes = list(self.profile.notes)
+        if self.id_key is not None:
+            notes.append(self.id_key.describe())
+        return notes
 
     # --- the column plan ---------------------------------------------------------------
 
@@ -165,13 +258,18 @@ class DealMapper:
         plan: list[ColumnUse] = []
         taken: set[str] = set()
         for header in self.table.headers:
-            use = self._use(header, taken)
-            if use.field is not None and use.kind != "stage_history":
-                taken.add(use.field)
-            plan.append(use)
+            uses = [self._use(header, taken)]
+            if uses[0].kind in ("canonical", "custom"):
+                for target in self.profile.further_targets(header):
+                    uses.append(self._use(header, taken | {u.field or "" for u in uses}, target))
+            for use in uses:
+                if use.field is not None and use.kind != "stage_history":
+                    taken.add(use.field)
+                plan.append(use)
         return plan
 
-    def _use(self, header: str, taken: set[str]) -> ColumnUse:
+    def _use(self, header: str, taken: set[str], target: str | None = None) -> ColumnUse:
+        """How a column is read; `target` for a further field a mapping file names for it."""
         profile = self.profile
         if header_key(header) in profile.ignore:
             return ColumnUse(header, None, "ignored", "", "ignored by the mapping file")
@@ -180,12 +278,15 @@ class DealMapper:
             return ColumnUse(
                 header, stage, "stage_history", "date", f"date the deal entered stage '{stage}'"
             )
-        target = profile.target(header)
         how = (
             "named in the mapping file"
             if header_key(header) in profile.explicit
             else f"{profile.short} column"
         )
+        if profile.further_targets(header):
+            how = "named in the mapping file (one column, several fields)"
+        if target is None:
+            target = profile.target(header)
         if target is None:
             target = custom_field_name(header)
             how = (
@@ -250,7 +351,14 @@ class DealMapper:
                 custom[name] = value
             else:
                 history.append(StageChange(stage=name, entered_on=value))
-        deal_id = values.pop("id", None)
+        for header, (name, target, convert) in self._further:
+            raw = record.values.get(header)
+            if name is None or raw is None or raw == "":
+                continue
+            value = convert(context, header, raw)
+            if value is not None:
+                (values if target == "canonical" else custom)[name] = value
+        deal_id = values.pop("id", None) if self.id_key is None else self.id_key.of(values)
         if deal_id is None:
             self._reject(record, context)
             return None
@@ -301,7 +409,15 @@ class DealMapper:
         return declared is None or declared.type.kind not in (Kind.LIST, Kind.RECORD)
 
     def _converter(self, use: ColumnUse) -> Callable[[_RecordContext, str, Any], Any]:
-        """How the values of one column are read, decided once for the file."""
+        """How the values of one column are read, decided once for the file: a value the
+        profile maps (`values:` of a mapping file) is replaced before it is read."""
+        convert = self._field_converter(use)
+        mapping = self.profile.value_maps.get(use.field or "") if use.kind != "ignored" else None
+        if mapping:
+            return partial(_RecordContext.mapped, convert=convert, mapping=mapping)
+        return convert
+
+    def _field_converter(self, use: ColumnUse) -> Callable[[_RecordContext, str, Any], Any]:
         name = use.field
         if name is None:
             return lambda context, header, raw: None
@@ -320,7 +436,6 @@ class DealMapper:
         return partial(_RecordContext.structured, kind=declared.type.kind, declared=declared.type)
 
     def _canonical_converter(self, name: str) -> Callable[[_RecordContext, str, Any], Any]:
-        profile = self.profile
         if name == "amount":
             return _RecordContext.amount
         if name == "probability":
@@ -333,14 +448,13 @@ class DealMapper:
             return partial(_RecordContext.records, name=name)
         kind = CANONICAL_FIELDS[name].kind
         if kind in (Kind.TEXT, Kind.STAGE):
-            mapping = profile.value_maps.get(name)
-            if mapping:
-                return partial(_RecordContext.mapped_text, mapping=mapping)
             return _RecordContext.text_value
         return partial(_RecordContext.parsed, parser=self._parsers[kind])
 
     def _reject(self, record: RawRecord, context: _RecordContext) -> None:
         id_columns = [use.header for use in self.plan if use.field == "id"]
+        if self.id_key is not None:
+            id_columns = [self.id_key.required_header]
         if not id_columns:
             where = "it has no id field"
         elif record.path is not None:
@@ -374,8 +488,14 @@ class DealMapper:
         if key in self._seen:
             first = self._seen[key]
             where = f" (first at row {first})" if first else ""
+            if self.id_key is None:
+                header, what = "id", "deal id"
+            else:
+                header, what = self.id_key.required_header, "deal key"
             context.finding(
-                "id", f"duplicate deal id '{deal_id}'{where}; both are read", DataIssue.DUPLICATE_ID
+                header,
+                f"duplicate {what} '{deal_id}'{where}; both are read",
+                DataIssue.DUPLICATE_ID,
             )
         else:
             self._seen[key] = record.row
@@ -496,9 +616,21 @@ class _RecordContext:
     def text_value(self, header: str, raw: Any) -> str | None:
         return self.text(header, raw) if isinstance(raw, str) else str(raw)
 
-    def mapped_text(self, header: str, raw: Any, mapping: Mapping[str, str]) -> str | None:
-        text = self.text_value(header, raw)
-        return mapping.get(header_key(text), text) if text is not None else None
+    def mapped(
+        self,
+        header: str,
+        raw: Any,
+        convert: Callable[[_RecordContext, str, Any], Any],
+        mapping: Mapping[str, str],
+    ) -> Any:
+        """A value the mapping names (by its text, case and spaces ignored) read as the value
+        it maps to; a blank or placeholder is missing before any mapping, as in SQL."""
+        if isinstance(raw, str):
+            text = self.text(header, raw)
+            if text is None:
+                return None
+            raw = mapping.get(header_key(text), text)
+        return convert(self, header, raw)
 
     def amount(self, header: str, raw: Any) -> Decimal | None:
         text = self.text(header, raw) if isinstance(raw, str) else raw

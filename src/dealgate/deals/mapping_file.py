@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dealgate.deals.normalise import DateOrder
-from dealgate.deals.profiles import BUILT_IN, CANONICAL, Profile, header_key
+from dealgate.deals.profiles import BUILT_IN, CANONICAL, Profile, custom_field_name, header_key
 from dealgate.errors import InputError, Problem, did_you_mean
 from dealgate.rules.loader import schema_problems
 from dealgate.rules.model import RulePack
 from dealgate.rules.spec import FIELD_NAME
-from dealgate.yamlsafe import read_yaml_file
+from dealgate.rules.types import CANONICAL_FIELDS
+from dealgate.yamlsafe import YamlDocument, read_yaml_file
+
+FieldName = Annotated[str, Field(pattern=FIELD_NAME)]
 
 
 class MappingSpec(BaseModel):
@@ -29,10 +34,17 @@ class MappingSpec(BaseModel):
         Field(description="Built-in profile to start from."),
     ] = "canonical"
     columns: Annotated[
-        dict[str, Annotated[str, Field(pattern=FIELD_NAME)]],
-        Field(description="Column header -> canonical or custom field name."),
+        dict[str, Annotated[list[FieldName], Field(min_length=1)]],
+        Field(
+            description="Column header -> canonical or custom field name, or a list of them "
+            "when one column fills several fields (e.g. [id, name])."
+        ),
     ] = {}
     ignore: Annotated[list[str], Field(description="Columns not to read at all.")] = []
+    stage_history: Annotated[
+        dict[str, str],
+        Field(description="Column header -> the CRM stage whose entry date it holds."),
+    ] = {}
     stages: Annotated[
         dict[str, str], Field(description="CRM stage value -> pack stage id; wins over crm_names.")
     ] = {}
@@ -44,31 +56,56 @@ class MappingSpec(BaseModel):
     currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
     managers: Annotated[dict[str, str], Field(description="Owner -> manager.")] = {}
 
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _one_field_is_a_list_of_one(cls, columns: object) -> object:
+        """`Header: field` is `Header: [field]`: one schema, and errors name the field."""
+        if isinstance(columns, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in columns.items()}
+        return columns
 
-def load_mapping(path: Path, pack: RulePack) -> Profile:
-    """Read a mapping file into a profile; every problem is reported with its position."""
+
+def load_mapping(
+    path: Path,
+    pack: RulePack,
+    headers: Sequence[str] | None = None,
+    *,
+    export: str = "the file",
+    pack_named: bool = True,
+) -> Profile:
+    """Read a mapping file into a profile for an export with these headers; every problem
+    (a column the export lacks, a field under `values:` nothing fills, a stage id the pack
+    lacks) is reported with its position. When the user did not name the pack (`deals
+    inspect` without --rules), a stage id the pack lacks is a note and that entry is left out.
+    """
     document = read_yaml_file(path)
     try:
         spec = MappingSpec.model_validate(document.value)
     except ValidationError as error:
         raise InputError(schema_problems(error, document, MappingSpec)) from None
-    problems = []
-    stage_ids = [stage.id for stage in pack.stages]
-    for crm_stage, stage_id in spec.stages.items():
-        if stage_id not in stage_ids:
-            problems.append(
-                Problem(
-                    document.location(("stages", crm_stage)),
-                    f"stage '{crm_stage}' is mapped to '{stage_id}', "
-                    f"not a stage of pack '{pack.id}'",
-                    did_you_mean(stage_id, stage_ids) or "stages: " + ", ".join(stage_ids),
-                )
-            )
+    base = BUILT_IN.get(spec.profile, CANONICAL)
+    targets = {header: _targets(target) for header, target in spec.columns.items()}
+    problems, notes = _stage_problems(spec, document, pack, pack_named)
+    if headers is not None:
+        problems += _missing_columns(spec, document, headers, export)
+        known = {*CANONICAL_FIELDS, *pack.fields}
+        known.update(name for names in targets.values() for name in names)
+        unread = {
+            header_key(header) for header in [*spec.columns, *spec.ignore, *spec.stage_history]
+        }
+        known.update(
+            base.target(header) or custom_field_name(header)
+            for header in headers
+            if header_key(header) not in unread  # read as the mapping says, or not at all
+        )
+        problems += _unknown_value_fields(spec, document, known)
     if problems:
         raise InputError(problems)
-    base = BUILT_IN.get(spec.profile, CANONICAL)
     columns = dict(base.columns)
-    columns.update({header_key(header): target for header, target in spec.columns.items()})
+    columns.update({header_key(header): names[0] for header, names in targets.items()})
+    further = {header_key(header): names[1:] for header, names in targets.items() if names[1:]}
+    stage_ids = {stage.id for stage in pack.stages}
+    stage_map = {header_key(k): v for k, v in spec.stages.items() if v in stage_ids}
     value_maps = {name: MappingProxyType(dict(values)) for name, values in base.value_maps.items()}
     for name, values in spec.values.items():
         merged = dict(value_maps.get(name, {}))
@@ -82,10 +119,87 @@ def load_mapping(path: Path, pack: RulePack) -> Profile:
         explicit=frozenset(header_key(header) for header in spec.columns),
         columns=MappingProxyType(columns),
         ignore=frozenset(header_key(header) for header in spec.ignore),
-        stage_map=MappingProxyType({header_key(k): v for k, v in spec.stages.items()}),
+        entered=MappingProxyType({header_key(h): stage for h, stage in spec.stage_history.items()}),
+        further=MappingProxyType(further),
+        notes=tuple(notes),
+        stage_map=MappingProxyType(stage_map),
         value_maps=MappingProxyType(value_maps),
         date_order=DateOrder(spec.date_order) if spec.date_order else base.date_order,
         decimal_mark=spec.decimal_mark or base.decimal_mark,
         default_currency=spec.currency or base.default_currency,
     )
     return profile.with_managers(spec.managers)
+
+
+def _targets(targets: list[str]) -> tuple[str, ...]:
+    """The fields a column fills, in order, each once."""
+    return tuple(dict.fromkeys(targets))
+
+
+def _stage_problems(
+    spec: MappingSpec, document: YamlDocument, pack: RulePack, pack_named: bool
+) -> tuple[list[Problem], list[str]]:
+    """Stage ids the pack lacks: errors, or notes when the user did not name the pack."""
+    problems: list[Problem] = []
+    notes: list[str] = []
+    stage_ids = [stage.id for stage in pack.stages]
+    for crm_stage, stage_id in spec.stages.items():
+        if stage_id in stage_ids:
+            continue
+        problem = Problem(
+            document.location(("stages", crm_stage)),
+            f"stage '{crm_stage}' is mapped to '{stage_id}', not a stage of pack '{pack.id}'",
+            did_you_mean(stage_id, stage_ids) or "stages: " + ", ".join(stage_ids),
+        )
+        if pack_named:
+            problems.append(problem)
+        else:
+            notes.append(
+                f"{problem.location}: {problem.message}; read by the pack's own "
+                "stage names instead (name the mapping's pack with --rules)"
+            )
+    return problems, notes
+
+
+def _missing_columns(
+    spec: MappingSpec, document: YamlDocument, headers: Sequence[str], export: str
+) -> list[Problem]:
+    """A column the mapping reads that the export does not have would read nothing."""
+    by_key = {header_key(header): header for header in headers}
+    problems = []
+    named = [("columns", header) for header in spec.columns]
+    named += [("stage_history", header) for header in spec.stage_history]
+    for section, header in named:
+        if header_key(header) in by_key:
+            continue
+        close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
+        hint = (
+            f"did you mean '{by_key[close[0]]}'?"
+            if close
+            else f"its headers: {', '.join(headers[:12])}" + (", ..." if len(headers) > 12 else "")
+        )
+        problems.append(
+            Problem(
+                document.key_location((section, header)),
+                f"column '{header}' is not in {export}",
+                hint,
+            )
+        )
+    return problems
+
+
+def _unknown_value_fields(
+    spec: MappingSpec, document: YamlDocument, known: set[str]
+) -> list[Problem]:
+    """A field under `values:` that is not canonical, not declared by the pack and not read
+    from any column: its values would never be looked at."""
+    return [
+        Problem(
+            document.key_location(("values", name)),
+            f"'values' names the field '{name}', which no column is read as "
+            "(not a canonical field, not declared by the pack, not mapped)",
+            did_you_mean(name, sorted(known)),
+        )
+        for name in spec.values
+        if name not in known
+    ]

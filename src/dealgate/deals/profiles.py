@@ -48,19 +48,31 @@ class Profile:
     default_currency: str | None = None
     fraction_probability: frozenset[str] = frozenset()  # header keys holding 0-1 values
     stage_entered: tuple[re.Pattern[str], ...] = ()  # header patterns giving stage history
+    # header key -> the stage a column holds the entry date of (a mapping's stage_history)
+    entered: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     stage_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     value_maps: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     managers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     ignore: frozenset[str] = frozenset()
+    # header key -> the fields a column fills besides its first (a mapping file's list)
+    further: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    notes: tuple[str, ...] = ()  # what reading by this profile should say once, e.g. in inspect
 
     def target(self, header: str) -> str | None:
         """The field a column maps to by this profile, or None."""
         return self.columns.get(header_key(header))
 
+    def further_targets(self, header: str) -> tuple[str, ...]:
+        """The other fields a column fills, when a mapping file names several for it."""
+        return self.further.get(header_key(header), ())
+
     def stage_entered_of(self, header: str) -> str | None:
         """For a 'date entered stage' column: the stage it is about."""
+        named = self.entered.get(header_key(header))
+        if named is not None:
+            return named
         for pattern in self.stage_entered:
             match = pattern.fullmatch(header.strip())
             if match:

@@ -125,14 +125,15 @@ class Reading:
     contacts: Path | None = None
     sheet: str | None = None
     encoding: str | None = None
+    # False when the pack is the default one, not named by the user (`deals inspect` without
+    # --rules): a mapping file's stage ids that the pack lacks are then a note, not an error.
+    pack_named: bool = True
 
     def open(self, file: Path, pack: RulePack) -> DealSource:
         return open_deals(file, pack, **asdict(self))
 
     def needs_python(self) -> str | None:
         """What of the reading only the Python readers do, in words; None if nothing."""
-        if self.mapping is not None:
-            return "a mapping file"
         if self.sheet is not None:
             return "a sheet of a workbook"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
@@ -171,10 +172,13 @@ def open_deals(
     contacts: Path | None = None,
     sheet: str | None = None,
     encoding: str | None = None,
+    pack_named: bool = True,
 ) -> DealSource:
     """Open a deal file; the profile is the mapping file's, the one named, or detected."""
     table = open_table(path, sheet=sheet, encoding=encoding)
-    chosen, reason = choose_profile(table.headers, pack, profile, mapping, teams)
+    chosen, reason = choose_profile(
+        table.headers, pack, profile, mapping, teams, export=path.name, pack_named=pack_named
+    )
     roles = read_contact_roles(contacts, chosen) if contacts is not None else None
     mapper = DealMapper(
         table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
@@ -188,13 +192,16 @@ def choose_profile(
     profile: str | None = None,
     mapping: Path | None = None,
     teams: Path | None = None,
+    *,
+    export: str = "the file",
+    pack_named: bool = True,
 ) -> tuple[Profile, str]:
-    """The profile a file is read by, and why: the mapping file's, the one named, or the one
-    its headers show; with the managers of a teams file."""
+    """The profile a file is read by, and why: the mapping file's (checked against these
+    headers), the one named, or the one its headers show; with the managers of a teams file."""
     if mapping is not None:
         from dealgate.deals.mapping_file import load_mapping
 
-        chosen = load_mapping(mapping, pack)
+        chosen = load_mapping(mapping, pack, headers, export=export, pack_named=pack_named)
         reason = f"from {mapping}"
     elif profile is not None:
         if profile not in BUILT_IN:

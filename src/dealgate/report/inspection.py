@@ -14,6 +14,7 @@ _KIND_STYLE = {"canonical": "green", "custom": "cyan", "stage_history": "blue", 
 
 def render_inspection(inspection: Inspection, *, finding_limit: int = 20) -> RenderableType:
     parts: list[RenderableType] = [_header(inspection), _columns(inspection)]
+    parts.append(_keyed_by(inspection))
     if inspection.stages:
         parts.append(_stages(inspection))
     parts.append(_reconciliation(inspection))
@@ -62,6 +63,21 @@ def _columns(inspection: Inspection) -> Table:
             field = f"custom: {use.field}"
         table.add_row(use.header, Text(field, style), use.type, use.how)
     return table
+
+
+def _keyed_by(inspection: Inspection) -> Text:
+    """How deals are keyed, then every note on the reading, each once."""
+    text = Text("Deal id ", "bold")
+    keyed = inspection.keyed_by
+    if inspection.id_key is not None:
+        text.append(inspection.id_key.joiner.join(keyed["columns"]), "magenta")
+    elif keyed["columns"]:
+        text.append(keyed["columns"][0], "magenta")
+    else:
+        text.append("no id column: a record without an id is rejected")
+    for note in inspection.notes:
+        text.append(f"\nnote: {note}", "yellow")
+    return text
 
 
 def _stages(inspection: Inspection) -> Table:
