@@ -344,3 +344,21 @@ def test_init_from_an_export_fits_the_pack_to_what_it_can_measure(
     assert document["deals"] == plain["deals"]
     again = dealgate("init", "--name", "acme", "--from", str(standard_report), cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("engine", ["durable", "sql"])
+def test_a_report_without_ids_says_contact_roles_need_the_id_column(
+    standard_report: Path, tmp_path: Path, engine: str
+) -> None:
+    without_ids = tmp_path / "no-ids.csv"
+    lines = standard_report.read_text(encoding="utf-8").splitlines()
+    without_ids.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n", "utf-8")
+    done = dealgate(
+        "audit", str(without_ids), "--as-of", AS_OF, "--engine", engine, "--format", "csv",
+        "--fail-on", "never",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "contacts (QUAL-CONTACT, HYG-MULTI-THREAD): add the opportunity id column" in (
+        done.stderr
+    )
+    assert done.stdout.splitlines()[1].startswith("Initech — New logo,New logo,")

@@ -192,7 +192,7 @@ def write_fitted(
     lacking = "".join(
         f'#   "Your header": {name}    # {", ".join(ids)}\n'
         if how_to_supply(name) == COLUMN_HINT
-        else f"# {name} ({', '.join(ids)}): {how_to_supply(name)}\n"
+        else f"# {name} ({', '.join(ids)}): {how_to_supply(name, coverage.supply)}\n"
         for name, ids in coverage.lacking.items()
     )
     if lacking:

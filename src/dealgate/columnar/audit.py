@@ -107,7 +107,13 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
     )
     canonical = CanonicalQuery(request.pack, profile, export, roles)
     contacts = str(request.contacts) if request.contacts is not None else None
-    supply = supplied_fields(canonical.plan, profile, f"the columns of {export.path}", contacts)
+    supply = supplied_fields(
+        canonical.plan,
+        profile,
+        f"the columns of {export.path}",
+        contacts,
+        keyed_by_names=canonical.id_key is not None,
+    )
     coverage = measure(request.pack, supply, as_missing=request.unmeasured_as_missing)
     pack = coverage.judged_pack
     spill = tempfile.mkdtemp(prefix="dealgate-duckdb-")

@@ -81,6 +81,7 @@ class DealSource:
             self.profile,
             f"the {kind} of {self.table.file}",
             self.roles.file if self.roles else None,
+            keyed_by_names=self.mapper.id_key is not None,
         )
 
     def _report_unmatched_roles(self) -> None:
@@ -143,7 +144,12 @@ class Reading:
 
 
 def supplied_fields(
-    plan: list[ColumnUse], profile: Profile, described: str, contacts: str | None
+    plan: list[ColumnUse],
+    profile: Profile,
+    described: str,
+    contacts: str | None,
+    *,
+    keyed_by_names: bool = False,
 ) -> Supply:
     """The fields a file's columns (or its records' keys) and side files give deals: what
     the mapper fills, and what one field gives another (DealMapper._complete)."""
@@ -159,7 +165,7 @@ def supplied_fields(
     if contacts is not None:
         fields.add("contacts")
         sources.append(f"the contact roles of {contacts}")
-    return Supply(frozenset(fields), ", ".join(sources))
+    return Supply(frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names)
 
 
 def open_deals(

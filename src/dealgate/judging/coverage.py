@@ -66,6 +66,7 @@ class Supply:
     fields: frozenset[str]
     source: str  # e.g. "the columns of pipeline.csv and --contacts"
     everything: bool = False  # one hand-written deal: a key the rep left out is missing
+    keyed_by_names: bool = False  # no id column: deals are keyed by account and deal name
 
     @classmethod
     def complete(cls, source: str) -> Supply:
@@ -136,14 +137,19 @@ class Coverage:
             "unmeasured_counted_as": "missing" if self.as_missing else "unmeasured",
             "unmeasured": [entry.as_json() for entry in self.unmeasured],
             "lacking_fields": [
-                {"field": name, "milestones": ids, "how": how_to_supply(name)}
+                {"field": name, "milestones": ids, "how": how_to_supply(name, self.supply)}
                 for name, ids in self.lacking.items()
             ],
         }
 
 
-def how_to_supply(name: str) -> str:
+def how_to_supply(name: str, supply: Supply | None = None) -> str:
     """How a team supplies a field nothing supplies, in words."""
+    if name == "contacts" and supply is not None and supply.keyed_by_names:
+        return (
+            "add the opportunity id column to the export (contact roles join by it), then "
+            + (SUPPLY_HINTS[name])
+        )
     return SUPPLY_HINTS.get(name, COLUMN_HINT)
 
 
