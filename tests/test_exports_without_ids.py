@@ -58,6 +58,7 @@ def test_a_salesforce_report_without_ids_audits_alike_on_both_routes(tmp_path: P
             "--as-of",
             AS_OF,
             "-v",
+            "--unmeasured-as-missing",  # a plain report: every deal is listed, and its key
             cwd=tmp_path,
         )
         for engine in ("durable", "sql")
@@ -360,6 +361,7 @@ def test_a_report_mapped_to_use_its_deal_name_as_id_audits_alike_on_both_routes(
             "--as-of",
             AS_OF,
             "-v",
+            "--unmeasured-as-missing",  # a plain report: every deal is listed, and its key
             cwd=tmp_path,
         )
         for engine in ("durable", "sql")

@@ -38,10 +38,13 @@ def _deals(pack: RulePack) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def _reported(pack_id: str) -> Judged:
-    """The CSV report per deal's judgement of each deal, in its order."""
+    """The CSV report per deal's judgement of each deal, in its order. The warehouse's table
+    has a column for every field the pack reads: a value it lacks is missing, as with
+    --unmeasured-as-missing (the export has no contact roles)."""
     result = dealgate(
         "audit", str(EXPORT), "--rules", pack_id, "--as-of", AS_OF.isoformat(),
         "--engine", "durable", "--format", "csv", "--fail-on", "never",
+        "--unmeasured-as-missing",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return [
