@@ -362,3 +362,21 @@ def test_a_report_without_ids_says_contact_roles_need_the_id_column(
         done.stderr
     )
     assert done.stdout.splitlines()[1].startswith("Initech — New logo,New logo,")
+
+
+def test_validate_against_an_export_says_what_each_pack_cannot_measure(
+    standard_report: Path, tmp_path: Path
+) -> None:
+    bundled = str(REPO / "rules" / "buyer-journey.yaml")
+    plain = dealgate("rules", "validate", bundled, "--against", str(standard_report))
+    assert plain.returncode == 1, plain.stderr
+    assert "Coverage: 29 of 34 milestones cannot be measured" in plain.stdout
+    assert dealgate("init", "--name", "acme", "--from", str(standard_report), cwd=tmp_path)
+    fitted = dealgate(
+        "rules", "validate", "rules", "--against", str(standard_report),
+        "--mapping", "mappings/acme.yaml", cwd=tmp_path,
+    )  # fmt: skip
+    assert fitted.returncode == 0, fitted.stdout + fitted.stderr
+    assert "can be measured only on some deals" in fitted.stdout
+    misuse = dealgate("rules", "validate", bundled, "--contacts", "roles.csv")
+    assert misuse.returncode == 2 and "apply to --against" in misuse.stderr

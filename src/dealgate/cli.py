@@ -37,6 +37,7 @@ from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
     from dealgate.deals.model import ReadDeal
+    from dealgate.deals.source import Reading
     from dealgate.engines.base import Engine
 
 DEFAULT_PACK = "buyer-journey"
@@ -292,8 +293,33 @@ def rules_show(
 def rules_validate(
     paths: Annotated[list[Path], typer.Argument(help="Pack files or folders of packs.")],
     rules: RulesOption = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            help="A real export: say which milestones of each pack it cannot measure "
+            "(exit 1 when any cannot be measured at all)."
+        ),
+    ] = None,
+    mapping: MappingOption = None,
+    contacts: ContactsOption = None,
+    teams: TeamsOption = None,
+    profile: ProfileOption = None,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
-    """Validate rule packs; every error is printed as file:line:col. Exit 2 if any is invalid."""
+    """Validate rule packs; every error is printed as file:line:col. Exit 2 if any is invalid.
+
+    With --against EXPORT (and the options an audit of it takes), also what each pack cannot
+    measure on that export: exit 1 when a milestone cannot be measured at all.
+    """
+    from dealgate.deals.source import Reading
+
+    if against is None and any(
+        option is not None for option in (mapping, contacts, teams, profile, sheet, encoding)
+    ):
+        _fail(
+            "--mapping, --contacts, --teams, --profile, --sheet and --encoding apply to --against"
+        )
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -307,7 +333,7 @@ def rules_validate(
         err.print("error: no pack files (*.yaml, *.yml) found", style="red")
         raise typer.Exit(2)
     catalog = _catalog([*(rules or []), *paths])
-    failed = 0
+    failed = unmeasurable = 0
     for file in files:
         try:
             pack = load_pack(file, catalog)
@@ -321,9 +347,30 @@ def rules_validate(
             f"{milestones} milestones, {len(pack.checks)} checks",
             markup=True,
         )
+        if against is not None:
+            reading = Reading(profile, mapping, teams, contacts, sheet, encoding)
+            unmeasurable += _coverage_of(pack, against, reading)
     if failed:
         err.print(f"{failed} of {len(files)} pack files have errors", style="red")
         raise typer.Exit(2)
+    if unmeasurable:
+        raise typer.Exit(1)
+
+
+def _coverage_of(pack: RulePack, export: Path, reading: Reading) -> int:
+    """What a pack cannot measure on an export, printed; how many milestones it cannot
+    measure at all. Reads the export's columns (and side files), not its rows."""
+    from dealgate.judging.coverage import measure
+    from dealgate.report.coverage import coverage_text
+
+    source = _guarded(lambda: reading.open(export, pack))
+    coverage = measure(pack, source.supply)
+    text = coverage_text(coverage.as_json())
+    if not text:
+        line_out.print(f"   {export} supplies every field pack {pack.id} reads", markup=False)
+        return 0
+    line_out.print("\n".join(f"   {line}" for line in text.rstrip("\n").splitlines()), markup=False)
+    return sum(1 for entry in coverage.unmeasured if not entry.partly)
 
 
 @rules_app.command("explain")

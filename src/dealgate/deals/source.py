@@ -161,7 +161,7 @@ def supplied_fields(
     sources = [described]
     if profile.managers:
         fields.add("manager")
-        sources.append("a teams file")
+        sources.append("the managers of --teams or the mapping file")
     if contacts is not None:
         fields.add("contacts")
         sources.append(f"the contact roles of {contacts}")

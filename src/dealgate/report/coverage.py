@@ -48,8 +48,8 @@ def coverage_lines(section: dict[str, Any]) -> list[str]:
         else:
             lines.append(f"{named}: {lacking['how']}")
     if by_column:
-        lines.insert(0, f"No column for {', '.join(by_column)}: add a column for each (or map one")
-        lines[0] += " in a mapping file: columns: {Your header: field})"
+        hint = "add a column for each (or map one in a mapping file: columns: {Your header: field})"
+        lines.insert(0, f"Nothing supplies {', '.join(by_column)}: {hint}")
     lines.append("Or remove those milestones in your team's pack (docs/check-and-audit.md).")
     return lines
 
