@@ -380,3 +380,28 @@ def test_validate_against_an_export_says_what_each_pack_cannot_measure(
     assert "can be measured only on some deals" in fitted.stdout
     misuse = dealgate("rules", "validate", bundled, "--contacts", "roles.csv")
     assert misuse.returncode == 2 and "apply to --against" in misuse.stderr
+
+
+def test_a_key_first_seen_late_in_json_lines_is_supplied(tmp_path: Path) -> None:
+    """JSON Lines headers come from the first records; a key seen only later still counts."""
+    export = tmp_path / "deals.jsonl"
+    deal = {"stage": "Qualify", "amount": 100, "close_date": "2026-12-20"}
+    lines = [{"id": f"D{number}", **deal} for number in range(150)]
+    lines[140]["pain"] = "Budget overrun"
+    export.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    document, _, _ = _audit_json(str(export), "--include-met")
+    coverage = document["coverage"]
+    assert isinstance(coverage, dict)
+    [pain] = [e for e in coverage["unmeasured"] if e["milestone_id"] == "QUAL-PAIN"]
+    assert pain["lacks"] == ["pain_confirmed_by"] and pain["partly"] is True
+    deals = document["deals"]
+    assert isinstance(deals, list)
+    statuses = {
+        d["id"]: f["status"]
+        for d in deals
+        for f in d["findings"]
+        if f["milestone_id"] == "QUAL-PAIN"
+    }
+    assert (statuses["D139"], statuses["D140"]) == ("missing", "unmeasured")
+    reconciliation = document["reconciliation"]
+    assert isinstance(reconciliation, dict) and reconciliation["rows_read"] == 150

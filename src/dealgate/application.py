@@ -23,7 +23,9 @@ from dealgate.rules.model import RulePack
 
 if TYPE_CHECKING:
     from dealgate.audit import AuditResult
+    from dealgate.deals.source import DealSource
     from dealgate.engines.base import Engine
+    from dealgate.judging.coverage import Coverage, Supply
     from dealgate.waivers import WaiverBook
 
 
@@ -131,13 +133,19 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
     )
 
 
-def _python(
-    request: AuditRequest, progress: Callable[[int], None] | None, route: str | None
-) -> AuditRun:
+def _unmeasured(coverage: Coverage) -> set[tuple[str, tuple[str, ...]]]:
+    return {(entry.milestone.id, entry.lacks) for entry in coverage.unmeasured}
+
+
+def _python_audit(
+    request: AuditRequest,
+    source: DealSource,
+    progress: Callable[[int], None] | None,
+    supply: Supply | None = None,
+) -> AuditResult:
     from dealgate.audit import run_audit
 
-    source = request.reading.open(request.pipeline, request.pack)
-    result = run_audit(
+    return run_audit(
         source,
         request.pack,
         request.engine,
@@ -147,7 +155,25 @@ def _python(
         progress,
         include_met=request.include_met,
         unmeasured_as_missing=request.unmeasured_as_missing,
+        supply=supply,
     )
+
+
+def _python(
+    request: AuditRequest, progress: Callable[[int], None] | None, route: str | None
+) -> AuditRun:
+    from dealgate.judging.coverage import measure
+
+    source = request.reading.open(request.pipeline, request.pack)
+    result = _python_audit(request, source, progress)
+    supplied = source.supply
+    if result.coverage is not None and _unmeasured(result.coverage) != _unmeasured(
+        measure(request.pack, supplied)
+    ):
+        # A key first seen past the records the headers come from (JSON Lines peeks at the
+        # first ones): judged again with what the whole file supplies, never as unmeasured.
+        source = request.reading.open(request.pipeline, request.pack)
+        result = _python_audit(request, source, progress, supplied)
     coverage = result.coverage.as_json() if result.coverage is not None else None
     failing = len(result.failing(request.fail_on))
     notes = (*source.mapper.notes, *result.notes)

@@ -19,7 +19,7 @@ from dealgate.engines.base import DealRequest, Engine
 from dealgate.errors import UsageError
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
-from dealgate.judging.coverage import Coverage, measure
+from dealgate.judging.coverage import Coverage, Supply, measure
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
@@ -273,15 +273,18 @@ def run_audit(
     *,
     include_met: bool = False,
     unmeasured_as_missing: bool = False,
+    supply: Supply | None = None,
 ) -> AuditResult:
     """Read, filter, evaluate and assess every deal of a source.
 
     Met findings carry the values they read only with include_met, as only then are they shown.
     Milestones reading fields the source does not supply are unmeasured (judging/coverage.py),
-    or missing with unmeasured_as_missing.
+    or missing with unmeasured_as_missing. `supply` overrides what the source's headers say it
+    supplies.
     Raises FilterMatchesNothing for an --owner, --manager or --stage value no deal has.
     """
-    coverage = measure(pack, source.supply, as_missing=unmeasured_as_missing)
+    supplied = supply if supply is not None else source.supply
+    coverage = measure(pack, supplied, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
     counts = Reconciliation()
     tally = FilterTally() if filters.by_value else None
