@@ -43,8 +43,8 @@ values:
   product: {GTXPro: GTX Pro}
 joins:
   - file: side/accounts.csv
-    on: {account: account}
-    columns: {sector: sector, revenue: account_revenue}
+    on: {Account: ACCOUNT}
+    columns: {Sector: sector, revenue: account_revenue}
   - file: side/products.csv
     on: {product: product}
     columns: {series: series}

@@ -213,10 +213,11 @@ def _side_tables(
             if among is not None and header_key(header) not in {header_key(h) for h in among}:
                 problems.append(_not_a_column(header, document, at, among, name, key=is_key))
         by_key = {header_key(h): h for h in side_headers}
+        export_keys = {header_key(h): h for h in headers or ()}
         sides.append(
             SideTable(
                 file,
-                on,
+                export_keys.get(header_key(on), on),  # as the export spells it
                 by_key.get(header_key(key), key),
                 tuple((by_key.get(header_key(c), c), name) for c, name in join.columns.items()),
             )
