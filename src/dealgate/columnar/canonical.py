@@ -72,6 +72,10 @@ class CanonicalQuery:
     roles: Export | None
 
     def __post_init__(self) -> None:
+        if self.profile.joins:
+            # A join in DuckDB may reorder rows (see run_columnar_audit); the Python route
+            # joins record by record, in the file's order.
+            raise Unsupported("side tables joined by the mapping file (joins:)")
         table = Table(str(self.export.path), "csv", self.export.headers, iter(()))
         mapper = DealMapper(table, self.profile, self.pack)  # raises without an id or a name
         self.plan = mapper.plan

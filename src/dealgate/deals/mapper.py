@@ -250,6 +250,7 @@ class DealMapper:
         notes = list(self.profile.notes)
         if self.id_key is not None:
             notes.append(self.id_key.describe())
+        notes.extend(self.table.notes)  # e.g. deals a side table has no row for
         return notes
 
     # --- the column plan ---------------------------------------------------------------

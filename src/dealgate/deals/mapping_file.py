@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import BUILT_IN, CANONICAL, Profile, custom_field_name, header_key
+from dealgate.deals.readers import open_table
+from dealgate.deals.sides import SideTable
 from dealgate.errors import InputError, Problem, did_you_mean
 from dealgate.rules.loader import schema_problems
 from dealgate.rules.model import RulePack
@@ -21,6 +23,35 @@ from dealgate.rules.types import CANONICAL_FIELDS
 from dealgate.yamlsafe import YamlDocument, read_yaml_file
 
 FieldName = Annotated[str, Field(pattern=FIELD_NAME)]
+
+
+class JoinSpec(BaseModel):
+    """A side table joined to each deal by a key column (docs/crm-mapping.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+    file: Annotated[str, Field(description="The side table, relative to the mapping file.")]
+    on: Annotated[
+        dict[str, str],
+        Field(
+            min_length=1,
+            max_length=1,
+            description="{export column: side table column} holding the key both share.",
+        ),
+    ]
+    columns: Annotated[
+        dict[str, FieldName],
+        Field(min_length=1, description="Side table column -> canonical or custom field."),
+    ]
+
+
+class TeamsSpec(BaseModel):
+    """The headers of the --teams file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+    owner: Annotated[str, Field(description="The column of the deal owner (the rep).")]
+    manager: Annotated[str, Field(description="The column of the owner's manager.")]
 
 
 class MappingSpec(BaseModel):
@@ -55,6 +86,12 @@ class MappingSpec(BaseModel):
     decimal_mark: Literal[".", ","] | None = None
     currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
     managers: Annotated[dict[str, str], Field(description="Owner -> manager.")] = {}
+    joins: Annotated[
+        list[JoinSpec], Field(description="Side tables joined to each deal by a key column.")
+    ] = []
+    teams: Annotated[
+        TeamsSpec | None, Field(description="The owner and manager headers of --teams.")
+    ] = None
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -86,10 +123,13 @@ def load_mapping(
     base = BUILT_IN.get(spec.profile, CANONICAL)
     targets = {header: _targets(target) for header, target in spec.columns.items()}
     problems, notes = _stage_problems(spec, document, pack, pack_named)
+    joins, join_problems = _side_tables(spec, document, path.parent, headers, export)
+    problems += join_problems
     if headers is not None:
         problems += _missing_columns(spec, document, headers, export)
         known = {*CANONICAL_FIELDS, *pack.fields}
         known.update(name for names in targets.values() for name in names)
+        known.update(name for side in joins for _, name in side.columns)
         unread = {
             header_key(header) for header in [*spec.columns, *spec.ignore, *spec.stage_history]
         }
@@ -103,6 +143,8 @@ def load_mapping(
         raise InputError(problems)
     columns = dict(base.columns)
     columns.update({header_key(header): names[0] for header, names in targets.items()})
+    for side in joins:
+        columns.update({header_key(side.header(c)): name for c, name in side.columns})
     further = {header_key(header): names[1:] for header, names in targets.items() if names[1:]}
     stage_ids = {stage.id for stage in pack.stages}
     stage_map = {header_key(k): v for k, v in spec.stages.items() if v in stage_ids}
@@ -116,7 +158,12 @@ def load_mapping(
         name=f"mapping {spec.mapping}",
         title=f"mapping file {path.name} (on {base.name})",
         short=base.short,
-        explicit=frozenset(header_key(header) for header in spec.columns),
+        explicit=frozenset(
+            [
+                *(header_key(header) for header in spec.columns),
+                *(header_key(header) for side in joins for header in side.headers),
+            ]
+        ),
         columns=MappingProxyType(columns),
         ignore=frozenset(header_key(header) for header in spec.ignore),
         entered=MappingProxyType({header_key(h): stage for h, stage in spec.stage_history.items()}),
@@ -127,8 +174,76 @@ def load_mapping(
         date_order=DateOrder(spec.date_order) if spec.date_order else base.date_order,
         decimal_mark=spec.decimal_mark or base.decimal_mark,
         default_currency=spec.currency or base.default_currency,
+        joins=tuple(joins),
+        teams_columns=(spec.teams.owner, spec.teams.manager) if spec.teams else None,
     )
     return profile.with_managers(spec.managers)
+
+
+def _side_tables(
+    spec: MappingSpec,
+    document: YamlDocument,
+    folder: Path,
+    headers: Sequence[str] | None,
+    export: str,
+) -> tuple[list[SideTable], list[Problem]]:
+    """The side tables of `joins:`, each checked like `columns:` is: its file exists, and
+    every column it names (the key on both sides, the columns read) is in its file."""
+    sides: list[SideTable] = []
+    problems: list[Problem] = []
+    for index, join in enumerate(spec.joins):
+        where = ("joins", index)
+        file = folder / join.file
+        if not file.is_file():
+            problems.append(
+                Problem(
+                    document.location((*where, "file")),
+                    f"side table '{join.file}' not found (looked for {file})",
+                    "paths under joins: are relative to the mapping file",
+                )
+            )
+            continue
+        side_headers = open_table(file).headers
+        ((on, key),) = join.on.items()
+        # (column, where the mapping names it, is it a key there, the headers, their file)
+        named = [(on, (*where, "on", on), True, headers, export)]
+        named.append((key, (*where, "on", on), False, side_headers, file.name))
+        named += [(c, (*where, "columns", c), True, side_headers, file.name) for c in join.columns]
+        for header, at, is_key, among, name in named:
+            if among is not None and header_key(header) not in {header_key(h) for h in among}:
+                problems.append(_not_a_column(header, document, at, among, name, key=is_key))
+        by_key = {header_key(h): h for h in side_headers}
+        export_keys = {header_key(h): h for h in headers or ()}
+        sides.append(
+            SideTable(
+                file,
+                export_keys.get(header_key(on), on),  # as the export spells it
+                by_key.get(header_key(key), key),
+                tuple((by_key.get(header_key(c), c), name) for c, name in join.columns.items()),
+            )
+        )
+    return sides, problems
+
+
+def _not_a_column(
+    header: str,
+    document: YamlDocument,
+    at: tuple[str | int, ...],
+    headers: Sequence[str],
+    file: str,
+    *,
+    key: bool = True,
+) -> Problem:
+    """A column a mapping names that its file lacks, with the nearest header or the headers."""
+    by_key = {header_key(h): h for h in headers}
+    close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
+    hint = (
+        f"did you mean '{by_key[close[0]]}'?"
+        if close
+        else f"its headers: {', '.join(headers[:12])}" + (", ..." if len(headers) > 12 else "")
+    )
+    where = document.key_location(at) if key else document.location(at)
+    return Problem(where, f"column '{header}' is not in {file}", hint)
 
 
 def _targets(targets: list[str]) -> tuple[str, ...]:
@@ -165,27 +280,14 @@ def _missing_columns(
     spec: MappingSpec, document: YamlDocument, headers: Sequence[str], export: str
 ) -> list[Problem]:
     """A column the mapping reads that the export does not have would read nothing."""
-    by_key = {header_key(header): header for header in headers}
-    problems = []
+    keys = {header_key(header) for header in headers}
     named = [("columns", header) for header in spec.columns]
     named += [("stage_history", header) for header in spec.stage_history]
-    for section, header in named:
-        if header_key(header) in by_key:
-            continue
-        close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
-        hint = (
-            f"did you mean '{by_key[close[0]]}'?"
-            if close
-            else f"its headers: {', '.join(headers[:12])}" + (", ..." if len(headers) > 12 else "")
-        )
-        problems.append(
-            Problem(
-                document.key_location((section, header)),
-                f"column '{header}' is not in {export}",
-                hint,
-            )
-        )
-    return problems
+    return [
+        _not_a_column(header, document, (section, header), headers, export)
+        for section, header in named
+        if header_key(header) not in keys
+    ]
 
 
 def _unknown_value_fields(

@@ -11,9 +11,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from dealgate.deals.normalise import DateOrder
 from dealgate.rules.types import CANONICAL_FIELDS
+
+if TYPE_CHECKING:
+    from dealgate.deals.sides import SideTable
 
 CANONICAL_FORECAST = ("Pipeline", "Best Case", "Commit", "Omitted", "Closed")
 
@@ -59,6 +63,9 @@ class Profile:
     # header key -> the fields a column fills besides its first (a mapping file's list)
     further: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     notes: tuple[str, ...] = ()  # what reading by this profile should say once, e.g. in inspect
+    joins: tuple[SideTable, ...] = ()  # side tables a mapping file joins to each deal
+    # the owner and manager headers of a teams file, when a mapping file names them
+    teams_columns: tuple[str, str] | None = None
 
     def target(self, header: str) -> str | None:
         """The field a column maps to by this profile, or None."""

@@ -58,6 +58,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    notes: list[str] = field(default_factory=list)  # said once, when its records are read
 
 
 def open_table(path: Path, *, sheet: str | None = None, encoding: str | None = None) -> Table:

@@ -10,8 +10,15 @@ from typing import Any
 from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
-from dealgate.deals.profiles import BUILT_IN, Profile, detect_profile, header_key
+from dealgate.deals.profiles import (
+    BUILT_IN,
+    Profile,
+    custom_field_name,
+    detect_profile,
+    header_key,
+)
 from dealgate.deals.readers import RawRecord, Table, open_table
+from dealgate.deals.sides import join_side_tables
 from dealgate.errors import InputError, Location, Problem, UsageError
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.judging.coverage import Supply
@@ -159,6 +166,11 @@ def supplied_fields(
     if "amount" in fields:
         fields.add("currency")
     sources = [described]
+    sources += [
+        f"the columns of {side.file.name} joined by {side.on}"
+        for side in profile.joins
+        if any(use.header in side.headers for use in plan)
+    ]
     if profile.managers:
         fields.add("manager")
         sources.append("the managers of --teams or the mapping file")
@@ -185,6 +197,12 @@ def open_deals(
     chosen, reason = choose_profile(
         table.headers, pack, profile, mapping, teams, export=path.name, pack_named=pack_named
     )
+    if chosen.joins:
+        value_maps = {
+            side.on: chosen.value_maps.get(chosen.target(side.on) or custom_field_name(side.on))
+            for side in chosen.joins
+        }
+        table = join_side_tables(table, chosen.joins, value_maps)
     roles = read_contact_roles(contacts, chosen) if contacts is not None else None
     mapper = DealMapper(
         table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
@@ -217,7 +235,7 @@ def choose_profile(
         chosen, reason = detect_profile(headers)
         reason = f"detected from {reason}"
     if teams is not None:
-        chosen = chosen.with_managers(read_teams(teams))
+        chosen = chosen.with_managers(read_teams(teams, chosen.teams_columns, mapping))
     return chosen, reason
 
 
@@ -226,18 +244,39 @@ def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
     return next((keys[name] for name in names if name in keys), None)
 
 
-def read_teams(path: Path) -> dict[str, str]:
-    """Owner -> manager, from a CSV or Excel file with an owner and a manager column."""
+def read_teams(
+    path: Path, named: tuple[str, str] | None = None, mapping: Path | None = None
+) -> dict[str, str]:
+    """Owner -> manager, from a CSV or Excel file with an owner and a manager column: the
+    ones a mapping file names (`teams:`), else headers of OWNER_HEADERS and MANAGER_HEADERS."""
     table = open_table(path)
-    owner = _column(table.headers, OWNER_HEADERS)
-    manager = _column(table.headers, MANAGER_HEADERS)
+    if named is not None:
+        owner = _column(table.headers, (header_key(named[0]),))
+        manager = _column(table.headers, (header_key(named[1]),))
+        found = zip(named, (owner, manager), strict=True)
+        missing = [f"'{header}'" for header, column in found if column is None]
+        where = mapping.name if mapping else "the mapping file"
+        message = f"no column {' or '.join(missing)} (named by teams: in {where})"
+        hint = f"its headers: {', '.join(table.headers)}"
+    else:
+        owner = _column(table.headers, OWNER_HEADERS)
+        manager = _column(table.headers, MANAGER_HEADERS)
+        missing = [what for what, found in (("owner", owner), ("manager", manager)) if not found]
+        message = (
+            "a teams file needs an owner column and a manager column; no "
+            f"{' and no '.join(missing)} column among the headers docs/crm-mapping.md lists"
+        )
+        hint = (
+            f"its headers: {', '.join(table.headers)}; name them Owner and Manager, or name "
+            "yours in a mapping file: teams: {owner: HEADER, manager: HEADER}"
+        )
     if owner is None or manager is None:
         raise InputError(
             [
                 Problem(
                     Location(str(path), 1),
-                    "a teams file needs an owner column and a manager column",
-                    f"found: {', '.join(table.headers)}; name them Owner and Manager",
+                    message,
+                    hint,
                 )
             ]
         )

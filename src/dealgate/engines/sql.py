@@ -74,6 +74,24 @@ def _cast(value: exp.Expr, to: str) -> exp.Expr:
     return exp.Cast(this=value, to=exp.DataType.build(to))
 
 
+def _arithmetic_kind(op: str, left: Kind, right: Kind) -> Kind | None:
+    """The kind of `left op right` for known kinds (as kinds.static_kind); None if none."""
+    if left in NUMERIC and right in NUMERIC:
+        return Kind.NUMBER
+    if left is Kind.DATE and right is Kind.DATE:
+        return Kind.NUMBER if op == "-" else None
+    if left is Kind.DATE and right in NUMERIC and op in "+-":
+        return Kind.DATE
+    if right is Kind.DATE and left in NUMERIC and op == "+":
+        return Kind.DATE
+    return None
+
+
+def _comparable(first: Kind, second: Kind) -> bool:
+    """Whether values of two known kinds can be compared in SQL."""
+    return first is second or (first in NUMERIC and second in NUMERIC)
+
+
 def column_name(path: FieldPath) -> str:
     """The column a deal field path reads; a record's field is flat (champion_name)."""
     parts = path.parts[1:] if path.parts[0] == "deal" and len(path.parts) > 1 else path.parts
@@ -96,6 +114,29 @@ class SqlCompiler:
 
     def kind(self, node: Expr, item: FieldType | None) -> Kind:
         return static_kind(node, self.fields, item)
+
+    def read_kind(self, node: Expr, item: FieldType | None) -> Kind:
+        """The kind of the value the SQL computes: the static kind, except for `+`/`-`
+        reading one undeclared field as a date (docs/rules.md, "Type checking"), which
+        gives a date or a day count; ANY when the text is never computed with."""
+        kind = self.kind(node, item)
+        if kind is not Kind.ANY or not isinstance(node, Arithmetic):
+            return kind
+        return self._date_reading(node, item) or Kind.ANY
+
+    def _date_reading(self, node: Arithmetic, item: FieldType | None) -> Kind | None:
+        """The kind of arithmetic on an undeclared field: `+`/`-` reads one undeclared
+        field as a date; None for anything else (two undeclared fields, `*`, `/`)."""
+        sides = (node.left, node.right)
+        kinds = [self.read_kind(side, item) for side in sides]
+        undeclared = [i for i, kind in enumerate(kinds) if kind is Kind.ANY]
+        if len(undeclared) > 1:
+            return None
+        if undeclared:
+            if node.op not in "+-" or not isinstance(sides[undeclared[0]], FieldPath):
+                return None
+            kinds[undeclared[0]] = Kind.DATE
+        return _arithmetic_kind(node.op, kinds[0], kinds[1])
 
     # -- truth ------------------------------------------------------------------------
 
@@ -126,8 +167,11 @@ class SqlCompiler:
 
     def compare(self, op: str, left: Expr, right: Expr, item: _Item | None) -> exp.Expr:
         item_type = item.type if item else None
-        kinds = (self.kind(left, item_type), self.kind(right, item_type))
+        kinds = (self.read_kind(left, item_type), self.read_kind(right, item_type))
         first, second = self.value(left, item), self.value(right, item)
+        static = (self.kind(left, item_type), self.kind(right, item_type))
+        if kinds != static and Kind.ANY not in kinds and not _comparable(*kinds):
+            return _NULL  # an undeclared field's date arithmetic against a number, say
         if Kind.ANY in kinds:
             other = kinds[1] if kinds[0] is Kind.ANY else kinds[0]
             if other is Kind.ANY and op not in ("==", "!="):
@@ -155,6 +199,15 @@ class SqlCompiler:
         kind = self.kind(operand, item_type)
         listed = [self.value(entry, item) for entry in items]
         value = self.value(operand, item)
+        if kind is Kind.ANY and self.read_kind(operand, item_type) is not Kind.ANY:
+            # date arithmetic on an undeclared field: each item compared on its own, as
+            # compare() keeps dates from being compared with numbers or text
+            each = exp.Paren(
+                this=exp.or_(
+                    *(self.compare("==", operand, entry, item) for entry in items), copy=False
+                )
+            )
+            return exp.Not(this=each) if negated else each
         if kind is Kind.ANY:
             kinds = {self.kind(entry, item_type) for entry in items} - {Kind.ANY}
             if Kind.BOOLEAN in kinds:
@@ -240,19 +293,19 @@ class SqlCompiler:
             case FieldPath():
                 return self.field(node, item)
             case Negate(operand=operand):
-                if self._computed_from_text(operand, item):
+                if self._computed_from_text(operand, item, Kind.NUMBER):
                     return _NULL
                 return exp.Neg(this=exp.Paren(this=self.value(operand, item)))
             case Arithmetic():
                 return self.arithmetic(node, item)
             case Call(function="days_since" | "days_until", args=(argument,)) if (
-                self._computed_from_text(argument, item)
+                self._computed_from_text(argument, item, Kind.DATE)
             ):
                 return _NULL
             case Call(function="days_since", args=(argument,)):
-                return self._days(self.today.copy(), self.value(argument, item))
+                return self._days(self.today.copy(), self._as_date(argument, item))
             case Call(function="days_until", args=(argument,)):
-                return self._days(self.value(argument, item), self.today.copy())
+                return self._days(self._as_date(argument, item), self.today.copy())
             case Call(function="count", args=(FieldPath() as path,)):
                 if self._list_type(path, item) is None:
                     return _NULL
@@ -281,17 +334,37 @@ class SqlCompiler:
             high=self.dialect.days_between(last, day.copy()),
         )
 
-    def _computed_from_text(self, node: Expr, item: _Item | None) -> bool:
-        """Arithmetic on an undeclared field: its values are text, which is never computed
-        with (as in the Python evaluator), so the result is unknown."""
-        return self.kind(node, item.type if item else None) is Kind.ANY
+    def _computed_from_text(self, node: Expr, item: _Item | None, wanted: Kind) -> bool:
+        """Whether a function or operator wanting a date (or a number) is given undeclared
+        text it does not read: an undeclared field is read as a date there (`_as_date`),
+        never as a number; the result is then unknown, as in the Python evaluator."""
+        item_type = item.type if item else None
+        kind = self.read_kind(node, item_type)
+        if kind is not Kind.ANY:
+            return self.kind(node, item_type) is Kind.ANY and kind is not wanted
+        return not (wanted is Kind.DATE and isinstance(node, FieldPath))
+
+    def _as_date(self, node: Expr, item: _Item | None) -> exp.Expr:
+        """A date operand: an undeclared field's text read as a date when it is an ISO date."""
+        value = self.value(node, item)
+        if isinstance(node, FieldPath) and self.kind(node, item.type if item else None) is Kind.ANY:
+            return self._as(value, Kind.ANY, Kind.DATE)
+        return value
 
     def arithmetic(self, node: Arithmetic, item: _Item | None) -> exp.Expr:
         item_type = item.type if item else None
         kinds = (self.kind(node.left, item_type), self.kind(node.right, item_type))
         if Kind.ANY in kinds:
-            return _NULL
-        left, right = self.value(node.left, item), self.value(node.right, item)
+            if self.read_kind(node, item_type) is Kind.ANY:
+                return _NULL  # undeclared text is never computed with as a number
+            read = (self.read_kind(node.left, item_type), self.read_kind(node.right, item_type))
+            kinds = (
+                Kind.DATE if read[0] is Kind.ANY else read[0],
+                Kind.DATE if read[1] is Kind.ANY else read[1],
+            )
+            left, right = self._as_date(node.left, item), self._as_date(node.right, item)
+        else:
+            left, right = self.value(node.left, item), self.value(node.right, item)
         if Kind.DATE in kinds:
             if node.op == "-" and kinds == (Kind.DATE, Kind.DATE):
                 return self._days(left, right)

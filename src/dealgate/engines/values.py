@@ -154,6 +154,8 @@ class Evaluators:
 
         def days(deal: Record, item: Record | None) -> Decimal | None:
             day = argument(deal, item)
+            if isinstance(day, str):
+                day = text_date(day)  # an undeclared field: a date when it is an ISO date
             if not isinstance(day, date):
                 return None
             return Decimal((as_of - day).days if since else (day - as_of).days)
@@ -296,10 +298,26 @@ def _comparable(left: Any, right: Any) -> tuple[Any, Any] | None:
     return None
 
 
+# An ISO date (YYYY-MM-DD) as the SQL dialects read one; date.fromisoformat alone also takes
+# '20261127' and '2026-W48-5', which no SQL engine reads as a date.
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def text_date(text: str) -> date | None:
+    """An undeclared field's text as a date when it is an ISO date, else None."""
+    plain = text.strip()
+    if not _DATE_TEXT.fullmatch(plain):
+        return None
+    try:
+        return date.fromisoformat(plain)
+    except ValueError:
+        return None
+
+
 def _coerce(text: str, like: Any) -> Any:
     try:
         if isinstance(like, date):
-            return date.fromisoformat(text.strip())
+            return text_date(text)
         if isinstance(like, int | Decimal):
             plain = text.strip()
             return Decimal(plain) if re.match(NUMBER_TEXT, plain) else None
@@ -359,6 +377,16 @@ def member(found: Any, items: list[Any]) -> Truth:
 def arithmetic(op: str, left: Any, right: Any) -> Any:
     if left is None or right is None or isinstance(left, bool) or isinstance(right, bool):
         return None
+    if isinstance(left, str) != isinstance(right, str) and op in "+-":
+        # An undeclared field in `+`/`-` with a date or a number is read as a date when it
+        # is an ISO date (docs/rules.md, "Type checking"); it is never computed with as a
+        # number. The SQL compiler reads it the same way (SqlCompiler.read_kind).
+        if isinstance(left, str):
+            left = text_date(left)
+        else:
+            right = text_date(right)
+        if left is None or right is None:
+            return None
     if isinstance(left, date) or isinstance(right, date):
         return _date_arithmetic(op, left, right)
     if not (isinstance(left, int | Decimal) and isinstance(right, int | Decimal)):
