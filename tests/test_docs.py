@@ -16,6 +16,7 @@ from dealgate.deals.profiles import BUILT_IN, columns_markdown
 from dealgate.deals.readers import RawRecord
 from dealgate.deals.source import read_records
 from dealgate.engines import get_engine
+from dealgate.errors import InputError
 from dealgate.judging.assess import assess, request_for
 from dealgate.playbook import fields_markdown
 from dealgate.rules.catalog import PackCatalog
@@ -109,3 +110,19 @@ def test_vague_next_step_example_in_the_docs_flags_vague_next_steps(
     # 26 days without activity: within discover's 30 days, past negotiate's 14.
     recent = {deal: statuses[(deal, "HYG-ACTIVITY-BY-STAGE")] for deal in ("V1", "S1", "S2")}
     assert recent == {"V1": "met", "S1": "missing", "S2": "missing"}
+
+
+def test_by_stage_in_an_unquoted_yaml_value_asks_to_quote_it(tmp_path: Path) -> None:
+    # `stage: value` inside a plain YAML value is read as a key: say what to do about it.
+    pack_file = tmp_path / "limits.yaml"
+    pack_file.write_text(
+        "pack: limits\nstages:\n  - id: discover\nchecks:\n"
+        "  - id: HYG-RECENT\n    milestone: Recent activity\n"
+        "    require: days_since(last_activity_date) <= by_stage(discover: 30, else: 14)\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_pack(pack_file, PackCatalog(include_bundled=False, cwd=tmp_path))
+    [problem] = caught.value.problems
+    assert problem.message.startswith("invalid YAML: mapping values are not allowed")
+    assert problem.hint == "quote a condition with by_stage(stage: value), or fold it with '>-'"
