@@ -104,6 +104,11 @@ def test_spans_cover_the_source_text() -> None:
         ("by_stage(30)", "by_stage() takes 'stage: value' pairs", 9),
         ("by_stage(else: 3, discover: 2)", "'else:' must come last in by_stage()", 18),
         ("by_stage()", "by_stage() needs at least one 'stage: value' pair", 0),
+        (
+            "contains_any(next_step, ['tbd', 'n/a'])",
+            "contains_any() takes its phrases one by one, not as a list",
+            24,
+        ),
         ("days_since(a: 3)", "expected ')' to close days_since(...), found ':'", 12),
     ],
 )

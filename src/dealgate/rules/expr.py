@@ -489,6 +489,13 @@ class _Parser:
         self.advance()  # "("
         args: list[Expr] = []
         while not self.at_op(")"):
+            if self.at_op("[") and args and name.text in ("contains_any", "contains"):
+                token = self.peek()
+                raise ExpressionError(
+                    f"{name.text}() takes its phrases one by one, not as a list",
+                    Span(token.start, token.end),
+                    f"e.g. {name.text}(next_step, 'follow up', 'touch base')",
+                )
             args.append(self.nested(self.parse_or, name.start))
             if not self.at_op(","):
                 break
