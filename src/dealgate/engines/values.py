@@ -185,12 +185,22 @@ class Evaluators:
         return days
 
 
+def _as_text(found: Any) -> str | None:
+    """A value as text functions see it: an undeclared field that a YAML or JSON deal gives
+    as a number, date or yes/no is its text, as the SQL engines' text column holds it."""
+    if found is None or isinstance(found, list | dict):
+        return None
+    if isinstance(found, bool):
+        return "true" if found else "false"
+    return found if isinstance(found, str) else str(found)
+
+
 def _text_value(length: bool, text: Evaluator) -> Evaluator:
     """length(text) in characters, or lower(text); unknown when the text is missing."""
 
     def evaluate(deal: Record, item: Record | None) -> Any:
-        found = text(deal, item)
-        if type(found) is not str:
+        found = _as_text(text(deal, item))
+        if found is None:
             return None
         return Decimal(len(found)) if length else found.lower()
 
@@ -202,8 +212,8 @@ def _text_match(at_start: bool, text: Evaluator, phrases: tuple[str, ...]) -> Ev
     included (lower() is how a rule ignores case); unknown when the text is missing."""
 
     def evaluate(deal: Record, item: Record | None) -> Truth:
-        found = text(deal, item)
-        if type(found) is not str:
+        found = _as_text(text(deal, item))
+        if found is None:
             return None
         if at_start:
             return found.startswith(phrases)
