@@ -53,6 +53,8 @@ COLUMNAR_DECLINES: dict[str, str] = {
     "records": "a milestone reads a record field (champion.name): the CSV report's read "
     "column is not written for record fields",
     "records-declared": "a milestone reads a declared record field (champion.name)",
+    "placeholders": "the pack changes which texts are placeholders: the SQL that reads the "
+    "export holds dealgate's own list",
 }
 
 

@@ -54,7 +54,8 @@ text_terms = st.one_of(texts, st.sampled_from(["owner", "forecast_category"]))
 
 @st.composite
 def comparisons(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["number", "date", "text", "arith", "note", "flag", "in"]))
+    kinds = ["number", "date", "text", "arith", "note", "flag", "in", "text function", "by stage"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "number":
         op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
         return f"{draw(number_terms)} {op} {draw(number_terms)}"
@@ -70,6 +71,31 @@ def comparisons(draw: st.DrawFn) -> str:
         return draw(st.sampled_from(["note == 'yes'", "note != 'no'", "note >= 3", "note < 10"]))
     if kind == "flag":
         return draw(st.sampled_from(["flag", "flag == false", "present(flag)"]))
+    if kind == "text function":
+        return draw(
+            st.sampled_from(
+                [
+                    "length(owner) >= 3",
+                    "length(note) < 3",
+                    "lower(forecast_category) == 'commit'",
+                    "contains(owner, 'd')",
+                    "contains(lower(owner), 'a')",
+                    "starts_with(forecast_category, 'Com')",
+                    "contains_any(lower(note), 'n/a', 'ye')",
+                ]
+            )
+        )
+    if kind == "by stage":
+        return draw(
+            st.sampled_from(
+                [
+                    "days_since(last_activity_date) <= by_stage(first: 14, else: 30)",
+                    "amount >= by_stage(second: 50)",
+                    "probability < by_stage(first: amount, second: 50)",
+                    "close_date <= by_stage(first: today + 7, second: close_date)",
+                ]
+            )
+        )
     return draw(
         st.sampled_from(
             [

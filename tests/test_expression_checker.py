@@ -7,7 +7,7 @@ from types import MappingProxyType
 import pytest
 
 from dealgate.rules.checker import ConditionErrors, Scope, check_condition
-from dealgate.rules.expr import Compare, ExpressionError, InList, StageRef
+from dealgate.rules.expr import ByStage, Compare, ExpressionError, InList, StageRef
 from dealgate.rules.types import CANONICAL_FIELDS, DATE, TEXT, FieldType, Kind
 
 STAGES = ("qualify", "discover", "propose", "closed_won")
@@ -222,3 +222,76 @@ def test_every_problem_of_a_condition_is_reported_at_once() -> None:
         ),
         ("unknown function 'presnt'", "did you mean 'present'?", 52),
     ]
+
+
+# -- text functions and by_stage ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("length(amount) > 3", "length() needs text; 'amount' is money"),
+        ("contains(close_date, 'x')", "contains() needs text; 'close_date' is date"),
+        ("contains(next_step, owner)", "contains() takes the phrase as text in quotes"),
+        ("starts_with(next_step, '')", "an empty phrase is found in every text"),
+        ("contains_any(next_step)", "contains_any() takes 2 to 51 arguments, not 1"),
+        (
+            "lower(forecast_category) == 'Commit'",
+            "'Commit' has capitals and never matches 'lower(forecast_category)'",
+        ),
+        (
+            "contains_any(lower(next_step), 'tbd', 'Touch base')",
+            "'Touch base' has capitals and never matches 'lower(next_step)'",
+        ),
+        ("lower(next_step)", "'lower(next_step)' is text, not a condition"),
+    ],
+)
+def test_text_functions_check_their_arguments(text: str, message: str) -> None:
+    assert _error(text)[0] == message
+
+
+def test_text_functions_read_text_and_undeclared_fields() -> None:
+    checked = check_condition(
+        "length(next_step) >= 15 and contains_any(lower(region), 'emea', 'dach')"
+        " and starts_with(name, 'Renewal')",
+        LENIENT,
+    )
+    assert checked.reads == ("name", "next_step", "region")
+
+
+def test_by_stage_turns_names_into_stage_references_and_reads_the_stage() -> None:
+    checked = check_condition(
+        "days_since(last_activity_date) <= by_stage(discover: 30, propose: 21, else: 45)",
+        LENIENT,
+    )
+    assert isinstance(checked.tree, Compare)
+    assert isinstance(checked.tree.right, ByStage)
+    assert checked.tree.right.stages == (StageRef("discover"), StageRef("propose"))
+    assert checked.reads == ("last_activity_date", "stage")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("amount > by_stage(discovr: 3)", "unknown stage 'discovr'"),
+        (
+            "amount > by_stage(propose: 3, propose: 4)",
+            "stage 'propose' is given twice in by_stage()",
+        ),
+        (
+            "amount > by_stage(propose: 3, else: 'x')",
+            "by_stage() values must be of one type: ''x'' is text, an earlier value is number",
+        ),
+        (
+            "amount > by_stage(propose: region)",
+            "by_stage() needs values of a known type; 'region' is not declared",
+        ),
+        ("by_stage(propose: 3)", "'by_stage(propose: 3)' is number, not a condition"),
+    ],
+)
+def test_by_stage_checks_stages_and_one_value_type(text: str, message: str) -> None:
+    assert _error(text)[0] == message
+
+
+def test_by_stage_of_money_and_numbers_compares_with_money() -> None:
+    check_condition("amount >= by_stage(propose: 10000, else: amount / 2)", LENIENT)

@@ -10,6 +10,7 @@ import pytest
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     Compare,
     DateLiteral,
@@ -100,6 +101,15 @@ def test_spans_cover_the_source_text() -> None:
         ("", "empty expression", 0),
         ("deal. > 1", "expected a field name after '.'", 6),
         ("a # b", "unexpected character '#'", 2),
+        ("by_stage(30)", "by_stage() takes 'stage: value' pairs", 9),
+        ("by_stage(else: 3, discover: 2)", "'else:' must come last in by_stage()", 18),
+        ("by_stage()", "by_stage() needs at least one 'stage: value' pair", 0),
+        (
+            "contains_any(next_step, ['tbd', 'n/a'])",
+            "contains_any() takes its phrases one by one, not as a list",
+            24,
+        ),
+        ("days_since(a: 3)", "expected ')' to close days_since(...), found ':'", 12),
     ],
 )
 def test_syntax_errors_name_the_problem_and_its_offset(
@@ -131,8 +141,28 @@ def test_deep_nesting_is_refused_with_an_error_not_a_crash() -> None:
         "x in [1, 2 + 3, -4]",
         "count(contacts, is_primary == true) >= 2",
         "'back\\\\slash' == name",
+        "contains_any(lower(next_step), 'follow up', 'touch base')",
+        "days_since(last_activity_date) <= by_stage(discover: 30, propose: 7 * 3, else: 45)",
+        "by_stage(negotiate: (a or b))",
     ],
 )
 def test_printing_keeps_the_tree(text: str) -> None:
     tree = parse_expression(text)
     assert parse_expression(to_text(tree)) == tree
+
+
+def test_by_stage_pairs_stages_with_values_and_keeps_else_apart() -> None:
+    tree = parse_expression("by_stage(discover: 30, propose: 21, else: 45)")
+    assert tree == ByStage(
+        (FieldPath(("discover",)), FieldPath(("propose",))),
+        (Number(Decimal(30)), Number(Decimal(21))),
+        Number(Decimal(45)),
+    )
+
+
+def test_text_functions_are_calls_with_phrases_as_text() -> None:
+    tree = parse_expression("contains_any(lower(next_step), 'tbd', 'touch base')")
+    assert tree == Call(
+        "contains_any",
+        (Call("lower", (FieldPath(("next_step",)),)), String("tbd"), String("touch base")),
+    )

@@ -89,6 +89,8 @@ def test_the_hash_is_a_sha256_that_yaml_layout_does_not_change(tmp_path: Path) -
         ("  pain: text", "  pain: number"),
         ("    terminal: won", "    terminal: lost"),
         ("milestone: Pain confirmed", "milestone: Pain confirmed by the buyer"),
+        ("title: Team pack", "title: Team pack\nplaceholders: {keep: [tbd]}"),
+        ("title: Team pack", "title: Team pack\nplaceholders: {add: [pending]}"),
     ],
 )
 def test_the_hash_changes_with_what_the_pack_says(tmp_path: Path, old: str, new: str) -> None:
@@ -107,3 +109,11 @@ def test_a_bundled_pack_hashes_alike_wherever_it_is_read_from(tmp_path: Path) ->
     copied = load_pack("buyer-journey", PackCatalog([folder], include_bundled=False))
     assert copied.source != bundled.source
     assert copied.content_hash() == bundled.content_hash()
+
+
+def test_a_pack_that_leaves_placeholders_alone_keeps_the_hash_it_had_before_the_key(
+    tmp_path: Path,
+) -> None:
+    # The hash of PACK before `placeholders:` existed: saved audits still match it.
+    expected = "21bca600ba793235fb68124f123d57be441f543c301054fa2561d593edaf2f86"
+    assert pack_hash(tmp_path / "a", PACK) == expected

@@ -139,7 +139,7 @@ def parse_yaml(text: str, file: str, limits: YamlLimits = PACK_LIMITS) -> YamlDo
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         message = f"invalid YAML: {error.problem or error.context or 'syntax error'}"
-        raise _problem(file, line, column, message) from None
+        raise _problem(file, line, column, message, _yaml_hint(text, mark)) from None
     except yaml.YAMLError as error:
         raise _problem(file, 0, 0, f"invalid YAML: {error}") from None
     if len(nodes) > 1:
@@ -298,6 +298,17 @@ class _ValueBuilder:
 def _position(mark: Any) -> tuple[int, int]:
     """1-based (line, column) of a YAML mark; (0, 0) when the parser gave none."""
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+
+
+def _yaml_hint(text: str, mark: yaml.Mark | None) -> str:
+    """by_stage(stage: value) holds ': ', which YAML reads as a key inside a plain value."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "by_stage(" in line:
+        return "quote a condition with by_stage(stage: value), or fold it with '>-'"
+    return ""
 
 
 def _problem(file: str, line: int, column: int, message: str, hint: str = "") -> InputError:

@@ -85,6 +85,8 @@ class CanonicalQuery:
             raise Unsupported("contact roles for a file without an id column")
         if "amount" in self.profile.value_maps:  # the currency is read from the mapped text
             raise Unsupported("a value map on the amount")
+        if self.pack.placeholders is not None:  # the SQL macros hold dealgate's list
+            raise Unsupported("a pack that changes which texts are placeholders")
         self.month_first = "true" if self.profile.date_order is DateOrder.MONTH_FIRST else "false"
         self.comma = "true" if self.profile.decimal_mark == "," else "false"
         self.filled = {

@@ -21,7 +21,6 @@ from pydantic import BaseModel
 
 from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange, construct
 from dealgate.deals.normalise import (
-    PLACEHOLDERS,
     Unreadable,
     clean_text,
     parse_bool,
@@ -39,7 +38,6 @@ from dealgate.rules.model import RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
 
 OWNER_SIDES = frozenset({"buyer", "seller"})
-_LONGEST_PLACEHOLDER = max(len(placeholder) for placeholder in PLACEHOLDERS)
 _SALESFORCE_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
@@ -177,6 +175,9 @@ class DealMapper:
     _stage_columns: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The pack may keep some placeholders as text or add others (`placeholders:`).
+        self.placeholders = self.pack.placeholder_texts
+        self.longest_placeholder = max((len(text) for text in self.placeholders), default=0)
         profile = self.profile
         self._parsers: dict[Kind, Callable[[Any], Any]] = {
             Kind.DATE: partial(parse_date, order=profile.date_order),
@@ -661,7 +662,8 @@ class _RecordContext:
         text = raw.strip() if isinstance(raw, str) else clean_text(raw)
         if not text:
             return None
-        if len(text) <= _LONGEST_PLACEHOLDER and text.casefold() in PLACEHOLDERS:
+        mapper = self.mapper
+        if len(text) <= mapper.longest_placeholder and text.casefold() in mapper.placeholders:
             self.finding(header, f"placeholder {text!r} read as missing", DataIssue.PLACEHOLDER)
             return None
         return text

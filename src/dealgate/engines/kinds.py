@@ -8,6 +8,7 @@ from datetime import date
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     DateLiteral,
     Expr,
@@ -59,8 +60,18 @@ def static_kind(node: Expr, fields: Mapping[str, FieldType], item: FieldType | N
             for part in parts[1:]:  # into a declared record
                 found = found.fields.get(part) if found and found.kind is Kind.RECORD else None
             return found.kind if found is not None else Kind.ANY
-        case Call(function="days_since" | "days_until" | "count"):
+        case Call(function="days_since" | "days_until" | "count" | "length"):
             return Kind.NUMBER
+        case Call(function="lower"):
+            return Kind.TEXT
+        case Call(function="contains" | "starts_with" | "contains_any"):
+            return Kind.BOOLEAN
+        case ByStage(values=values, default=default):
+            choices = (*values, *(() if default is None else (default,)))
+            kinds = {static_kind(choice, fields, item) for choice in choices}
+            if kinds <= NUMERIC:
+                return Kind.MONEY if kinds == {Kind.MONEY} else Kind.NUMBER
+            return kinds.pop() if len(kinds) == 1 else Kind.ANY
         case Negate(operand=operand):
             inner = static_kind(operand, fields, item)
             return inner if inner in NUMERIC else Kind.ANY

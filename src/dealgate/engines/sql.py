@@ -46,6 +46,7 @@ from dealgate.errors import DealgateError
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     Compare,
     DateLiteral,
@@ -159,6 +160,16 @@ class SqlCompiler:
                 return self.present(path, item)
             case Call(function="any" | "all", args=(FieldPath() as path, condition)):
                 return self.list_truth(node.function == "any", path, condition, item)
+            case Call(function="contains" | "contains_any", args=(text, *phrases)):
+                found = [self._contains(text, phrase, item) for phrase in phrases]
+                return exp.Paren(this=exp.or_(*found, copy=False)) if len(found) > 1 else found[0]
+            case Call(function="starts_with", args=(text, String(value=phrase))):
+                start = exp.Substring(
+                    this=self.value(text, item),
+                    start=exp.Literal.number(1),
+                    length=exp.Literal.number(len(phrase)),
+                )
+                return exp.EQ(this=start, expression=exp.Literal.string(phrase))
         # A value used as a condition: a boolean is itself, anything else is unknown.
         kind = self.kind(node, item.type if item else None)
         if kind is Kind.BOOLEAN:
@@ -226,6 +237,27 @@ class SqlCompiler:
                 return exp.Not(this=found) if negated else found
         found = exp.In(this=value, expressions=listed)
         return exp.Not(this=exp.Paren(this=found)) if negated else found
+
+    def _contains(self, text: Expr, phrase: Expr, item: _Item | None) -> exp.Expr:
+        """The phrase is in the text: its position, so % and _ are plain characters."""
+        position = exp.StrPosition(this=self.value(text, item), substr=self.value(phrase, item))
+        return exp.GT(this=position, expression=exp.Literal.number(0))
+
+    def by_stage(
+        self,
+        stages: tuple[Expr, ...],
+        values: tuple[Expr, ...],
+        default: Expr | None,
+        item: _Item | None,
+    ) -> exp.Expr:
+        """CASE on the deal's stage position; no listed stage and no default is NULL."""
+        choice = exp.Case()
+        for stage, value in zip(stages, values, strict=True):
+            is_stage = exp.EQ(
+                this=self.dialect.deal_column("stage"), expression=self.value(stage, item)
+            )
+            choice = choice.when(is_stage, self.value(value, item))
+        return choice.else_(self.value(default, item) if default is not None else _NULL.copy())
 
     def present(self, path: FieldPath, item: _Item | None) -> exp.Expr:
         """Never NULL: the value exists and is not blank text or an empty list."""
@@ -317,6 +349,12 @@ class SqlCompiler:
                 inner = self._item_scope(path, item)
                 test = self.truth(condition, inner)
                 return _cast(self.dialect.count_where(items, inner.name, test), "DOUBLE")
+            case Call(function="length", args=(text,)):
+                return _cast(exp.Length(this=self.value(text, item)), "DOUBLE")
+            case Call(function="lower", args=(text,)):
+                return exp.Lower(this=self.value(text, item))
+            case ByStage(stages=stages, values=values, default=default):
+                return self.by_stage(stages, values, default, item)
         return self.truth(node, item)
 
     def _days(self, later: exp.Expr, earlier: exp.Expr) -> exp.Expr:

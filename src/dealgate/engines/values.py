@@ -23,6 +23,7 @@ from dealgate.engines.kinds import NUMBER_TEXT
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     Compare,
     DateLiteral,
@@ -91,6 +92,9 @@ class Evaluators:
                 return is_present
             case Call(function="any" | "all", args=(FieldPath() as path, condition)):
                 return _list_truth(node.function == "any", _lookup(path), self.truth(condition))
+            case Call(function="contains" | "starts_with" | "contains_any", args=(text, *phrases)):
+                words = tuple(phrase.value for phrase in phrases if isinstance(phrase, String))
+                return _text_match(node.function == "starts_with", self.value(text), words)
         as_value = self.value(node)
 
         def boolean(deal: Record, item: Record | None) -> Truth:
@@ -147,7 +151,27 @@ class Evaluators:
                 return length
             case Call(function="count", args=(FieldPath() as path, condition)):
                 return _count_where(_lookup(path), self.truth(condition))
+            case Call(function="length" | "lower", args=(text,)):
+                return _text_value(node.function == "length", self.value(text))
+            case ByStage(stages=stages, values=values, default=default):
+                return self._by_stage(stages, values, default)
         return self.truth(node)
+
+    def _by_stage(
+        self, stages: tuple[Expr, ...], values: tuple[Expr, ...], default: Expr | None
+    ) -> Evaluator:
+        chosen = {
+            self.stage_positions[stage.stage_id]: self.value(value)
+            for stage, value in zip(stages, values, strict=True)
+            if isinstance(stage, StageRef)
+        }
+        otherwise = self.value(default) if default is not None else None
+
+        def by_stage(deal: Record, item: Record | None) -> Any:
+            found = chosen.get(deal.get("stage"), otherwise)  # type: ignore[arg-type]
+            return None if found is None else found(deal, item)
+
+        return by_stage
 
     def _days(self, since: bool, argument: Evaluator) -> Evaluator:
         as_of = self.as_of
@@ -161,6 +185,43 @@ class Evaluators:
             return Decimal((as_of - day).days if since else (day - as_of).days)
 
         return days
+
+
+def _as_text(found: Any) -> str | None:
+    """A value as text functions see it: an undeclared field that a YAML or JSON deal gives
+    as a number, date or yes/no is its text, as the SQL engines' text column holds it."""
+    if found is None or isinstance(found, list | dict):
+        return None
+    if isinstance(found, bool):
+        return "true" if found else "false"
+    return found if isinstance(found, str) else str(found)
+
+
+def _text_value(length: bool, text: Evaluator) -> Evaluator:
+    """length(text) in characters, or lower(text); unknown when the text is missing."""
+
+    def evaluate(deal: Record, item: Record | None) -> Any:
+        found = _as_text(text(deal, item))
+        if found is None:
+            return None
+        return Decimal(len(found)) if length else found.lower()
+
+    return evaluate
+
+
+def _text_match(at_start: bool, text: Evaluator, phrases: tuple[str, ...]) -> Evaluator:
+    """contains/contains_any (some phrase is in the text) or starts_with; exact, case
+    included (lower() is how a rule ignores case); unknown when the text is missing."""
+
+    def evaluate(deal: Record, item: Record | None) -> Truth:
+        found = _as_text(text(deal, item))
+        if found is None:
+            return None
+        if at_start:
+            return found.startswith(phrases)
+        return any(phrase in found for phrase in phrases)
+
+    return evaluate
 
 
 def _text_membership(found: Evaluator, texts: list[str], negated: bool) -> Evaluator:

@@ -33,6 +33,7 @@ from dealgate.rules.checker import CheckedCondition
 from dealgate.rules.expr import (
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     Compare,
     Expr,
@@ -291,6 +292,10 @@ def deal_fields(node: Expr, in_item: bool = False) -> Iterator[tuple[str, ...]]:
         case Call(args=args):
             for arg in args:
                 yield from deal_fields(arg, in_item)
+        case ByStage(values=values, default=default):
+            yield ("stage",)
+            for value in (*values, *(() if default is None else (default,))):
+                yield from deal_fields(value, in_item)
         case Not(operand=operand) | Negate(operand=operand):
             yield from deal_fields(operand, in_item)
         case (

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field, replace
 from dealgate.errors import did_you_mean
 from dealgate.rules.domains import DEAL_FIELD_DOMAINS, YES_NO, Domain
 from dealgate.rules.expr import (
+    BY_STAGE,
     Arithmetic,
     Boolean,
+    ByStage,
     Call,
     Compare,
     DateLiteral,
@@ -57,7 +59,14 @@ FUNCTIONS: Mapping[str, tuple[int, int]] = {
     "count": (1, 2),
     "any": (2, 2),
     "all": (2, 2),
+    "length": (1, 1),
+    "lower": (1, 1),
+    "contains": (2, 2),
+    "starts_with": (2, 2),
+    "contains_any": (2, 1 + 50),
 }
+# Functions of one text and then phrases written as text literals.
+TEXT_FUNCTIONS = frozenset({"length", "lower", "contains", "starts_with", "contains_any"})
 
 DEAL_PREFIX = "deal"
 
@@ -167,6 +176,8 @@ class _Checker:
                 return self.in_list(node, scope)
             case Call():
                 return self.call(node, scope)
+            case ByStage():
+                return self.by_stage(node, scope)
         raise self.fail(node, f"unexpected {type(node).__name__}")  # pragma: no cover
 
     # --- names ---------------------------------------------------------------------
@@ -291,6 +302,8 @@ class _Checker:
         if node.op in ("==", "!="):
             self.value_in_domain(node.left, left_type, node.right, scope)
             self.value_in_domain(node.right, right_type, node.left, scope)
+            self.lowered_text(node.left, node.right)
+            self.lowered_text(node.right, node.left)
         self.comparable(node, node.op, left_type, right_type)
         return replace(node, left=left, right=right), BOOLEAN
 
@@ -305,6 +318,17 @@ class _Checker:
                 value,
                 f"'{value.value}' is never {domain.what} after reading",
                 f"did you mean {meant}?",
+            )
+
+    def lowered_text(self, text: Expr, value: Expr) -> None:
+        """A text with capitals never equals or is found in lower(...): an error, where it
+        would silently never match."""
+        is_lowered = isinstance(text, Call) and text.function == "lower"
+        if is_lowered and isinstance(value, String) and value.value != value.value.lower():
+            raise self.fail(
+                value,
+                f"'{value.value}' has capitals and never matches {self.quote(text)}",
+                f"write '{value.value.lower()}'",
             )
 
     def domain(self, node: Expr, found: FieldType, scope: Scope) -> Domain | None:
@@ -350,6 +374,7 @@ class _Checker:
         for item in node.items:
             checked_item, item_type = self.check(item, scope)
             self.value_in_domain(node.operand, operand_type, item, scope)
+            self.lowered_text(node.operand, item)
             self.comparable(item, "==", operand_type, item_type)
             checked.append(checked_item)
         return replace(node, operand=operand, items=tuple(checked)), BOOLEAN
@@ -363,7 +388,13 @@ class _Checker:
             raise self.fail(node, f"unknown function '{node.function}'", hint)
         low, high = arity
         if not low <= len(node.args) <= high:
-            wanted = str(low) if low == high else f"{low} or {high}"
+            wanted = (
+                str(low)
+                if low == high
+                else f"{low} or {high}"
+                if high == low + 1
+                else f"{low} to {high}"
+            )
             raise self.fail(
                 node,
                 f"{node.function}() takes {wanted} argument"
@@ -379,7 +410,78 @@ class _Checker:
                     f"{node.function}() needs a date; {self.quote(node.args[0])} is {arg_type}",
                 )
             return replace(node, args=(arg,)), NUMBER
+        if node.function in TEXT_FUNCTIONS:
+            return self.text_function(node, scope)
         return self.list_function(node, scope)
+
+    def text_function(self, node: Call, scope: Scope) -> tuple[Expr, FieldType]:
+        """length/lower of a text; contains/starts_with/contains_any of a text and phrases
+        written as text literals (so every engine compares with constants)."""
+        target, *phrases = node.args
+        checked, found = self.check(target, scope)
+        if found.kind not in (Kind.TEXT, Kind.ANY):
+            raise self.fail(
+                target, f"{node.function}() needs text; {self.quote(target)} is {found}"
+            )
+        for phrase in phrases:
+            if not isinstance(phrase, String):
+                raise self.fail(
+                    phrase,
+                    f"{node.function}() takes the phrase as text in quotes",
+                    f"e.g. {node.function}(next_step, 'demo')",
+                )
+            if not phrase.value:
+                raise self.fail(phrase, "an empty phrase is found in every text")
+            self.lowered_text(target, phrase)
+        result = {"length": NUMBER, "lower": TEXT}.get(node.function, BOOLEAN)
+        return replace(node, args=(checked, *phrases)), result
+
+    def by_stage(self, node: ByStage, scope: Scope) -> tuple[Expr, FieldType]:
+        """Stage ids of the pack, each once; values of one type, which is the result's."""
+        self.reads.add("stage")
+        stages: list[Expr] = []
+        seen: set[str] = set()
+        for key in node.stages:
+            ref = self.stage_ref(key, scope)
+            if ref.stage_id in seen:
+                raise self.fail(key, f"stage '{ref.stage_id}' is given twice in {BY_STAGE}()")
+            seen.add(ref.stage_id)
+            stages.append(ref)
+        parts = [*node.values, *(() if node.default is None else (node.default,))]
+        checked: list[Expr] = []
+        result: FieldType | None = None
+        for part in parts:
+            value, found = self.check(part, scope)
+            checked.append(value)
+            if found.kind in (Kind.LIST, Kind.RECORD):
+                raise self.fail(
+                    part, f"{BY_STAGE}() gives single values; {self.quote(part)} is {found}"
+                )
+            if found.kind is Kind.ANY:
+                # Every engine must know the type of the value it chooses (SQL's CASE).
+                raise self.fail(
+                    part,
+                    f"{BY_STAGE}() needs values of a known type;"
+                    f" {self.quote(part)} is not declared",
+                    "declare the field under 'fields:', or write the value",
+                )
+            if result is None:
+                result = found
+            elif found.kind is not result.kind:
+                if {found.kind, result.kind} <= NUMERIC:
+                    result = MONEY if Kind.MONEY in (found.kind, result.kind) else NUMBER
+                    continue
+                raise self.fail(
+                    part,
+                    f"{BY_STAGE}() values must be of one type: {self.quote(part)} is {found},"
+                    f" an earlier value is {result}",
+                )
+        assert result is not None
+        default = checked[len(node.values)] if node.default is not None else None
+        rebuilt = replace(
+            node, stages=tuple(stages), values=tuple(checked[: len(node.values)]), default=default
+        )
+        return rebuilt, result
 
     def present(self, node: Call, scope: Scope) -> tuple[Expr, FieldType]:
         arg = node.args[0]

@@ -135,6 +135,19 @@ class Call(Expr):
     args: tuple[Expr, ...]
 
 
+@dataclass(frozen=True)
+class ByStage(Expr):
+    """A value chosen by the deal's stage: `by_stage(discover: 30, propose: 21, else: 45)`.
+
+    `stages[i]` chooses `values[i]`; a deal in no listed stage gets `default`, or unknown
+    when there is none. The parser gives bare names; the checker turns them into StageRefs.
+    """
+
+    stages: tuple[Expr, ...]
+    values: tuple[Expr, ...]
+    default: Expr | None = None
+
+
 # --- tokens ---------------------------------------------------------------------------
 
 
@@ -154,7 +167,12 @@ _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COUNTED = frozenset({*COMPARISONS, *ARITHMETIC, "(", "["})
 _COUNTED_WORDS = frozenset({"and", "or", "not"})
-_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",", ".")
+_OPERATORS = (
+    *("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",", "."),
+    ":",  # only inside by_stage(stage: value, ...)
+)
+BY_STAGE = "by_stage"
+BY_STAGE_DEFAULT = "else"
 
 
 def tokenize(text: str) -> list[Token]:
@@ -466,15 +484,60 @@ class _Parser:
         return FieldPath(tuple(parts), span=Span(token.start, end))
 
     def parse_call(self, name: Token) -> Expr:
+        if name.text == BY_STAGE:
+            return self.parse_by_stage(name)
         self.advance()  # "("
         args: list[Expr] = []
         while not self.at_op(")"):
+            if self.at_op("[") and args and name.text in ("contains_any", "contains"):
+                token = self.peek()
+                raise ExpressionError(
+                    f"{name.text}() takes its phrases one by one, not as a list",
+                    Span(token.start, token.end),
+                    f"e.g. {name.text}(next_step, 'follow up', 'touch base')",
+                )
             args.append(self.nested(self.parse_or, name.start))
             if not self.at_op(","):
                 break
             self.advance()
         end = self.expect_op(")", f"to close {name.text}(...)").end
         return Call(name.text, tuple(args), span=Span(name.start, end))
+
+    def parse_by_stage(self, name: Token) -> Expr:
+        self.advance()  # "("
+        stages: list[Expr] = []
+        values: list[Expr] = []
+        default: Expr | None = None
+        while not self.at_op(")"):
+            key = self.peek()
+            key_span = Span(key.start, max(key.end, key.start + 1))
+            after = self.peek(1)
+            if key.kind != "name" or not (after.kind == "op" and after.text == ":"):
+                raise ExpressionError(
+                    f"{BY_STAGE}() takes 'stage: value' pairs",
+                    key_span,
+                    f"e.g. {BY_STAGE}(discover: 30, propose: 21, {BY_STAGE_DEFAULT}: 45)",
+                )
+            if default is not None:
+                raise ExpressionError(
+                    f"'{BY_STAGE_DEFAULT}:' must come last in {BY_STAGE}()", key_span
+                )
+            self.advance()
+            self.advance()  # ":"
+            value = self.nested(self.parse_or, name.start)
+            if key.text == BY_STAGE_DEFAULT:
+                default = value
+            else:
+                stages.append(FieldPath((key.text,), span=key_span))
+                values.append(value)
+            if not self.at_op(","):
+                break
+            self.advance()
+        end = self.expect_op(")", f"to close {BY_STAGE}(...)").end
+        span = Span(name.start, end)
+        if not stages:
+            raise ExpressionError(f"{BY_STAGE}() needs at least one 'stage: value' pair", span)
+        return ByStage(tuple(stages), tuple(values), default, span=span)
 
 
 def _with_span(node: Expr, span: Span) -> Expr:
@@ -526,6 +589,14 @@ def _render(node: Expr) -> tuple[str, int]:
             return stage_id, atom
         case Call(function=function, args=args):
             return f"{function}({', '.join(to_text(arg) for arg in args)})", atom
+        case ByStage(stages=stages, values=values, default=default):
+            pairs = [
+                f"{to_text(key)}: {to_text(value)}"
+                for key, value in zip(stages, values, strict=True)
+            ]
+            if default is not None:
+                pairs.append(f"{BY_STAGE_DEFAULT}: {to_text(default)}")
+            return f"{BY_STAGE}({', '.join(pairs)})", atom
         case Not(operand=operand):
             return f"not {_wrap(operand, _PRECEDENCE['not'])}", _PRECEDENCE["not"]
         case Negate(operand=operand):
@@ -571,4 +642,7 @@ def walk(node: Expr) -> list[Expr]:
         case Call(args=args):
             for arg in args:
                 found += walk(arg)
+        case ByStage(stages=stages, values=values, default=default):
+            for part in (*stages, *values, *(() if default is None else (default,))):
+                found += walk(part)
     return found

@@ -38,8 +38,11 @@ def canonical(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         shape: dict[str, object] = {"": type(value).__name__}  # Not and Negate share fields
         for item in dataclasses.fields(value):
+            found = getattr(value, item.name)
+            if found is None and item.metadata.get("omit_when_none"):
+                continue  # a newer key left unset: the hash stays what it was before it
             if item.compare and item.name not in _PROVENANCE:
-                shape[item.name] = canonical(getattr(value, item.name))
+                shape[item.name] = canonical(found)
         return shape
     if isinstance(value, Enum):
         return canonical(value.value)
@@ -47,6 +50,8 @@ def canonical(value: object) -> object:
         return {str(key): canonical(item) for key, item in value.items()}
     if isinstance(value, tuple | list):
         return [canonical(item) for item in value]
+    if isinstance(value, frozenset):
+        return sorted(str(canonical(item)) for item in value)
     if isinstance(value, Decimal):
         return str(value.normalize())  # 5, 5.0 and 5.00 are one number in a condition
     if isinstance(value, date):

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from dealgate.deals.normalise import PLACEHOLDERS
 from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.checker import CheckedCondition, ConditionErrors, Scope, check_condition
@@ -369,6 +370,7 @@ class _Work:
     milestones: dict[str, _WorkMilestone] = field(default_factory=dict)
     fields: dict[str, FieldDeclaration] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    placeholders: set[str] | None = None  # None: dealgate's list, unchanged
 
 
 class _Resolver:
@@ -465,6 +467,40 @@ def _apply(source: PackSource, work: _Work) -> None:
             work.checks.append(milestone)
     _apply_overrides(source, work)
     _apply_removals(source, work)
+    _apply_placeholders(source, work)
+
+
+def _apply_placeholders(source: PackSource, work: _Work) -> None:
+    """Texts added are read as missing, texts kept are read as text; a kept text that is
+    no placeholder at this point is an error, as it would silently change nothing."""
+    spec = source.spec.placeholders
+    if spec is None:
+        return
+    current = set(PLACEHOLDERS if work.placeholders is None else work.placeholders)
+    for key in ("add", "keep"):
+        for index, written in enumerate(getattr(spec, key)):
+            text = written.strip().casefold()
+            where = source.document.location(("placeholders", key, index))
+            if not text:
+                work.problems.append(
+                    Problem(where, "a blank placeholder", "blanks are missing anyway")
+                )
+            elif key == "add":
+                current.add(text)
+            elif text not in current:
+                hint = did_you_mean(text, sorted(current)) or (
+                    "placeholders: " + ", ".join(sorted(current))
+                )
+                work.problems.append(
+                    Problem(
+                        where,
+                        f"'{written}' is not a placeholder, so keeping it changes nothing",
+                        hint,
+                    )
+                )
+            else:
+                current.discard(text)
+    work.placeholders = current
 
 
 def _unplaced_stage(
@@ -708,6 +744,7 @@ def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
         fields=MappingProxyType(dict(work.fields)),
         source=root.document.location(()),
         lineage=tuple(source.spec.pack for source in order),
+        placeholders=None if work.placeholders is None else frozenset(work.placeholders),
     )
 
 

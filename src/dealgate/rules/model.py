@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from dealgate.deals.normalise import PLACEHOLDERS
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
 from dealgate.rules.expr import Expr
@@ -131,6 +132,9 @@ class RulePack:
     fields: Mapping[str, FieldDeclaration]
     source: Location
     lineage: tuple[str, ...]  # the pack ids it was built from, bases first, itself last
+    # Texts read as missing, casefolded; None is dealgate's list (deals/normalise.py), and is
+    # left out of the fingerprint so packs that do not change it keep their hash.
+    placeholders: frozenset[str] | None = field(default=None, metadata={"omit_when_none": True})
     # The pack as written, when this one is it as judged on an input lacking some fields.
     written: RulePack | None = field(default=None, compare=False, repr=False)
 
@@ -142,6 +146,11 @@ class RulePack:
             for name, declared in self.fields.items()
             if declared.type.kind is Kind.RECORD
         }
+
+    @property
+    def placeholder_texts(self) -> frozenset[str]:
+        """The texts readers take for missing values (casefolded, without surrounding spaces)."""
+        return PLACEHOLDERS if self.placeholders is None else self.placeholders
 
     @cached_property
     def open_stages(self) -> tuple[Stage, ...]:

@@ -102,6 +102,18 @@ class OverrideSpec(_Strict):
     guidance: str | None = None
 
 
+class PlaceholdersSpec(_Strict):
+    """Texts that read as missing (N/A, TBD, ...), changed from dealgate's list or the bases'."""
+
+    add: Annotated[
+        list[str], Field(description="Texts also read as missing, ignoring case and spaces.")
+    ] = []
+    keep: Annotated[
+        list[str],
+        Field(description="Placeholders read as text here (e.g. tbd), ignoring case and spaces."),
+    ] = []
+
+
 class PackSpec(_Strict):
     """One rule pack file."""
 
@@ -122,6 +134,13 @@ class PackSpec(_Strict):
     ] = []
     overrides: dict[str, OverrideSpec] = {}
     remove: Annotated[list[str], Field(description="Inherited milestone ids to drop.")] = []
+    placeholders: Annotated[
+        PlaceholdersSpec | None,
+        Field(
+            description="Change which texts are read as missing: add more, or keep some "
+            "(say tbd) as text; applied after the extended packs' changes."
+        ),
+    ] = None
 
     @field_validator("fields", mode="before")
     @classmethod
