@@ -405,3 +405,25 @@ def test_a_key_first_seen_late_in_json_lines_is_supplied(tmp_path: Path) -> None
     assert (statuses["D139"], statuses["D140"]) == ("missing", "unmeasured")
     reconciliation = document["reconciliation"]
     assert isinstance(reconciliation, dict) and reconciliation["rows_read"] == 150
+
+
+def test_a_hubspot_export_says_what_it_lacks_alike_on_every_route() -> None:
+    """HubSpot's export has custom properties for most milestones, a contact count but no
+    contact roles, and no mutual action plan or close-date pushes."""
+    export = str(REPO / "examples" / "hubspot-deals.csv")
+    args = ["--rules", "hubspot-default", "--as-of", "2026-11-27", "--format", "csv"]
+    reports = {}
+    for engine in ("durable", "sql"):
+        done = dealgate("audit", export, *args, "--engine", engine, "-v")
+        assert done.returncode == 1, done.stderr  # skipped required milestones fail the audit
+        assert "Coverage: 2 of 38 milestones cannot be measured and 3 only on some deals" in (
+            done.stderr
+        )
+        assert "action_plan (VAL-MAP, HYG-MAP-ON-TRACK), close_date_pushes" in done.stderr
+        reports[engine] = done.stdout
+    assert reports["durable"] == reports["sql"]
+    document, _, _ = _audit_json(export, "--rules", "hubspot-default")
+    coverage = document["coverage"]
+    assert isinstance(coverage, dict)
+    partly = {e["milestone_id"] for e in coverage["unmeasured"] if e["partly"]}
+    assert "QUAL-CONTACT" in partly  # decided by the contact count where it is at least one
