@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from dealgate.report.audit_xlsx import MILESTONE_COLUMNS, PER_MILESTONE, render_xlsx, sheet_title
-from dealgate.report.figures import amounts_from_json, amounts_text
+from dealgate.report.audit_xlsx import (
+    EXCEPTION_COLUMNS,
+    KIND_WORDS,
+    MILESTONE_COLUMNS,
+    render_xlsx,
+    sheet_title,
+)
+from dealgate.report.figures import amounts_from_json
 from report_inputs import audit_deals, dealgate
 
 
@@ -37,32 +43,90 @@ def sheet_rows(path: Path, title: str) -> list[list[object]]:
 
 
 @pytest.mark.parametrize("example", ["salesforce", "hubspot"])
-def test_exceptions_sheet_is_the_csv_report(audited_examples: dict[str, Any], example: str) -> None:
+def test_findings_sheet_is_the_csv_report_in_words(
+    audited_examples: dict[str, Any], example: str
+) -> None:
     audited = audited_examples[example]
     with audited.csv.open(encoding="utf-8", newline="") as handle:
-        expected = list(csv.reader(handle))
-    rows = sheet_rows(audited.xlsx, "Exceptions")
-    # the CSV's rows without the milestone's texts, which the Milestones sheet holds once
-    texts = [expected[0].index(column) for column in PER_MILESTONE]
-    expected = [[v for i, v in enumerate(row) if i not in texts] for row in expected]
-    assert rows[0] == expected[0]
+        expected = list(csv.DictReader(handle))
+    header, *rows = sheet_rows(audited.xlsx, "Findings")
     assert len(rows) == len(expected) > 1
-    for got, want in zip(rows[1:], expected[1:], strict=True):
+    column = {name: header.index(name) for name in header}
+    for got, want in zip(rows, expected, strict=True):
+        assert as_csv_text(got[column["Deal id"]]) == want["deal_id"]
+        assert as_csv_text(got[column["Deal"]]) == want["deal_name"]
+        assert got[column["Milestone id"]] == want["milestone_id"]
+        assert got[column["Kind"]] == KIND_WORDS[want["kind"]]
+        assert as_csv_text(got[column["Close date"]]) == want["close_date"]
         # Amounts are numbers in the workbook; the CSV writes them as the export had them.
-        amount = expected[0].index("amount")
-        assert float(got[amount] or 0) == pytest.approx(float(want[amount] or 0))
-        got_text = [as_csv_text(v) for i, v in enumerate(got) if i != amount]
-        assert got_text == [v for i, v in enumerate(want) if i != amount]
+        assert float(got[column["Amount"]] or 0) == pytest.approx(float(want["amount"] or 0))
 
 
-def test_the_exception_list_has_filters_and_a_frozen_header(
+def test_exceptions_sheet_has_one_row_per_deal_with_what_to_do(
+    audited_examples: dict[str, Any],
+) -> None:
+    audited = audited_examples["salesforce"]
+    header, *rows = sheet_rows(audited.xlsx, "Exceptions")
+    assert header == EXCEPTION_COLUMNS
+    deals = audited.json["deals"]
+    assert [row[0] for row in rows] == [deal["id"] for deal in deals]
+    names = {stage["id"]: stage["name"] for stage in audited.json["pack"]["stages"]}
+    for row, deal in zip(rows, deals, strict=True):
+        missing = [f for f in deal["findings"] if f["status"] == "missing"]
+        assert row[header.index("Claimed stage")] == names.get(deal["stage_id"], deal["stage"])
+        assert (row[header.index("Missing")] or "") == "; ".join(f["milestone"] for f in missing)
+        if missing:
+            assert row[header.index("What to do")] == missing[0]["guidance"]
+
+
+def test_headers_are_words_and_id_columns_fit_a_salesforce_id(
     audited_examples: dict[str, Any],
 ) -> None:
     workbook = load_workbook(audited_examples["salesforce"].xlsx)
-    sheet = workbook["Exceptions"]
-    assert sheet.freeze_panes == "C2"
-    assert sheet.auto_filter.ref == f"A1:Q{sheet.max_row}"
-    assert all(cell.font.bold for cell in sheet[1])
+    for title in ("Exceptions", "Findings", "Overdue steps", "Milestones"):
+        sheet = workbook[title]
+        header = [cell.value for cell in sheet[1]]
+        assert not any("_" in str(name) for name in header), (title, header)
+        for index, name in enumerate(header, start=1):
+            if str(name).endswith(" id"):
+                width = sheet.column_dimensions[sheet.cell(1, index).column_letter].width
+                assert width >= 20, (title, name, width)  # "006Dn00000AbCdEfGh" is 18
+
+
+def test_money_is_a_number_formatted_in_its_currency(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    workbook = load_workbook(audited.xlsx)
+    for title in ("Exceptions", "Findings"):
+        sheet = workbook[title]
+        header = [cell.value for cell in sheet[1]]
+        amount, currency = header.index("Amount"), header.index("Currency")
+        for row in sheet.iter_rows(min_row=2):
+            if row[amount].value is None:
+                continue
+            assert isinstance(row[amount].value, int | float)
+            assert row[amount].number_format == f'"{row[currency].value}" #,##0.00'
+    summary = audited.json["summary"]
+    claimed = amounts_from_json(summary["pipeline_claimed"])
+    assert len(claimed) > 1  # the example has deals in more than one currency
+    sheet = workbook["Summary"]
+    cells = {row[0].value: row for row in sheet.iter_rows() if row and row[0].value}
+    codes = [cell.value for cell in cells["Money"][1:] if cell.value]
+    assert codes == sorted(claimed)
+    for label, key in (
+        ("Pipeline claimed", "pipeline_claimed"),
+        ("Supported by evidence", "pipeline_supported"),
+        ("Value at risk", "pipeline_at_risk"),
+    ):
+        amounts = amounts_from_json(summary[key])
+        for code, cell in zip(codes, cells[label][1:], strict=False):
+            assert cell.value == pytest.approx(float(amounts.get(code, 0)))
+            assert cell.number_format == f'"{code}" #,##0.00'
+    stage_header = [cell.value for cell in cells["Stage"]]
+    assert [f"Claimed {code}" for code in codes] == stage_header[2 : 2 + len(codes)]
+    # No figure is text such as "EUR 1,200.00".
+    for row in sheet.iter_rows():
+        texts = [c.value for c in row[1:] if isinstance(c.value, str)]
+        assert not any(text[:3] in claimed and text[3:4] == " " for text in texts), texts
 
 
 def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any]) -> None:
@@ -70,18 +134,19 @@ def test_one_sheet_per_manager_holds_that_team(audited_examples: dict[str, Any])
     workbook = load_workbook(audited.xlsx, read_only=True)
     deals = audited.json["deals"]
     managers = sorted({d["manager"] for d in deals if d["manager"]})
-    assert workbook.sheetnames[:5] == [
+    assert workbook.sheetnames[:6] == [
         "Summary",
         "Exceptions",
+        "Findings",
         "Changes",
         "Overdue steps",
         "Milestones",
     ]
-    assert workbook.sheetnames[5:] == managers + (
+    assert workbook.sheetnames[6:] == managers + (
         ["(no manager)"] if any(d["manager"] is None for d in deals) else []
     )
     everything = sheet_rows(audited.xlsx, "Exceptions")
-    column = everything[0].index("manager")
+    column = everything[0].index("Manager")
     for manager in managers:
         team = sheet_rows(audited.xlsx, manager)
         assert team[0] == everything[0]
@@ -93,13 +158,7 @@ def test_summary_sheet_shows_the_json_figures(audited_examples: dict[str, Any]) 
     summary = audited.json["summary"]
     labelled = {row[0]: row[1] for row in sheet_rows(audited.xlsx, "Summary") if len(row) > 1}
 
-    def money(key: str) -> str:
-        return amounts_text(amounts_from_json(summary[key]))
-
     assert labelled["Deals audited"] == summary["deals_audited"]
-    assert labelled["Pipeline claimed"] == money("pipeline_claimed")
-    assert labelled["Supported by evidence"] == money("pipeline_supported")
-    assert labelled["Value at risk"] == money("pipeline_at_risk")
     assert labelled["Deals at risk"] == summary["deals_at_risk"]
     assert labelled["Deals with skipped milestones"] == summary["deals_with_skipped_milestones"]
     assert labelled["Overdue action plan steps"] == sum(summary["overdue_steps"].values())
@@ -123,7 +182,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     shown = {row[1].value for row in rows}
     assert shown == set(names)
     assert all(row[1].data_type == "s" for row in rows)
-    assert workbook.sheetnames[3] == "=cmd|'  C calc'!A0"  # "/" is not allowed in a title
+    assert workbook.sheetnames[4] == "=cmd|'  C calc'!A0"  # "/" is not allowed in a title
     # Readers strip a leading tab or carriage return from a name; the writer keeps them as text.
     document = json.loads(audit_deals(tmp_path, deals, "--format", "json").stdout)
     document["deals"][0]["name"] = "\tTab"
@@ -170,7 +229,7 @@ def test_control_characters_and_long_text_do_not_break_the_workbook(tmp_path: Pa
     document["deals"][0]["findings"][0]["guidance"] = "g" * 40_000
     (tmp_path / "long.xlsx").write_bytes(render_xlsx(document))
     header, *rows = sheet_rows(tmp_path / "long.xlsx", "Milestones")
-    guidance = str(rows[0][header.index("guidance")])
+    guidance = str(rows[0][header.index("How to get it")])
     assert len(guidance) == 32_767 and guidance.endswith("(cut: 40,000 characters)")
 
 
@@ -192,6 +251,14 @@ def test_changes_sheet_lists_what_changed_since_last_week(audited_examples: dict
 
     moved = section("Moved stage without their milestones")
     assert [row[0] for row in moved] == [m["deal_id"] for m in changes["moved_without_milestones"]]
+    # Stages by the names a sales manager knows, not the pack's ids.
+    names = {stage["id"]: stage["name"] for stage in audited.json["pack"]["stages"]}
+    assert [(row[3], row[4]) for row in moved] == [
+        (names[m["from_stage"]], names[m["to_stage"]]) for m in changes["moved_without_milestones"]
+    ]
+    assert any(
+        names[m["from_stage"]] != m["from_stage"] for m in changes["moved_without_milestones"]
+    )
     assert len(section("New findings")) == len(changes["new_findings"]) > 0
     assert len(section("Resolved findings")) == len(changes["resolved_findings"]) > 0
 
@@ -204,7 +271,7 @@ def test_overdue_steps_sheet_lists_each_late_step(audited_examples: dict[str, An
         for deal in audited.json["deals"]
         for step in deal["overdue_steps"]
     ]
-    got = [(row[0], row[header.index("step")], row[header.index("days_overdue")]) for row in rows]
+    got = [(row[0], row[header.index("Step")], row[header.index("Days late")]) for row in rows]
     assert got == expected
     assert len(rows) == sum(audited.json["summary"]["overdue_steps"].values())
 
@@ -240,9 +307,16 @@ def test_each_milestone_is_described_once(audited_examples: dict[str, Any]) -> N
     assert header == MILESTONE_COLUMNS
     findings = {f["milestone_id"]: f for deal in audited.json["deals"] for f in deal["findings"]}
     assert sorted(row[0] for row in rows) == sorted(findings)
+    names = {stage["id"]: stage["name"] for stage in audited.json["pack"]["stages"]}
     for row in rows:
         finding = findings[row[0]]
-        assert row[1:] == [finding[column] for column in MILESTONE_COLUMNS[1:]]
+        assert row[1:] == [
+            finding["milestone"],
+            names.get(finding["stage_id"], finding["stage_id"]),
+            finding["severity"],
+            finding["evidence"],
+            finding["guidance"],
+        ]
 
 
 def test_a_pipeline_too_large_for_a_workbook_lists_its_largest_deals_and_says_so(

@@ -1,12 +1,14 @@
 """The audit as an Excel workbook (`dealgate audit --format xlsx --output F.xlsx`).
 
 Read from the audit's JSON document, like the HTML report. Sheets: Summary (headline figures,
-pipeline by stage, by manager and owner), Exceptions (one row per finding not met, with filters
-and a frozen header), Changes (with --baseline), Overdue steps (late action plan steps, when
-there are any), Milestones (each milestone's name, evidence and guidance, once, rather than on
-every row of Exceptions) and one sheet per manager with that team's rows. Past LISTED_DEALS
-deals, the sheets list the deals with the largest amounts, and Summary says how many are left
-out; the figures count every deal.
+pipeline by stage, by manager and owner), Exceptions (one row per deal: what it misses and what
+to do, with filters and a frozen header), Findings (one row per finding), Changes (with
+--baseline), Overdue steps (late action plan steps, when there are any), Milestones (each
+milestone's name, evidence and guidance, once) and one sheet per manager with that team's rows
+of Exceptions. Headers are a sales manager's words; money is a number with its currency's number
+format, and a sum has one column per currency, as money is never added across currencies.
+Past LISTED_DEALS deals, the sheets list the deals with the largest amounts, and Summary says
+how many are left out; the figures count every deal.
 
 Every text cell is stored as text (never a formula), so a deal name that starts with `=`, `+`,
 `-`, `@`, a tab or a carriage return shows as typed and can never run in Excel.
@@ -18,6 +20,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -28,27 +31,81 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
-from dealgate.report.csv_layout import FINDING_COLUMNS
-from dealgate.report.figures import json_amounts_text
+from dealgate.report.figures import amounts_from_json
 from dealgate.report.listing import largest_deals, left_out_text, named_milestones
 
-# The CSV report's columns per finding, but for the texts of the milestone (Milestones sheet).
-PER_MILESTONE = ("milestone", "guidance")
-EXCEPTION_COLUMNS = [column for column in FINDING_COLUMNS if column not in PER_MILESTONE]
-MILESTONE_COLUMNS = ["milestone_id", "milestone", "stage_id", "severity", "evidence", "guidance"]
+# Headers in the words of a sales manager, not the JSON document's field ids.
+EXCEPTION_COLUMNS = [
+    "Deal id",
+    "Deal",
+    "Owner",
+    "Manager",
+    "Claimed stage",
+    "Evidence stage",
+    "Stages ahead",
+    "Amount",
+    "Currency",
+    "Close date",
+    "Missing",
+    "What to do",
+]
+FINDING_COLUMNS = [
+    "Deal id",
+    "Deal",
+    "Owner",
+    "Manager",
+    "Claimed stage",
+    "Evidence stage",
+    "Amount",
+    "Currency",
+    "Close date",
+    "Milestone id",
+    "Milestone",
+    "Kind",
+    "Status",
+    "Severity",
+    "Fields read",
+    "What to do",
+]
+MILESTONE_COLUMNS = [
+    "Milestone id",
+    "Milestone",
+    "Exit of stage",
+    "Severity",
+    "Evidence",
+    "How to get it",
+]
+_MILESTONE_KEYS = ["milestone_id", "milestone", "stage_id", "severity", "evidence", "guidance"]
+# A finding's kind as a sales manager says it.
+KIND_WORDS = {
+    "skipped": "skipped milestone",
+    "to-advance": "to advance",
+    "hygiene": "hygiene",
+    "data": "data",
+    "waiver": "waiver",
+}
 # The deals a workbook lists at most: openpyxl wrote 20,000 deals (70,000 findings, each on
 # Exceptions and on its manager's sheet) in 60 s, and a sheet holds 1,048,576 rows.
 LISTED_DEALS = 25_000
 
 _BOLD = Font(bold=True)
+# Id columns fit an 18-character Salesforce id (006Dn00000AbCdEfGh) with room to spare.
 _WIDTHS = {
-    "deal_name": 38,
-    "milestone": 44,
-    "guidance": 60,
-    "evidence": 50,
-    "read": 40,
-    "disposition": 20,
-    "step": 40,
+    "Deal id": 22,
+    "Milestone id": 22,
+    "Deal": 38,
+    "Owner": 20,
+    "Manager": 20,
+    "Claimed stage": 18,
+    "Evidence stage": 18,
+    "Amount": 18,
+    "Milestone": 44,
+    "Missing": 44,
+    "What to do": 60,
+    "How to get it": 60,
+    "Evidence": 50,
+    "Fields read": 40,
+    "Step": 40,
 }
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -62,30 +119,58 @@ def render_xlsx(document: dict[str, Any], listed_deals: int = LISTED_DEALS) -> b
     workbook = Workbook(write_only=True)
     taken: set[str] = set()
     deals, left_out = largest_deals(document["deals"], listed_deals)
+    names = stage_names(document)
     _summary_sheet(
         workbook.create_sheet(sheet_title("Summary", taken)),
         document,
         left_out_text(len(deals), left_out) if left_out else None,
     )
-    rows = list(exception_rows(deals))
-    _exception_sheets(workbook, "Exceptions", rows, taken)
+    rows = list(exception_rows(deals, names))
+    _exception_sheets(workbook, "Exceptions", EXCEPTION_COLUMNS, rows, taken)
+    _exception_sheets(
+        workbook, "Findings", FINDING_COLUMNS, list(finding_rows(deals, names)), taken
+    )
     if document.get("changes"):
-        _changes_sheet(workbook.create_sheet(sheet_title("Changes", taken)), document["changes"])
+        _changes_sheet(
+            workbook.create_sheet(sheet_title("Changes", taken)), document["changes"], names
+        )
     late = list(overdue_rows(deals))
     if late:
         _table_sheet(workbook.create_sheet(sheet_title("Overdue steps", taken)), OVERDUE, late)
-    milestones = [[m[column] for column in MILESTONE_COLUMNS] for m in named_milestones(deals)]
+    milestones = [
+        [names.get(m[key], m[key]) if key == "stage_id" else m[key] for key in _MILESTONE_KEYS]
+        for m in named_milestones(deals)
+    ]
     _table_sheet(
         workbook.create_sheet(sheet_title("Milestones", taken)), MILESTONE_COLUMNS, milestones
     )
     teams: dict[str | None, list[list[object]]] = {}
+    manager = EXCEPTION_COLUMNS.index("Manager")
     for row in rows:
-        teams.setdefault(str(row[3]) if row[3] is not None else None, []).append(row)
-    for manager in sorted(teams, key=lambda m: (m is None, m or "")):
-        _exception_sheets(workbook, manager or "(no manager)", teams[manager], taken)
+        teams.setdefault(str(row[manager]) if row[manager] is not None else None, []).append(row)
+    for name in sorted(teams, key=lambda m: (m is None, m or "")):
+        _exception_sheets(workbook, name or "(no manager)", EXCEPTION_COLUMNS, teams[name], taken)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one currency: a number in the cell, shown with its currency code."""
+
+    amount: float | None
+    currency: str | None
+
+    @property
+    def number_format(self) -> str:
+        code = (self.currency or "").replace('"', "")
+        return f'"{code}" #,##0.00' if code else "#,##0.00"
+
+
+def stage_names(document: dict[str, Any]) -> dict[str, str]:
+    """The pack's stage names by stage id."""
+    return {stage["id"]: stage["name"] for stage in document["pack"].get("stages") or []}
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -101,33 +186,58 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def exception_rows(deals: list[dict[str, Any]]) -> Iterable[list[object]]:
-    """The CSV report's rows per finding (report/audit_csv.py), from the JSON document's
-    deals, without the milestone's texts (EXCEPTION_COLUMNS)."""
+def _close_date(deal: dict[str, Any]) -> date | None:
+    close = deal.get("close_date")
+    return date.fromisoformat(close) if isinstance(close, str) else None
+
+
+def _deal_part(deal: dict[str, Any], names: dict[str, str]) -> list[object]:
+    evidence = deal.get("evidence_stage")
+    return [
+        deal["id"],
+        deal.get("name"),
+        deal.get("owner"),
+        deal.get("manager"),
+        names.get(deal.get("stage_id") or "", deal.get("stage")),
+        names.get(evidence, evidence) if evidence else None,
+    ]
+
+
+def exception_rows(deals: list[dict[str, Any]], names: dict[str, str]) -> Iterable[list[object]]:
+    """One row per deal (EXCEPTION_COLUMNS): what it misses, and the first thing to do."""
     for deal in deals:
-        close = deal.get("close_date")
-        base = [
-            deal["id"],
-            deal.get("name"),
-            deal.get("owner"),
-            deal.get("manager"),
-            deal.get("stage"),
-            deal.get("stage_id"),
-            deal.get("evidence_stage"),
+        missing = [f for f in deal["findings"] if f["status"] == "missing"]
+        yield [
+            *_deal_part(deal, names),
             deal.get("inflation"),
-            deal.get("amount"),
+            Money(deal.get("amount"), deal.get("currency")),
             deal.get("currency"),
-            date.fromisoformat(close) if isinstance(close, str) else None,
-            deal.get("disposition"),
+            _close_date(deal),
+            "; ".join(f"{f.get('milestone') or f['milestone_id']}" for f in missing),
+            next((f.get("guidance") for f in missing if f.get("guidance")), None),
+        ]
+
+
+def finding_rows(deals: list[dict[str, Any]], names: dict[str, str]) -> Iterable[list[object]]:
+    """One row per finding (FINDING_COLUMNS), the CSV report's `--csv-rows finding` layout
+    in words."""
+    for deal in deals:
+        base = [
+            *_deal_part(deal, names),
+            Money(deal.get("amount"), deal.get("currency")),
+            deal.get("currency"),
+            _close_date(deal),
         ]
         for finding in deal["findings"]:
             yield [
                 *base,
                 finding["milestone_id"],
-                finding["kind"],
-                finding["status"],
+                finding.get("milestone"),
+                KIND_WORDS.get(finding["kind"], finding["kind"]),
+                str(finding["status"]).replace("_", " "),
                 finding["severity"],
-                json.dumps(finding.get("read") or {}),
+                json.dumps(finding.get("read") or {}, ensure_ascii=False),
+                finding.get("guidance"),
             ]
 
 
@@ -137,11 +247,12 @@ Sheet = Any
 
 
 def _exception_sheets(
-    workbook: Workbook, title: str, rows: list[list[object]], taken: set[str]
+    workbook: Workbook, title: str, columns: list[str], rows: list[list[object]], taken: set[str]
 ) -> None:
     for start in range(0, max(len(rows), 1), ROWS_PER_SHEET):
         sheet = workbook.create_sheet(sheet_title(title, taken))
-        _exceptions_sheet(sheet, rows[start : start + ROWS_PER_SHEET])
+        # The header row and the deal's id and name stay in view.
+        _table_sheet(sheet, columns, rows[start : start + ROWS_PER_SHEET], freeze="C2")
 
 
 def cell_text(text: str) -> str:
@@ -155,16 +266,16 @@ def cell_text(text: str) -> str:
 
 
 OVERDUE = [
-    "deal_id",
-    "deal_name",
-    "owner",
-    "manager",
-    "stage",
-    "step",
-    "side",
-    "step_owner",
-    "due",
-    "days_overdue",
+    "Deal id",
+    "Deal",
+    "Owner",
+    "Manager",
+    "Claimed stage",
+    "Step",
+    "Side",
+    "Step owner",
+    "Due",
+    "Days late",
 ]
 
 
@@ -203,6 +314,10 @@ def _cell(sheet: Sheet, value: Any, bold: bool = False) -> Any:
     """What to append for a value. Plain values go as they are (openpyxl writes them through
     one reused cell, which is fast); a cell is made only for a bold header, and for text that
     openpyxl would store as a formula (`=…`) or an error (`#N/A`): it is stored as text."""
+    if isinstance(value, Money):
+        cell = WriteOnlyCell(sheet, value=value.amount)
+        cell.number_format = value.number_format
+        return cell
     if isinstance(value, str):
         value = cell_text(value)
         if not bold and not value.startswith("=") and value not in ERROR_CODES:
@@ -221,16 +336,30 @@ def _append(sheet: Sheet, values: Iterable[object], bold: bool = False) -> None:
     sheet.append([_cell(sheet, value, bold) for value in values])
 
 
-def _exceptions_sheet(sheet: Sheet, rows: list[list[object]]) -> None:
-    # The header row and the deal's id and name stay in view.
-    _table_sheet(sheet, EXCEPTION_COLUMNS, rows, freeze="C2")
+def currencies_of(*lists: object) -> list[str]:
+    """The currencies the `[{currency, amount}]` lists name, sorted; "" for no currency."""
+    return sorted({currency for items in lists for currency in amounts_from_json(items)})
+
+
+def per_currency(items: object, currencies: list[str]) -> list[Money]:
+    """One number per currency, in the order of `currencies`: money is never added across
+    currencies, so a sum gets a column per currency."""
+    amounts = amounts_from_json(items)
+    return [Money(float(amounts.get(code, 0)), code) for code in currencies]
+
+
+def _currency_headers(label: str, currencies: list[str]) -> list[str]:
+    return [f"{label} {code or '(no currency)'}" for code in currencies]
 
 
 def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None) -> None:
     summary, counts = document["summary"], document.get("reconciliation") or {}
+    currencies = currencies_of(
+        summary["pipeline_claimed"], summary.get("pipeline_supported"), summary["pipeline_at_risk"]
+    )
     sheet.column_dimensions["A"].width = 34
-    for letter in "BCDEFG":
-        sheet.column_dimensions[letter].width = 24
+    for index in range(2, 2 + 3 + 2 * max(len(currencies), 1)):
+        sheet.column_dimensions[get_column_letter(index)].width = 20
     _append(sheet, [f"Pipeline audit as of {document['as_of']}"], bold=True)
     _append(sheet, [f"{document['pack']['title']} [{document['pack']['id']}]"])
     _append(sheet, [f"{(document.get('input') or {}).get('file', '')}"])
@@ -242,12 +371,17 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         for line in coverage_lines(coverage):
             _append(sheet, [line])
     _append(sheet, [])
+    _append(sheet, ["Money", *(code or "(no currency)" for code in currencies)], bold=True)
+    for label, key in (
+        ("Pipeline claimed", "pipeline_claimed"),
+        ("Supported by evidence", "pipeline_supported"),
+        ("Value at risk", "pipeline_at_risk"),
+    ):
+        _append(sheet, [label, *per_currency(summary.get(key), currencies)])
+    _append(sheet, [])
     overdue = summary.get("overdue_steps") or {}
     for label, value in (
         ("Deals audited", summary["deals_audited"]),
-        ("Pipeline claimed", json_amounts_text(summary["pipeline_claimed"])),
-        ("Supported by evidence", json_amounts_text(summary.get("pipeline_supported"))),
-        ("Value at risk", json_amounts_text(summary["pipeline_at_risk"])),
         ("Deals at risk", summary["deals_at_risk"]),
         ("Deals with skipped milestones", summary["deals_with_skipped_milestones"]),
         ("Overdue action plan steps", sum(overdue.values())),
@@ -259,21 +393,35 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
     ):
         _append(sheet, [label, value])
     _append(sheet, [])
-    _append(sheet, ["Stage", "Deals", "Claimed", "Deals at risk", "At risk"], bold=True)
+    _append(
+        sheet,
+        [
+            "Stage",
+            "Deals",
+            *_currency_headers("Claimed", currencies),
+            "Deals at risk",
+            *_currency_headers("At risk", currencies),
+        ],
+        bold=True,
+    )
     for stage in summary["by_stage"]:
         _append(
             sheet,
             [
                 stage["name"],
                 stage["deals"],
-                json_amounts_text(stage["claimed"]),
+                *per_currency(stage["claimed"], currencies),
                 stage["deals_at_risk"],
-                json_amounts_text(stage["at_risk"]),
+                *per_currency(stage["at_risk"], currencies),
             ],
         )
     _append(sheet, [])
-    header = ["Manager", "Owner", "Deals", "With skipped", "Missing required", "At risk"]
-    _append(sheet, [*header, "Overdue steps"], bold=True)
+    header = ["Manager", "Owner", "Deals", "With skipped", "Missing required"]
+    _append(
+        sheet,
+        [*header, *_currency_headers("At risk", currencies), "Overdue steps"],
+        bold=True,
+    )
     for owner in summary["by_owner"]:
         _append(
             sheet,
@@ -283,28 +431,31 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
                 owner["deals"],
                 owner["deals_with_skipped_milestones"],
                 owner["missing_required"],
-                json_amounts_text(owner["at_risk"]),
+                *per_currency(owner["at_risk"], currencies),
                 sum((owner.get("overdue_steps") or {}).values()),
             ],
         )
 
 
-def _changes_sheet(sheet: Sheet, changes: dict[str, Any]) -> None:
+def _changes_sheet(sheet: Sheet, changes: dict[str, Any], names: dict[str, str]) -> None:
     sheet.column_dimensions["A"].width = 30
-    for letter in "BCDEF":
-        sheet.column_dimensions[letter].width = 30
+    sheet.column_dimensions["B"].width = 38
+    for letter in "CDEFG":
+        sheet.column_dimensions[letter].width = 24
     baseline = changes["baseline"]
     _append(sheet, [f"Changes since {baseline['as_of']} ({baseline['file']})"], bold=True)
     value = changes["value_at_risk"]
-    _append(sheet, ["Value at risk then", json_amounts_text(value["then"])])
-    _append(sheet, ["Value at risk now", json_amounts_text(value["now"])])
+    currencies = currencies_of(value["then"], value["now"])
+    _append(sheet, ["Money", *(code or "(no currency)" for code in currencies)], bold=True)
+    _append(sheet, ["Value at risk then", *per_currency(value["then"], currencies)])
+    _append(sheet, ["Value at risk now", *per_currency(value["now"], currencies)])
     _append(sheet, ["Deals at risk then", changes["deals_at_risk"]["then"]])
     _append(sheet, ["Deals at risk now", changes["deals_at_risk"]["now"]])
     for note in changes.get("notes") or []:
         _append(sheet, ["Note", note])
     _append(sheet, [])
     _append(sheet, ["Moved stage without their milestones"], bold=True)
-    _append(sheet, ["Deal id", "Deal", "Owner", "From", "To", "Skipped"], bold=True)
+    _append(sheet, ["Deal id", "Deal", "Owner", "From stage", "To stage", "Skipped"], bold=True)
     for move in changes["moved_without_milestones"]:
         _append(
             sheet,
@@ -312,8 +463,8 @@ def _changes_sheet(sheet: Sheet, changes: dict[str, Any]) -> None:
                 move["deal_id"],
                 move["deal_name"],
                 move["owner"],
-                move["from_stage"],
-                move["to_stage"],
+                names.get(move["from_stage"], move["from_stage"]),
+                names.get(move["to_stage"], move["to_stage"]),
                 ", ".join(move["skipped"]),
             ],
         )
@@ -332,7 +483,7 @@ def _changes_sheet(sheet: Sheet, changes: dict[str, Any]) -> None:
                     change["deal_name"],
                     change["owner"],
                     f"{change['milestone_id']} {change['milestone']}",
-                    change["kind"],
+                    KIND_WORDS.get(change["kind"], change["kind"]),
                     change["severity"],
                 ],
             )
