@@ -240,3 +240,24 @@ def test_a_page_of_a_large_pipeline_lists_the_largest_deals_and_says_so(
     assert f"{len(deals) - LISTED_DEALS:,} are left out" in notice.text
     assert len(set(shown_deals(browser))) == LISTED_DEALS
     assert errors(browser) == []
+
+
+def test_a_long_list_of_data_findings_is_capped_and_says_so(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path
+) -> None:
+    from dealgate.report.audit_html import LISTED_DATA_ROWS, render_html
+
+    document = audited_examples["salesforce"].json
+    many = [
+        finding | {"row": index}
+        for index, finding in enumerate(document["data_findings"] * (LISTED_DATA_ROWS // 50))
+    ]
+    assert len(many) > LISTED_DATA_ROWS
+    page = tmp_path / "data.html"
+    page.write_text(render_html(document | {"data_findings": many}), encoding="utf-8")
+    open_report(browser, page)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#data-findings tbody tr")
+    assert len(rows) == LISTED_DATA_ROWS
+    notice = browser.find_element(By.CSS_SELECTOR, "#data-findings .notice").text
+    assert f"{len(many) - LISTED_DATA_ROWS:,} are left out" in notice
+    assert errors(browser) == []

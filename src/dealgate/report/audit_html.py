@@ -27,6 +27,19 @@ _POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inl
 # The page lists at most this many deals: the whole list of 100k deals made a page of 141 MB
 # that a browser barely opens. The figures and charts still count every deal.
 LISTED_DEALS = 5000
+# The data findings and rejected rows the page lists at most, each; the JSON audit has them all.
+LISTED_DATA_ROWS = 1000
+# A data finding's issue as a sales-ops lead says it.
+ISSUE_WORDS = {
+    "unreadable": "unreadable value",
+    "placeholder": "placeholder",
+    "out_of_range": "out of range",
+    "unknown_stage": "unknown stage",
+    "duplicate_id": "duplicated deal id",
+    "missing_id": "no deal id",
+    "unknown_deal": "unknown deal",
+    "wrong_shape": "wrong shape",
+}
 # What the page's script reads of the audit (report.js): the rest is not embedded.
 _EMBEDDED_KEYS = ("schema_version", "as_of", "pack", "engine", "input", "summary")
 
@@ -56,6 +69,7 @@ def render_html(document: dict[str, Any]) -> str:
             _coverage(document.get("coverage")),
             _changes(document.get("changes"), _stage_names(document)),
             _asset("body.html").replace("<!-- list notice -->", _list_notice(listed, left_out)),
+            _data_issues(document),
             f'<script id="audit-data" type="application/json">{_embedded(page)}</script>',
             *(f"<script>{_script(name)}</script>" for name in (*_VENDORED, "report.js")),
             "</body>",
@@ -295,4 +309,74 @@ def _findings_table(title: str, element_id: str, changes: list[dict[str, Any]]) 
         f"<details id={element_id}><summary>{escape(title)} ({len(changes):,})</summary>"
         "<table><thead><tr><th>Deal</th><th>Owner</th><th>Milestone</th><th>Kind</th>"
         f"<th>Severity</th></tr></thead><tbody>{rows}</tbody></table></details>"
+    )
+
+
+def _data_issues(document: dict[str, Any]) -> str:
+    """The data findings and the rejected rows, each where it was read: what to fix in the
+    CRM before the figures can be trusted. Each list is capped at LISTED_DATA_ROWS."""
+    findings = document.get("data_findings") or []
+    rejected = document.get("rejected_rows") or []
+    if not findings and not rejected:
+        return ""
+    finding_rows = [
+        [
+            str(f.get("file") or ""),
+            _location(f),
+            str(f.get("column") or ""),
+            str(f.get("deal_id") or ""),
+            ISSUE_WORDS.get(str(f.get("issue")), str(f.get("issue") or "")),
+            str(f.get("message") or ""),
+        ]
+        for f in findings[:LISTED_DATA_ROWS]
+    ]
+    rejected_rows = [
+        [str(r.get("file") or ""), _location(r), str(r.get("reason") or "")]
+        for r in rejected[:LISTED_DATA_ROWS]
+    ]
+    return (
+        '<section id="data-issues"><h2>Data to fix in the CRM</h2>'
+        + _data_table(
+            "Data findings",
+            "data-findings",
+            ["File", "Row", "Column", "Deal", "Kind", "Message"],
+            finding_rows,
+            len(findings),
+        )
+        + _data_table(
+            "Rejected rows",
+            "rejected-rows",
+            ["File", "Row", "Why it was rejected"],
+            rejected_rows,
+            len(rejected),
+        )
+        + "</section>"
+    )
+
+
+def _location(item: dict[str, Any]) -> str:
+    row, path = item.get("row"), item.get("path")
+    return ", ".join(str(part) for part in (row, path) if part not in (None, ""))
+
+
+def _data_table(
+    title: str, element_id: str, header: list[str], rows: list[list[str]], total: int
+) -> str:
+    if not total:
+        return ""
+    left_out = total - len(rows)
+    notice = (
+        f'<p class="notice">The list holds the first {len(rows):,} of {total:,}; '
+        f"{left_out:,} are left out of it. The whole list: <code>--format json</code>.</p>"
+        if left_out
+        else ""
+    )
+    head = "".join(f"<th>{escape(name)}</th>" for name in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in row) + "</tr>" for row in rows
+    )
+    return (
+        f"<details open id={element_id}><summary>{escape(title)} ({total:,})</summary>{notice}"
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div></details>"
     )
