@@ -195,7 +195,7 @@ def test_filters_narrow_the_exception_list_and_a_deal_expands(
     WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [deal["id"]])
     row = browser.find_element(By.CSS_SELECTOR, f'details.deal[data-deal="{deal["id"]}"]')
     row.find_element(By.TAG_NAME, "summary").click()
-    checklist = row.find_elements(By.CSS_SELECTOR, "table.checklist tbody tr")
+    checklist = row.find_elements(By.CSS_SELECTOR, "table.checklist > tbody > tr")
     assert len(checklist) == len(deal["findings"])
     first = deal["findings"][0]
     assert first["milestone_id"] in checklist[0].text
@@ -240,6 +240,94 @@ def test_a_page_of_a_large_pipeline_lists_the_largest_deals_and_says_so(
     assert f"{len(deals) - LISTED_DEALS:,} are left out" in notice.text
     assert len(set(shown_deals(browser))) == LISTED_DEALS
     assert errors(browser) == []
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_a_sales_manager_reads_the_report_at_desktop_and_narrow_widths(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path, width: int
+) -> None:
+    audited = audited_examples["salesforce"]
+    document = audited.json
+    browser.set_window_size(width, 2000)
+    try:
+        open_report(browser, audited.html)
+        assert errors(browser) == []
+        shots = [tmp_path / f"report-{width}.png"]
+        assert browser.save_screenshot(str(shots[0]))
+
+        # The exception list says what each column is.
+        heads = browser.find_elements(By.CSS_SELECTOR, "#deal-groups .deal-head")
+        assert len(heads) == len({(d["manager"], d["owner"]) for d in document["deals"]})
+        assert heads[0].text.split("\n")[:3] == ["Deal", "Claimed stage → evidence", "Amount"]
+        # Finding kinds are words, not ids.
+        badges = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.badge'), b => b.textContent)"
+        )
+        assert any(text.endswith("skipped milestones") for text in badges), badges[:5]
+        assert not any(text.endswith((" skipped", " to-advance")) for text in badges)
+
+        # The heat map names its stages at the top as well as at the bottom.
+        axes = browser.execute_script(
+            """
+            const chart = Chart.getChart(document.getElementById('chart-heatmap'));
+            return Object.values(chart.scales).filter(s => s.axis === 'x')
+                .map(s => ({position: s.position, labels: s.getLabels()}));
+            """
+        )
+        assert {axis["position"] for axis in axes} == {"top", "bottom"}
+        assert axes[0]["labels"] == axes[1]["labels"] != []
+
+        # An opened deal shows its action plan as a table, and the guidance reads at width.
+        deal = next(
+            d
+            for d in document["deals"]
+            if any(isinstance((f["read"] or {}).get("action_plan"), list) for f in d["findings"])
+            and any((f["read"] or {}).get("action_plan") for f in d["findings"])
+        )
+        finding = next(f for f in deal["findings"] if (f["read"] or {}).get("action_plan"))
+        browser.find_element(By.ID, "filter-text").send_keys(deal["id"])
+        WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [deal["id"]])
+        row = browser.find_element(By.CSS_SELECTOR, f'details.deal[data-deal="{deal["id"]}"]')
+        browser.execute_script("arguments[0].open = true", row)
+        line = row.find_elements(By.CSS_SELECTOR, "table.checklist > tbody > tr")[
+            deal["findings"].index(finding)
+        ]
+        plan = line.find_element(By.CSS_SELECTOR, 'table.records[data-field="action_plan"]')
+        steps = plan.find_elements(By.CSS_SELECTOR, ":scope > tbody > tr")
+        assert len(steps) == len(finding["read"]["action_plan"])
+        assert "{" not in plan.text and finding["read"]["action_plan"][0]["due"] in steps[0].text
+        assert "due" in [th.text for th in plan.find_elements(By.TAG_NAME, "th")]
+        widths = browser.execute_script(
+            "return Array.from(arguments[0].querySelectorAll('td.guidance'),"
+            " td => td.getBoundingClientRect().width)",
+            row,
+        )
+        assert widths and min(widths) >= 280, widths
+        browser.execute_script("arguments[0].scrollIntoView()", row)
+        shots.append(tmp_path / f"deal-{width}.png")
+        assert browser.save_screenshot(str(shots[1]))
+
+        # Data findings and rejected rows are listed where they were read, kinds in words.
+        findings = browser.find_elements(By.CSS_SELECTOR, "#data-findings tbody tr")
+        assert len(findings) == len(document["data_findings"]) > 0
+        first = document["data_findings"][0]
+        cells = [
+            td.get_attribute("textContent") for td in findings[0].find_elements(By.TAG_NAME, "td")
+        ]
+        assert cells[:4] == [first["file"], str(first["row"]), first["column"], first["deal_id"]]
+        assert cells[5] == first["message"] and "_" not in cells[4]
+        rejected = browser.find_elements(By.CSS_SELECTOR, "#rejected-rows tbody tr")
+        assert len(rejected) == len(document["rejected_rows"]) > 0
+        assert document["rejected_rows"][0]["reason"] in rejected[0].text
+        browser.execute_script("document.getElementById('data-issues').scrollIntoView()")
+        shots.append(tmp_path / f"data-{width}.png")
+        assert browser.save_screenshot(str(shots[2]))
+        assert errors(browser) == []
+        for shot in shots:
+            assert shot.stat().st_size > 10_000
+            print(f"screenshot at {width}px: {shot}")
+    finally:
+        browser.set_window_size(1400, 2000)
 
 
 def test_a_long_list_of_data_findings_is_capped_and_says_so(

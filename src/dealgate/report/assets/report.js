@@ -13,6 +13,12 @@
   const COLOURS = ["#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#c53030", "#0987a0", "#b7791f",
     "#d53f8c", "#4a5568", "#38a169"];
   const SIDE_COLOURS = { buyer: "#c53030", seller: "#2b6cb0", unassigned: "#a0aec0" };
+  // A finding's kind as a sales manager says it (the JSON audit's ids are not words).
+  const KIND_WORDS = { skipped: "skipped milestone", hygiene: "hygiene", "to-advance": "to advance",
+    data: "data", waiver: "waiver" };
+  // The exception list's columns, as its rows lay them out (report.css, .deal > summary).
+  const LIST_COLUMNS = ["Deal", "Claimed stage → evidence", "Amount", "Close date", "Disposition",
+    "Missing"];
 
   // --- small helpers -------------------------------------------------------------------------
 
@@ -34,6 +40,10 @@
     const text = amount.toLocaleString("en-US",
       { minimumFractionDigits: digits, maximumFractionDigits: digits });
     return currency ? currency + " " + text : text;
+  }
+
+  function kindWords(kind) {
+    return KIND_WORDS[kind] || kind;
   }
 
   function plural(n, noun) {
@@ -209,6 +219,9 @@
         scales: {
           x: { type: "category", labels: columns.map(stageLabel), offset: true, grid: { display: false },
             title: { display: true, text: "stage of the skipped milestone" } },
+          // The same stages above the map: with many owners the bottom axis is off screen.
+          xTop: { type: "category", position: "top", labels: columns.map(stageLabel), offset: true,
+            grid: { display: false } },
           y: { type: "category", labels: rows, offset: true, reverse: false /* first owner on top */, grid: { display: false } },
         },
         plugins: {
@@ -328,35 +341,56 @@
     const parts = [];
     ["skipped", "hygiene", "to-advance"].forEach((kind) => {
       const n = missing(deal, kind).length;
-      if (n) parts.push(el("span", { className: "badge " + kind, text: n + " " + kind,
-        title: "missing " + kind + " milestones" }));
+      const words = kind === "skipped" ? plural(n, "skipped milestone") : n + " " + kindWords(kind);
+      if (n) parts.push(el("span", { className: "badge " + kind, text: words, title: "missing: " + words }));
     });
     const late = (deal.overdue_steps || []).length;
     if (late) parts.push(el("span", { className: "badge overdue", text: late + " overdue" }));
     return parts;
   }
 
-  function readText(read) {
-    return Object.entries(read || {}).map(([name, value]) =>
-      name + ": " + (value === null ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value))
-    ).join("\n");
+  function valueText(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "object") return Object.values(value).map(valueText).join(", ");
+    return String(value);
+  }
+
+  // A list of records (an action plan's steps, contact roles) as a small table, one row each;
+  // other values as "field: value" lines.
+  function readCell(read) {
+    const parts = [];
+    Object.entries(read || {}).forEach(([name, value]) => {
+      const records = Array.isArray(value) && value.length &&
+        value.every((v) => v && typeof v === "object" && !Array.isArray(v));
+      if (!records) {
+        parts.push(el("div", { text: name + ": " + (Array.isArray(value) && !value.length ? "none" : valueText(value)) }));
+        return;
+      }
+      const keys = Array.from(new Set(value.flatMap((v) => Object.keys(v))));
+      parts.push(el("div", { text: name + ":" }));
+      parts.push(el("table", { className: "records", "data-field": name }, [
+        el("thead", {}, [el("tr", {}, keys.map((k) => el("th", { text: k.replace(/_/g, " ") })))]),
+        el("tbody", {}, value.map((v) => el("tr", {}, keys.map((k) => el("td", { text: valueText(v[k]) }))))),
+      ]));
+    });
+    return parts;
   }
 
   function checklist(deal) {
     const rows = deal.findings.map((f) => el("tr", {}, [
       el("td", { className: "status-" + f.status, text: f.status.replace("_", " ") }),
-      el("td", { text: f.kind }),
+      el("td", { text: kindWords(f.kind) }),
       el("td", {}, [el("b", { text: f.milestone_id }), " " + f.milestone,
         f.stage_id ? el("div", { className: "dim", text: "exit of " + stageLabel(f.stage_id) }) : ""]),
       el("td", { text: f.severity }),
-      el("td", { className: "read", text: readText(f.read) }),
+      el("td", { className: "read" }, readCell(f.read)),
       el("td", { className: "guidance", text: f.guidance + (f.note ? " (" + f.note + ")" : "") }),
     ]));
-    const parts = [el("table", { className: "checklist" }, [
+    const parts = [el("div", { className: "scroll" }, [el("table", { className: "checklist" }, [
       el("thead", {}, [el("tr", {}, ["Status", "Kind", "Milestone", "Severity", "Fields read", "How to get it"]
         .map((h) => el("th", { text: h })))]),
       el("tbody", {}, rows),
-    ])];
+    ])])];
     const late = deal.overdue_steps || [];
     if (late.length) {
       parts.push(el("h5", { text: "Overdue action plan steps" }));
@@ -418,6 +452,8 @@
         const list = owners.get(owner);
         section.append(el("div", { className: "owner", "data-owner": owner }, [
           el("h4", { text: (owner || "(no owner)") + " · " + plural(list.length, "deal") }),
+          el("div", { className: "deal-head" },
+            LIST_COLUMNS.map((name) => el("span", { text: name }))),
           ...list.map(dealRow),
         ]));
       });
