@@ -9,6 +9,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -242,31 +243,51 @@ def test_a_page_of_a_large_pipeline_lists_the_largest_deals_and_says_so(
     assert errors(browser) == []
 
 
-@pytest.mark.parametrize("width", [1400, 800])
-def test_a_sales_manager_reads_the_report_at_desktop_and_narrow_widths(
+WIDTHS = (1400, 800)  # a laptop, and half a screen beside the forecast call's slides
+
+
+@contextmanager
+def page_at_width(browser: WebDriver, path: Path, width: int) -> Iterator[None]:
+    """The report opened in a window `width` pixels wide; the window is put back after."""
+    browser.set_window_size(width, 2000)
+    try:
+        open_report(browser, path)
+        yield
+        assert errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 2000)
+
+
+def screenshot(browser: WebDriver, path: Path) -> None:
+    """Saves what the window shows and prints where (pytest -s shows it)."""
+    assert browser.save_screenshot(str(path)) and path.stat().st_size > 10_000
+    print(f"screenshot: {path}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_exception_list_has_column_headers_and_kinds_in_words(
     browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path, width: int
 ) -> None:
     audited = audited_examples["salesforce"]
-    document = audited.json
-    browser.set_window_size(width, 2000)
-    try:
-        open_report(browser, audited.html)
-        assert errors(browser) == []
-        shots = [tmp_path / f"report-{width}.png"]
-        assert browser.save_screenshot(str(shots[0]))
-
-        # The exception list says what each column is.
+    with page_at_width(browser, audited.html, width):
         heads = browser.find_elements(By.CSS_SELECTOR, "#deal-groups .deal-head")
-        assert len(heads) == len({(d["manager"], d["owner"]) for d in document["deals"]})
+        assert len(heads) == len({(d["manager"], d["owner"]) for d in audited.json["deals"]})
         assert heads[0].text.split("\n")[:3] == ["Deal", "Claimed stage → evidence", "Amount"]
-        # Finding kinds are words, not ids.
         badges = browser.execute_script(
             "return Array.from(document.querySelectorAll('.badge'), b => b.textContent)"
         )
         assert any(text.endswith("skipped milestones") for text in badges), badges[:5]
+        assert any(text.endswith(" to advance") for text in badges), badges[:5]
         assert not any(text.endswith((" skipped", " to-advance")) for text in badges)
+        browser.execute_script("document.getElementById('exceptions').scrollIntoView()")
+        screenshot(browser, tmp_path / f"exceptions-{width}.png")
 
-        # The heat map names its stages at the top as well as at the bottom.
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_heat_map_names_its_stages_at_the_top(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path, width: int
+) -> None:
+    with page_at_width(browser, audited_examples["salesforce"].html, width):
         axes = browser.execute_script(
             """
             const chart = Chart.getChart(document.getElementById('chart-heatmap'));
@@ -274,17 +295,24 @@ def test_a_sales_manager_reads_the_report_at_desktop_and_narrow_widths(
                 .map(s => ({position: s.position, labels: s.getLabels()}));
             """
         )
-        assert {axis["position"] for axis in axes} == {"top", "bottom"}
+        assert sorted(axis["position"] for axis in axes) == ["bottom", "top"]
         assert axes[0]["labels"] == axes[1]["labels"] != []
+        browser.execute_script("document.getElementById('chart-heatmap').scrollIntoView()")
+        screenshot(browser, tmp_path / f"heatmap-{width}.png")
 
-        # An opened deal shows its action plan as a table, and the guidance reads at width.
-        deal = next(
-            d
-            for d in document["deals"]
-            if any(isinstance((f["read"] or {}).get("action_plan"), list) for f in d["findings"])
-            and any((f["read"] or {}).get("action_plan") for f in d["findings"])
-        )
-        finding = next(f for f in deal["findings"] if (f["read"] or {}).get("action_plan"))
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_opened_deal_shows_its_action_plan_as_a_table_beside_readable_guidance(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path, width: int
+) -> None:
+    audited = audited_examples["salesforce"]
+    deal, finding = next(
+        (d, f)
+        for d in audited.json["deals"]
+        for f in d["findings"]
+        if isinstance((f["read"] or {}).get("action_plan"), list) and f["read"]["action_plan"]
+    )
+    with page_at_width(browser, audited.html, width):
         browser.find_element(By.ID, "filter-text").send_keys(deal["id"])
         WebDriverWait(browser, 5).until(lambda b: shown_deals(b) == [deal["id"]])
         row = browser.find_element(By.CSS_SELECTOR, f'details.deal[data-deal="{deal["id"]}"]')
@@ -304,10 +332,16 @@ def test_a_sales_manager_reads_the_report_at_desktop_and_narrow_widths(
         )
         assert widths and min(widths) >= 280, widths
         browser.execute_script("arguments[0].scrollIntoView()", row)
-        shots.append(tmp_path / f"deal-{width}.png")
-        assert browser.save_screenshot(str(shots[1]))
+        screenshot(browser, tmp_path / f"deal-{width}.png")
 
-        # Data findings and rejected rows are listed where they were read, kinds in words.
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_data_findings_and_rejected_rows_are_listed_where_they_were_read(
+    browser: WebDriver, audited_examples: dict[str, Any], tmp_path: Path, width: int
+) -> None:
+    audited = audited_examples["salesforce"]
+    document = audited.json
+    with page_at_width(browser, audited.html, width):
         findings = browser.find_elements(By.CSS_SELECTOR, "#data-findings tbody tr")
         assert len(findings) == len(document["data_findings"]) > 0
         first = document["data_findings"][0]
@@ -315,19 +349,17 @@ def test_a_sales_manager_reads_the_report_at_desktop_and_narrow_widths(
             td.get_attribute("textContent") for td in findings[0].find_elements(By.TAG_NAME, "td")
         ]
         assert cells[:4] == [first["file"], str(first["row"]), first["column"], first["deal_id"]]
-        assert cells[5] == first["message"] and "_" not in cells[4]
+        assert cells[5] == first["message"]
+        kinds = {
+            td.get_attribute("textContent")
+            for td in browser.find_elements(By.CSS_SELECTOR, "#data-findings td:nth-child(5)")
+        }
+        assert "unreadable value" in kinds and not any("_" in kind for kind in kinds), kinds
         rejected = browser.find_elements(By.CSS_SELECTOR, "#rejected-rows tbody tr")
         assert len(rejected) == len(document["rejected_rows"]) > 0
         assert document["rejected_rows"][0]["reason"] in rejected[0].text
         browser.execute_script("document.getElementById('data-issues').scrollIntoView()")
-        shots.append(tmp_path / f"data-{width}.png")
-        assert browser.save_screenshot(str(shots[2]))
-        assert errors(browser) == []
-        for shot in shots:
-            assert shot.stat().st_size > 10_000
-            print(f"screenshot at {width}px: {shot}")
-    finally:
-        browser.set_window_size(1400, 2000)
+        screenshot(browser, tmp_path / f"data-{width}.png")
 
 
 def test_a_long_list_of_data_findings_is_capped_and_says_so(
