@@ -13,15 +13,26 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from dealgate.report.audit_xlsx import (
-    EXCEPTION_COLUMNS,
-    KIND_WORDS,
-    MILESTONE_COLUMNS,
-    render_xlsx,
-    sheet_title,
-)
+from dealgate.report.audit_xlsx import MILESTONE_COLUMNS, render_xlsx, sheet_title
 from dealgate.report.figures import amounts_from_json
 from report_inputs import audit_deals, dealgate
+
+# The words of the forecast call, not the JSON document's ids.
+KIND_WORDS = {"skipped": "skipped milestone", "hygiene": "hygiene", "to-advance": "to advance"}
+EXCEPTION_COLUMNS = [
+    "Deal id",
+    "Deal",
+    "Owner",
+    "Manager",
+    "Claimed stage",
+    "Evidence stage",
+    "Stages ahead",
+    "Amount",
+    "Currency",
+    "Close date",
+    "Missing",
+    "What to do",
+]
 
 
 def as_csv_text(value: object) -> str:
