@@ -447,7 +447,7 @@ class AuditSummary:
     overdue_steps: Counter[str]  # buyer/seller/unassigned -> late action plan steps
     deals_with_overdue_steps: int
     data_findings: dict[str, int]
-    # Per category the pack gives a requirement, in rising order (judging/forecast.py).
+    # Per category the pack gives a requirement, Commit first (judging/forecast.py).
     forecast: list[ForecastFigures] = field(default_factory=list)
 
 
@@ -468,7 +468,7 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
     requirements = result.pack.forecast_requirements
     forecast = {
         category: ForecastFigures(category, requirements[category])
-        for category in RANK
+        for category in reversed(RANK)  # Commit first: the forecast call's first question
         if category in requirements
     }
     for assessment in result.assessments:
