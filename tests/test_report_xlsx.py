@@ -104,6 +104,9 @@ def test_summary_sheet_shows_the_json_figures(audited_examples: dict[str, Any]) 
     assert labelled["Deals with skipped milestones"] == summary["deals_with_skipped_milestones"]
     assert labelled["Overdue action plan steps"] == sum(summary["overdue_steps"].values())
     assert labelled["Data findings"] == sum(summary["data_findings"].values())
+    assert labelled["Commit without evidence (deals)"] == 11
+    assert labelled["Commit without evidence"] == "USD 993,731.10"
+    assert labelled["Commit, unverifiable (deals)"] == 0
     for stage in summary["by_stage"]:
         assert labelled[stage["name"]] == stage["deals"]
 

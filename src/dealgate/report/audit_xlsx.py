@@ -252,6 +252,7 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         ("Deals with skipped milestones", summary["deals_with_skipped_milestones"]),
         ("Overdue action plan steps", sum(overdue.values())),
         ("Deals with overdue steps", summary.get("deals_with_overdue_steps", 0)),
+        *_forecast_figures(summary.get("forecast") or []),
         ("Data findings", sum((summary.get("data_findings") or {}).values())),
         ("Rows read", counts.get("rows_read")),
         ("Rows rejected", counts.get("rows_rejected")),
@@ -273,7 +274,8 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         )
     _append(sheet, [])
     header = ["Manager", "Owner", "Deals", "With skipped", "Missing required", "At risk"]
-    _append(sheet, [*header, "Overdue steps"], bold=True)
+    forecast = ["Forecast without evidence", "Amount", "Forecast unverifiable", "Amount"]
+    _append(sheet, [*header, "Overdue steps", *forecast], bold=True)
     for owner in summary["by_owner"]:
         _append(
             sheet,
@@ -285,7 +287,27 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
                 owner["missing_required"],
                 json_amounts_text(owner["at_risk"]),
                 sum((owner.get("overdue_steps") or {}).values()),
+                owner.get("forecast_without_evidence", 0),
+                json_amounts_text(owner.get("forecast_without_evidence_amounts")),
+                owner.get("forecast_unverifiable", 0),
+                json_amounts_text(owner.get("forecast_unverifiable_amounts")),
             ],
+        )
+
+
+def _forecast_figures(forecast: list[dict[str, Any]]) -> Iterable[tuple[str, object]]:
+    """Per category: the deals whose evidence stops short, their value, and the unverifiable."""
+    for figures in forecast:
+        category = figures["category"]
+        yield f"{category} without evidence (deals)", figures["without_evidence"]
+        yield (
+            f"{category} without evidence",
+            json_amounts_text(figures["without_evidence_amounts"]),
+        )
+        yield f"{category}, unverifiable (deals)", figures.get("unverifiable", 0)
+        yield (
+            f"{category}, unverifiable",
+            json_amounts_text(figures.get("unverifiable_amounts")),
         )
 
 
