@@ -447,7 +447,7 @@ class AuditSummary:
     overdue_steps: Counter[str]  # buyer/seller/unassigned -> late action plan steps
     deals_with_overdue_steps: int
     data_findings: dict[str, int]
-    # Per category the pack gives a requirement, Commit first (judging/forecast.py).
+    # Per category the pack gives a requirement, highest (Commit) first (judging/forecast.py).
     forecast: list[ForecastFigures] = field(default_factory=list)
 
 
