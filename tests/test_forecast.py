@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from command import dealgate
+from command import REPO, dealgate
 from dealgate.errors import PackError
 from dealgate.rules.catalog import PackCatalog, bundled_rules_dir
 from dealgate.rules.loader import load_pack
@@ -209,3 +209,29 @@ def test_check_says_which_category_the_evidence_supports() -> None:
     )
     assert "Traceback" not in result.stderr, result.stderr
     assert "Forecast: Commit, evidence supports Best Case" in result.stdout.splitlines()
+
+
+def test_a_waived_milestone_counts_as_met_for_the_forecast(tmp_path: Path) -> None:
+    (tmp_path / "examples").symlink_to(REPO / "examples", target_is_directory=True)
+    deal_id = "0065g000003WWS0AAO"  # Negotiation/Review in Commit, evidence stops at validate
+    before = _audit_json(*EXAMPLE, "--include-met", cwd=tmp_path)
+    [deal] = [d for d in before["deals"] if d["id"] == deal_id]
+    assert deal["forecast"]["standing"] == "without_evidence"
+    skipped = {
+        f["milestone_id"]
+        for f in deal["findings"]
+        if f["status"] == "missing" and f["kind"] == "skipped" and f["severity"] == "required"
+    }
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n"
+        + "".join(
+            f"  - {{deal: '{deal_id}', milestone: {milestone}, reason: Signed off by the VP,"
+            " approved_by: Maria Lopez, expires: 2026-12-31}\n"
+            for milestone in sorted(skipped)
+        ),
+        encoding="utf-8",
+    )
+    after = _audit_json(*EXAMPLE, "--waivers", "waivers.yaml", cwd=tmp_path)
+    commit = next(f for f in after["summary"]["forecast"] if f["category"] == "Commit")
+    assert commit["without_evidence"] == 10
+    assert _money(commit["without_evidence_amounts"]) == {"USD": Decimal("885731.1")}
