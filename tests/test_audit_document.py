@@ -62,9 +62,21 @@ def test_a_version_1_audit_upgrades_to_what_dealgate_writes_today(folder: Path) 
     today = audit(folder, *LAST_WEEK, *OWNER, "--output", "-")
     today["pack"]["hash"] = None
     today["coverage"] = None  # version 3: what the export could not measure
+    _without_forecast(today)  # keys added within version 3; the loader reads them as absent
     upgraded = upgrade(saved, 1)
     assert upgraded == today
     assert list(upgraded) == list(today) and list(upgraded["pack"]) == list(today["pack"])
+
+
+def _without_forecast(document: dict[str, Any]) -> None:
+    """The forecast figures (judging/forecast.py) are optional keys of version 3."""
+    summary = document["summary"]
+    del summary["forecast"]
+    for owner in summary["by_owner"]:
+        for key in [key for key in owner if key.startswith("forecast_")]:
+            del owner[key]
+    for deal in document["deals"]:
+        del deal["forecast_category"], deal["forecast"]
 
 
 def test_the_loader_reads_version_1_as_the_current_version(folder: Path) -> None:

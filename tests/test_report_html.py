@@ -248,3 +248,14 @@ def test_a_pipeline_too_large_for_a_page_lists_its_largest_deals_and_says_so(
         notice.group(1)
     )
     assert "--format csv" in notice.group(1)
+
+
+def test_the_page_says_how_much_commit_has_no_evidence(audited_examples: dict[str, Any]) -> None:
+    audited = audited_examples["salesforce"]
+    page = page_of(audited.html)
+    commit = next(f for f in audited.json["summary"]["forecast"] if f["category"] == "Commit")
+    card = page.cards["forecast_commit"]
+    assert card["label"] == ["Commit without evidence"]
+    assert card["value"] == money_lines(commit["without_evidence_amounts"]) == ["USD 993,731.10"]
+    assert " ".join(card["note"]) == f"11 of {commit['deals']:,} Commit deals"
+    assert "forecast_best_case" in page.cards

@@ -174,6 +174,12 @@ def test_summary_sheet_shows_the_json_figures(audited_examples: dict[str, Any]) 
     assert labelled["Deals with skipped milestones"] == summary["deals_with_skipped_milestones"]
     assert labelled["Overdue action plan steps"] == sum(summary["overdue_steps"].values())
     assert labelled["Data findings"] == sum(summary["data_findings"].values())
+    assert labelled["Commit without evidence (deals)"] == 11
+    rows = [row for row in sheet_rows(audited.xlsx, "Summary") if row]
+    usd = next(row for row in rows if row[0] == "Money").index("USD")
+    commit = next(row for row in rows if row[0] == "Commit without evidence")
+    assert commit[usd] == pytest.approx(993_731.10)  # a number, in the USD column
+    assert labelled["Commit, unverifiable (deals)"] == 0
     for stage in summary["by_stage"]:
         assert labelled[stage["name"]] == stage["deals"]
 

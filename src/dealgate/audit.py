@@ -20,6 +20,7 @@ from dealgate.errors import UsageError
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.judging.coverage import Coverage, Supply, measure
+from dealgate.judging.forecast import RANK, Standing, judge_forecast
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
@@ -354,6 +355,7 @@ REPORTED_FIELDS = (
     "amount",
     "currency",
     "close_date",
+    "forecast_category",  # judged against the evidence (judging/forecast.py)
 )
 
 
@@ -389,6 +391,26 @@ class OwnerFigures:
     at_risk: Amounts = field(default_factory=dict)
     skipped_by_stage: Counter[str] = field(default_factory=Counter)  # stage id -> findings
     overdue_steps: Counter[str] = field(default_factory=Counter)  # buyer/seller/unassigned
+    # Deals (every category) claiming more than their evidence shows, and those unverifiable.
+    forecast_without_evidence: int = 0
+    forecast_without_evidence_amounts: Amounts = field(default_factory=dict)
+    forecast_unverifiable: int = 0
+    forecast_unverifiable_amounts: Amounts = field(default_factory=dict)
+
+
+@dataclass
+class ForecastFigures:
+    """One forecast category the pack gives a requirement: its deals, those whose evidence
+    does not reach the required stage, and those the input cannot verify (per currency)."""
+
+    category: str
+    required_stage_id: str
+    deals: int = 0
+    claimed: Amounts = field(default_factory=dict)
+    without_evidence: int = 0
+    without_evidence_amounts: Amounts = field(default_factory=dict)
+    unverifiable: int = 0
+    unverifiable_amounts: Amounts = field(default_factory=dict)
 
 
 @dataclass
@@ -425,6 +447,8 @@ class AuditSummary:
     overdue_steps: Counter[str]  # buyer/seller/unassigned -> late action plan steps
     deals_with_overdue_steps: int
     data_findings: dict[str, int]
+    # Per category the pack gives a requirement, highest (Commit) first (judging/forecast.py).
+    forecast: list[ForecastFigures] = field(default_factory=list)
 
 
 def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
@@ -441,6 +465,12 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
     at_risk: Amounts = {}
     overdue: Counter[str] = Counter()
     with_skipped = risky = with_overdue = 0
+    requirements = result.pack.forecast_requirements
+    forecast = {
+        category: ForecastFigures(category, requirements[category])
+        for category in reversed(RANK)  # Commit first: the forecast call's first question
+        if category in requirements
+    }
     for assessment in result.assessments:
         deal = assessment.read.deal
         figures = _stage_figures(stages, assessment.stage)
@@ -476,6 +506,9 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         for finding in assessment.missing():
             missing[(finding.milestone_id, finding.kind.value)] += 1
             titles[finding.milestone_id] = finding.milestone
+        judged = judge_forecast(result.pack, assessment)
+        if judged is not None:
+            _count_forecast(forecast[judged.category], owner, judged.standing, assessment)
         with_overdue += bool(assessment.overdue_steps)
         for step in assessment.overdue_steps:
             overdue[step.side] += 1
@@ -509,7 +542,25 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         overdue_steps=Counter({side: overdue[side] for side in OVERDUE_SIDES if overdue[side]}),
         deals_with_overdue_steps=with_overdue,
         data_findings=dict(issues.most_common()),
+        forecast=list(forecast.values()),
     )
+
+
+def _count_forecast(
+    figures: ForecastFigures, owner: OwnerFigures, standing: Standing, assessment: DealAssessment
+) -> None:
+    figures.deals += 1
+    _add(figures.claimed, assessment)
+    if standing is Standing.WITHOUT_EVIDENCE:
+        figures.without_evidence += 1
+        _add(figures.without_evidence_amounts, assessment)
+        owner.forecast_without_evidence += 1
+        _add(owner.forecast_without_evidence_amounts, assessment)
+    elif standing is Standing.UNVERIFIABLE:
+        figures.unverifiable += 1
+        _add(figures.unverifiable_amounts, assessment)
+        owner.forecast_unverifiable += 1
+        _add(owner.forecast_unverifiable_amounts, assessment)
 
 
 OVERDUE_SIDES = ("buyer", "seller", UNASSIGNED)

@@ -524,7 +524,7 @@ def check(
     from dealgate.judging.coverage import Supply, measure
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.coverage import coverage_text
-    from dealgate.report.json_report import deal_json
+    from dealgate.report.json_report import deal_json, forecast_json
 
     pack = _pack(rules)
     day = _as_of(as_of)
@@ -575,6 +575,7 @@ def check(
             "ready": ready.ready,
             "verdict": ready.sentence(assessment),
             "deal": deal_json(assessment),
+            "forecast": forecast_json(pack, assessment),
             "data_findings": [finding.as_json() for finding in findings],
             "coverage": coverage.as_json(),
         }

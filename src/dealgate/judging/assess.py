@@ -37,6 +37,9 @@ class DealAssessment:
     findings: tuple[Finding, ...]
     # Late steps of the mutual action plan (dealgate/action_plan.py); an audit fills them in.
     overdue_steps: tuple[OverdueStep, ...] = ()
+    # Milestones the input could not measure on this deal (judging/coverage.py), made even
+    # where an audit keeps only missing findings: the forecast judgement reads them.
+    unmeasured: frozenset[str] = frozenset()
 
     @property
     def deal_id(self) -> str:
@@ -78,13 +81,18 @@ def assess(
     outcomes = evaluated.outcomes
     values = evaluated.values if evaluated.values is not None else deal_values(read, pack)
     findings = []
+    unmeasured: set[str] = set()
     for milestone in semantics.milestones:
         outcome = outcomes.get(milestone.id)
-        if outcome is None or (not detail and outcome is not Outcome.MISSING):
+        if outcome is None:
             continue
         status = _STATUS[outcome]
         if milestone.unmeasured is not None and status is not Status.MISSING:
             status = _measured_status(pack, milestone, status, values, as_of)
+            if status is Status.UNMEASURED:
+                unmeasured.add(milestone.id)
+        if not detail and outcome is not Outcome.MISSING:
+            continue
         findings.append(
             Finding(
                 deal_id=read.deal.id,
@@ -114,6 +122,7 @@ def assess(
         inflation,
         _disposition(pack, findings_tuple, inflation),
         findings_tuple,
+        unmeasured=frozenset(unmeasured),
     )
 
 
@@ -173,4 +182,10 @@ def with_waivers(pack: RulePack, assessment: DealAssessment, book: WaiverBook) -
     """Waivers applied, and the disposition judged again: a waived check asks for nothing."""
     findings = book.apply(assessment.findings)
     disposition = _disposition(pack, findings, assessment.inflation)
-    return replace(assessment, findings=findings, disposition=disposition)
+    waived = {f.milestone_id for f in findings if f.status is Status.WAIVED}
+    return replace(
+        assessment,
+        findings=findings,
+        disposition=disposition,
+        unmeasured=assessment.unmeasured - waived,
+    )

@@ -184,6 +184,7 @@ def _headline(document: dict[str, Any]) -> str:
             f"{at_risk:,} deals ahead of their evidence",
             "bad" if at_risk else "good",
         ),
+        *(_forecast_card(figures) for figures in summary.get("forecast") or []),
         _card(
             "deals_with_skipped_milestones",
             "Deals with skipped milestones",
@@ -208,6 +209,25 @@ def _headline(document: dict[str, Any]) -> str:
         ),
     ]
     return f'<section id="headline" class="cards">{"".join(cards)}</section>'
+
+
+def _forecast_card(figures: dict[str, Any]) -> str:
+    """'Commit without evidence': the deals whose evidence stops before the stage the pack
+    asks for the category, and apart, those the input cannot verify."""
+    category = str(figures["category"])
+    without = int(figures["without_evidence"])
+    unverifiable = int(figures.get("unverifiable") or 0)
+    note = f"{without:,} of {int(figures['deals']):,} {escape(category)} deals"
+    if unverifiable:
+        amounts = amounts_text(amounts_from_json(figures.get("unverifiable_amounts")))
+        note += f"; {escape(category)}, unverifiable: {unverifiable:,} ({escape(amounts)})"
+    return _card(
+        "forecast_" + category.lower().replace(" ", "_"),
+        f"{category} without evidence",
+        _money(figures["without_evidence_amounts"]),
+        note,
+        "bad" if without else "warn" if unverifiable else "good",
+    )
 
 
 def _stage_names(document: dict[str, Any]) -> dict[str, str]:

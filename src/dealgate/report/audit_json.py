@@ -10,8 +10,9 @@ from typing import Any
 from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
-from dealgate.report.json_report import deal_json
+from dealgate.report.json_report import deal_json, forecast_json
 from dealgate.report.saved_audit import SCHEMA_VERSION
+from dealgate.rules.model import RulePack
 
 
 def summary_json(summary: AuditSummary) -> dict[str, Any]:
@@ -39,6 +40,12 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
                 "at_risk": amounts_json(o.at_risk),
                 "skipped_by_stage": dict(sorted(o.skipped_by_stage.items())),
                 "overdue_steps": dict(o.overdue_steps),
+                "forecast_without_evidence": o.forecast_without_evidence,
+                "forecast_without_evidence_amounts": amounts_json(
+                    o.forecast_without_evidence_amounts
+                ),
+                "forecast_unverifiable": o.forecast_unverifiable,
+                "forecast_unverifiable_amounts": amounts_json(o.forecast_unverifiable_amounts),
             }
             for o in summary.by_owner
         ],
@@ -63,6 +70,19 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
         "overdue_steps": dict(summary.overdue_steps),
         "deals_with_overdue_steps": summary.deals_with_overdue_steps,
         "data_findings": summary.data_findings,
+        "forecast": [
+            {
+                "category": f.category,
+                "required_stage_id": f.required_stage_id,
+                "deals": f.deals,
+                "claimed": amounts_json(f.claimed),
+                "without_evidence": f.without_evidence,
+                "without_evidence_amounts": amounts_json(f.without_evidence_amounts),
+                "unverifiable": f.unverifiable,
+                "unverifiable_amounts": amounts_json(f.unverifiable_amounts),
+            }
+            for f in summary.forecast
+        ],
     }
 
 
@@ -75,12 +95,16 @@ def stage_json(figures: StageFigures) -> dict[str, Any]:
     }
 
 
-def audit_deal_json(assessment: DealAssessment, include_met: bool) -> dict[str, Any]:
-    """A deal of the audit: its findings, whether its value is at risk, and the late steps of
-    its action plan."""
+def audit_deal_json(
+    assessment: DealAssessment, include_met: bool, pack: RulePack
+) -> dict[str, Any]:
+    """A deal of the audit: its findings, whether its value is at risk, the late steps of
+    its action plan, and its forecast category against its evidence."""
     return deal_json(assessment, include_met=include_met) | {
         "at_risk": assessment.at_risk,
         "overdue_steps": [step.as_json() for step in assessment.overdue_steps],
+        "forecast_category": assessment.read.deal.forecast_category,
+        "forecast": forecast_json(pack, assessment),
     }
 
 
@@ -106,7 +130,7 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
 
 
 def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
-    return (audit_deal_json(a, include_met) for a in result.exceptions(include_met))
+    return (audit_deal_json(a, include_met, result.pack) for a in result.exceptions(include_met))
 
 
 def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
@@ -159,4 +183,4 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
 def jsonl_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
     """One deal per line, as in the JSON document's `deals`."""
     for assessment in result.exceptions(include_met):
-        yield json.dumps(audit_deal_json(assessment, include_met)) + "\n"
+        yield json.dumps(audit_deal_json(assessment, include_met, result.pack)) + "\n"

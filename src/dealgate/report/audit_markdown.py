@@ -28,6 +28,12 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         f"- Deals with skipped milestones: **{summary.deals_with_skipped}**",
         f"- Pipeline claimed: **{amounts_text(summary.claimed)}**; at risk: "
         f"**{amounts_text(summary.at_risk)}** in {summary.deals_at_risk} deals",
+        *(
+            f"- {f.category} without evidence: **{f.without_evidence}** of {f.deals} deals, "
+            f"**{amounts_text(f.without_evidence_amounts)}**; {f.category}, unverifiable: "
+            f"{f.unverifiable} deals, {amounts_text(f.unverifiable_amounts)}"
+            for f in summary.forecast
+        ),
         f"- Data findings: {sum(summary.data_findings.values())}",
         "",
     ]
@@ -59,6 +65,22 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         f"{o.deals_with_skipped} | {o.missing_required} | {amounts_text(o.at_risk)} |"
         for o in summary.by_owner
     ]
+    if summary.forecast:
+        lines += [
+            "",
+            "## Forecast against evidence by manager and owner",
+            "",
+            "| manager | owner | without evidence | amount | unverifiable | amount |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {_cell(o.manager or '-')} | {_cell(o.owner or '-')} | "
+            f"{o.forecast_without_evidence} | "
+            f"{amounts_text(o.forecast_without_evidence_amounts)} | "
+            f"{o.forecast_unverifiable} | {amounts_text(o.forecast_unverifiable_amounts)} |"
+            for o in summary.by_owner
+            if o.forecast_without_evidence or o.forecast_unverifiable
+        ]
     lines += ["", "## Most often missing", "", "| milestone | kind | deals |", "|---|---|---:|"]
     lines += [
         f"| `{m.milestone_id}` {_cell(m.milestone)} | {m.kind} | {m.deals} |"

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from dealgate.audit import AuditResult, AuditSummary, summarise
 from dealgate.findings import FindingKind
+from dealgate.money import Amounts
 from dealgate.report.changes import Changes
 from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
@@ -69,6 +70,19 @@ def _headline(result: AuditResult, summary: AuditSummary) -> Text:
         f"{amounts_text(summary.at_risk)} ({summary.deals_at_risk:,} deals)",
         "red" if summary.deals_at_risk else "green",
     )
+    for figures in summary.forecast:
+        text.append(f"\n{figures.category} without evidence ", "bold")
+        text.append(
+            f"{figures.without_evidence:,} of {figures.deals:,} deals"
+            + (f", {amounts_text(figures.without_evidence_amounts)}" if figures.deals else ""),
+            "red" if figures.without_evidence else "green",
+        )
+        if figures.unverifiable:
+            text.append(f"   {figures.category}, unverifiable ", "bold")
+            text.append(
+                f"{figures.unverifiable:,} deals, {amounts_text(figures.unverifiable_amounts)}",
+                "yellow",
+            )
     late = sum(summary.overdue_steps.values())
     text.append("\nOverdue action plan steps ", "bold")
     sides = ", ".join(f"{side} {n:,}" for side, n in summary.overdue_steps.items())
@@ -99,18 +113,46 @@ def _by_stage(summary: AuditSummary) -> Table:
 
 def _by_owner(summary: AuditSummary) -> Table:
     table = Table(title="By manager and owner", title_justify="left")
-    for column in ("manager", "owner", "deals", "with skipped", "missing required", "at risk"):
+    columns: tuple[str, ...] = (
+        "manager",
+        "owner",
+        "deals",
+        "with skipped",
+        "missing required",
+        "at risk",
+    )
+    if summary.forecast:
+        columns += ("forecast without evidence", "forecast unverifiable")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("manager", "owner") else "right")
     for owner in summary.by_owner:
-        table.add_row(
+        cells: list[str | Text] = [
             Text(owner.manager or "-"),
             Text(owner.owner or "-"),
             f"{owner.deals:,}",
             f"{owner.deals_with_skipped:,}",
             f"{owner.missing_required:,}",
             Text(amounts_text(owner.at_risk)),
-        )
+        ]
+        if summary.forecast:
+            cells += [
+                Text(
+                    _deals_and_amounts(
+                        owner.forecast_without_evidence, owner.forecast_without_evidence_amounts
+                    )
+                ),
+                Text(
+                    _deals_and_amounts(
+                        owner.forecast_unverifiable, owner.forecast_unverifiable_amounts
+                    )
+                ),
+            ]
+        table.add_row(*cells)
     return table
+
+
+def _deals_and_amounts(deals: int, amounts: Amounts) -> str:
+    return f"{deals:,}: {amounts_text(amounts)}" if deals else "-"
 
 
 def _top_missing(summary: AuditSummary) -> Table:

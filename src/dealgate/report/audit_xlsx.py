@@ -354,8 +354,12 @@ def _currency_headers(label: str, currencies: list[str]) -> list[str]:
 
 def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None) -> None:
     summary, counts = document["summary"], document.get("reconciliation") or {}
+    forecast = summary.get("forecast") or []
     currencies = currencies_of(
-        summary["pipeline_claimed"], summary.get("pipeline_supported"), summary["pipeline_at_risk"]
+        summary["pipeline_claimed"],
+        summary.get("pipeline_supported"),
+        summary["pipeline_at_risk"],
+        *(figures.get("without_evidence_amounts") for figures in forecast),
     )
     sheet.column_dimensions["A"].width = 34
     for index in range(2, 2 + 3 + 2 * max(len(currencies), 1)):
@@ -378,6 +382,8 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         ("Value at risk", "pipeline_at_risk"),
     ):
         _append(sheet, [label, *per_currency(summary.get(key), currencies)])
+    for label, amounts in _forecast_money(forecast):
+        _append(sheet, [label, *per_currency(amounts, currencies)])
     _append(sheet, [])
     overdue = summary.get("overdue_steps") or {}
     for label, value in (
@@ -386,6 +392,7 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         ("Deals with skipped milestones", summary["deals_with_skipped_milestones"]),
         ("Overdue action plan steps", sum(overdue.values())),
         ("Deals with overdue steps", summary.get("deals_with_overdue_steps", 0)),
+        *_forecast_counts(forecast),
         ("Data findings", sum((summary.get("data_findings") or {}).values())),
         ("Rows read", counts.get("rows_read")),
         ("Rows rejected", counts.get("rows_rejected")),
@@ -417,9 +424,15 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
         )
     _append(sheet, [])
     header = ["Manager", "Owner", "Deals", "With skipped", "Missing required"]
+    forecast = [
+        "Forecast without evidence",
+        *_currency_headers("Without evidence", currencies),
+        "Forecast unverifiable",
+        *_currency_headers("Unverifiable", currencies),
+    ]
     _append(
         sheet,
-        [*header, *_currency_headers("At risk", currencies), "Overdue steps"],
+        [*header, *_currency_headers("At risk", currencies), "Overdue steps", *forecast],
         bold=True,
     )
     for owner in summary["by_owner"]:
@@ -433,8 +446,28 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
                 owner["missing_required"],
                 *per_currency(owner["at_risk"], currencies),
                 sum((owner.get("overdue_steps") or {}).values()),
+                owner.get("forecast_without_evidence", 0),
+                *per_currency(owner.get("forecast_without_evidence_amounts"), currencies),
+                owner.get("forecast_unverifiable", 0),
+                *per_currency(owner.get("forecast_unverifiable_amounts"), currencies),
             ],
         )
+
+
+def _forecast_counts(forecast: list[dict[str, Any]]) -> Iterable[tuple[str, object]]:
+    """Per category: the deals whose evidence stops short, and the unverifiable ones."""
+    for figures in forecast:
+        category = figures["category"]
+        yield f"{category} without evidence (deals)", figures["without_evidence"]
+        yield f"{category}, unverifiable (deals)", figures.get("unverifiable", 0)
+
+
+def _forecast_money(forecast: list[dict[str, Any]]) -> Iterable[tuple[str, object]]:
+    """Per category: the value of those deals, per currency."""
+    for figures in forecast:
+        category = figures["category"]
+        yield f"{category} without evidence", figures["without_evidence_amounts"]
+        yield f"{category}, unverifiable", figures.get("unverifiable_amounts")
 
 
 def _changes_sheet(sheet: Sheet, changes: dict[str, Any], names: dict[str, str]) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
+from dealgate.judging.forecast import judge_forecast
+from dealgate.rules.model import RulePack
 
 
 def disposition_text(assessment: DealAssessment) -> str:
@@ -40,4 +42,19 @@ def deal_json(assessment: DealAssessment, *, include_met: bool = True) -> dict[s
             "path": assessment.read.path or None,
         },
         "findings": findings,
+    }
+
+
+def forecast_json(pack: RulePack, assessment: DealAssessment) -> dict[str, Any] | None:
+    """The deal's forecast category against its evidence (judging/forecast.py); None when the
+    pack states no requirement for its category, or the deal is closed or of no known stage."""
+    judged = judge_forecast(pack, assessment)
+    if judged is None:
+        return None
+    return {
+        "category": judged.category,
+        "required_stage_id": judged.required.id,
+        "evidence_stage_id": judged.evidence_stage.id if judged.evidence_stage else None,
+        "supports": judged.supports,
+        "standing": judged.standing.value,
     }

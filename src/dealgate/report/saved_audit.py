@@ -74,6 +74,10 @@ class OwnerFigure(_Part):
     at_risk: list[Money]
     skipped_by_stage: dict[str, int] = {}
     overdue_steps: dict[str, int] = {}
+    forecast_without_evidence: int = 0
+    forecast_without_evidence_amounts: list[Money] = []
+    forecast_unverifiable: int = 0
+    forecast_unverifiable_amounts: list[Money] = []
 
 
 class SkippedFigure(_Part):
@@ -81,6 +85,19 @@ class SkippedFigure(_Part):
     milestone: str
     stage_id: str
     deals: int
+
+
+class ForecastFigure(_Part):
+    """A forecast category against evidence (judging/forecast.py); absent before it."""
+
+    category: str
+    required_stage_id: str
+    deals: int
+    claimed: list[Money]
+    without_evidence: int
+    without_evidence_amounts: list[Money]
+    unverifiable: int = 0
+    unverifiable_amounts: list[Money] = []
 
 
 class Summary(_Part):
@@ -97,6 +114,7 @@ class Summary(_Part):
     overdue_steps: dict[str, int] = {}
     deals_with_overdue_steps: int = 0
     data_findings: dict[str, int] = {}
+    forecast: list[ForecastFigure] = []
 
 
 class Finding(_Part):
@@ -135,6 +153,8 @@ class Deal(_Part):
     disposition: str = ""
     findings: list[Finding]
     overdue_steps: list[OverdueStep] = []
+    forecast_category: str | None = None
+    forecast: dict[str, str | None] | None = None
 
 
 class UnmeasuredMilestone(_Part):

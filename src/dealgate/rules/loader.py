@@ -18,9 +18,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dealgate.deals.normalise import PLACEHOLDERS
+from dealgate.deals.profiles import header_key
 from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.checker import CheckedCondition, ConditionErrors, Scope, check_condition
+from dealgate.rules.domains import FORECAST_CATEGORY
 from dealgate.rules.expr import Boolean, ExpressionError, parse_expression
 from dealgate.rules.model import (
     FieldDeclaration,
@@ -371,6 +373,8 @@ class _Work:
     fields: dict[str, FieldDeclaration] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     placeholders: set[str] | None = None  # None: dealgate's list, unchanged
+    # Forecast category -> (stage id, where it was written); later packs override a category.
+    forecast: dict[str, tuple[str, Location]] = field(default_factory=dict)
 
 
 class _Resolver:
@@ -468,6 +472,34 @@ def _apply(source: PackSource, work: _Work) -> None:
     _apply_overrides(source, work)
     _apply_removals(source, work)
     _apply_placeholders(source, work)
+    _apply_forecast(source, work)
+
+
+def _apply_forecast(source: PackSource, work: _Work) -> None:
+    """Forecast categories are checked against the normalised domain here; the stage ids
+    once every stage is known (_check_forecast)."""
+    for written, stage_id in source.spec.forecast.items():
+        where = source.document.key_location(("forecast", written))
+        category = FORECAST_CATEGORY.read_as.get(header_key(written), written)
+        if category not in FORECAST_CATEGORY.values:
+            hint = did_you_mean(written, FORECAST_CATEGORY.values) or (
+                "forecast categories: " + ", ".join(FORECAST_CATEGORY.values)
+            )
+            work.problems.append(Problem(where, f"unknown forecast category '{written}'", hint))
+            continue
+        work.forecast[category] = (stage_id, source.document.location(("forecast", written)))
+
+
+def _check_forecast(work: _Work, stage_ids: list[str]) -> dict[str, str]:
+    for category, (stage_id, where) in work.forecast.items():
+        if stage_id not in stage_ids:
+            hint = did_you_mean(stage_id, stage_ids) or ("stages: " + ", ".join(stage_ids))
+            work.problems.append(
+                Problem(
+                    where, f"forecast category '{category}' needs unknown stage '{stage_id}'", hint
+                )
+            )
+    return {category: stage_id for category, (stage_id, _) in work.forecast.items()}
 
 
 def _apply_placeholders(source: PackSource, work: _Work) -> None:
@@ -733,6 +765,7 @@ def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
                     f"terminal stage '{stage.spec.id}' cannot have exit milestones",
                 )
             )
+    forecast = _check_forecast(work, stage_ids)
     spec = root.spec
     return RulePack(
         id=spec.pack,
@@ -745,6 +778,7 @@ def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
         source=root.document.location(()),
         lineage=tuple(source.spec.pack for source in order),
         placeholders=None if work.placeholders is None else frozenset(work.placeholders),
+        forecast=MappingProxyType(forecast) if forecast else None,
     )
 
 

@@ -135,6 +135,9 @@ class RulePack:
     # Texts read as missing, casefolded; None is dealgate's list (deals/normalise.py), and is
     # left out of the fingerprint so packs that do not change it keep their hash.
     placeholders: frozenset[str] | None = field(default=None, metadata={"omit_when_none": True})
+    # Forecast category -> the id of the evidence stage a deal needs to be in it
+    # (judging/forecast.py); None when no pack states one, so older hashes stay.
+    forecast: Mapping[str, str] | None = field(default=None, metadata={"omit_when_none": True})
     # The pack as written, when this one is it as judged on an input lacking some fields.
     written: RulePack | None = field(default=None, compare=False, repr=False)
 
@@ -151,6 +154,11 @@ class RulePack:
     def placeholder_texts(self) -> frozenset[str]:
         """The texts readers take for missing values (casefolded, without surrounding spaces)."""
         return PLACEHOLDERS if self.placeholders is None else self.placeholders
+
+    @property
+    def forecast_requirements(self) -> Mapping[str, str]:
+        """Forecast category -> the stage id its deals' evidence must reach."""
+        return self.forecast or {}
 
     @cached_property
     def open_stages(self) -> tuple[Stage, ...]:

@@ -141,6 +141,14 @@ class PackSpec(_Strict):
             "(say tbd) as text; applied after the extended packs' changes."
         ),
     ] = None
+    forecast: Annotated[
+        dict[str, str],
+        Field(
+            description="Per forecast category (Pipeline, Best Case, Commit, Closed, Omitted), "
+            "the evidence stage a deal needs to be in it, e.g. {Commit: negotiate}; an "
+            "extending pack inherits its bases' and may override a category."
+        ),
+    ] = {}
 
     @field_validator("fields", mode="before")
     @classmethod
