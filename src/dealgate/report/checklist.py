@@ -13,6 +13,7 @@ from rich.text import Text
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import money_text
+from dealgate.report.terminal import WholeAmounts
 from dealgate.rules.model import RulePack, Severity, Stage
 
 _MARK = {
@@ -88,7 +89,7 @@ def render_checklist(
     ready: Readiness,
     data_findings: Sequence[DataFinding] = (),
 ) -> RenderableType:
-    parts: list[RenderableType] = [_heading(assessment, pack, as_of)]
+    parts: list[RenderableType] = [WholeAmounts(_heading(assessment, pack, as_of))]
     sections = [
         (
             FindingKind.SKIPPED,
