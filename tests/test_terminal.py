@@ -191,3 +191,27 @@ def test_by_owner_missing_required_counts_deals_not_findings(tmp_path: Path) -> 
     cells = [cell.strip() for cell in row.split("│")]
     # manager, owner, deals, with skipped, missing required, at risk: one deal, so at most 1.
     assert (cells[3], cells[5]) == ("1", "1"), row
+
+
+def test_changes_since_a_baseline_at_80_columns_keep_moved_deal_ids_whole(tmp_path: Path) -> None:
+    last_week = [
+        arg.replace("2026-11-27", "2026-11-20") for arg in SALESFORCE[1:]
+    ]  # the same options
+    baseline = dealgate(
+        "audit", str(REPO / "examples/salesforce-opportunities-last-week.csv"), *last_week,
+        "--format", "json", "--output", str(tmp_path / "last-week.json"),
+    )  # fmt: skip
+    assert baseline.returncode == 0, baseline.stderr
+    run = dealgate(
+        "audit", *SALESFORCE, "--baseline", str(tmp_path / "last-week.json"),
+        "--format", "json",
+    )  # fmt: skip
+    moved = json.loads(run.stdout)["changes"]["moved_without_milestones"]
+    assert moved
+    table = dealgate(
+        "audit", *SALESFORCE, "--baseline", str(tmp_path / "last-week.json"), columns=80
+    )
+    words = _words(table.stdout)
+    for move in moved:
+        assert move["deal_id"] in words
+        assert all(milestone_id in words for milestone_id in move["skipped"])

@@ -123,12 +123,14 @@ def _by_owner(summary: AuditSummary) -> Table:
 
 def _top_missing(summary: AuditSummary) -> Table:
     table = Table(title="Most often missing", title_justify="left")
-    table.add_column("milestone")
-    table.add_column("kind")
+    table.add_column("milestone", overflow="fold")
+    table.add_column("kind", no_wrap=True)
     table.add_column("deals", justify="right")
     for missing in summary.top_missing:
         table.add_row(
-            Text(f"{missing.milestone_id}  {missing.milestone}"), missing.kind, f"{missing.deals:,}"
+            plain(f"{missing.milestone_id}  {missing.milestone}"),
+            plain(missing.kind),
+            f"{missing.deals:,}",
         )
     return table
 
@@ -215,20 +217,27 @@ def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[
     )
     for note in changes.notes:
         text.append(f"\nnote: {note}", "yellow")
-    parts: list[RenderableType] = [text]
+    parts: list[RenderableType] = [WholeAmounts(text)]
     moved = changes.moved_without_milestones
     if moved:
         title = f"Moved stage without their milestones ({len(moved):,})"
         table = Table(title=title, title_justify="left")
-        for column in ("deal", "owner", "from", "to", "skipped"):
-            table.add_column(column)
+        for column in ("deal", "name", "owner", "from", "to", "skipped"):
+            table.add_column(column, no_wrap=column == "deal")
+        folded: list[RenderableType] = [Text(title, "italic")]  # too narrow: a block a deal
         for move in moved[: limit or None]:
-            table.add_row(
-                Text(f"{move.deal_name or ''} ({move.deal_id})".strip()),
-                Text(move.owner or "-"),
-                Text(stage_names.get(move.from_stage, move.from_stage)),
-                Text(stage_names.get(move.to_stage, move.to_stage)),
-                Text(", ".join(move.skipped)),
+            cells = (
+                plain(move.owner or "-"),
+                plain(stage_names.get(move.from_stage, move.from_stage)),
+                plain(stage_names.get(move.to_stage, move.to_stage)),
+                plain(", ".join(move.skipped)),
             )
-        parts.append(table)
+            table.add_row(plain(move.deal_id), plain(move.deal_name), *cells)
+            folded.append(joined([plain(move.deal_id, "bold"), plain(move.deal_name)], "  "))
+            detail = Text.assemble(
+                f"owner {cells[0].plain} · from {cells[1].plain} to {cells[2].plain}"
+                f" · skipped {cells[3].plain}"
+            )
+            folded.append(Padding(detail, (0, 0, 0, 4)))
+        parts.append(Fitted(table, Group(*folded)))
     return parts
