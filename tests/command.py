@@ -1,4 +1,7 @@
-"""`dealgate` run as a user runs it: a separate process, plain output, a wide terminal."""
+"""`dealgate` run as a user runs it: a separate process, plain output, a wide terminal.
+
+Its output is always a pipe (stdout is not a terminal); `columns=80` makes it the width of a
+narrow terminal, and of a pipe read with no COLUMNS set."""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def dealgate(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def dealgate(*args: str, cwd: Path = REPO, columns: int = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dealgate", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        env={**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"},
     )

@@ -235,7 +235,7 @@ def test_validate_of_a_team_pack_with_slips_reports_every_one_in_one_run(workdir
         "rules/acme.yaml:10:9: error: unknown key 'guidence' (did you mean 'guidance'?)",
         "rules/acme.yaml:14:32: error: 'commit' is never a forecast category after reading "
         "(did you mean 'Commit'?)",
-        "1 of 1 pack files have errors",
+        "1 of 1 pack file has errors",
     ]
 
 

@@ -48,3 +48,21 @@ def test_the_readme_rule_pack_validates(tmp_path: Path) -> None:
     pack = load_pack(tmp_path / "acme.yaml", PackCatalog([tmp_path], cwd=tmp_path))
     assert pack.milestone("ACME-SECURITY").stage_id == "propose"
     assert pack.milestone("HYG-ACTIVITY").severity == "recommended"
+
+
+def test_the_readme_report_commands_run_cleanly_one_after_another(tmp_path: Path) -> None:
+    """A reader pastes the pre-forecast block: each command exits 0 and writes its file."""
+    import shlex
+
+    from command import dealgate
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## The pre-forecast report\n.+?```sh\n(.+?)```", text, re.DOTALL)
+    assert block is not None
+    for line in block[1].splitlines():
+        program, *args = shlex.split(line)
+        assert program == ".venv/bin/dealgate"
+        args = [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in args]
+        run = dealgate(*args, cwd=tmp_path)
+        assert run.returncode == 0, (line, run.stderr)
+        assert (tmp_path / args[args.index("--output") + 1]).is_file()

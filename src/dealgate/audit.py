@@ -386,7 +386,8 @@ class OwnerFigures:
     deals: int = 0
     deals_with_skipped: int = 0
     deals_at_risk: int = 0
-    missing_required: int = 0
+    missing_required: int = 0  # findings: required skipped or hygiene milestones missing
+    deals_missing_required: int = 0  # deals with at least one of those findings
     claimed: Amounts = field(default_factory=dict)
     at_risk: Amounts = field(default_factory=dict)
     skipped_by_stage: Counter[str] = field(default_factory=Counter)  # stage id -> findings
@@ -489,11 +490,13 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         skipped_here = assessment.missing(FindingKind.SKIPPED)
         with_skipped += bool(skipped_here)
         owner.deals_with_skipped += bool(skipped_here)
-        owner.missing_required += sum(
+        required_missing = sum(
             1
             for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
             if f.severity == "required"
         )
+        owner.missing_required += required_missing
+        owner.deals_missing_required += bool(required_missing)
         for finding in skipped_here:
             owner.skipped_by_stage[finding.stage_id or ""] += 1
             skipped[(finding.milestone_id, finding.stage_id or "")] += 1

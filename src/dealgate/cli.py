@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, did_you_mean
@@ -31,6 +32,7 @@ from dealgate.report.formats import (
     render_document,
     render_result,
 )
+from dealgate.report.ordering import ExceptionOrder
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
@@ -232,36 +234,59 @@ def rules_list(rules: RulesOption = None) -> None:
     """List the rule packs found: --rules paths, ./rules, then the bundled packs."""
     from rich.table import Table
 
+    from dealgate.report.terminal import Fitted
+
     catalog = _catalog(rules)
-    table = Table("pack", "title", "stages", "milestones", "from", "status")
+    title = "Packs: open stages, their exit milestones, and hygiene checks"
+    # Pack ids and paths are keys: they never wrap; titles and statuses fold instead.
+    table = Table(title=title, title_justify="left")
+    for column in ("pack", "title", "stages", "milestones", "checks", "from", "status"):
+        numeric = column in ("stages", "milestones", "checks")
+        table.add_column(
+            column, justify="right" if numeric else "left", no_wrap=column in ("pack", "from")
+        )
+    folded: list[Text] = [Text(title, "italic")]  # too narrow for the table: a block a pack
     for entry in catalog.entries():
         where = "bundled" if entry.origin == BUNDLED else _shown_path(entry.path)
+        counts = ["", "", ""]
+        name = Text(entry.title)
         if entry.problem:
-            table.add_row(entry.pack_id, "", "", "", where, f"[red]{entry.problem}[/]")
-            continue
-        try:
-            pack = load_pack(entry.path, catalog)
-        except InputError as error:
-            count = len(error.problems)
-            table.add_row(
-                entry.pack_id,
-                entry.title,
-                "",
-                "",
-                where,
-                f"[red]{count} error{'s' if count > 1 else ''}[/]: "
-                f"dealgate rules validate {entry.path}",
+            name, status = Text(""), Text(entry.problem, "red")
+        else:
+            try:
+                pack = load_pack(entry.path, catalog)
+            except InputError as error:
+                status = Text(_plural(len(error.problems), "error"), "red")
+                status.append(f": dealgate rules validate {entry.path}")
+            else:
+                stages, milestones, checks = _pack_counts(pack)
+                counts = [f"{stages:,}", f"{milestones:,}", f"{checks:,}"]
+                name, status = Text(pack.title), Text("ok", "green")
+        table.add_row(Text(entry.pack_id), name, *counts, Text(where), status)
+        block = Text.assemble((entry.pack_id, "bold"), "  ", status, "  ", where)
+        if counts[0]:
+            block.append(
+                f"\n    {_plural(int(counts[0]), 'stage')}, "
+                f"{_plural(int(counts[1]), 'exit milestone')}, "
+                f"{_plural(int(counts[2]), 'hygiene check')}"
             )
-            continue
-        table.add_row(
-            pack.id,
-            pack.title,
-            str(len(pack.open_stages)),
-            str(sum(1 for _ in pack.milestones())),
-            where,
-            "[green]ok[/]",
-        )
-    out.print(table)
+        if name.plain:
+            block.append("\n    ").append_text(name)
+        folded.append(block)
+    out.print(Fitted(table, Text("\n").join(folded)))
+
+
+def _pack_counts(pack: RulePack) -> tuple[int, int, int]:
+    """Open stages, exit milestones of those stages, hygiene checks: as list and validate say."""
+    return (
+        len(pack.open_stages),
+        sum(len(stage.exit) for stage in pack.open_stages),
+        len(pack.checks),
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @rules_app.command("show")
@@ -341,17 +366,24 @@ def rules_validate(
             failed += 1
             _print_problems(error)
             continue
-        milestones = sum(len(stage.exit) for stage in pack.stages)
+        stages, milestones, checks = _pack_counts(pack)
         line_out.print(
-            f"[green]ok[/] {file}: pack {pack.id}, {len(pack.open_stages)} stages, "
-            f"{milestones} milestones, {len(pack.checks)} checks",
-            markup=True,
+            Text.assemble(
+                ("ok", "green"),
+                f" {file}: pack {pack.id}, {_plural(stages, 'stage')}, "
+                f"{_plural(milestones, 'exit milestone')}, {_plural(checks, 'hygiene check')}",
+            )
         )
         if against is not None:
             reading = Reading(profile, mapping, teams, contacts, sheet, encoding)
             unmeasurable += _coverage_of(pack, against, reading)
     if failed:
-        err.print(f"{failed} of {len(files)} pack files have errors", style="red")
+        err.print(
+            f"{failed:,} of {_plural(len(files), 'pack file')} "
+            f"{'has errors' if failed == 1 else 'have errors'}",
+            style="red",
+            markup=False,
+        )
         raise typer.Exit(2)
     if unmeasurable:
         raise typer.Exit(1)
@@ -396,11 +428,13 @@ def rules_explain(
                 raise
             continue
         ids = {milestone.id for milestone in resolved.milestones()}
-        if milestone_id in ids:
-            out.print(explain(resolved, resolved.milestone(milestone_id)))
+        # Ids are typed from memory: `val-eb-met` is VAL-EB-MET.
+        matching = [known_id for known_id in ids if known_id.casefold() == milestone_id.casefold()]
+        if matching:
+            out.print(explain(resolved, resolved.milestone(matching[0])))
             return
         known |= ids
-    _fail(f"no milestone '{milestone_id}'", did_you_mean(milestone_id, known))
+    _fail(f"no milestone '{milestone_id}'", did_you_mean(milestone_id.upper(), known))
 
 
 @rules_app.command("schema")
@@ -428,6 +462,9 @@ def rules_test(
     from dealgate.rule_tests import run_cases, summary
     from dealgate.rules.cases import find_case_files, load_case_file
 
+    if not path.exists():
+        err.print(f"{path}: error: no such file or folder", markup=False, style="red")
+        raise typer.Exit(2)
     files = find_case_files(path)
     if not files:
         _fail(f"no test case files under {path}")
@@ -443,7 +480,7 @@ def rules_test(
             unusable += 1
             _print_problems(error)
             continue
-        line_out.print(f"[bold]{file}[/]  pack {case_file.pack.id}")
+        line_out.print(Text.assemble((str(file), "bold"), f"  pack {case_file.pack.id}"))
         for result in _guarded(partial(run_cases, case_file, chosen)):
             results.append(result)
             _print_case(result)
@@ -451,7 +488,7 @@ def rules_test(
         raise typer.Exit(2)
     passed, failed = summary(results)
     style = "green" if not failed else "red"
-    out.print(f"[{style}]{passed} passed, {failed} failed[/]")
+    out.print(Text(f"{passed:,} passed, {failed:,} failed", style))
     if failed:
         raise typer.Exit(1)
 
@@ -460,16 +497,25 @@ def _print_case(result: object) -> None:
     from dealgate.rule_tests import CaseResult
 
     assert isinstance(result, CaseResult)
-    mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
-    line_out.print(f"  {mark}  {result.case.name}", highlight=False)
+    mark = Text("PASS", "green") if result.passed else Text("FAIL", "red")
+    # Case names, ids and messages come from the team's files: Text, never markup.
+    line_out.print(Text.assemble("  ", mark, f"  {result.case.name}"))
     for milestone_id in result.unexpected:
-        line_out.print(f"        [red]+ {milestone_id}[/]  missing, but not expected")
+        line_out.print(
+            Text.assemble("        ", (f"+ {milestone_id}", "red"), "  missing, but not expected")
+        )
     for milestone_id in result.not_found:
         line_out.print(
-            f"        [red]- {milestone_id}[/]  expected missing, but met or not applicable"
+            Text.assemble(
+                "        ",
+                (f"- {milestone_id}", "red"),
+                "  expected missing, but met or not applicable",
+            )
         )
     for finding in result.data_findings:
-        line_out.print(f"        [yellow]data[/] {finding.where}: {finding.message}", markup=True)
+        line_out.print(
+            Text.assemble("        ", ("data", "yellow"), f" {finding.where}: {finding.message}")
+        )
 
 
 # --- check ----------------------------------------------------------------------------
@@ -710,6 +756,14 @@ def audit(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Exception rows in the table (0: all).")] = 50,
+    sort: Annotated[
+        ExceptionOrder,
+        typer.Option(
+            help="Order of the table's exception list: amount (each currency in turn, largest "
+            "first), inflation, owner, or file (the export's order). Other formats keep file "
+            "order."
+        ),
+    ] = ExceptionOrder.AMOUNT,
     csv_rows: Annotated[
         CsvRows,
         typer.Option(
@@ -797,7 +851,7 @@ def audit(
     else:
         since = (previous.data, _shown_path(baseline)) if previous and baseline else None
         report = _render_audit(
-            run.result, output_format, include_met, threshold, limit, output, since, csv_rows
+            run.result, output_format, include_met, threshold, limit, output, since, csv_rows, sort
         )
         if report is not None:
             _deliver(report, output)
@@ -862,6 +916,7 @@ def _render_audit(
     output: Path | None,
     baseline: tuple[dict[str, Any], str] | None = None,
     csv_rows: CsvRows = CsvRows.DEAL,
+    sort: ExceptionOrder = ExceptionOrder.AMOUNT,
 ) -> Iterable[str] | bytes | None:
     """The report as chunks of text, or a workbook's bytes; None when it was printed to the
     terminal (a table). With a baseline (the previous audit's JSON and its file name), the
@@ -882,7 +937,7 @@ def _render_audit(
         shape["changes"] = changes.as_json()
 
     if output_format is AuditFormat.TABLE:
-        table = render_audit_table(result, include_met, limit, changes)
+        table = render_audit_table(result, include_met, limit, changes, sort)
         if output is None:
             out.print(table)
             return None
@@ -1072,15 +1127,17 @@ def init(
     if export is not None:
         lacking = len(fitted.lacking)
         out.print(
-            f"  without {fitted.removed} milestones {export.name} cannot measure: it has no "
-            f"column for {lacking} field{'s' if lacking != 1 else ''} they read (listed in both "
+            f"  without {_plural(fitted.removed, 'milestone')} {export.name} cannot measure: it "
+            f"has no column for {_plural(lacking, 'field')} they read (listed in both "
             "files, with how to add them)",
             markup=False,
         )
         out.print(f"wrote {fitted.mapping}", markup=False)
     out.print(f"wrote {tests_file}", markup=False)
     if export is None:
-        out.print(f"next: edit {pack_file}, then run: dealgate rules validate {folder}")
+        out.print(
+            f"next: edit {pack_file}, then run: dealgate rules validate {folder}", markup=False
+        )
     else:
         out.print(
             f"next: dealgate audit {export} --rules {pack_file} --mapping {fitted.mapping}",

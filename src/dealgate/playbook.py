@@ -62,22 +62,23 @@ def explain(pack: RulePack, milestone: Milestone) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
+    # Every value is Text: guidance such as "fund this in [quarter]" is not rich markup.
     if milestone.stage_id is not None:
         stage = pack.stage(milestone.stage_id)
-        table.add_row("Stage", f"{stage.name} ({stage.id}): must be met to leave it")
+        table.add_row("Stage", Text(f"{stage.name} ({stage.id}): must be met to leave it"))
     else:
         table.add_row("Kind", "Hygiene check, for every open deal")
-    table.add_row("Severity", milestone.severity.value)
-    table.add_row("Verified by", _VERIFIER[milestone.verified_by.value])
+    table.add_row("Severity", Text(milestone.severity.value))
+    table.add_row("Verified by", Text(_VERIFIER[milestone.verified_by.value]))
     table.add_row("Requires", Text(to_text(milestone.require.tree), "green"))
     if milestone.when is not None:
         table.add_row("Applies when", Text(to_text(milestone.when.tree), "yellow"))
-    table.add_row("Reads", ", ".join(milestone.reads) or "(no deal field)")
+    table.add_row("Reads", Text(", ".join(milestone.reads) or "(no deal field)"))
     if milestone.evidence:
-        table.add_row("Evidence", milestone.evidence)
+        table.add_row("Evidence", Text(milestone.evidence))
     if milestone.guidance:
-        table.add_row("How to get it", milestone.guidance)
-    table.add_row("Defined in", f"pack {milestone.defined_in}, {milestone.location}")
+        table.add_row("How to get it", Text(milestone.guidance))
+    table.add_row("Defined in", Text(f"pack {milestone.defined_in}, {milestone.location}"))
     title = Text.assemble((milestone.id, "magenta"), "  ", (milestone.milestone, "bold"))
     return Panel(Group(table), title=title, title_align="left")
 

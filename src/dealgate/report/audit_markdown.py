@@ -62,7 +62,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
     ]
     lines += [
         f"| {_cell(o.manager or '-')} | {_cell(o.owner or '-')} | {o.deals} | "
-        f"{o.deals_with_skipped} | {o.missing_required} | {amounts_text(o.at_risk)} |"
+        f"{o.deals_with_skipped} | {o.deals_missing_required} | {amounts_text(o.at_risk)} |"
         for o in summary.by_owner
     ]
     if summary.forecast:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -13,13 +14,20 @@ from dealgate.report.changes import Changes
 from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
 from dealgate.report.json_report import disposition_text
+from dealgate.report.ordering import ExceptionOrder, ordered
+from dealgate.report.terminal import Fitted, WholeAmounts, joined, plain, plural
 
 
 def render_audit_table(
-    result: AuditResult, include_met: bool, limit: int = 50, changes: Changes | None = None
+    result: AuditResult,
+    include_met: bool,
+    limit: int = 50,
+    changes: Changes | None = None,
+    order: ExceptionOrder | None = None,
 ) -> RenderableType:
+    order = order or ExceptionOrder.AMOUNT
     summary = summarise(result)
-    parts: list[RenderableType] = [_headline(result, summary)]
+    parts: list[RenderableType] = [WholeAmounts(_headline(result, summary))]
     coverage = coverage_text(result.coverage.as_json() if result.coverage else None)
     if coverage:
         parts.append(Text(coverage.rstrip("\n"), "yellow"))
@@ -28,7 +36,7 @@ def render_audit_table(
     parts += [_by_stage(summary), _by_owner(summary)]
     if summary.top_missing:
         parts.append(_top_missing(summary))
-    parts.append(_exceptions(result, include_met, limit))
+    parts.append(_exceptions(result, include_met, limit, order))
     if result.waiver_findings:
         parts.append(Text("Waivers to clean up", "bold underline"))
         parts += [
@@ -102,10 +110,10 @@ def _by_stage(summary: AuditSummary) -> Table:
         table.add_column(column, justify="left" if column == "stage" else "right")
     for stage in summary.by_stage:
         table.add_row(
-            Text(stage.name),
+            plain(stage.name),
             f"{stage.deals:,}",
-            Text(amounts_text(stage.claimed)),
-            Text(amounts_text(stage.at_risk), "red" if stage.at_risk else ""),
+            WholeAmounts(Text(amounts_text(stage.claimed))),
+            WholeAmounts(Text(amounts_text(stage.at_risk), "red" if stage.at_risk else "")),
             f"{stage.deals_at_risk:,}",
         )
     return table
@@ -126,24 +134,29 @@ def _by_owner(summary: AuditSummary) -> Table:
     for column in columns:
         table.add_column(column, justify="left" if column in ("manager", "owner") else "right")
     for owner in summary.by_owner:
-        cells: list[str | Text] = [
-            Text(owner.manager or "-"),
-            Text(owner.owner or "-"),
+        cells: list[str | Text | WholeAmounts] = [
+            plain(owner.manager or "-"),
+            plain(owner.owner or "-"),
             f"{owner.deals:,}",
             f"{owner.deals_with_skipped:,}",
-            f"{owner.missing_required:,}",
-            Text(amounts_text(owner.at_risk)),
+            f"{owner.deals_missing_required:,}",
+            WholeAmounts(Text(amounts_text(owner.at_risk))),
         ]
         if summary.forecast:
             cells += [
-                Text(
-                    _deals_and_amounts(
-                        owner.forecast_without_evidence, owner.forecast_without_evidence_amounts
+                WholeAmounts(
+                    Text(
+                        _deals_and_amounts(
+                            owner.forecast_without_evidence,
+                            owner.forecast_without_evidence_amounts,
+                        )
                     )
                 ),
-                Text(
-                    _deals_and_amounts(
-                        owner.forecast_unverifiable, owner.forecast_unverifiable_amounts
+                WholeAmounts(
+                    Text(
+                        _deals_and_amounts(
+                            owner.forecast_unverifiable, owner.forecast_unverifiable_amounts
+                        )
                     )
                 ),
             ]
@@ -157,48 +170,75 @@ def _deals_and_amounts(deals: int, amounts: Amounts) -> str:
 
 def _top_missing(summary: AuditSummary) -> Table:
     table = Table(title="Most often missing", title_justify="left")
-    table.add_column("milestone")
-    table.add_column("kind")
+    table.add_column("milestone", overflow="fold")
+    table.add_column("kind", no_wrap=True)
     table.add_column("deals", justify="right")
     for missing in summary.top_missing:
         table.add_row(
-            Text(f"{missing.milestone_id}  {missing.milestone}"), missing.kind, f"{missing.deals:,}"
+            plain(f"{missing.milestone_id}  {missing.milestone}"),
+            plain(missing.kind),
+            f"{missing.deals:,}",
         )
     return table
 
 
-def _exceptions(result: AuditResult, include_met: bool, limit: int) -> RenderableType:
-    rows = result.exceptions(include_met)
+def _exceptions(
+    result: AuditResult, include_met: bool, limit: int, order: ExceptionOrder
+) -> RenderableType:
+    rows = ordered(result.exceptions(include_met), order)
     title = "All audited deals" if include_met else "Exceptions: deals that need attention"
-    table = Table(title=f"{title} ({len(rows):,})", title_justify="left")
-    for column in ("deal", "owner", "stage", "evidence", "amount", "missing", "disposition"):
-        table.add_column(column, justify="right" if column == "amount" else "left")
+    title = f"{title} ({len(rows):,}), by {order.value}"
+    table = Table(title=title, title_justify="left")
+    for column in ("deal", "name", "owner", "stage", "evidence", "amount", "missing"):
+        key = column in ("deal", "amount")
+        table.add_column(column, justify="right" if column == "amount" else "left", no_wrap=key)
+    table.add_column("disposition")
+    folded: list[RenderableType] = []
     for assessment in rows[: limit or None]:
         deal = assessment.read.deal
         missing = [
             f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
         ]
+        stage = assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)"
+        evidence = plain(
+            assessment.evidence_stage.name if assessment.evidence_stage else "-",
+            "red" if assessment.inflation else "",
+        )
+        amount = money_text(deal.amount, deal.currency)
+        disposition = plain(disposition_text(assessment))
         table.add_row(
-            Text(f"{deal.name or ''} ({deal.id})".strip()),
-            Text(deal.owner or "-"),
-            Text(assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)"),
-            Text(
-                assessment.evidence_stage.name if assessment.evidence_stage else "-",
-                "red" if assessment.inflation else "",
-            ),
-            Text(money_text(deal.amount, deal.currency)),
-            Text(", ".join(missing) or "-"),
-            disposition_text(assessment),
+            plain(deal.id),
+            plain(deal.name),
+            plain(deal.owner or "-"),
+            plain(stage),
+            evidence,
+            WholeAmounts(Text(amount)),
+            plain(", ".join(missing) or "-"),
+            disposition,
         )
+        # Too narrow for the table: one block per deal, every value whole.
+        head = joined([plain(deal.id, "bold"), Text(amount), plain(deal.name)], "  ")
+        detail = joined(
+            [
+                plain(f"owner {deal.owner or '-'}"),
+                plain(f"claimed {stage}"),
+                Text("evidence ").append_text(evidence),
+                plain(f"missing {', '.join(missing) or '-'}"),
+                disposition,
+            ]
+        )
+        folded += [WholeAmounts(head), Padding(WholeAmounts(detail), (0, 0, 0, 4))]
+    parts: list[RenderableType] = [Fitted(table, Group(Text(title, "italic"), *folded))]
     if limit and len(rows) > limit:
-        return Group(
-            table,
+        left_out = len(rows) - limit
+        parts.append(
             Text(
-                f"... {len(rows) - limit:,} more: --limit 0 shows all, or use --format csv / json",
+                f"... {plural(left_out, 'more deal')} not shown: --limit 0 shows all "
+                f"{len(rows):,}, or use --format csv / json",
                 "dim",
-            ),
+            )
         )
-    return table
+    return Group(*parts)
 
 
 def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[RenderableType]:
@@ -224,20 +264,27 @@ def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[
     )
     for note in changes.notes:
         text.append(f"\nnote: {note}", "yellow")
-    parts: list[RenderableType] = [text]
+    parts: list[RenderableType] = [WholeAmounts(text)]
     moved = changes.moved_without_milestones
     if moved:
         title = f"Moved stage without their milestones ({len(moved):,})"
         table = Table(title=title, title_justify="left")
-        for column in ("deal", "owner", "from", "to", "skipped"):
-            table.add_column(column)
+        for column in ("deal", "name", "owner", "from", "to", "skipped"):
+            table.add_column(column, no_wrap=column == "deal")
+        folded: list[RenderableType] = [Text(title, "italic")]  # too narrow: a block a deal
         for move in moved[: limit or None]:
-            table.add_row(
-                Text(f"{move.deal_name or ''} ({move.deal_id})".strip()),
-                Text(move.owner or "-"),
-                Text(stage_names.get(move.from_stage, move.from_stage)),
-                Text(stage_names.get(move.to_stage, move.to_stage)),
-                Text(", ".join(move.skipped)),
+            cells = (
+                plain(move.owner or "-"),
+                plain(stage_names.get(move.from_stage, move.from_stage)),
+                plain(stage_names.get(move.to_stage, move.to_stage)),
+                plain(", ".join(move.skipped)),
             )
-        parts.append(table)
+            table.add_row(plain(move.deal_id), plain(move.deal_name), *cells)
+            folded.append(joined([plain(move.deal_id, "bold"), plain(move.deal_name)], "  "))
+            detail = Text.assemble(
+                f"owner {cells[0].plain} · from {cells[1].plain} to {cells[2].plain}"
+                f" · skipped {cells[3].plain}"
+            )
+            folded.append(Padding(detail, (0, 0, 0, 4)))
+        parts.append(Fitted(table, Group(*folded)))
     return parts

@@ -14,6 +14,7 @@ from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment
 from dealgate.judging.forecast import Standing, judge_forecast
 from dealgate.report.figures import money_text
+from dealgate.report.terminal import WholeAmounts
 from dealgate.rules.model import RulePack, Severity, Stage
 
 _MARK = {
@@ -89,7 +90,7 @@ def render_checklist(
     ready: Readiness,
     data_findings: Sequence[DataFinding] = (),
 ) -> RenderableType:
-    parts: list[RenderableType] = [_heading(assessment, pack, as_of)]
+    parts: list[RenderableType] = [WholeAmounts(_heading(assessment, pack, as_of))]
     sections = [
         (
             FindingKind.SKIPPED,

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from dealgate.deals.inspect import Inspection
 from dealgate.report.coverage import coverage_text
+from dealgate.report.terminal import Fitted
 
 _KIND_STYLE = {"canonical": "green", "custom": "cyan", "stage_history": "blue", "ignored": "dim"}
 
@@ -48,12 +49,14 @@ def _header(inspection: Inspection) -> Text:
     return text
 
 
-def _columns(inspection: Inspection) -> Table:
+def _columns(inspection: Inspection) -> RenderableType:
     table = Table(title="How each column is read", title_justify="left", expand=False)
     table.add_column("column")
     table.add_column("field")
     table.add_column("read as")
     table.add_column("why")
+    # Too narrow for the table (field names would be cut): a block a column.
+    folded = [Text("How each column is read", "italic")]
     for use in inspection.columns:
         style = _KIND_STYLE.get(use.kind, "")
         field = use.field or "-"
@@ -61,8 +64,13 @@ def _columns(inspection: Inspection) -> Table:
             field = f"stage_history ({use.field})"
         elif use.kind == "custom":
             field = f"custom: {use.field}"
-        table.add_row(use.header, Text(field, style), use.type, use.how)
-    return table
+        table.add_row(Text(use.header), Text(field, style), Text(use.type), Text(use.how))
+        folded.append(
+            Text.assemble((use.header, "bold"), " → ", (field, style), f"  ({use.type})")
+            .append("\n    ")
+            .append(use.how)
+        )
+    return Fitted(table, Text("\n").join(folded))
 
 
 def _keyed_by(inspection: Inspection) -> Text:
@@ -87,7 +95,7 @@ def _stages(inspection: Inspection) -> Table:
     table.add_column("deals", justify="right")
     for use in inspection.stages:
         stage = Text(use.stage_id) if use.stage_id else Text("not in the pack", "red")
-        table.add_row(use.crm_value, stage, str(use.deals))
+        table.add_row(Text(use.crm_value), stage, f"{use.deals:,}")
     return table
 
 
@@ -113,7 +121,7 @@ def _rejected(inspection: Inspection) -> Table:
         where = ", ".join(
             part for part in (f"row {row.row}" if row.row else "", row.path or "") if part
         )
-        table.add_row(where or row.file, row.reason)
+        table.add_row(Text(where or row.file), Text(row.reason))
     return table
 
 
@@ -121,26 +129,37 @@ def _findings(inspection: Inspection, limit: int) -> RenderableType:
     if not inspection.findings:
         return Text("Data findings: none", "green")
     counts = ", ".join(f"{issue} {count}" for issue, count in inspection.findings_by_issue.items())
-    table = Table(
-        title=f"Data findings: {len(inspection.findings)} ({counts})", title_justify="left"
-    )
+    title = f"Data findings: {len(inspection.findings):,} ({counts})"
+    table = Table(title=title, title_justify="left")
     table.add_column("row", justify="right")
     table.add_column("column")
     table.add_column("deal")
     table.add_column("finding")
+    folded = [Text(title, "italic")]
     for finding in inspection.findings[:limit]:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {finding.row:,}" if finding.row else "",
+                finding.path or finding.column or "",
+                f"deal {finding.deal_id}" if finding.deal_id else "",
+            )
+            if part
+        )
+        folded.append(Text(where, "bold").append(f"\n    {finding.message}"))
         table.add_row(
-            str(finding.row or ""),
-            finding.path or finding.column or "",
-            finding.deal_id or "",
-            finding.message,
+            f"{finding.row:,}" if finding.row else "",
+            Text(finding.path or finding.column or ""),
+            Text(finding.deal_id or ""),
+            Text(finding.message),
         )
     if len(inspection.findings) > limit:
         rest = len(inspection.findings) - limit
         return Group(
-            table,
+            Fitted(table, Text("\n").join(folded)),
             Text(
-                f"... and {rest} more: --limit 0 shows all, --format json gives them as data", "dim"
+                f"... and {rest:,} more: --limit 0 shows all, --format json gives them as data",
+                "dim",
             ),
         )
-    return table
+    return Fitted(table, Text("\n").join(folded))
