@@ -247,7 +247,7 @@ def _how_resolved(
 
 
 def _missing(document: dict[str, Any]) -> dict[tuple[str, str], FindingChange]:
-    """(deal id, milestone id) -> the skipped or hygiene finding missing there."""
+    """(deal id, milestone id) -> the skipped, hygiene or to-advance finding missing there."""
     missing = {}
     for deal in document["deals"]:
         for finding in deal["findings"]:
