@@ -16,7 +16,7 @@ import pytest
 
 from report_inputs import AS_OF, EXAMPLES, REPO, audit_deals, dealgate
 
-TRACKED = ("skipped", "hygiene")
+TRACKED = ("skipped", "hygiene", "to-advance")
 
 
 def tracked(deal: dict[str, Any]) -> set[tuple[str, str]]:
@@ -118,15 +118,13 @@ def weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_new_and_resolved_findings_are_exactly_the_edits(weeks: dict[str, Any]) -> None:
     edits, changes, now = weeks["edits"], weeks["changes"], weeks["now"]
-    moved_skipped = {
-        (edits.moved["id"], f["milestone_id"])
-        for f in edits.moved["findings"]
-        if f["kind"] == "skipped" and f["status"] == "missing"
-    }
     then = {d["id"]: d for d in weeks["then"]["deals"]}
-    then_moved = tracked(then[edits.moved["id"]]) if edits.moved["id"] in then else set()
+    then_moved = tracked(then[edits.moved["id"]])
+    # the moved deal's skipped milestones and its new stage's to-advance checklist
     expected_new = (
-        (moved_skipped - then_moved) | {(edits.new["id"], "HYG-NEXT-STEP")} | tracked(edits.joined)
+        (tracked(edits.moved) - then_moved)
+        | {(edits.new["id"], "HYG-NEXT-STEP")}
+        | tracked(edits.joined)
     )
     assert {(c["deal_id"], c["milestone_id"]) for c in changes["new_findings"]} == expected_new
     resolved = {(c["deal_id"], c["milestone_id"]) for c in changes["resolved_findings"]}
@@ -140,6 +138,71 @@ def test_new_and_resolved_findings_are_exactly_the_edits(weeks: dict[str, Any]) 
         "then": weeks["then"]["summary"]["deals_at_risk"],
         "now": now["summary"]["deals_at_risk"],
     }
+
+
+def test_the_work_a_rep_did_on_a_deal_needing_no_attention_is_resolved(
+    audited_examples: dict[str, Any],
+) -> None:
+    """Every audited deal is listed with its to-advance checklist, so the work done since last
+    week (the example weeks: evidence dated after last week is blank then) shows even on a deal
+    that needed no attention last week."""
+    audited = audited_examples["salesforce"]
+    saved = audited.csv.parent / "salesforce-last-week.json"
+    then = {d["id"]: d for d in json.loads(saved.read_text(encoding="utf-8"))["deals"]}
+    now = {d["id"]: d for d in audited.json["deals"]}
+    quiet = {i for i in then.keys() & now.keys() if not (then[i]["needs_attention"])}
+    done = [
+        c
+        for c in audited.json["changes"]["resolved_findings"]
+        if c["kind"] == "to-advance" and c["deal_id"] in quiet
+    ]
+    assert done and all(c["how"] == "no longer missing" for c in done)
+    for change in done:
+        assert (change["deal_id"], change["milestone_id"]) in tracked(then[change["deal_id"]])
+        assert (change["deal_id"], change["milestone_id"]) not in tracked(now[change["deal_id"]])
+
+
+def test_a_baseline_saved_before_version_4_calls_no_unlisted_deals_work_new(
+    weeks: dict[str, Any],
+) -> None:
+    """An audit saved before version 4 listed only the deals needing attention: the to-advance
+    findings of a deal it audited but did not list are unknown, neither new nor resolved; the
+    skipped and hygiene changes are those of the same audit saved today, and a note says so."""
+    folder, then = weeks["folder"], weeks["then"]
+    old = {key: value for key, value in then.items() if key != "deals_listed"} | {
+        "schema_version": 3,
+        "deals": [
+            {key: value for key, value in deal.items() if key != "needs_attention"}
+            for deal in then["deals"]
+            if deal["needs_attention"]
+        ],
+    }
+    (folder / "v3.json").write_text(json.dumps(old), encoding="utf-8")
+    compared = dealgate(
+        "audit",
+        EXAMPLES["salesforce"][0],
+        *weeks["options"],
+        "--baseline",
+        str(folder / "v3.json"),
+        "--format",
+        "json",
+    )
+    assert compared.returncode in (0, 1), compared.stderr
+    since_v3, since_v4 = json.loads(compared.stdout)["changes"], weeks["changes"]
+    unlisted = {d["id"] for d in then["deals"] if not d["needs_attention"]}
+
+    def known(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [c for c in found if c["kind"] != "to-advance" or c["deal_id"] not in unlisted]
+
+    for key in ("new_findings", "resolved_findings"):
+        assert since_v3[key] == known(since_v4[key])
+    assert len(known(since_v4["new_findings"])) < len(since_v4["new_findings"])
+    assert since_v3["moved_without_milestones"] == since_v4["moved_without_milestones"]
+    unknown = len(unlisted & weeks["now"]["audited_stages"].keys())
+    assert since_v3["notes"] == [
+        "the baseline lists only the deals that needed attention: the to-advance findings "
+        f"of {unknown:,} deals it did not list are not compared"
+    ]
 
 
 def test_a_deal_that_moved_past_its_milestones_is_named(weeks: dict[str, Any]) -> None:
@@ -329,8 +392,14 @@ def test_the_example_weeks_compare_as_examples_readme_says(
 ) -> None:
     changes = audited_examples["salesforce"].json["changes"]
     assert len(changes["moved_without_milestones"]) == 5
-    assert len(changes["new_findings"]) == 32
-    assert len(changes["resolved_findings"]) == 4
+    assert len(changes["new_findings"]) == 98
+    assert len(changes["resolved_findings"]) == 94
+
+    def failing(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [c for c in found if c["kind"] != "to-advance"]
+
+    assert len(failing(changes["new_findings"])) == 32
+    assert len(failing(changes["resolved_findings"])) == 4
     assert changes["deals_new_to_audit"] == 15
     assert changes["deals_no_longer_audited"] == 0
     assert changes["notes"] == []

@@ -48,7 +48,7 @@ def audit(folder: Path, *args: str) -> dict[str, Any]:
 
 def test_an_audit_names_its_schema_version_and_its_packs_hash(folder: Path) -> None:
     document = audit(folder, *LAST_WEEK, *OWNER)
-    assert next(iter(document)) == "schema_version" and document["schema_version"] == 3
+    assert next(iter(document)) == "schema_version" and document["schema_version"] == 4
     assert list(document["pack"])[:2] == ["id", "hash"]
     assert document["pack"]["hash"] == load_pack("buyer-journey").content_hash()
 
@@ -63,6 +63,9 @@ def test_a_version_1_audit_upgrades_to_what_dealgate_writes_today(folder: Path) 
     today["pack"]["hash"] = None
     today["coverage"] = None  # version 3: what the export could not measure
     _without_forecast(today)  # keys added within version 3; the loader reads them as absent
+    # version 4: every audited deal, flagged; version 1 listed those needing attention, here
+    # all of them (the owner's three deals need attention)
+    today["deals_listed"] = "needing attention"
     upgraded = upgrade(saved, 1)
     assert upgraded == today
     assert list(upgraded) == list(today) and list(upgraded["pack"]) == list(today["pack"])
@@ -77,6 +80,68 @@ def _without_forecast(document: dict[str, Any]) -> None:
             del owner[key]
     for deal in document["deals"]:
         del deal["forecast_category"], deal["forecast"]
+
+
+def as_saved_before_version_4(document: dict[str, Any], include_met: bool) -> dict[str, Any]:
+    """A version 4 audit as version 3 wrote it: only the deals needing attention (every deal
+    with --include-met), without the flag and without `deals_listed`."""
+    listed = [
+        {key: value for key, value in deal.items() if key != "needs_attention"}
+        for deal in document["deals"]
+        if include_met or deal["needs_attention"]
+    ]
+    return {key: value for key, value in document.items() if key != "deals_listed"} | {
+        "schema_version": 3,
+        "deals": listed,
+    }
+
+
+def test_a_version_3_audit_lists_its_deals_flagged_and_says_which_it_lists(
+    folder: Path,
+) -> None:
+    """Version 4 lists every audited deal; a version 3 audit listed those needing attention, and
+    each of them is flagged by the upgrade as the writer flags it today."""
+    today = audit(folder, *LAST_WEEK)
+    assert len(today["deals"]) == len(today["audited_stages"]) == today["summary"]["deals_audited"]
+    assert not all(deal["needs_attention"] for deal in today["deals"])
+    assert today["deals_listed"] == "all"
+    upgraded = upgrade(as_saved_before_version_4(today, include_met=False), 3)
+    assert upgraded["deals_listed"] == "needing attention"
+    assert upgraded["deals"] == [deal for deal in today["deals"] if deal["needs_attention"]]
+    assert list(upgraded) == list(today)
+    assert list(upgraded["deals"][0]) == list(today["deals"][0])
+
+
+def test_a_version_3_audit_with_every_deal_upgrades_as_listing_all(folder: Path) -> None:
+    """--include-met listed every deal before version 4 too: a listed deal that needs no
+    attention says so, and its to-advance findings are known."""
+    today = audit(folder, *LAST_WEEK, "--include-met")
+    upgraded = upgrade(as_saved_before_version_4(today, include_met=True), 3)
+    assert upgraded["deals_listed"] == "all" and upgraded["deals"] == today["deals"]
+    saved = folder / "v3.json"
+    saved.write_text(
+        json.dumps(as_saved_before_version_4(today, include_met=True)), encoding="utf-8"
+    )
+    loaded = load_audit(saved)
+    assert loaded.saved_version == 3 and loaded.audit.deals_listed == "all"
+    assert [deal.needs_attention for deal in loaded.audit.deals] == [
+        deal["needs_attention"] for deal in today["deals"]
+    ]
+
+
+def test_a_deal_needing_no_attention_is_listed_with_its_next_steps(folder: Path) -> None:
+    """A deal whose only missing milestones are those of its own stage needs no attention, and
+    is listed all the same (flagged so), with the rep's next steps; JSON Lines alike."""
+    document = audit(folder, *LAST_WEEK)
+    quiet = [deal for deal in document["deals"] if not deal["needs_attention"]]
+    assert quiet
+    for deal in quiet:
+        assert deal["inflation"] == 0
+        kinds = {f["kind"] for f in deal["findings"] if f["status"] == "missing"}
+        assert kinds <= {"to-advance"}
+    assert any(deal["findings"] for deal in quiet)
+    lines = dealgate("audit", *LAST_WEEK, "--format", "jsonl", cwd=folder).stdout.splitlines()
+    assert [json.loads(line) for line in lines] == document["deals"]
 
 
 def test_the_loader_reads_version_1_as_the_current_version(folder: Path) -> None:
@@ -145,7 +210,7 @@ def test_a_pack_edited_since_the_baseline_is_compared_with_a_note(folder: Path) 
 @pytest.mark.parametrize(
     ("version", "message"),
     [
-        (4, "the audit was saved by a later dealgate (schema version 4); this one reads versions"),
+        (5, "the audit was saved by a later dealgate (schema version 5); this one reads versions"),
         ("2", 'not an audit: schema_version: "2" is not a version'),
         (0, "not an audit: schema_version: 0 is not a version"),
         (True, "not an audit: schema_version: true is not a version"),

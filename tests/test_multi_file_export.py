@@ -148,5 +148,7 @@ def test_the_json_audit_of_a_joined_export_measures_what_the_join_supplies(
     assert not unmeasured & {"sector", "account_revenue", "series", "engage_date", "manager"}
     assert "the columns of accounts.csv joined by account" in coverage["source"]
     assert "the columns of products.csv joined by product" in coverage["source"]
-    managers = {deal["id"]: deal["manager"] for deal in document["deals"]}
+    managers = {
+        deal["id"]: deal["manager"] for deal in document["deals"] if deal["needs_attention"]
+    }
     assert managers == {"EC4QE1BX": "Melvin Marxen", "MV1LWRNH": "Dustin Brinkmann"}

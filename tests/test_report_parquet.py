@@ -30,11 +30,15 @@ def _audit(tmp_path: Path, name: str) -> tuple[dict[str, Any], Path]:
 def test_every_listed_deal_is_a_row_with_its_findings(tmp_path: Path) -> None:
     document, path = _audit(tmp_path, "salesforce")
     rows = parquet.read_table(path).to_pylist()
+    # every audited deal, flagged: the exception list is the rows needing attention
+    assert len(rows) == document["summary"]["deals_audited"]
+    assert 0 < sum(row["needs_attention"] for row in rows) < len(rows)
     assert [row["deal_id"] for row in rows] == [deal["id"] for deal in document["deals"]]
     for row, deal in zip(rows, document["deals"], strict=True):
         assert row["disposition"] == deal["disposition"]
         assert row["inflation"] == deal["inflation"]
         assert row["at_risk"] == deal["at_risk"]
+        assert row["needs_attention"] == deal["needs_attention"]
         assert row["amount"] == deal["amount"]
         assert (row["close_date"].isoformat() if row["close_date"] else None) == deal["close_date"]
         assert row["row"] == deal["location"]["row"]

@@ -259,7 +259,7 @@ def _changes(changes: dict[str, Any] | None, stage_names: dict[str, str]) -> str
             "new_findings",
             "New findings",
             f"{len(new):,}",
-            "skipped or hygiene",
+            "skipped, hygiene or to-advance",
             "bad" if new else "good",
         ),
         _card("resolved_findings", "Resolved findings", f"{len(resolved):,}", "", "good"),

@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from dealgate.audit import AuditResult, AuditSummary, StageFigures, summarise
+from dealgate.audit import AuditResult, AuditSummary, StageFigures, needs_attention, summarise
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json
-from dealgate.report.saved_audit import SCHEMA_VERSION
+from dealgate.report.saved_audit import DEALS_LISTED, SCHEMA_VERSION
 from dealgate.rules.model import RulePack
 
 
@@ -98,9 +98,11 @@ def stage_json(figures: StageFigures) -> dict[str, Any]:
 def audit_deal_json(
     assessment: DealAssessment, include_met: bool, pack: RulePack
 ) -> dict[str, Any]:
-    """A deal of the audit: its findings, whether its value is at risk, the late steps of
-    its action plan, and its forecast category against its evidence."""
+    """A deal of the audit: its findings, whether it needs attention (audit.needs_attention: the
+    exception list), whether its value is at risk, the late steps of its action plan, and its
+    forecast category against its evidence."""
     return deal_json(assessment, include_met=include_met) | {
+        "needs_attention": needs_attention(assessment),
         "at_risk": assessment.at_risk,
         "overdue_steps": [step.as_json() for step in assessment.overdue_steps],
         "forecast_category": assessment.read.deal.forecast_category,
@@ -130,7 +132,9 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
 
 
 def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
-    return (audit_deal_json(a, include_met, result.pack) for a in result.exceptions(include_met))
+    """Every audited deal, flagged, with its findings not met (all of them with include_met):
+    a deal needing no attention still has its to-advance checklist, a rep's next steps."""
+    return (audit_deal_json(a, include_met, result.pack) for a in result.assessments)
 
 
 def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
@@ -168,6 +172,7 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
         "summary": summary_json(summarise(result)),
         "reconciliation": result.reconciliation.as_json(),
         "deals": deals,
+        "deals_listed": DEALS_LISTED,
         "audited_stages": audited_stages(result),
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}
@@ -181,6 +186,6 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
 
 
 def jsonl_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
-    """One deal per line, as in the JSON document's `deals`."""
-    for assessment in result.exceptions(include_met):
-        yield json.dumps(audit_deal_json(assessment, include_met, result.pack)) + "\n"
+    """One deal per line, as in the JSON document's `deals`: every audited deal, flagged."""
+    for deal in _deals(result, include_met):
+        yield json.dumps(deal) + "\n"

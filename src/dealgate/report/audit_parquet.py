@@ -1,6 +1,7 @@
 """The audit as one Parquet file for data teams (`--format parquet`), from its JSON document.
 
-Nested, not two files: one row per listed deal (the JSON audit's `deals`), its findings and
+Nested, not two files: one row per audited deal (the JSON audit's `deals`, each flagged
+`needs_attention`: the exception list is those rows), its findings and
 overdue plan steps as list columns, so a BI tool needs no join. What repeats per milestone
 (its name, guidance, evidence) is written once, in the file's metadata (`dealgate.milestones`),
 not on every finding; the rest of the document (as-of date, pack, summary, reconciliation) is
@@ -32,7 +33,7 @@ _AUDIT_KEYS = (
 
 
 def render_parquet(document: dict[str, Any]) -> bytes:
-    """The file's bytes: the listed deals as rows, the audit and its milestones as metadata."""
+    """The file's bytes: the deals as rows, the audit and its milestones as metadata."""
     import pyarrow as pa
     import pyarrow.parquet as parquet
 
@@ -80,6 +81,7 @@ def _schema() -> Any:
             ("currency", text),
             ("close_date", pa.date32()),
             ("disposition", text),
+            ("needs_attention", pa.bool_()),
             ("at_risk", pa.bool_()),
             ("file", text),
             ("row", pa.int64()),
@@ -105,6 +107,7 @@ def _row(deal: dict[str, Any]) -> dict[str, Any]:
         "currency": deal.get("currency"),
         "close_date": _day(deal.get("close_date")),
         "disposition": deal.get("disposition"),
+        "needs_attention": deal.get("needs_attention"),
         "at_risk": deal.get("at_risk"),
         "file": location.get("file"),
         "row": location.get("row"),

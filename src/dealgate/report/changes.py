@@ -1,27 +1,35 @@
 """What changed since a previous audit: `dealgate audit … --baseline last-week.json`.
 
 Both sides are audit JSON documents (report/audit_json.py), so a baseline is whatever a team
-saved last week with `--format json`. Only skipped and hygiene findings are compared: those are
-listed for every deal that has one, while a deal's to-advance findings (the work ahead of it)
-are listed only when the deal is an exception for another reason.
+saved last week with `--format json`. Skipped, hygiene and to-advance findings are compared.
+
+An audit saved before schema version 4 listed only the deals needing attention (its
+`deals_listed` says so once upgraded, report/saved_audit.py): a deal it audited but did not
+list had no skipped or hygiene finding missing, but its to-advance findings (the work ahead of
+it) were not written down. Those are unknown, so they are neither new nor resolved.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dealgate.errors import InputError, Location, Problem
+from dealgate.report.saved_audit import DEALS_LISTED
 
 if TYPE_CHECKING:
     from dealgate.report.saved_audit import AuditDocument
 
-TRACKED_KINDS = frozenset({"skipped", "hygiene"})
+TRACKED_KINDS = frozenset({"skipped", "hygiene", "to-advance"})
+# A deal's to-advance findings are known only where the document lists the deal, or lists all.
+_UNLISTED_UNKNOWN = frozenset({"to-advance"})
 
 
 @dataclass(frozen=True)
 class FindingChange:
-    """A skipped or hygiene milestone that became missing, or stopped being missing."""
+    """A skipped, hygiene or to-advance milestone that became missing, or stopped being
+    missing."""
 
     deal_id: str
     deal_name: str | None
@@ -140,16 +148,24 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], baseline_file: st
     stages = Stages(current["pack"].get("stages") or [])
     then_missing, now_missing = _missing(baseline), _missing(current)
     then_stages, now_stages = _stages(baseline), _stages(current)
+    then_unknown, now_unknown = _unlisted(baseline), _unlisted(current)
     now_findings = {
         (deal["id"], finding["milestone_id"]): finding
         for deal in current["deals"]
         for finding in deal["findings"]
     }
     for key, change in now_missing.items():
-        if key not in then_missing:
+        if change.kind in _UNLISTED_UNKNOWN and then_unknown(key[0]):
+            continue
+        if key not in then_missing or _advanced_without(then_missing[key], change):
             changes.new.append(change)
     for key, change in then_missing.items():
-        if key not in now_missing and key[0] in now_stages:
+        if change.kind in _UNLISTED_UNKNOWN and now_unknown(key[0]):
+            continue
+        now = now_missing.get(key)
+        # a skipped milestone that is to-advance now: the deal went back before it
+        went_back = now is not None and change.kind != "to-advance" and now.kind == "to-advance"
+        if (now is None or went_back) and key[0] in now_stages:
             how = _how_resolved(
                 now_findings.get(key), then_stages.get(key[0]), now_stages[key[0]], stages
             )
@@ -161,6 +177,12 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], baseline_file: st
         changes.notes.append(
             "the baseline lists only the deals that needed attention, so a deal's stage is "
             "known there only for those"
+        )
+    unknown = sum(1 for deal_id in now_stages if then_unknown(deal_id))
+    if unknown:
+        changes.notes.append(
+            f"the baseline lists only the deals that needed attention: the to-advance findings "
+            f"of {unknown:,} deals it did not list are not compared"
         )
     changes.moved_without_milestones = _moved(then_stages, now_stages, current, stages)
     summary_then, summary_now = baseline["summary"], current["summary"]
@@ -225,7 +247,7 @@ def _how_resolved(
 
 
 def _missing(document: dict[str, Any]) -> dict[tuple[str, str], FindingChange]:
-    """(deal id, milestone id) -> the skipped or hygiene finding missing there."""
+    """(deal id, milestone id) -> the skipped, hygiene or to-advance finding missing there."""
     missing = {}
     for deal in document["deals"]:
         for finding in deal["findings"]:
@@ -243,6 +265,26 @@ def _missing(document: dict[str, Any]) -> dict[tuple[str, str], FindingChange]:
             )
             missing[(change.deal_id, change.milestone_id)] = change
     return missing
+
+
+def _advanced_without(then: FindingChange, now: FindingChange) -> bool:
+    """Whether a milestone missing both times went from the work ahead of its deal (to-advance)
+    to one it skipped: the deal advanced without it, a new skipped finding (one that fails the
+    audit). The other way, the deal went back, and its skipped finding is resolved."""
+    return then.kind == "to-advance" and now.kind != "to-advance"
+
+
+def _unlisted(document: dict[str, Any]) -> Callable[[str], bool]:
+    """Whether the document cannot tell a deal's to-advance findings: never when it lists every
+    audited deal; else (saved before version 4) when it audited the deal but did not list it,
+    or, without `audited_stages` (a version 1 audit before it), did not list it."""
+    if document.get("deals_listed") == DEALS_LISTED:
+        return lambda deal_id: False
+    listed = {deal["id"] for deal in document["deals"]}
+    audited = document.get("audited_stages")
+    if audited is None:
+        return lambda deal_id: deal_id not in listed
+    return lambda deal_id: deal_id in audited and deal_id not in listed
 
 
 def _stages(document: dict[str, Any]) -> dict[str, str | None]:

@@ -8,8 +8,14 @@ from typing import Any
 
 
 def largest_deals(deals: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int]:
-    """At most `limit` deals, in the audit's order: those with the largest amounts (the
-    amount being what the forecast call weighs), ties by order; and how many are left out."""
+    """Of the deals needing attention, at most `limit`, in the audit's order: those with the
+    largest amounts (the amount being what the forecast call weighs), ties by order; and how
+    many are left out.
+
+    The document lists every audited deal since schema version 4; the reports for people list
+    the exceptions, so they do not grow with the deals that need nothing. A deal without the
+    flag (a document built by hand) is listed."""
+    deals = [deal for deal in deals if deal.get("needs_attention", True)]
     if len(deals) <= limit:
         return deals, 0
     largest = heapq.nlargest(

@@ -9,6 +9,10 @@ Versions (`schema_version`, top level):
   1  no `schema_version` key: the documents written before versions existed.
   2  `schema_version` and `pack.hash`, the sha256 of the resolved pack's content
      (RulePack.content_hash), so a later audit can tell the pack changed under the same id.
+  3  `coverage`: what the input could not measure.
+  4  `deals` lists every audited deal, each with `needs_attention` (the exception list), and
+     `deals_listed` says so ("all"); before, only the deals needing attention were listed
+     (every deal with --include-met), so an upgraded document says "needing attention".
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from dealgate.errors import InputError, Location, Problem
 HINT = "save it with `dealgate audit … --format json --output FILE`"
 
 # The version report/audit_json.py writes; the loader reads it and every earlier one.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# `deals_listed`: which audited deals `deals` holds. A version 4 audit lists all of them; one
+# saved before lists those needing attention, so a deal it audited (`audited_stages`) but did
+# not list had no missing skipped or hygiene finding, and its to-advance ones are unknown.
+DEALS_LISTED = "all"
+NEEDING_ATTENTION = "needing attention"
+# The kinds of missing finding that make a deal need attention (judging/semantics.py
+# ATTENTION_KINDS), as a saved deal names them.
+_ATTENTION_KINDS = frozenset({"skipped", "hygiene", "waiver"})
 
 
 class _Part(BaseModel):
@@ -151,6 +163,7 @@ class Deal(_Part):
     currency: str | None = None
     close_date: str | None = None
     disposition: str = ""
+    needs_attention: bool | None = None  # absent before version 4, filled by the upgrade
     findings: list[Finding]
     overdue_steps: list[OverdueStep] = []
     forecast_category: str | None = None
@@ -187,6 +200,7 @@ class SavedAudit(_Part):
     pack: Pack
     summary: Summary
     deals: list[Deal]
+    deals_listed: str = NEEDING_ATTENTION  # absent before version 4
     audited_stages: dict[str, str | None] | None = None
     coverage: Coverage | None = None
 
@@ -236,8 +250,10 @@ def load_audit(path: Path, role: str = "audit") -> AuditDocument:
         typed = SavedAudit.model_validate(document)
     except ValidationError as error:
         raise InputError(_problems(error, shown)) from None
-    upgraded = typed.model_copy(update={"schema_version": SCHEMA_VERSION})
-    return AuditDocument(upgraded, upgrade(document, version), version)
+    data = upgrade(document, version)
+    if version < SCHEMA_VERSION:  # the typed audit as upgraded: what the keys added mean
+        typed = SavedAudit.model_validate(data)
+    return AuditDocument(typed, data, version)
 
 
 def upgrade(document: dict[str, Any], version: int) -> dict[str, Any]:
@@ -269,7 +285,41 @@ def _from_2(document: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1, 2: _from_2}
+def _from_3(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 to 4: each listed deal flagged as needing attention or not, decided from its
+    own inflation and missing findings as audit.needs_attention does; and `deals_listed` after
+    the deals. Only the deals needing attention were listed, unless the audit ran with
+    --include-met: a listed deal needing none tells it listed them all."""
+    deals = [_flagged(deal) for deal in document["deals"]]
+    every = any(not deal["needs_attention"] for deal in deals)
+    upgraded: dict[str, Any] = {}
+    for key, value in document.items():
+        upgraded[key] = 4 if key == "schema_version" else deals if key == "deals" else value
+        if key == "deals":
+            upgraded["deals_listed"] = DEALS_LISTED if every else NEEDING_ATTENTION
+    return upgraded
+
+
+def _flagged(deal: dict[str, Any]) -> dict[str, Any]:
+    """A saved deal with `needs_attention`, before `at_risk` where the writer puts it."""
+    attention = (deal.get("inflation") or 0) > 0 or any(
+        finding["status"] == "missing" and finding["kind"] in _ATTENTION_KINDS
+        for finding in deal["findings"]
+    )
+    flagged: dict[str, Any] = {}
+    for key, value in deal.items():
+        if key == "at_risk":
+            flagged["needs_attention"] = attention
+        flagged[key] = value
+    flagged.setdefault("needs_attention", attention)
+    return flagged
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _from_1,
+    2: _from_2,
+    3: _from_3,
+}
 
 
 def _saved_version(document: dict[str, Any], shown: str) -> int:
