@@ -33,6 +33,7 @@ from dealgate.report.formats import (
     render_result,
 )
 from dealgate.report.ordering import ExceptionOrder
+from dealgate.report.terminal import plural
 from dealgate.rules.catalog import BUNDLED, PackCatalog, pack_files
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
@@ -256,7 +257,7 @@ def rules_list(rules: RulesOption = None) -> None:
             try:
                 pack = load_pack(entry.path, catalog)
             except InputError as error:
-                status = Text(_plural(len(error.problems), "error"), "red")
+                status = Text(plural(len(error.problems), "error"), "red")
                 status.append(f": dealgate rules validate {entry.path}")
             else:
                 stages, milestones, checks = _pack_counts(pack)
@@ -266,9 +267,9 @@ def rules_list(rules: RulesOption = None) -> None:
         block = Text.assemble((entry.pack_id, "bold"), "  ", status, "  ", where)
         if counts[0]:
             block.append(
-                f"\n    {_plural(int(counts[0]), 'stage')}, "
-                f"{_plural(int(counts[1]), 'exit milestone')}, "
-                f"{_plural(int(counts[2]), 'hygiene check')}"
+                f"\n    {plural(int(counts[0]), 'stage')}, "
+                f"{plural(int(counts[1]), 'exit milestone')}, "
+                f"{plural(int(counts[2]), 'hygiene check')}"
             )
         if name.plain:
             block.append("\n    ").append_text(name)
@@ -283,10 +284,6 @@ def _pack_counts(pack: RulePack) -> tuple[int, int, int]:
         sum(len(stage.exit) for stage in pack.open_stages),
         len(pack.checks),
     )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @rules_app.command("show")
@@ -370,8 +367,8 @@ def rules_validate(
         line_out.print(
             Text.assemble(
                 ("ok", "green"),
-                f" {file}: pack {pack.id}, {_plural(stages, 'stage')}, "
-                f"{_plural(milestones, 'exit milestone')}, {_plural(checks, 'hygiene check')}",
+                f" {file}: pack {pack.id}, {plural(stages, 'stage')}, "
+                f"{plural(milestones, 'exit milestone')}, {plural(checks, 'hygiene check')}",
             )
         )
         if against is not None:
@@ -379,7 +376,7 @@ def rules_validate(
             unmeasurable += _coverage_of(pack, against, reading)
     if failed:
         err.print(
-            f"{failed:,} of {_plural(len(files), 'pack file')} "
+            f"{failed:,} of {plural(len(files), 'pack file')} "
             f"{'has errors' if failed == 1 else 'have errors'}",
             style="red",
             markup=False,
@@ -1127,8 +1124,8 @@ def init(
     if export is not None:
         lacking = len(fitted.lacking)
         out.print(
-            f"  without {_plural(fitted.removed, 'milestone')} {export.name} cannot measure: it "
-            f"has no column for {_plural(lacking, 'field')} they read (listed in both "
+            f"  without {plural(fitted.removed, 'milestone')} {export.name} cannot measure: it "
+            f"has no column for {plural(lacking, 'field')} they read (listed in both "
             "files, with how to add them)",
             markup=False,
         )
