@@ -39,6 +39,11 @@ def _audit_json(*args: str) -> dict[str, Any]:
     return document
 
 
+def _exceptions(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deals the terminal lists: those needing attention (the JSON lists every deal)."""
+    return [deal for deal in document["deals"] if deal["needs_attention"]]
+
+
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[^\s,()]+", text))
 
@@ -51,8 +56,8 @@ def test_an_audit_at_80_columns_keeps_ids_amounts_and_milestone_ids_whole() -> N
     assert max(len(line) for line in lines) <= 80
     words = _words(run.stdout)
     one_line = "\n".join(lines)
-    assert document["deals"]
-    for deal in document["deals"]:
+    assert _exceptions(document)
+    for deal in _exceptions(document):
         assert deal["id"] in words, deal["id"]
         assert _money(deal["amount"], deal["currency"]) in one_line, deal["id"]
         for finding in deal["findings"]:
@@ -81,7 +86,7 @@ def _exception_ids(stdout: str, ids: list[str]) -> list[str]:
 
 def test_the_exception_list_runs_currency_by_currency_largest_amount_first() -> None:
     document = _audit_json(*SALESFORCE)
-    deals = {deal["id"]: deal for deal in document["deals"]}
+    deals = {deal["id"]: deal for deal in _exceptions(document)}
     run = dealgate("audit", *SALESFORCE, "--limit", "0")
     assert run.returncode == 0, run.stderr
     shown = _exception_ids(run.stdout, list(deals))
@@ -96,16 +101,16 @@ def test_the_exception_list_runs_currency_by_currency_largest_amount_first() -> 
 
 def test_sort_file_keeps_the_export_order_and_json_never_changes_order() -> None:
     document = _audit_json(*SALESFORCE)
-    in_file = [deal["id"] for deal in document["deals"]]
+    in_file = [deal["id"] for deal in _exceptions(document)]
     run = dealgate("audit", *SALESFORCE, "--limit", "0", "--sort", "file")
     assert _exception_ids(run.stdout, in_file) == in_file
     sorted_json = _audit_json(*SALESFORCE, "--sort", "inflation")
-    assert [deal["id"] for deal in sorted_json["deals"]] == in_file
+    assert sorted_json["deals"] == document["deals"]
 
 
 def test_sort_inflation_puts_the_most_inflated_deals_first() -> None:
     document = _audit_json(*SALESFORCE)
-    deals = {deal["id"]: deal for deal in document["deals"]}
+    deals = {deal["id"]: deal for deal in _exceptions(document)}
     run = dealgate("audit", *SALESFORCE, "--limit", "0", "--sort", "inflation")
     inflation = [deals[i]["inflation"] for i in _exception_ids(run.stdout, list(deals))]
     assert inflation == sorted(inflation, reverse=True)
@@ -114,7 +119,7 @@ def test_sort_inflation_puts_the_most_inflated_deals_first() -> None:
 
 def test_the_limit_note_says_how_many_were_left_out_and_how_to_see_them() -> None:
     document = _audit_json(*SALESFORCE)
-    total = len(document["deals"])
+    total = len(_exceptions(document))
     run = dealgate("audit", *SALESFORCE, "--limit", "5")
     assert f"... {total - 5:,} more deals not shown: --limit 0 shows all {total:,}" in run.stdout
 
