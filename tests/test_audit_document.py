@@ -62,7 +62,7 @@ def test_a_version_1_audit_upgrades_to_what_dealgate_writes_today(folder: Path) 
     today = audit(folder, *LAST_WEEK, *OWNER, "--output", "-")
     today["pack"]["hash"] = None
     today["coverage"] = None  # version 3: what the export could not measure
-    _without_forecast(today)  # keys added within version 3; the loader reads them as absent
+    _without_forecast(today)  # keys added within versions 3 and 4, read as absent
     # version 4: every audited deal, flagged; version 1 listed those needing attention, here
     # all of them (the owner's three deals need attention)
     today["deals_listed"] = "needing attention"
@@ -72,14 +72,16 @@ def test_a_version_1_audit_upgrades_to_what_dealgate_writes_today(folder: Path) 
 
 
 def _without_forecast(document: dict[str, Any]) -> None:
-    """The forecast figures (judging/forecast.py) are optional keys of version 3."""
+    """The forecast figures (judging/forecast.py) are optional keys of version 3; the
+    probability judgement and the owners' deals missing required of version 4."""
     summary = document["summary"]
     del summary["forecast"]
     for owner in summary["by_owner"]:
         for key in [key for key in owner if key.startswith("forecast_")]:
             del owner[key]
+        del owner["deals_missing_required"]
     for deal in document["deals"]:
-        del deal["forecast_category"], deal["forecast"]
+        del deal["forecast_category"], deal["forecast"], deal["probability_ceiling"]
 
 
 def as_saved_before_version_4(document: dict[str, Any], include_met: bool) -> dict[str, Any]:

@@ -20,7 +20,15 @@ from dealgate.errors import UsageError
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.judging.coverage import Coverage, Supply, measure
-from dealgate.judging.forecast import RANK, Standing, judge_forecast
+from dealgate.judging.forecast import (
+    RANK,
+    Standing,
+    claim_label,
+    claim_standing,
+    judge_forecast,
+    judge_probability,
+    unverifiable_label,
+)
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
@@ -356,6 +364,7 @@ REPORTED_FIELDS = (
     "currency",
     "close_date",
     "forecast_category",  # judged against the evidence (judging/forecast.py)
+    "probability",  # against the ceiling of the evidence stage (judging/forecast.py)
 )
 
 
@@ -392,7 +401,8 @@ class OwnerFigures:
     at_risk: Amounts = field(default_factory=dict)
     skipped_by_stage: Counter[str] = field(default_factory=Counter)  # stage id -> findings
     overdue_steps: Counter[str] = field(default_factory=Counter)  # buyer/seller/unassigned
-    # Deals (every category) claiming more than their evidence shows, and those unverifiable.
+    # Deals claiming more than their evidence shows by category or probability (the worse of
+    # the two), and those unverifiable.
     forecast_without_evidence: int = 0
     forecast_without_evidence_amounts: Amounts = field(default_factory=dict)
     forecast_unverifiable: int = 0
@@ -401,17 +411,31 @@ class OwnerFigures:
 
 @dataclass
 class ForecastFigures:
-    """One forecast category the pack gives a requirement: its deals, those whose evidence
-    does not reach the required stage, and those the input cannot verify (per currency)."""
+    """One claim the pack judges against the evidence: a forecast category it gives a
+    requirement, or (category None) the probability against the ceilings of the evidence
+    stages. Its deals, those the evidence does not support, and those the input cannot
+    verify (per currency)."""
 
-    category: str
-    required_stage_id: str
+    category: str | None  # None: the probability row
+    required_stage_id: str | None
     deals: int = 0
     claimed: Amounts = field(default_factory=dict)
     without_evidence: int = 0
     without_evidence_amounts: Amounts = field(default_factory=dict)
     unverifiable: int = 0
     unverifiable_amounts: Amounts = field(default_factory=dict)
+
+    @property
+    def claim(self) -> str:
+        return "category" if self.category is not None else "probability"
+
+    @property
+    def label(self) -> str:
+        return claim_label(self.category)
+
+    @property
+    def unverifiable_label(self) -> str:
+        return unverifiable_label(self.category)
 
 
 @dataclass
@@ -448,7 +472,8 @@ class AuditSummary:
     overdue_steps: Counter[str]  # buyer/seller/unassigned -> late action plan steps
     deals_with_overdue_steps: int
     data_findings: dict[str, int]
-    # Per category the pack gives a requirement, highest (Commit) first (judging/forecast.py).
+    # Per category the pack gives a requirement, highest (Commit) first, then the probability
+    # when the pack states ceilings (judging/forecast.py).
     forecast: list[ForecastFigures] = field(default_factory=list)
 
 
@@ -472,6 +497,7 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         for category in reversed(RANK)  # Commit first: the forecast call's first question
         if category in requirements
     }
+    probability = ForecastFigures(None, None) if result.pack.probability_ceiling else None
     for assessment in result.assessments:
         deal = assessment.read.deal
         figures = _stage_figures(stages, assessment.stage)
@@ -511,7 +537,11 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
             titles[finding.milestone_id] = finding.milestone
         judged = judge_forecast(result.pack, assessment)
         if judged is not None:
-            _count_forecast(forecast[judged.category], owner, judged.standing, assessment)
+            _count_claim(forecast[judged.category], judged.standing, assessment)
+        judged_probability = judge_probability(result.pack, assessment)
+        if judged_probability is not None and probability is not None:
+            _count_claim(probability, judged_probability.standing, assessment)
+        _count_owner_claim(owner, claim_standing(result.pack, assessment), assessment)
         with_overdue += bool(assessment.overdue_steps)
         for step in assessment.overdue_steps:
             overdue[step.side] += 1
@@ -545,23 +575,29 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         overdue_steps=Counter({side: overdue[side] for side in OVERDUE_SIDES if overdue[side]}),
         deals_with_overdue_steps=with_overdue,
         data_findings=dict(issues.most_common()),
-        forecast=list(forecast.values()),
+        forecast=[*forecast.values(), *([probability] if probability else [])],
     )
 
 
-def _count_forecast(
-    figures: ForecastFigures, owner: OwnerFigures, standing: Standing, assessment: DealAssessment
-) -> None:
+def _count_claim(figures: ForecastFigures, standing: Standing, assessment: DealAssessment) -> None:
     figures.deals += 1
     _add(figures.claimed, assessment)
     if standing is Standing.WITHOUT_EVIDENCE:
         figures.without_evidence += 1
         _add(figures.without_evidence_amounts, assessment)
-        owner.forecast_without_evidence += 1
-        _add(owner.forecast_without_evidence_amounts, assessment)
     elif standing is Standing.UNVERIFIABLE:
         figures.unverifiable += 1
         _add(figures.unverifiable_amounts, assessment)
+
+
+def _count_owner_claim(
+    owner: OwnerFigures, standing: Standing | None, assessment: DealAssessment
+) -> None:
+    """A deal counts once per owner, by the worse of its category and probability."""
+    if standing is Standing.WITHOUT_EVIDENCE:
+        owner.forecast_without_evidence += 1
+        _add(owner.forecast_without_evidence_amounts, assessment)
+    elif standing is Standing.UNVERIFIABLE:
         owner.forecast_unverifiable += 1
         _add(owner.forecast_unverifiable_amounts, assessment)
 

@@ -509,6 +509,14 @@ def _print_case(result: object) -> None:
                 "  expected missing, but met or not applicable",
             )
         )
+    for claim, expected, found in result.standing_mismatches:
+        line_out.print(
+            Text.assemble(
+                "        ",
+                (f"~ {claim}", "red"),
+                f"  expected {expected}, but {found or 'not judged'}",
+            )
+        )
     for finding in result.data_findings:
         line_out.print(
             Text.assemble("        ", ("data", "yellow"), f" {finding.where}: {finding.message}")
@@ -567,7 +575,7 @@ def check(
     from dealgate.judging.coverage import Supply, measure
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.coverage import coverage_text
-    from dealgate.report.json_report import deal_json, forecast_json
+    from dealgate.report.json_report import deal_json, forecast_json, probability_json
 
     pack = _pack(rules)
     day = _as_of(as_of)
@@ -619,6 +627,7 @@ def check(
             "verdict": ready.sentence(assessment),
             "deal": deal_json(assessment),
             "forecast": forecast_json(pack, assessment),
+            "probability_ceiling": probability_json(pack, assessment),
             "data_findings": [finding.as_json() for finding in findings],
             "coverage": coverage.as_json(),
         }

@@ -10,6 +10,12 @@ from dealgate.deals.source import read_records
 from dealgate.engines.base import Engine
 from dealgate.findings import DataFinding, FindingKind, Status
 from dealgate.judging.assess import assess, request_for
+from dealgate.judging.forecast import (
+    ForecastJudgement,
+    ProbabilityJudgement,
+    judge_forecast,
+    judge_probability,
+)
 from dealgate.rules.cases import CaseFile, RuleTestCase
 
 EVALUATED_KINDS = (FindingKind.SKIPPED, FindingKind.TO_ADVANCE, FindingKind.HYGIENE)
@@ -17,16 +23,31 @@ EVALUATED_KINDS = (FindingKind.SKIPPED, FindingKind.TO_ADVANCE, FindingKind.HYGI
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One case: the milestones expected missing, those found missing, and what was read."""
+    """One case: the milestones expected missing, those found missing, how the forecast
+    category and probability stand (judging/forecast.py), and what was read."""
 
     case: RuleTestCase
     expected: frozenset[str]
     actual: frozenset[str]
     data_findings: tuple[DataFinding, ...]
+    forecast: str | None = None  # the standing found; None when not judged
+    probability: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.expected == self.actual
+        return self.expected == self.actual and not self.standing_mismatches
+
+    @property
+    def standing_mismatches(self) -> list[tuple[str, str, str | None]]:
+        """(claim, expected, found) for each expected standing the deal does not have."""
+        return [
+            (claim, expected, found)
+            for claim, expected, found in (
+                ("forecast", self.case.forecast, self.forecast),
+                ("probability", self.case.probability, self.probability),
+            )
+            if expected is not None and expected != found
+        ]
 
     @property
     def unexpected(self) -> list[str]:
@@ -47,6 +68,7 @@ def run_cases(case_file: CaseFile, engine: Engine) -> list[CaseResult]:
         record = RawRecord(case.location.line, f"cases[{index}].deal", flatten(case.deal))
         reads, mapper = read_records(file, [record], case_file.pack)
         missing: set[str] = set()
+        forecast = probability = None
         for evaluated in engine.evaluate(
             case_file.pack, [request_for(read, case_file.pack) for read in reads], case.as_of
         ):
@@ -56,10 +78,23 @@ def run_cases(case_file: CaseFile, engine: Engine) -> list[CaseResult]:
                 for f in assessment.findings
                 if f.status is Status.MISSING and f.kind in EVALUATED_KINDS
             }
+            forecast = _standing(judge_forecast(case_file.pack, assessment))
+            probability = _standing(judge_probability(case_file.pack, assessment))
         results.append(
-            CaseResult(case, frozenset(case.missing), frozenset(missing), tuple(mapper.findings))
+            CaseResult(
+                case,
+                frozenset(case.missing),
+                frozenset(missing),
+                tuple(mapper.findings),
+                forecast,
+                probability,
+            )
         )
     return results
+
+
+def _standing(judged: ForecastJudgement | ProbabilityJudgement | None) -> str | None:
+    return None if judged is None else judged.standing.value
 
 
 def summary(results: Iterable[CaseResult]) -> tuple[int, int]:

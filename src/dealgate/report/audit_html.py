@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from dealgate import __version__
+from dealgate.judging.forecast import claim_label, unverifiable_label
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json, amounts_text
 from dealgate.report.listing import largest_deals, left_out_text
@@ -213,17 +214,21 @@ def _headline(document: dict[str, Any]) -> str:
 
 def _forecast_card(figures: dict[str, Any]) -> str:
     """'Commit without evidence': the deals whose evidence stops before the stage the pack
-    asks for the category, and apart, those the input cannot verify."""
-    category = str(figures["category"])
+    asks for the category (or whose probability is above the ceiling of their evidence
+    stage), and apart, those the input cannot verify."""
+    category = figures.get("category")
     without = int(figures["without_evidence"])
     unverifiable = int(figures.get("unverifiable") or 0)
-    note = f"{without:,} of {int(figures['deals']):,} {escape(category)} deals"
+    kind = "" if category is None else f" {escape(category)}"
+    note = f"{without:,} of {int(figures['deals']):,}{kind} deals"
+    if category is None:
+        note += " with a probability"
     if unverifiable:
         amounts = amounts_text(amounts_from_json(figures.get("unverifiable_amounts")))
-        note += f"; {escape(category)}, unverifiable: {unverifiable:,} ({escape(amounts)})"
+        note += f"; {escape(unverifiable_label(category))}: {unverifiable:,} ({escape(amounts)})"
     return _card(
-        "forecast_" + category.lower().replace(" ", "_"),
-        f"{category} without evidence",
+        "forecast_" + (category or "probability").lower().replace(" ", "_"),
+        claim_label(category),
         _money(figures["without_evidence_amounts"]),
         note,
         "bad" if without else "warn" if unverifiable else "good",

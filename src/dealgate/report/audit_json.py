@@ -10,7 +10,7 @@ from typing import Any
 from dealgate.audit import AuditResult, AuditSummary, StageFigures, needs_attention, summarise
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
-from dealgate.report.json_report import deal_json, forecast_json
+from dealgate.report.json_report import deal_json, forecast_json, probability_json
 from dealgate.report.saved_audit import DEALS_LISTED, SCHEMA_VERSION
 from dealgate.rules.model import RulePack
 
@@ -35,7 +35,8 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
                 "deals": o.deals,
                 "deals_with_skipped_milestones": o.deals_with_skipped,
                 "deals_at_risk": o.deals_at_risk,
-                "missing_required": o.missing_required,
+                "missing_required": o.missing_required,  # findings, for older consumers
+                "deals_missing_required": o.deals_missing_required,
                 "claimed": amounts_json(o.claimed),
                 "at_risk": amounts_json(o.at_risk),
                 "skipped_by_stage": dict(sorted(o.skipped_by_stage.items())),
@@ -72,6 +73,7 @@ def summary_json(summary: AuditSummary) -> dict[str, Any]:
         "data_findings": summary.data_findings,
         "forecast": [
             {
+                "claim": f.claim,
                 "category": f.category,
                 "required_stage_id": f.required_stage_id,
                 "deals": f.deals,
@@ -107,6 +109,7 @@ def audit_deal_json(
         "overdue_steps": [step.as_json() for step in assessment.overdue_steps],
         "forecast_category": assessment.read.deal.forecast_category,
         "forecast": forecast_json(pack, assessment),
+        "probability_ceiling": probability_json(pack, assessment),
     }
 
 

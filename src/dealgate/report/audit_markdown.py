@@ -29,8 +29,8 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         f"- Pipeline claimed: **{amounts_text(summary.claimed)}**; at risk: "
         f"**{amounts_text(summary.at_risk)}** in {summary.deals_at_risk} deals",
         *(
-            f"- {f.category} without evidence: **{f.without_evidence}** of {f.deals} deals, "
-            f"**{amounts_text(f.without_evidence_amounts)}**; {f.category}, unverifiable: "
+            f"- {f.label}: **{f.without_evidence}** of {f.deals} deals, "
+            f"**{amounts_text(f.without_evidence_amounts)}**; {f.unverifiable_label}: "
             f"{f.unverifiable} deals, {amounts_text(f.unverifiable_amounts)}"
             for f in summary.forecast
         ),

@@ -79,14 +79,14 @@ def _headline(result: AuditResult, summary: AuditSummary) -> Text:
         "red" if summary.deals_at_risk else "green",
     )
     for figures in summary.forecast:
-        text.append(f"\n{figures.category} without evidence ", "bold")
+        text.append(f"\n{figures.label} ", "bold")
         text.append(
             f"{figures.without_evidence:,} of {figures.deals:,} deals"
             + (f", {amounts_text(figures.without_evidence_amounts)}" if figures.deals else ""),
             "red" if figures.without_evidence else "green",
         )
         if figures.unverifiable:
-            text.append(f"   {figures.category}, unverifiable ", "bold")
+            text.append(f"   {figures.unverifiable_label} ", "bold")
             text.append(
                 f"{figures.unverifiable:,} deals, {amounts_text(figures.unverifiable_amounts)}",
                 "yellow",

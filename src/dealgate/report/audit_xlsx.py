@@ -30,6 +30,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dealgate.judging.forecast import claim_label, unverifiable_label
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json
 from dealgate.report.listing import largest_deals, left_out_text, named_milestones
@@ -423,7 +424,7 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
             ],
         )
     _append(sheet, [])
-    header = ["Manager", "Owner", "Deals", "With skipped", "Missing required"]
+    header = ["Manager", "Owner", "Deals", "With skipped", "Deals missing required"]
     forecast = [
         "Forecast without evidence",
         *_currency_headers("Without evidence", currencies),
@@ -443,7 +444,7 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
                 owner["owner"],
                 owner["deals"],
                 owner["deals_with_skipped_milestones"],
-                owner["missing_required"],
+                owner.get("deals_missing_required"),  # blank in an audit saved before it
                 *per_currency(owner["at_risk"], currencies),
                 sum((owner.get("overdue_steps") or {}).values()),
                 owner.get("forecast_without_evidence", 0),
@@ -455,19 +456,20 @@ def _summary_sheet(sheet: Sheet, document: dict[str, Any], left_out: str | None)
 
 
 def _forecast_counts(forecast: list[dict[str, Any]]) -> Iterable[tuple[str, object]]:
-    """Per category: the deals whose evidence stops short, and the unverifiable ones."""
+    """Per claim (category, probability): the deals the evidence does not support, and the
+    unverifiable ones."""
     for figures in forecast:
-        category = figures["category"]
-        yield f"{category} without evidence (deals)", figures["without_evidence"]
-        yield f"{category}, unverifiable (deals)", figures.get("unverifiable", 0)
+        category = figures.get("category")
+        yield f"{claim_label(category)} (deals)", figures["without_evidence"]
+        yield f"{unverifiable_label(category)} (deals)", figures.get("unverifiable", 0)
 
 
 def _forecast_money(forecast: list[dict[str, Any]]) -> Iterable[tuple[str, object]]:
-    """Per category: the value of those deals, per currency."""
+    """Per claim: the value of those deals, per currency."""
     for figures in forecast:
-        category = figures["category"]
-        yield f"{category} without evidence", figures["without_evidence_amounts"]
-        yield f"{category}, unverifiable", figures.get("unverifiable_amounts")
+        category = figures.get("category")
+        yield claim_label(category), figures["without_evidence_amounts"]
+        yield unverifiable_label(category), figures.get("unverifiable_amounts")
 
 
 def _changes_sheet(sheet: Sheet, changes: dict[str, Any], names: dict[str, str]) -> None:

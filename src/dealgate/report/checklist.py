@@ -12,7 +12,7 @@ from rich.text import Text
 
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
 from dealgate.judging.assess import DealAssessment
-from dealgate.judging.forecast import Standing, judge_forecast
+from dealgate.judging.forecast import Standing, judge_forecast, judge_probability
 from dealgate.report.figures import money_text
 from dealgate.report.terminal import WholeAmounts
 from dealgate.rules.model import RulePack, Severity, Stage
@@ -119,10 +119,10 @@ def render_checklist(
             Padding(Text(f"! {finding.where}: {finding.message}", "yellow"), (0, 0, 0, 2))
             for finding in data_findings
         ]
-    judged = judge_forecast(pack, assessment)
-    if judged is not None:
-        style = "green" if judged.standing is Standing.SUPPORTED else "bold yellow"
-        parts.append(Text(f"\n{judged.line}", style))
+    for judged in (judge_forecast(pack, assessment), judge_probability(pack, assessment)):
+        if judged is not None:
+            style = "green" if judged.standing is Standing.SUPPORTED else "bold yellow"
+            parts.append(Text(f"\n{judged.line}", style))
     verdict = ready.sentence(assessment)
     parts.append(
         Text(

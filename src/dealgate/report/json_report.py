@@ -6,7 +6,7 @@ from typing import Any
 
 from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
-from dealgate.judging.forecast import judge_forecast
+from dealgate.judging.forecast import judge_forecast, judge_probability
 from dealgate.rules.model import RulePack
 
 
@@ -56,5 +56,20 @@ def forecast_json(pack: RulePack, assessment: DealAssessment) -> dict[str, Any] 
         "required_stage_id": judged.required.id,
         "evidence_stage_id": judged.evidence_stage.id if judged.evidence_stage else None,
         "supports": judged.supports,
+        "standing": judged.standing.value,
+    }
+
+
+def probability_json(pack: RulePack, assessment: DealAssessment) -> dict[str, Any] | None:
+    """The deal's probability against the ceiling of its evidence stage (judging/forecast.py);
+    None when the deal has no probability, is closed or of no known stage, or the pack states
+    no ceiling."""
+    judged = judge_probability(pack, assessment)
+    if judged is None:
+        return None
+    return {
+        "probability": float(judged.probability),
+        "ceiling": judged.ceiling,
+        "evidence_stage_id": judged.evidence_stage.id,
         "standing": judged.standing.value,
     }

@@ -82,6 +82,7 @@ class OwnerFigure(_Part):
     deals_with_skipped_milestones: int
     deals_at_risk: int
     missing_required: int
+    deals_missing_required: int | None = None  # absent before version 4
     claimed: list[Money]
     at_risk: list[Money]
     skipped_by_stage: dict[str, int] = {}
@@ -100,10 +101,12 @@ class SkippedFigure(_Part):
 
 
 class ForecastFigure(_Part):
-    """A forecast category against evidence (judging/forecast.py); absent before it."""
+    """A forecast category, or the probability (category None), against evidence
+    (judging/forecast.py); absent before it."""
 
-    category: str
-    required_stage_id: str
+    claim: str = "category"
+    category: str | None
+    required_stage_id: str | None
     deals: int
     claimed: list[Money]
     without_evidence: int
@@ -168,6 +171,7 @@ class Deal(_Part):
     overdue_steps: list[OverdueStep] = []
     forecast_category: str | None = None
     forecast: dict[str, str | None] | None = None
+    probability_ceiling: dict[str, str | float | None] | None = None
 
 
 class UnmeasuredMilestone(_Part):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -20,6 +20,10 @@ from dealgate.rules.loader import load_pack, schema_problems
 from dealgate.rules.model import RulePack
 from dealgate.yamlsafe import YamlDocument, read_yaml_file
 
+# How a deal's forecast category or probability stands against its evidence
+# (judging/forecast.py Standing); a case may expect one.
+Standing = Literal["supported", "without_evidence", "unverifiable"]
+
 
 class CaseSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
@@ -28,6 +32,8 @@ class CaseSpec(BaseModel):
     as_of: date | None = None
     deal: dict[str, Any]
     missing: list[str]
+    forecast: Standing | None = None
+    probability: Standing | None = None
 
 
 class CaseFileSpec(BaseModel):
@@ -40,13 +46,17 @@ class CaseFileSpec(BaseModel):
 
 @dataclass(frozen=True)
 class RuleTestCase:
-    """One deal, the date it is judged on, and the milestones expected missing."""
+    """One deal, the date it is judged on, the milestones expected missing, and how its
+    forecast category and probability are expected to stand against its evidence (None: not
+    checked)."""
 
     name: str
     deal: dict[str, Any]
     as_of: date
     missing: tuple[str, ...]
     location: Location
+    forecast: str | None = None
+    probability: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,17 @@ def load_case_file(path: Path, catalog: PackCatalog) -> CaseFile:
             )
             continue
         problems += _case_problems(case, pack, document, index)
-        cases.append(RuleTestCase(case.name, case.deal, as_of, tuple(case.missing), where))
+        cases.append(
+            RuleTestCase(
+                case.name,
+                case.deal,
+                as_of,
+                tuple(case.missing),
+                where,
+                case.forecast,
+                case.probability,
+            )
+        )
     if problems:
         raise InputError(problems)
     return CaseFile(path, pack, tuple(cases))

@@ -375,6 +375,8 @@ class _Work:
     placeholders: set[str] | None = None  # None: dealgate's list, unchanged
     # Forecast category -> (stage id, where it was written); later packs override a category.
     forecast: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    # Stage id -> (highest probability its evidence supports, where it was written).
+    probability_ceiling: dict[str, tuple[float, Location]] = field(default_factory=dict)
 
 
 class _Resolver:
@@ -473,6 +475,9 @@ def _apply(source: PackSource, work: _Work) -> None:
     _apply_removals(source, work)
     _apply_placeholders(source, work)
     _apply_forecast(source, work)
+    for stage_id, ceiling in source.spec.probability_ceiling.items():
+        where = source.document.location(("probability_ceiling", stage_id))
+        work.probability_ceiling[stage_id] = (ceiling, where)
 
 
 def _apply_forecast(source: PackSource, work: _Work) -> None:
@@ -500,6 +505,39 @@ def _check_forecast(work: _Work, stage_ids: list[str]) -> dict[str, str]:
                 )
             )
     return {category: stage_id for category, (stage_id, _) in work.forecast.items()}
+
+
+def _check_probability_ceiling(work: _Work, stages: tuple[Stage, ...]) -> dict[str, float]:
+    """Ceilings name open stages, lie in 0-100 and never fall as the evidence grows."""
+    open_ids = [stage.id for stage in stages if stage.is_open]
+    ceilings: dict[str, float] = {}
+    for stage_id, (ceiling, where) in work.probability_ceiling.items():
+        if stage_id not in open_ids:
+            hint = did_you_mean(stage_id, open_ids) or ("open stages: " + ", ".join(open_ids))
+            work.problems.append(
+                Problem(where, f"probability_ceiling names unknown open stage '{stage_id}'", hint)
+            )
+        elif not 0 <= ceiling <= 100:
+            work.problems.append(
+                Problem(where, f"probability ceiling {ceiling:g} for '{stage_id}' is outside 0-100")
+            )
+        else:
+            ceilings[stage_id] = ceiling
+    highest: tuple[str, float] | None = None
+    for stage_id in open_ids:
+        if stage_id not in ceilings:
+            continue
+        if highest is not None and ceilings[stage_id] < highest[1]:
+            work.problems.append(
+                Problem(
+                    work.probability_ceiling[stage_id][1],
+                    f"probability ceiling {ceilings[stage_id]:g} for '{stage_id}' is below "
+                    f"{highest[1]:g} for the earlier stage '{highest[0]}'",
+                    "more evidence never supports a lower probability",
+                )
+            )
+        highest = (stage_id, ceilings[stage_id])
+    return {stage_id: ceilings[stage_id] for stage_id in open_ids if stage_id in ceilings}
 
 
 def _apply_placeholders(source: PackSource, work: _Work) -> None:
@@ -766,6 +804,7 @@ def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
                 )
             )
     forecast = _check_forecast(work, stage_ids)
+    probability_ceiling = _check_probability_ceiling(work, stages)
     spec = root.spec
     return RulePack(
         id=spec.pack,
@@ -779,6 +818,9 @@ def _build(root: PackSource, order: list[PackSource], work: _Work) -> RulePack:
         lineage=tuple(source.spec.pack for source in order),
         placeholders=None if work.placeholders is None else frozenset(work.placeholders),
         forecast=MappingProxyType(forecast) if forecast else None,
+        probability_ceiling=(
+            MappingProxyType(probability_ceiling) if probability_ceiling else None
+        ),
     )
 
 

@@ -138,6 +138,11 @@ class RulePack:
     # Forecast category -> the id of the evidence stage a deal needs to be in it
     # (judging/forecast.py); None when no pack states one, so older hashes stay.
     forecast: Mapping[str, str] | None = field(default=None, metadata={"omit_when_none": True})
+    # Open stage id -> the highest probability a deal whose evidence reaches it supports
+    # (judging/forecast.py); None when no pack states one, so older hashes stay.
+    probability_ceiling: Mapping[str, float] | None = field(
+        default=None, metadata={"omit_when_none": True}
+    )
     # The pack as written, when this one is it as judged on an input lacking some fields.
     written: RulePack | None = field(default=None, compare=False, repr=False)
 
@@ -159,6 +164,17 @@ class RulePack:
     def forecast_requirements(self) -> Mapping[str, str]:
         """Forecast category -> the stage id its deals' evidence must reach."""
         return self.forecast or {}
+
+    def ceiling_at(self, stage: Stage) -> float | None:
+        """The highest probability evidence reaching `stage` supports: its own ceiling or the
+        nearest earlier stage's; None when no stage up to it has one."""
+        ceilings = self.probability_ceiling or {}
+        found = None
+        for earlier in self.open_stages:
+            if earlier.position > stage.position:
+                break
+            found = ceilings.get(earlier.id, found)
+        return found
 
     @cached_property
     def open_stages(self) -> tuple[Stage, ...]:

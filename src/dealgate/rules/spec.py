@@ -149,6 +149,15 @@ class PackSpec(_Strict):
             "extending pack inherits its bases' and may override a category."
         ),
     ] = {}
+    probability_ceiling: Annotated[
+        dict[str, float],
+        Field(
+            description="Per stage id, the highest probability (0 to 100) a deal whose "
+            "evidence reaches that stage supports, e.g. {qualify: 10, negotiate: 80}; a stage "
+            "without an entry takes the nearest earlier one's. An extending pack inherits its "
+            "bases' and may override a stage."
+        ),
+    ] = {}
 
     @field_validator("fields", mode="before")
     @classmethod
