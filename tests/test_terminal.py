@@ -196,6 +196,14 @@ def test_by_owner_missing_required_counts_deals_not_findings(tmp_path: Path) -> 
     cells = [cell.strip() for cell in row.split("│")]
     # manager, owner, deals, with skipped, missing required, at risk: one deal, so at most 1.
     assert (cells[3], cells[5]) == ("1", "1"), row
+    as_json = dealgate(
+        "audit", "pipeline.yaml", "--as-of", "2026-11-27", "--fail-on", "never",
+        "--format", "json", cwd=work,
+    )  # fmt: skip
+    [owner] = [
+        o for o in json.loads(as_json.stdout)["summary"]["by_owner"] if "Eriksson" in o["owner"]
+    ]
+    assert owner["deals_missing_required"] == 1 < owner["missing_required"]
 
 
 def test_changes_since_a_baseline_at_80_columns_keep_moved_deal_ids_whole(tmp_path: Path) -> None:
