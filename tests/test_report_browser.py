@@ -156,6 +156,33 @@ def test_the_report_loads_cleanly_and_every_chart_draws_the_audit(
     }
     assert by_value == pytest.approx([usd_at.get(name, 0) for name in labels])
 
+    # The forecast question first: each category split into supported, unverifiable and
+    # without evidence, by deals and by value in one currency.
+    forecast = chart(browser, "chart-forecast")
+    assert (
+        forecast["labels"]
+        == [f["category"] for f in summary["forecast"]]
+        == [
+            "Commit",
+            "Best Case",
+        ]
+    )
+    supported, unverifiable, without = (d["data"] for d in forecast["datasets"])
+    assert without == [f["without_evidence"] for f in summary["forecast"]]
+    assert unverifiable == [f["unverifiable"] for f in summary["forecast"]]
+    assert [sum(n) for n in zip(supported, unverifiable, without, strict=True)] == [
+        f["deals"] for f in summary["forecast"]
+    ]
+    assert forecast["painted"] > 0.02
+    Select(browser.find_element(By.ID, "forecast-measure")).select_by_value("USD")
+    usd = chart(browser, "chart-forecast")["datasets"][2]["data"]
+    assert usd == pytest.approx(
+        [
+            next((a["amount"] for a in f["without_evidence_amounts"] if a["currency"] == "USD"), 0)
+            for f in summary["forecast"]
+        ]
+    )
+
     moved = browser.find_elements(By.CSS_SELECTOR, "#moved tbody tr")
     assert len(moved) == len(audited.json["changes"]["moved_without_milestones"]) > 0
 

@@ -126,6 +126,76 @@
     charts.stages = chart;
   }
 
+  // --- chart: forecast categories (and the probability) against the evidence --------------
+
+  // Each claim's deals split three ways: supported, unverifiable (the input cannot show the
+  // evidence), without evidence; by count or by value in one currency (never added across).
+  const STANDINGS = [
+    { key: "supported", label: "Supported by the evidence", colour: "#38a169" },
+    { key: "unverifiable", label: "Unverifiable from this input", colour: "#d69e2e" },
+    { key: "without_evidence", label: "Claims more than the evidence", colour: "#c53030" },
+  ];
+
+  function claimLabel(figures) {
+    return figures.category === null || figures.category === undefined
+      ? "Probability" : figures.category;
+  }
+
+  function forecastChart() {
+    const claims = summary.forecast || [];
+    if (claims.length === 0) {
+      document.getElementById("forecast-chart").hidden = true;
+      return;
+    }
+    const measure = document.getElementById("forecast-measure");
+    const currencies = new Set();
+    claims.forEach((f) => (f.claimed || []).forEach((a) => currencies.add(a.currency || "")));
+    Array.from(currencies).sort().forEach((currency) => {
+      measure.append(el("option", { value: currency, text: "Value (" + (currency || "no currency") + ")" }));
+    });
+    function split(f, choice) {
+      if (choice === "count") {
+        return { without_evidence: f.without_evidence, unverifiable: f.unverifiable || 0,
+          supported: f.deals - f.without_evidence - (f.unverifiable || 0) };
+      }
+      const without = amountIn(f.without_evidence_amounts, choice);
+      const unverifiable = amountIn(f.unverifiable_amounts, choice);
+      return { without_evidence: without, unverifiable: unverifiable,
+        // rounded to the cent: the difference of sums in binary floating point is not
+        supported: Math.round((amountIn(f.claimed, choice) - without - unverifiable) * 100) / 100 };
+    }
+    function datasets(choice) {
+      return STANDINGS.map((standing) => ({
+        label: standing.label,
+        data: claims.map((f) => split(f, choice)[standing.key]),
+        backgroundColor: standing.colour,
+      }));
+    }
+    const chart = new Chart(document.getElementById("chart-forecast"), {
+      type: "bar",
+      data: { labels: claims.map(claimLabel), datasets: datasets("count") },
+      options: {
+        indexAxis: "y",
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (item) => item.dataset.label + ": " +
+                (measure.value === "count" ? plural(item.raw, "deal") : money(item.raw, measure.value)),
+            },
+          },
+        },
+      },
+    });
+    measure.addEventListener("change", () => {
+      chart.data.datasets = datasets(measure.value);
+      chart.update();
+    });
+    charts.forecast = chart;
+  }
+
   // --- chart: most often skipped milestones ------------------------------------------------------
 
   function skippedChart() {
@@ -471,6 +541,7 @@
   ["manager", "owner", "stage", "kind", "risk", "sort"].forEach((name) =>
     controls[name].addEventListener("change", render));
 
+  forecastChart();
   stageChart();
   skippedChart();
   heatmapChart();
