@@ -235,3 +235,32 @@ def test_a_waived_milestone_counts_as_met_for_the_forecast(tmp_path: Path) -> No
     commit = next(f for f in after["summary"]["forecast"] if f["category"] == "Commit")
     assert commit["without_evidence"] == 10
     assert _money(commit["without_evidence_amounts"]) == {"USD": Decimal("885731.1")}
+
+
+def test_check_counts_a_waived_milestone_as_met_for_the_forecast(tmp_path: Path) -> None:
+    (tmp_path / "examples").symlink_to(REPO / "examples", target_is_directory=True)
+    deal_id = "0065g000003WWS0AAO"  # Negotiation/Review in Commit, evidence stops at validate
+    common = (*EXAMPLE[:3], "--id", deal_id, "--as-of", "2026-11-27", "--format", "json")
+    before = json.loads(dealgate("check", *common, cwd=tmp_path).stdout)
+    assert before["forecast"]["standing"] == "without_evidence"
+    skipped = sorted(
+        f["milestone_id"]
+        for f in before["deal"]["findings"]
+        if f["status"] == "missing" and f["kind"] == "skipped" and f["severity"] == "required"
+    )
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n"
+        + "".join(
+            f"  - {{deal: '{deal_id}', milestone: {milestone}, reason: Signed off by the VP,"
+            " approved_by: Maria Lopez, expires: 2026-12-31}\n"
+            for milestone in skipped
+        ),
+        encoding="utf-8",
+    )
+    after = json.loads(dealgate("check", *common, "--waivers", "waivers.yaml", cwd=tmp_path).stdout)
+    assert after["forecast"]["standing"] in ("supported", "unverifiable")
+    assert {f["milestone_id"] for f in after["deal"]["findings"] if f["status"] == "waived"} == (
+        set(skipped)
+    )
+    shown = dealgate("check", *common[:-2], "--waivers", "waivers.yaml", cwd=tmp_path).stdout
+    assert "Forecast: Commit, evidence supports" not in shown

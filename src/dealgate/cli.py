@@ -97,6 +97,7 @@ ContactsOption = Annotated[
     ),
 ]
 SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")]
+WaiversOption = Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")]
 EncodingOption = Annotated[
     str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
 ]
@@ -563,6 +564,7 @@ def check(
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
+    waivers: WaiversOption = None,
     unmeasured_as_missing: UnmeasuredOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -571,15 +573,17 @@ def check(
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
     from dealgate.deals.source import Reading
-    from dealgate.judging.assess import assess, request_for
+    from dealgate.judging.assess import assess, request_for, with_waivers
     from dealgate.judging.coverage import Supply, measure
     from dealgate.report.checklist import readiness, render_checklist
+    from dealgate.waivers import WaiverBook, load_waivers
     from dealgate.report.coverage import coverage_text
     from dealgate.report.json_report import deal_json, forecast_json, probability_json
 
     pack = _pack(rules)
     day = _as_of(as_of)
     chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
+    book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
     source = _guarded(
         lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
@@ -616,6 +620,8 @@ def check(
         lambda: list(chosen.evaluate(pack, [request_for(read, pack, to_stage)], day))
     )
     assessment = assess(pack, evaluated, as_of=day)
+    if book is not None:  # a waived milestone counts as met, for readiness and the forecast
+        assessment = with_waivers(pack, assessment, book)
     ready = readiness(assessment, pack, to_stage)
     findings = [f for f in source.findings if f.deal_id in (None, read.deal.id)]
     if output_format is DataFormat.JSON:
@@ -754,7 +760,7 @@ def audit(
             "never."
         ),
     ] = "required",
-    waivers: Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")] = None,
+    waivers: WaiversOption = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
