@@ -156,6 +156,40 @@ def test_brackets_in_a_deal_name_and_owner_show_as_typed(tmp_path: Path) -> None
         assert "[bold]Globex[/bold]" in audit.stdout, columns
 
 
+def test_inspect_rules_test_and_list_show_bracketed_text_as_typed(tmp_path: Path) -> None:
+    work = _bracketed_pipeline(tmp_path)
+    (work / "export.csv").write_text(
+        "Opportunity ID,Opportunity Name,Stage,Amount\n1,Globex,[bold]Won[/bold],[5]\n",
+        encoding="utf-8",
+    )
+    inspected = dealgate("deals", "inspect", "export.csv", cwd=work, columns=200)
+    assert inspected.returncode == 0, inspected.stderr
+    assert "│ [bold]Won[/bold] " in inspected.stdout  # the stage as the file has it
+    assert "unreadable amount '[5]'" in inspected.stdout
+    assert "stage '[bold]Won[/bold]' is not a stage" in inspected.stdout
+    (work / "cases.yaml").write_text(
+        """\
+pack: buyer-journey
+as_of: 2026-11-27
+cases:
+  - name: "[bold]Globex[/bold] in [Q4] skips nothing"
+    deal: {id: "[D-1]", stage: qualify, amount: 1000}
+    missing: []
+""",
+        encoding="utf-8",
+    )
+    tested = dealgate("rules", "test", "cases.yaml", cwd=work)
+    assert tested.returncode == 1, tested.stderr  # the deal lacks its hygiene fields
+    assert "[bold]Globex[/bold] in [Q4] skips nothing" in tested.stdout
+    (work / "rules").mkdir()
+    (work / "rules" / "team.yaml").write_text(
+        "pack: team\ntitle: Team [EMEA] process\nextends: [buyer-journey]\nstages: []\n",
+        encoding="utf-8",
+    )
+    listed = dealgate("rules", "list", "--rules", "rules", cwd=work, columns=200)
+    assert "Team [EMEA] process" in listed.stdout, listed.stdout
+
+
 def test_rules_explain_prints_bracketed_guidance_as_typed() -> None:
     run = dealgate("rules", "explain", "VAL-EB-MET")
     assert run.returncode == 0, run.stderr
