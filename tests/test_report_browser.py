@@ -364,6 +364,11 @@ def test_an_opened_deal_shows_its_action_plan_as_a_table_beside_readable_guidanc
             row,
         )
         assert widths and min(widths) >= 280, widths
+        # nothing to scroll sideways: the guidance is read whole at either width
+        box = row.find_element(By.CSS_SELECTOR, "div.scroll")
+        assert browser.execute_script(
+            "return arguments[0].scrollWidth <= arguments[0].clientWidth", box
+        )
         browser.execute_script("arguments[0].scrollIntoView()", row)
         screenshot(browser, tmp_path / f"deal-{width}.png")
 
