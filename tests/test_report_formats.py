@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from command import dealgate
+from command import REPO, dealgate
 from dealgate.cli import AuditFormat, ReportFormat
 from dealgate.report.formats import BASELINE_FORMATS, DOCUMENT_FORMATS, FORMATS
 
@@ -35,3 +35,27 @@ def test_a_baseline_is_refused_where_it_is_not_shown(name: str, tmp_path: Path) 
     assert f"--baseline is shown in {', '.join(BASELINE_FORMATS)}, not {name}" in " ".join(
         result.stderr.split()
     )
+
+
+def test_markdown_shows_crm_text_as_typed_where_it_is_rendered(tmp_path: Path) -> None:
+    import html
+    import re
+
+    import yaml
+    from markdown_it import MarkdownIt
+
+    deal = yaml.safe_load((REPO / "examples/deals/globex-skipped.yaml").read_text("utf-8"))
+    deal["name"] = "<script>alert(1)</script> *Q4* [deal](http://x) | half & half"
+    deal["owner"] = "_Lars_ `Eriksson` #1"
+    deal["close_date"] = "2026-11-01"  # a hygiene miss: the deal is in the exception list
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump({"deals": [deal]}), encoding="utf-8")
+    done = dealgate(
+        "audit", "pipeline.yaml", "--as-of", "2026-11-27", "--format", "markdown",
+        "--fail-on", "never", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rendered = MarkdownIt("commonmark").enable("table").render(done.stdout)
+    assert "<script>" not in rendered and "<em>" not in rendered and "<a " not in rendered
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert deal["name"] in text
+    assert deal["owner"] in text

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from dealgate.audit import AuditResult, summarise
 from dealgate.findings import FindingKind
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_text, money_text
 from dealgate.report.json_report import disposition_text
 
+# Text from a CRM or a pack is shown as typed: a name like `<script>` or `*Q4*` must not turn
+# into markup where the Markdown is rendered. CommonMark lets any ASCII punctuation be escaped
+# with a backslash; these are the characters that start markup inline or inside a table.
+_MARKUP = re.compile(r"([\\`*_\[\]<>|~&#!])")
+
 
 def _cell(value: object) -> str:
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+    """CRM or pack text for a Markdown line or table cell: markup escaped, one line."""
+    text = str(value if value is not None else "")
+    return _MARKUP.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
 def render_markdown(result: AuditResult, include_met: bool) -> str:
     summary = summarise(result)
     counts = result.reconciliation
     lines = [
-        f"# Pipeline audit: {result.pack.title}",
+        f"# Pipeline audit: {_cell(result.pack.title)}",
         "",
-        f"As of {result.as_of.isoformat()} · pack `{result.pack.id}` · {result.file} "
+        f"As of {result.as_of.isoformat()} · pack `{result.pack.id}` · {_cell(result.file)} "
         f"({result.profile}) · engine {result.engine}",
         "",
         f"- Deals audited: **{counts.deals_audited}** of {counts.deals_read} read "
@@ -102,7 +111,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
             f"| {_cell(deal.name or deal.id)} ({_cell(deal.id)}) | {_cell(deal.owner)} | "
             f"{_cell(assessment.stage.name if assessment.stage else deal.stage)} | "
             f"{_cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
-            f"{money_text(deal.amount, deal.currency)} | {missing or '-'} | "
+            f"{_cell(money_text(deal.amount, deal.currency))} | {missing or '-'} | "
             f"{disposition_text(assessment)} |"
         )
     return "\n".join(lines) + "\n"
