@@ -340,7 +340,9 @@ def run_audit(
         data_findings=source.findings,
         rejected=list(source.mapper.rejected),
         reconciliation=counts,
-        waiver_findings=waivers.unmatched() if waivers is not None else [],
+        waiver_findings=(
+            waivers.unmatched() + waivers.too_broad(len(assessments)) if waivers is not None else []
+        ),
         coverage=coverage,
         notes=notes,
     )

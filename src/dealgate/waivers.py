@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from dealgate.deals.mapper import deal_key
 from dealgate.errors import InputError, Location
@@ -27,7 +27,8 @@ class WaiverSpec(BaseModel):
 
     deal: Annotated[str, Field(min_length=1, description="Deal id, or a glob such as 006*.")]
     milestone: Annotated[str, Field(min_length=1)]
-    reason: Annotated[str, Field(min_length=1)]
+    # A reason of spaces is no reason: stripped, it must still say something.
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     approved_by: str | None = None
     expires: date
 
@@ -66,7 +67,7 @@ def load_waivers(path: Path) -> list[Waiver]:
     try:
         spec = WaiverFileSpec.model_validate(document.value)
     except ValidationError as error:
-        raise InputError(schema_problems(error, document, WaiverFileSpec)) from None
+        raise InputError(schema_problems(error, document, WaiverFileSpec, "waivers")) from None
     return [
         Waiver(
             item.deal,
@@ -80,16 +81,25 @@ def load_waivers(path: Path) -> list[Waiver]:
     ]
 
 
+# A waiver is an exception for a deal. One that waives a milestone on more than this share of
+# the audited deals (and on more than BROAD_DEALS of them) changes the rule for everyone, which
+# belongs in the pack: the audit says so.
+BROAD_SHARE = 0.10
+BROAD_DEALS = 5
+
+
 @dataclass
 class WaiverBook:
-    """Applies waivers to findings and remembers which ones were used."""
+    """Applies waivers to findings and remembers which ones were used, and on which deals."""
 
     waivers: list[Waiver]
     as_of: date
     used: set[int] | None = None
+    waived_deals: dict[int, set[str]] | None = None  # waiver index -> deals it waived
 
     def __post_init__(self) -> None:
         self.used = set()
+        self.waived_deals = {}
 
     def apply(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         """Findings with waivers applied, plus a waiver finding for each expired waiver."""
@@ -99,11 +109,13 @@ class WaiverBook:
             if finding.status is not Status.MISSING:
                 result.append(finding)
                 continue
-            _, waiver = self._match(finding)
+            index, waiver = self._match(finding)
             if waiver is None:
                 result.append(finding)
                 continue
             if waiver.expires >= self.as_of:
+                assert self.waived_deals is not None
+                self.waived_deals.setdefault(index, set()).add(finding.deal_id)
                 result.append(replace(finding, status=Status.WAIVED, note=waiver.describe()))
             else:
                 result.append(finding)
@@ -161,3 +173,30 @@ class WaiverBook:
             for index, waiver in enumerate(self.waivers)
             if index not in self.used
         ]
+
+    def too_broad(self, audited: int) -> list[Finding]:
+        """A waiver finding for every waiver that waived its milestone on more than BROAD_SHARE
+        of the `audited` deals: a rule changed for everyone without a word."""
+        assert self.waived_deals is not None
+        findings = []
+        for index, deals in sorted(self.waived_deals.items()):
+            if len(deals) <= BROAD_DEALS or len(deals) <= BROAD_SHARE * audited:
+                continue
+            waiver = self.waivers[index]
+            findings.append(
+                Finding(
+                    deal_id=waiver.deal,
+                    milestone_id=waiver.milestone,
+                    milestone="",
+                    stage_id=None,
+                    kind=FindingKind.WAIVER,
+                    status=Status.MISSING,
+                    severity="recommended",
+                    read=(),
+                    note=f"waiver at {waiver.location} waives {waiver.milestone} on "
+                    f"{len(deals):,} of {audited:,} audited deals ({len(deals) / audited:.0%}): "
+                    "a waiver is an exception for a deal; to change the rule for everyone, "
+                    "remove or override the milestone in the team's pack",
+                )
+            )
+        return findings

@@ -119,7 +119,7 @@ def load_mapping(
     try:
         spec = MappingSpec.model_validate(document.value)
     except ValidationError as error:
-        raise InputError(schema_problems(error, document, MappingSpec)) from None
+        raise InputError(schema_problems(error, document, MappingSpec, "mapping")) from None
     base = BUILT_IN.get(spec.profile, CANONICAL)
     targets = {header: _targets(target) for header, target in spec.columns.items()}
     problems, notes = _stage_problems(spec, document, pack, pack_named)

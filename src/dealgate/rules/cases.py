@@ -81,7 +81,7 @@ def load_case_file(path: Path, catalog: PackCatalog) -> CaseFile:
     try:
         spec = CaseFileSpec.model_validate(document.value)
     except ValidationError as error:
-        raise InputError(schema_problems(error, document, CaseFileSpec)) from None
+        raise InputError(schema_problems(error, document, CaseFileSpec, "test case")) from None
     pack = load_pack(_pack_reference(spec.pack, path), catalog)
     problems: list[Problem] = []
     cases = []

@@ -239,15 +239,26 @@ def _locate(reference: str | Path, catalog: PackCatalog) -> Path:
 
 
 def schema_problems(
-    error: ValidationError, document: YamlDocument, model: type[BaseModel]
+    error: ValidationError, document: YamlDocument, model: type[BaseModel], what: str = "pack"
 ) -> list[Problem]:
-    """pydantic's validation errors as problems at the lines and columns of the file."""
+    """pydantic's validation errors as problems at the lines and columns of the file, a file
+    holding `what` (a pack, waivers, test cases)."""
     problems = []
     for item in error.errors():
         path: YamlPath = tuple(item["loc"])
-        key = str(path[-1]) if path else "pack"
+        key = str(path[-1]) if path else what
         kind = item["type"]
-        if kind == "missing":
+        if not path and kind in ("dict_type", "model_type"):
+            found = "an empty file" if item["input"] is None else type(item["input"]).__name__
+            required = [name for name, info in model.model_fields.items() if info.is_required()]
+            problems.append(
+                Problem(
+                    document.location(()),
+                    f"a {what} file must be a mapping of keys, not {found}",
+                    "it needs " + ", ".join(f"'{name}:'" for name in required),
+                )
+            )
+        elif kind == "missing":
             location = document.location(path[:-1])
             problems.append(Problem(location, f"missing required key '{key}'"))
         elif kind == "extra_forbidden":
@@ -276,6 +287,8 @@ def _value_message(key: str, item: Any) -> str:
         return f"'{key}' must not be empty"
     if kind == "value_error":
         return f"'{key}': {item['ctx']['error']}"
+    if kind.startswith("date_"):
+        return f"'{key}' must be a date written YYYY-MM-DD, not {item['input']!r}"
     return f"'{key}': {item['msg'].rstrip('.')}"
 
 
