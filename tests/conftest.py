@@ -30,6 +30,27 @@ INITDB_OPTIONS = ("--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
 INSERT_DEAL = "INSERT INTO deals SELECT * FROM json_populate_record(NULL::deals, %s::json)"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "spark: runs the spark engine (a JVM; slowest)")
+    config.addinivalue_line("markers", "browser: drives headless Chromium")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slowest integration tests, so a CI run on another Python can leave them out
+    (`-m "not spark and not browser"`, .ci/run): those that start Spark, by fixture or by an
+    engine parameter, and those that open the report in a browser."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "spark_engine" in fixtures or "spark" in (
+            params.get("engine"),
+            params.get("engine_name"),
+        ):
+            item.add_marker(pytest.mark.spark)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
 def _server_programs() -> Path | None:
     """The folder of PostgreSQL's server programs: $DEALGATE_POSTGRES_BIN when set, else
     Debian's newest, or the one on PATH."""

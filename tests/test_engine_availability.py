@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from command import needs_durable
 from dealgate.engines import LARGE_INPUT_BYTES, EngineUnavailable, choose_engine, get_engine
 
 
@@ -69,6 +70,7 @@ def test_a_java_too_old_for_spark_4_is_named(
         get_engine("spark")
 
 
+@needs_durable
 def test_auto_takes_durable_for_small_inputs_and_sql_for_large_ones() -> None:
     small = choose_engine("auto", 2_000_000)
     assert small.engine.name == "durable"
@@ -87,6 +89,7 @@ def test_auto_takes_what_imports(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choice.reason == "auto: the durable engine cannot run here"
 
 
+@needs_durable
 def test_verbose_says_which_engine_ran() -> None:
     examples = Path(__file__).parent.parent / "examples"
     for asked, said in [

@@ -115,8 +115,8 @@ def test_every_row_of_a_well_formed_csv_is_a_deal_or_a_rejection(
     if read is None:
         return
     rows_read, deals_read, rejected = read
-    # A record of only empty cells is a blank line to CSV readers: not a row.
-    assert rows_read == sum(1 for row in body if any(row))
+    # A record of only blank cells (empty, spaces, line breaks) holds nothing: not a row.
+    assert rows_read == sum(1 for row in body if any(cell.strip() for cell in row))
     assert rows_read == deals_read + rejected
 
 

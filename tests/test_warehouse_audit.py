@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from command import dealgate
+from command import dealgate, needs_durable
 from dealgate.columnar.warehouse import JUDGED_COLUMNS, audit_sql
 from dealgate.deals.source import open_deals
 from dealgate.engines.base import deal_values
@@ -60,6 +60,7 @@ def _named(ids: list[str], rows: Judged) -> Judged:
     ]
 
 
+@needs_durable
 def test_the_query_judges_as_the_audit_does_on_duckdb() -> None:
     ids, values = _deals(PACK)
     deals = deals_table(values, columns_read(PACK))  # noqa: F841 - read by name below
@@ -69,6 +70,7 @@ def test_the_query_judges_as_the_audit_does_on_duckdb() -> None:
     assert _named(ids, rows) == expected
 
 
+@needs_durable
 def test_the_query_judges_as_the_audit_does_on_postgres(postgres_server: str) -> None:
     import psycopg
 
