@@ -578,12 +578,15 @@ def check(
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.coverage import coverage_text
     from dealgate.report.json_report import deal_json, forecast_json, probability_json
-    from dealgate.waivers import WaiverBook, load_waivers
 
     pack = _pack(rules)
     day = _as_of(as_of)
     chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
-    book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
+    book = None
+    if waivers is not None:  # imported only when asked for: a rep's check starts fast
+        from dealgate.waivers import WaiverBook, load_waivers
+
+        book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day)
     source = _guarded(
         lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
     )
