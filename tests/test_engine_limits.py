@@ -1,0 +1,113 @@
+"""Hostile inputs at the engines' limits: numbers durable's parser cannot read as written, and
+packs larger than a durable ruleset holds. Issue 14; docs/reliability.md lists each case."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from command import dealgate
+
+AS_OF = "2026-12-01"
+
+# Amounts that json.dumps writes with an exponent (1e-05, 1e+20) or beyond 64-bit integers.
+AMOUNTS = {
+    "TINY": "0.00001",
+    "HUGE": "100000000000000000000.5",
+    "NEG-TINY": "-0.00001",
+    "ZERO": "0",
+    "WIDE-INT": "99999999999999999999",
+    "SUBNORMAL": "0." + "0" * 320 + "5",
+}
+
+EXPONENT_PACK = """\
+pack: exponents
+stages:
+  - id: qualify
+  - id: won
+    terminal: won
+checks:
+  - id: HYG-AMOUNT
+    milestone: The amount is positive
+    require: amount > 0
+  - id: HYG-SMALL
+    milestone: The amount is below a small constant
+    require: amount < 0.00002
+  - id: HYG-HUGE
+    milestone: The amount is above a constant beyond 64-bit integers
+    require: amount > 99999999999999999999
+  - id: HYG-NEAR
+    milestone: The amount equals a constant with many decimals
+    require: amount != 0.000010000000000000001
+"""
+
+
+def _audit(folder: Path, engine: str, *extra: str) -> tuple[int, list[dict[str, str]], str]:
+    result = dealgate(
+        "audit",
+        "deals.csv",
+        "--rules",
+        "pack.yaml",
+        "--as-of",
+        AS_OF,
+        "--engine",
+        engine,
+        "--format",
+        "csv",
+        "--csv-rows",
+        "finding",
+        "--include-met",
+        *extra,
+        cwd=folder,
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout))) if result.stdout else []
+    return result.returncode, rows, result.stderr
+
+
+def _statuses(rows: list[dict[str, str]]) -> dict[tuple[str, str], str]:
+    return {(row["deal_id"], row["milestone_id"]): row["status"] for row in rows}
+
+
+@pytest.fixture
+def exponent_folder(tmp_path: Path) -> Path:
+    (tmp_path / "pack.yaml").write_text(EXPONENT_PACK, encoding="utf-8")
+    lines = ["id,name,stage,amount,close_date"]
+    lines += [f"{deal},{deal},qualify,{amount},2027-01-01" for deal, amount in AMOUNTS.items()]
+    (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_amounts_written_with_an_exponent_give_the_same_findings_on_both_engines(
+    exponent_folder: Path,
+) -> None:
+    durable_code, durable_rows, durable_err = _audit(exponent_folder, "durable")
+    sql_code, sql_rows, _ = _audit(exponent_folder, "sql")
+    assert durable_code == sql_code == 1, durable_err
+    assert "Traceback" not in durable_err
+    durable, sql = _statuses(durable_rows), _statuses(sql_rows)
+    assert durable == sql
+    assert durable[("TINY", "HYG-AMOUNT")] == "met"
+    assert durable[("TINY", "HYG-SMALL")] == "met"
+    assert durable[("SUBNORMAL", "HYG-AMOUNT")] == "met"
+    assert durable[("NEG-TINY", "HYG-AMOUNT")] == "missing"
+    assert durable[("ZERO", "HYG-AMOUNT")] == "missing"
+    assert durable[("HUGE", "HYG-SMALL")] == "missing"
+    # Compared as 64-bit floats on both engines: 1e20 + 0.5 and 99999999999999999999 are
+    # both 1e20, so neither is above the constant (which is 1e20 too).
+    assert durable[("HUGE", "HYG-HUGE")] == "missing"
+    assert durable[("WIDE-INT", "HYG-HUGE")] == "missing"
+    # 0.000010000000000000001 is the float 0.00001.
+    assert durable[("TINY", "HYG-NEAR")] == "missing"
+
+
+def test_plain_numbers_read_back_to_the_same_float() -> None:
+    from dealgate.engines.durable import plain_number
+
+    for value in (1e-05, 1e20, 1e20 + 2**20, -2.5e-300, 5e-324, 1.7976931348623157e308, 0.1):
+        text = plain_number(value)
+        assert "e" not in text and "." in text
+        assert float(text) == value
+    assert plain_number(float("inf")).startswith("1000")
