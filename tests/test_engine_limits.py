@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,9 @@ checks:
 """
 
 
-def _audit(folder: Path, engine: str, *extra: str) -> tuple[int, list[dict[str, str]], str]:
+def _audit(
+    folder: Path, engine: str, *extra: str, timeout: float | None = None
+) -> tuple[int, list[dict[str, str]], str]:
     result = dealgate(
         "audit",
         "deals.csv",
@@ -62,6 +65,7 @@ def _audit(folder: Path, engine: str, *extra: str) -> tuple[int, list[dict[str, 
         "--include-met",
         *extra,
         cwd=folder,
+        timeout=timeout,
     )
     rows = list(csv.DictReader(io.StringIO(result.stdout))) if result.stdout else []
     return result.returncode, rows, result.stderr
@@ -111,3 +115,86 @@ def test_plain_numbers_read_back_to_the_same_float() -> None:
         assert "e" not in text and "." in text
         assert float(text) == value
     assert plain_number(float("inf")).startswith("1000")
+
+
+def _wide_pack(milestones: int) -> str:
+    """One stage with many exit milestones: `amount > i` for i in 0..milestones-1."""
+    lines = ["pack: wide", "stages:", "  - id: qualify", "    exit:"]
+    lines += [
+        f"      - {{id: M{index}, milestone: Above {index}, require: 'amount > {index}'}}"
+        for index in range(milestones)
+    ]
+    lines += ["  - id: propose", "  - id: won", "    terminal: won"]
+    return "\n".join(lines) + "\n"
+
+
+def _long_pack(stages: int) -> str:
+    """Many stages with one exit milestone each."""
+    lines = ["pack: long", "stages:"]
+    for index in range(stages):
+        lines += [
+            f"  - id: s{index}",
+            f"    exit: [{{id: M{index}, milestone: Above {index}, require: 'amount > {index}'}}]",
+        ]
+    lines += ["  - id: last", "  - id: won", "    terminal: won"]
+    return "\n".join(lines) + "\n"
+
+
+def _big_pack_folder(folder: Path, pack: str, stage: str) -> Path:
+    (folder / "pack.yaml").write_text(pack, encoding="utf-8")
+    (folder / "deals.csv").write_text(
+        f"id,name,stage,amount,close_date\nD1,One,{stage},150.5,2027-01-01\n", encoding="utf-8"
+    )
+    return folder
+
+
+def test_auto_takes_sql_for_a_stage_with_more_milestones_than_durable_holds(
+    tmp_path: Path,
+) -> None:
+    folder = _big_pack_folder(tmp_path, _wide_pack(300), "propose")
+    code, rows, stderr = _audit(folder, "auto", "-v")
+    assert code == 1, stderr
+    assert (
+        "engine: sql (auto: the durable engine cannot hold the pack (stage 'qualify' has 300"
+        in (stderr)
+    )
+    statuses = _statuses(rows)
+    assert len(statuses) == 300
+    missing = {milestone for (_, milestone), status in statuses.items() if status == "missing"}
+    assert missing == {f"M{index}" for index in range(151, 300)}
+
+
+def test_explicit_durable_refuses_a_stage_with_too_many_milestones(tmp_path: Path) -> None:
+    folder = _big_pack_folder(tmp_path, _wide_pack(300), "propose")
+    code, rows, stderr = _audit(folder, "durable")
+    assert code == 2
+    assert rows == []
+    assert (
+        "error: the durable engine cannot run pack 'wide': stage 'qualify' has 300 milestones;"
+        in (stderr)
+    )
+    assert "at most 128 per stage; use --engine sql" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_stage_of_128_milestones_runs_on_durable(tmp_path: Path) -> None:
+    folder = _big_pack_folder(tmp_path, _wide_pack(128), "propose")
+    durable_code, durable_rows, stderr = _audit(folder, "durable")
+    sql_code, sql_rows, _ = _audit(folder, "sql")
+    assert durable_code == sql_code == 0, stderr  # 150.5 is above every constant
+    assert _statuses(durable_rows) == _statuses(sql_rows)
+    assert set(_statuses(durable_rows).values()) == {"met"}
+
+
+def test_520_stages_do_not_hang_durable(tmp_path: Path) -> None:
+    folder = _big_pack_folder(tmp_path, _long_pack(520), "last")
+    start = time.monotonic()
+    code, _, stderr = _audit(folder, "durable", timeout=120)
+    assert code == 2
+    assert "520 stages have milestones" in stderr and "at most 500" in stderr
+    assert time.monotonic() - start < 60
+    code, rows, stderr = _audit(folder, "auto", "-v", timeout=120)
+    assert code == 1, stderr
+    assert "engine: sql (auto: the durable engine cannot hold the pack" in stderr
+    missing = {row["milestone_id"] for row in rows if row["status"] == "missing"}
+    assert missing == {f"M{index}" for index in range(151, 520)}

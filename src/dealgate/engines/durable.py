@@ -79,6 +79,42 @@ class DurableError(DealgateError):
     """durable_rules reported an error; never swallowed."""
 
 
+# How much one durable ruleset holds, measured with durable-rules 2.0.28 (docs/engines.md,
+# "Limits of the durable engine"; scripts/durable_limits.py measures them again):
+# - milestones of one stage (the rules that share its `lim` test): 128 compile in every shape
+#   tried; 129 identical or `when`-guarded ones, or 130 of any kind, are refused with error 107
+#   (ERR_RULE_EXISTS_LIMIT_EXCEEDED). The hygiene checks share one test (`hyg`) the same way.
+# - stages with milestones: 512 compile in 0.1 s; with 513, `create_ruleset` never returns
+#   (stopped after 60 s; it ignores SIGINT).
+# A pack beyond them is refused before durable sees it, and `--engine auto` takes sql.
+MAX_MILESTONES_PER_STAGE = 128
+MAX_STAGES_WITH_MILESTONES = 500
+
+
+def durable_limit(pack: RulePack) -> str:
+    """Why one durable ruleset cannot hold the pack's milestones, or '' when it can."""
+    groups = [(f"stage '{stage.id}'", len(stage.exit)) for stage in pack.stages if stage.exit]
+    if pack.checks:
+        groups.append(("the hygiene checks", len(pack.checks)))
+    for where, count in groups:
+        if count > MAX_MILESTONES_PER_STAGE:
+            return (
+                f"{where} has {count} milestones; a durable ruleset holds at most "
+                f"{MAX_MILESTONES_PER_STAGE} per stage"
+            )
+    if len(groups) > MAX_STAGES_WITH_MILESTONES:
+        return (
+            f"{len(groups)} stages have milestones (the hygiene checks count as one); a durable "
+            f"ruleset holds at most {MAX_STAGES_WITH_MILESTONES}"
+        )
+    return ""
+
+
+def durable_refusal(pack: RulePack, reason: str) -> str:
+    """The message that refuses a pack beyond durable's limits."""
+    return f"the durable engine cannot run pack '{pack.id}': {reason}; use --engine sql"
+
+
 def _import_engine() -> Any:
     try:
         import durable_rules_engine  # the C core of durable-rules
@@ -534,6 +570,9 @@ class DurableEngine:
         )
         key = (definition + slots, as_of)
         if key not in self._rulesets:
+            beyond = durable_limit(pack)
+            if beyond:  # before durable is asked: it would refuse, or never return
+                raise DurableError(durable_refusal(pack, beyond))
             # Ruleset names are process-wide in durable's core: a counter keeps them unique.
             name = f"dealgate-{pack.id}-{next(_counter)}"
             try:
