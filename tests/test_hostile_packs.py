@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from command import dealgate
+from dealgate.rules.expr import MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_NUMBER_DIGITS
 from dealgate.rules.loader import MAX_EXTENDS_DEPTH
 
 
@@ -58,3 +59,111 @@ def test_a_pack_may_extend_a_bundled_pack_of_the_same_id(tmp_path: Path) -> None
     )
     result = dealgate("rules", "validate", "bant.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def _check_pack(folder: Path, require: str) -> Path:
+    """A pack whose one hygiene check requires `require`, and one deal of amount 5."""
+    (folder / "pack.yaml").write_text(
+        "pack: hostile\nstages:\n  - id: qualify\n  - id: won\n    terminal: won\n"
+        f'checks:\n  - id: HYG-X\n    milestone: x\n    require: "{require}"\n',
+        encoding="utf-8",
+    )
+    (folder / "deals.csv").write_text(
+        "id,name,stage,amount,close_date\nD1,Ada,qualify,5,2027-01-01\n", encoding="utf-8"
+    )
+    return folder
+
+
+def _validate(folder: Path) -> tuple[int, str]:
+    result = dealgate("rules", "validate", "--rules", ".", "pack.yaml", cwd=folder)
+    return result.returncode, result.stderr
+
+
+def _audits(folder: Path) -> dict[str, tuple[int, str, str]]:
+    """The audit on each engine: exit code, CSV report, stderr."""
+    found = {}
+    for engine in ("durable", "sql"):
+        result = dealgate(
+            "audit",
+            "deals.csv",
+            "--rules",
+            "pack.yaml",
+            "--as-of",
+            "2026-12-01",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            cwd=folder,
+        )
+        found[engine] = (result.returncode, result.stdout, result.stderr)
+    return found
+
+
+def test_a_5000_digit_number_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    folder = _check_pack(tmp_path, "amount > " + "9" * 5000)
+    expected = (
+        "pack.yaml:9:24: error: number with 5,000 digits; a number has at most "
+        f"{MAX_NUMBER_DIGITS} (numbers are compared with about 16 significant digits)"
+    )
+    code, stderr = _validate(folder)
+    assert code == 2
+    assert stderr.splitlines()[0] == expected
+    for code, stdout, stderr in _audits(folder).values():
+        assert code == 2
+        assert stdout == ""
+        assert stderr.splitlines() == [expected]
+
+
+def test_numbers_of_the_longest_allowed_length_agree_on_both_engines(tmp_path: Path) -> None:
+    most = MAX_NUMBER_DIGITS
+    folder = _check_pack(
+        tmp_path,
+        f"amount > -{'9' * most} and amount < {'9' * most} and amount > 0.{'0' * (most - 2)}1",
+    )
+    assert _validate(folder)[0] == 0
+    found = _audits(folder)
+    assert found["durable"][:2] == found["sql"][:2]
+    assert found["durable"][0] == 0, found["durable"][2]
+
+
+def test_a_text_constant_under_the_length_limit_works_on_both_engines(tmp_path: Path) -> None:
+    folder = _check_pack(tmp_path, "name != '" + "x" * 9000 + "'")
+    assert _validate(folder)[0] == 0
+    found = _audits(folder)
+    assert found["durable"][:2] == found["sql"][:2]
+    assert found["durable"][0] == 0, found["durable"][2]
+
+
+def test_a_text_constant_of_200000_characters_is_a_located_error(tmp_path: Path) -> None:
+    folder = _check_pack(tmp_path, "name == '" + "x" * 200_000 + "'")
+    code, stderr = _validate(folder)
+    assert code == 2
+    assert stderr.splitlines()[0] == (
+        f"pack.yaml:9:15: error: expression longer than {MAX_EXPRESSION_LENGTH:,} characters"
+    )
+
+
+def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path: Path) -> None:
+    cases = {
+        "(" * 10_000 + "amount > 0" + ")" * 10_000: (
+            f"pack.yaml:9:15: error: expression longer than {MAX_EXPRESSION_LENGTH:,} characters"
+        ),
+        "not " * 10_000 + "amount > 0": (
+            f"pack.yaml:9:15: error: expression longer than {MAX_EXPRESSION_LENGTH:,} characters"
+        ),
+        "(" * 4_000 + "amount > 0" + ")" * 4_000: (
+            f"pack.yaml:9:{15 + MAX_NESTING}: error: expression nested more than "
+            f"{MAX_NESTING} levels deep"
+        ),
+        "not " * 2_000 + "amount > 0": (
+            f"pack.yaml:9:{15 + 4 * MAX_NESTING}: error: expression nested more than "
+            f"{MAX_NESTING} levels deep"
+        ),
+    }
+    for require, expected in cases.items():
+        folder = _check_pack(tmp_path, require)
+        code, stderr = _validate(folder)
+        assert code == 2
+        assert "Traceback" not in stderr and "RecursionError" not in stderr
+        assert stderr.splitlines()[0] == expected
