@@ -8,6 +8,7 @@ from pathlib import Path
 from command import dealgate
 from dealgate.rules.expr import MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_NUMBER_DIGITS
 from dealgate.rules.loader import MAX_EXTENDS_DEPTH
+from dealgate.rules.spec import MAX_GUIDANCE_LENGTH
 
 
 def _chain(folder: Path, length: int) -> None:
@@ -167,3 +168,54 @@ def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path: Path) -
         assert code == 2
         assert "Traceback" not in stderr and "RecursionError" not in stderr
         assert stderr.splitlines()[0] == expected
+
+
+def _wordy_pack(guidance: str, evidence: str = "What proves it.") -> str:
+    return (
+        "pack: wordy\nstages:\n  - id: qualify\n    exit:\n      - id: M1\n"
+        "        milestone: Positive amount\n        require: amount > 0\n"
+        f"        guidance: {guidance}\n        evidence: {evidence}\n"
+        "  - id: won\n    terminal: won\n"
+    )
+
+
+def test_a_megabyte_of_guidance_is_refused_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(_wordy_pack("g" * 1_000_000), encoding="utf-8")
+    result = dealgate("rules", "validate", "--rules", ".", "pack.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"pack.yaml:8:19: error: 'guidance' is 1,000,000 characters long; at most "
+        f"{MAX_GUIDANCE_LENGTH:,} are allowed (every finding in every report repeats it: "
+        "link to a longer text instead)"
+    )
+
+
+def test_evidence_one_character_too_long_is_refused_and_the_limit_itself_is_fine(
+    tmp_path: Path,
+) -> None:
+    most = MAX_GUIDANCE_LENGTH
+    (tmp_path / "pack.yaml").write_text(
+        _wordy_pack("g" * most, evidence="e" * (most + 1)), encoding="utf-8"
+    )
+    result = dealgate("rules", "validate", "--rules", ".", "pack.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert [line.split(" (")[0] for line in result.stderr.splitlines()[:-1]] == [
+        f"pack.yaml:9:19: error: 'evidence' is {most + 1:,} characters long; "
+        f"at most {most:,} are allowed"
+    ]
+
+
+def test_an_override_cannot_bring_long_guidance_in_either(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(
+        "pack: wordier\nextends: [bant]\nstages: []\noverrides:\n  BANT-BUDGET:\n"
+        f"    guidance: {'g' * (MAX_GUIDANCE_LENGTH + 1)}\n",
+        encoding="utf-8",
+    )
+    result = dealgate("rules", "validate", "--rules", ".", "pack.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("pack.yaml:6:15: error: 'guidance' is 4,001 characters long")
+
+
+def test_every_bundled_pack_keeps_within_the_text_limits() -> None:
+    result = dealgate("rules", "validate", "rules")
+    assert result.returncode == 0, result.stderr

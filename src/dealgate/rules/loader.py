@@ -278,6 +278,11 @@ def _value_message(key: str, item: Any) -> str:
         return f"'{item['input']}' is not a valid {what}"
     if kind == "string_too_short":
         return f"'{key}' must not be empty"
+    if kind == "string_too_long":
+        return (
+            f"'{key}' is {len(item['input']):,} characters long; "
+            f"at most {item['ctx']['max_length']:,} are allowed"
+        )
     if kind == "value_error":
         return f"'{key}': {item['ctx']['error']}"
     return f"'{key}': {item['msg'].rstrip('.')}"
@@ -288,6 +293,8 @@ def _value_hint(item: Any) -> str:
         return "put the value in quotes"
     if item["type"] == "string_pattern_mismatch":
         return _PATTERN_NAMES.get(item["ctx"]["pattern"], ("", ""))[1]
+    if item["type"] == "string_too_long":
+        return "every finding in every report repeats it: link to a longer text instead"
     return ""
 
 
