@@ -198,3 +198,20 @@ def test_520_stages_do_not_hang_durable(tmp_path: Path) -> None:
     assert "engine: sql (auto: the durable engine cannot hold the pack" in stderr
     missing = {row["milestone_id"] for row in rows if row["status"] == "missing"}
     assert missing == {f"M{index}" for index in range(151, 520)}
+
+
+def test_rules_test_with_auto_runs_a_pack_beyond_durable_on_sql(tmp_path: Path) -> None:
+    (tmp_path / "wide.yaml").write_text(_wide_pack(300), encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "wide.yaml").write_text(
+        "pack: wide\nas_of: 2026-12-01\ncases:\n  - name: Above 150 only\n"
+        "    deal: {id: D1, name: One, stage: propose, amount: 150.5, close_date: 2027-01-01}\n"
+        f"    missing: [{', '.join(f'M{index}' for index in range(151, 300))}]\n",
+        encoding="utf-8",
+    )
+    result = dealgate("rules", "test", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 0 failed" in result.stdout
+    refused = dealgate("rules", "test", ".", "--engine", "durable", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "a durable ruleset holds at most 128 per stage" in refused.stderr

@@ -480,7 +480,10 @@ def rules_test(
             _print_problems(error)
             continue
         line_out.print(Text.assemble((str(file), "bold"), f"  pack {case_file.pack.id}"))
-        for result in _guarded(partial(run_cases, case_file, chosen)):
+        runner = chosen
+        if engine == "auto" and chosen.name == "durable":  # unless the pack is beyond durable
+            runner = _engine(engine, verbose=False, spark_master=spark_master, pack=case_file.pack)
+        for result in _guarded(partial(run_cases, case_file, runner)):
             results.append(result)
             _print_case(result)
     if unusable:
