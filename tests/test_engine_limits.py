@@ -215,3 +215,21 @@ def test_rules_test_with_auto_runs_a_pack_beyond_durable_on_sql(tmp_path: Path) 
     refused = dealgate("rules", "test", ".", "--engine", "durable", cwd=tmp_path)
     assert refused.returncode == 2
     assert "a durable ruleset holds at most 128 per stage" in refused.stderr
+
+
+def test_more_hygiene_checks_than_durable_holds_go_to_sql(tmp_path: Path) -> None:
+    checks = "\n".join(
+        f"  - {{id: C{index}, milestone: Above {index}, require: 'amount > {index}'}}"
+        for index in range(200)
+    )
+    stages = "stages:\n  - id: qualify\n  - id: won\n    terminal: won\n"
+    pack = f"pack: checked\n{stages}checks:\n{checks}\n"
+    folder = _big_pack_folder(tmp_path, pack, "qualify")
+    code, _, stderr = _audit(folder, "durable")
+    assert code == 2
+    assert "the pack has 200 hygiene checks; a durable ruleset holds at most 128;" in stderr
+    code, rows, stderr = _audit(folder, "auto", "-v")
+    assert code == 1, stderr
+    assert "engine: sql (auto: the durable engine cannot hold the pack" in stderr
+    missing = {row["milestone_id"] for row in rows if row["status"] == "missing"}
+    assert missing == {f"C{index}" for index in range(151, 200)}

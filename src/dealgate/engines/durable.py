@@ -93,15 +93,16 @@ MAX_STAGES_WITH_MILESTONES = 500
 
 def durable_limit(pack: RulePack) -> str:
     """Why one durable ruleset cannot hold the pack's milestones, or '' when it can."""
-    groups = [(f"stage '{stage.id}'", len(stage.exit)) for stage in pack.stages if stage.exit]
+    groups = [
+        (f"stage '{stage.id}' has {len(stage.exit)} milestones", len(stage.exit), " per stage")
+        for stage in pack.stages
+        if stage.exit
+    ]
     if pack.checks:
-        groups.append(("the hygiene checks", len(pack.checks)))
-    for where, count in groups:
+        groups.append((f"the pack has {len(pack.checks)} hygiene checks", len(pack.checks), ""))
+    for what, count, per in groups:
         if count > MAX_MILESTONES_PER_STAGE:
-            return (
-                f"{where} has {count} milestones; a durable ruleset holds at most "
-                f"{MAX_MILESTONES_PER_STAGE} per stage"
-            )
+            return f"{what}; a durable ruleset holds at most {MAX_MILESTONES_PER_STAGE}{per}"
     if len(groups) > MAX_STAGES_WITH_MILESTONES:
         return (
             f"{len(groups)} stages have milestones (the hygiene checks count as one); a durable "
