@@ -15,13 +15,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def dealgate(*args: str, cwd: Path = REPO, columns: int = 200) -> subprocess.CompletedProcess[str]:
+def dealgate(
+    *args: str, cwd: Path = REPO, columns: int = 200, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`timeout`: seconds after which the process is killed and the test fails."""
     return subprocess.run(
         [sys.executable, "-m", "dealgate", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
         env={**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"},
     )
 

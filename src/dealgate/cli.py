@@ -144,6 +144,7 @@ def _engine(
     input_file: Path | None = None,
     verbose: bool = False,
     spark_master: str | None = None,
+    pack: RulePack | None = None,
 ) -> Engine:
     from dealgate.engines import EngineUnavailable, choose_engine
 
@@ -151,7 +152,7 @@ def _engine(
         _fail("--spark-master is for --engine spark")
     size = input_file.stat().st_size if input_file is not None and input_file.is_file() else None
     try:
-        choice = choose_engine(name, size, spark_master=spark_master)
+        choice = choose_engine(name, size, spark_master=spark_master, pack=pack)
     except EngineUnavailable as error:
         _fail(f"{error}")
     if verbose:
@@ -479,7 +480,10 @@ def rules_test(
             _print_problems(error)
             continue
         line_out.print(Text.assemble((str(file), "bold"), f"  pack {case_file.pack.id}"))
-        for result in _guarded(partial(run_cases, case_file, chosen)):
+        runner = chosen
+        if engine == "auto" and chosen.name == "durable":  # unless the pack is beyond durable
+            runner = _engine(engine, verbose=False, spark_master=spark_master, pack=case_file.pack)
+        for result in _guarded(partial(run_cases, case_file, runner)):
             results.append(result)
             _print_case(result)
     if unusable:
@@ -581,7 +585,7 @@ def check(
 
     pack = _pack(rules)
     day = _as_of(as_of)
-    chosen = _engine(engine, verbose=verbose, spark_master=spark_master)
+    chosen = _engine(engine, verbose=verbose, spark_master=spark_master, pack=pack)
     book = None
     if waivers is not None:  # imported only when asked for: a rep's check starts fast
         from dealgate.waivers import WaiverBook, load_waivers
@@ -817,7 +821,7 @@ def audit(
     if previous is not None and baseline is not None:
         _guarded(lambda: check_comparable(previous, pack.id, _shown_path(baseline)))
     day = _as_of(as_of)
-    chosen = _engine(engine, pipeline, verbose, spark_master)
+    chosen = _engine(engine, pipeline, verbose, spark_master, pack)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
     filters = AuditFilters(
         owners=tuple(owner or ()),

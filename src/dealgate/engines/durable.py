@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,6 +77,43 @@ _counter = itertools.count()
 
 class DurableError(DealgateError):
     """durable_rules reported an error; never swallowed."""
+
+
+# How much one durable ruleset holds, measured with durable-rules 2.0.28 (docs/engines.md,
+# "Limits of the durable engine"; scripts/durable_limits.py measures them again):
+# - milestones of one stage (the rules that share its `lim` test): 128 compile in every shape
+#   tried; 129 identical or `when`-guarded ones, or 130 of any kind, are refused with error 107
+#   (ERR_RULE_EXISTS_LIMIT_EXCEEDED). The hygiene checks share one test (`hyg`) the same way.
+# - stages with milestones: 512 compile in 0.1 s; with 513, `create_ruleset` never returns
+#   (stopped after 60 s; it ignores SIGINT).
+# A pack beyond them is refused before durable sees it, and `--engine auto` takes sql.
+MAX_MILESTONES_PER_STAGE = 128
+MAX_STAGES_WITH_MILESTONES = 500
+
+
+def durable_limit(pack: RulePack) -> str:
+    """Why one durable ruleset cannot hold the pack's milestones, or '' when it can."""
+    groups = [
+        (f"stage '{stage.id}' has {len(stage.exit)} milestones", len(stage.exit), " per stage")
+        for stage in pack.stages
+        if stage.exit
+    ]
+    if pack.checks:
+        groups.append((f"the pack has {len(pack.checks)} hygiene checks", len(pack.checks), ""))
+    for what, count, per in groups:
+        if count > MAX_MILESTONES_PER_STAGE:
+            return f"{what}; a durable ruleset holds at most {MAX_MILESTONES_PER_STAGE}{per}"
+    if len(groups) > MAX_STAGES_WITH_MILESTONES:
+        return (
+            f"{len(groups)} stages have milestones (the hygiene checks count as one); a durable "
+            f"ruleset holds at most {MAX_STAGES_WITH_MILESTONES}"
+        )
+    return ""
+
+
+def durable_refusal(pack: RulePack, reason: str) -> str:
+    """The message that refuses a pack beyond durable's limits."""
+    return f"the durable engine cannot run pack '{pack.id}': {reason}; use --engine sql"
 
 
 def _import_engine() -> Any:
@@ -241,9 +279,10 @@ class _FactPlan:
 # A value as the fact holds it, by the kind the rules compare it as; None when it is not of
 # that kind. One writer per kind is chosen when the pack is compiled.
 def _write_number(found: Any) -> Any:
-    return (
-        _number(found) if isinstance(found, int | Decimal) and not isinstance(found, bool) else None
-    )
+    if not isinstance(found, int | Decimal) or isinstance(found, bool):
+        return None
+    number = _number(found)
+    return None if math.isnan(number) else number
 
 
 def _write_date(found: Any) -> Any:
@@ -271,9 +310,57 @@ _WRITERS: dict[Kind, Callable[[Any], Any]] = {
 }
 
 
+# Numbers are compared as the sql engine compares them, as 64-bit floats, and written for
+# durable's JSON parser, which (measured, durable-rules 2.0.28) rejects exponent notation
+# (`1e-05`: error 204) and reads integers into 64 bits, saturating beyond. So a whole number is
+# written as an integer only while that is exact (below 2**53); every other number is written
+# in positional form with a decimal point, with the shortest digits that give the float back.
+_EXACT_INTEGER = 2**53
+# A float too large for 64 bits: durable reads these digits as infinity, as DuckDB holds it.
+_INFINITE = "1" + "0" * 400 + ".0"
+
+
 def _number(found: int | Decimal) -> int | float:
-    number = Decimal(found)
-    return int(number) if number == number.to_integral_value() else float(number)
+    """A number as the engines compare it: a 64-bit float, kept an int when that is exact."""
+    value = float(found)
+    if value.is_integer() and abs(value) < _EXACT_INTEGER:
+        return int(value)
+    return value
+
+
+def plain_number(value: float) -> str:
+    """A float in positional notation that durable's parser reads back to the same float."""
+    if math.isinf(value):
+        return f"-{_INFINITE}" if value < 0 else _INFINITE
+    text = repr(value)
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def to_json(value: Any, *, sort_keys: bool = False) -> str:
+    """JSON as durable reads it: like json.dumps, with floats in positional notation."""
+    if isinstance(value, float):
+        return plain_number(value)
+    if isinstance(value, dict):
+        items = sorted(value.items()) if sort_keys else value.items()
+        return (
+            "{"
+            + ", ".join(
+                f"{json.dumps(key)}: {to_json(item, sort_keys=sort_keys)}" for key, item in items
+            )
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(to_json(item, sort_keys=sort_keys) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _fact_json(fact: dict[str, Any]) -> str:
+    """A fact as JSON; json.dumps is used while no float needs writing out by hand."""
+    if any(isinstance(value, float) for value in fact.values()):
+        return to_json(fact)
+    return json.dumps(fact)
 
 
 class _Compiler:
@@ -473,7 +560,7 @@ class DurableEngine:
 
     def _ruleset(self, pack: RulePack, as_of: date) -> tuple[CompiledPack, int]:
         compiled = compile_pack(pack, as_of)
-        definition = json.dumps(compiled.definition, sort_keys=True)
+        definition = to_json(compiled.definition, sort_keys=True)
         # The rules name slots; what each slot holds is part of what the ruleset means, so
         # two packs whose rules look alike but whose slots differ never share a ruleset.
         slots = json.dumps(
@@ -484,6 +571,9 @@ class DurableEngine:
         )
         key = (definition + slots, as_of)
         if key not in self._rulesets:
+            beyond = durable_limit(pack)
+            if beyond:  # before durable is asked: it would refuse, or never return
+                raise DurableError(durable_refusal(pack, beyond))
             # Ruleset names are process-wide in durable's core: a counter keeps them unique.
             name = f"dealgate-{pack.id}-{next(_counter)}"
             try:
@@ -511,7 +601,7 @@ class DurableEngine:
     def _run(self, handle: int, fact: dict[str, Any], action: Callable[[str], None]) -> None:
         """Assert one deal's fact, dispatch every fired rule to the action, retract the fact."""
         core = self._core
-        text = json.dumps(fact)
+        text = _fact_json(fact)
         code, state = self._call(core.assert_fact, handle, text, "assert a deal fact")
         try:
             if code == 0:

@@ -16,6 +16,10 @@ from decimal import Decimal
 MAX_EXPRESSION_LENGTH = 10_000
 MAX_NESTING = 64
 MAX_OPERATORS = 200  # keeps trees shallow enough for recursive printers and compilers
+# Digits in one number constant. Engines compare numbers as 64-bit floats (15-17 significant
+# digits); a longer constant means nothing more, and thousands of digits are no float at all
+# (SQL cannot cast them, durable reads them as infinity), so they are refused where written.
+MAX_NUMBER_DIGITS = 30
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "today"})
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
@@ -205,6 +209,13 @@ def _next_token(text: str, position: int) -> Token:
         ):
             raise ExpressionError(
                 f"malformed number '{text[position : end + 1]}'", Span(position, end + 1)
+            )
+        digits = sum(char in _DIGITS for char in match.group())
+        if digits > MAX_NUMBER_DIGITS:
+            raise ExpressionError(
+                f"number with {digits:,} digits; a number has at most {MAX_NUMBER_DIGITS}",
+                Span(position, end),
+                "numbers are compared with about 16 significant digits",
             )
         return Token("number", match.group(), position, end, Decimal(match.group()))
     if char in _NAME_START:

@@ -47,6 +47,10 @@ from dealgate.rules.spec import (
 from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
 from dealgate.yamlsafe import YamlDocument, YamlPath, read_yaml_file
 
+# The longest chain of `extends` a pack may sit on (itself included): deeper chains are
+# refused with the file and line that goes too deep, rather than recursing without bound.
+MAX_EXTENDS_DEPTH = 50
+
 
 @dataclass(frozen=True)
 class PackSource:
@@ -285,6 +289,11 @@ def _value_message(key: str, item: Any) -> str:
         return f"'{item['input']}' is not a valid {what}"
     if kind == "string_too_short":
         return f"'{key}' must not be empty"
+    if kind == "string_too_long":
+        return (
+            f"'{key}' is {len(item['input']):,} characters long; "
+            f"at most {item['ctx']['max_length']:,} are allowed"
+        )
     if kind == "value_error":
         return f"'{key}': {item['ctx']['error']}"
     if kind.startswith("date_"):
@@ -297,6 +306,8 @@ def _value_hint(item: Any) -> str:
         return "put the value in quotes"
     if item["type"] == "string_pattern_mismatch":
         return _PATTERN_NAMES.get(item["ctx"]["pattern"], ("", ""))[1]
+    if item["type"] == "string_too_long":
+        return "every finding in every report repeats it: link to a longer text instead"
     return ""
 
 
@@ -424,6 +435,16 @@ class _Resolver:
         for index, base_id in enumerate(source.spec.extends):
             where = source.document.location(("extends", index))
             entry = self.catalog.find(base_id, exclude=[path])
+            if entry is None and base_id == source.spec.pack:
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"pack '{base_id}' extends itself",
+                        "list the packs it builds on, not its own id",
+                    )
+                )
+                self.unusable = True
+                continue
             if entry is None:
                 hint = did_you_mean(base_id, self.catalog.ids()) or (
                     "known packs: " + ", ".join(self.catalog.ids())
@@ -443,6 +464,19 @@ class _Resolver:
                 continue
             if any(known.path.resolve() == base_path for known in order):
                 continue  # already included through another base
+            if len(stack) >= MAX_EXTENDS_DEPTH:
+                chain = [pack_id for _, pack_id in stack]
+                shown = " -> ".join([*chain[:2], "...", *chain[-2:], base_id])
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"'extends' goes more than {MAX_EXTENDS_DEPTH} packs deep: {shown}",
+                        "a pack may build on a chain of at most "
+                        f"{MAX_EXTENDS_DEPTH} packs; merge some of them",
+                    )
+                )
+                self.unusable = True
+                continue
             self._collect(entry.path, stack, order)
         order.append(source)
         return source

@@ -18,6 +18,13 @@ STAGE_ID = r"^[a-z][a-z0-9_]*$"
 MILESTONE_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
 
+# The longest texts a milestone may carry. Each is copied into every finding of every report
+# (a row per deal and milestone), so a pack with megabytes of guidance would make every report
+# that much larger. The bundled packs' longest: guidance 324 characters, evidence 176,
+# milestone 69.
+MAX_GUIDANCE_LENGTH = 4_000  # guidance and evidence
+MAX_MILESTONE_LENGTH = 500  # the milestone's sign post
+
 Severity = Literal["required", "recommended"]
 VerifiedBy = Literal["buyer", "seller", "system"]
 FieldKind = Literal["text", "number", "money", "date", "boolean", "list", "record"]
@@ -33,14 +40,28 @@ class MilestoneSpec(_Strict):
     """An exit milestone of a stage, or a hygiene check."""
 
     id: Annotated[str, Field(pattern=MILESTONE_ID, description="Unique id, e.g. QUAL-PAIN.")]
-    milestone: Annotated[str, Field(min_length=1, description="The sign post, in a few words.")]
+    milestone: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_MILESTONE_LENGTH,
+            description="The sign post, in a few words.",
+        ),
+    ]
     require: Annotated[str, Field(min_length=1, description="Condition that must be true.")]
     when: Annotated[str | None, Field(description="Applies only when this is true.")] = None
-    evidence: Annotated[str | None, Field(description="What proves it, and where it is.")] = None
+    evidence: Annotated[
+        str | None,
+        Field(max_length=MAX_GUIDANCE_LENGTH, description="What proves it, and where it is."),
+    ] = None
     verified_by: Annotated[VerifiedBy, Field(description="Who can confirm it.")] = "seller"
     severity: Severity = "required"
     guidance: Annotated[
-        str | None, Field(description="The skill, question or tool that gets it done.")
+        str | None,
+        Field(
+            max_length=MAX_GUIDANCE_LENGTH,
+            description="The skill, question or tool that gets it done.",
+        ),
     ] = None
 
 
@@ -93,13 +114,13 @@ class FieldSpec(_Strict):
 class OverrideSpec(_Strict):
     """Changes to an inherited milestone or check."""
 
-    milestone: str | None = None
+    milestone: Annotated[str | None, Field(max_length=MAX_MILESTONE_LENGTH)] = None
     require: str | None = None
     when: str | None = None
-    evidence: str | None = None
+    evidence: Annotated[str | None, Field(max_length=MAX_GUIDANCE_LENGTH)] = None
     verified_by: VerifiedBy | None = None
     severity: Severity | None = None
-    guidance: str | None = None
+    guidance: Annotated[str | None, Field(max_length=MAX_GUIDANCE_LENGTH)] = None
 
 
 class PlaceholdersSpec(_Strict):
