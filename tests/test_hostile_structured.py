@@ -449,3 +449,15 @@ def test_xlsx_rows_past_a_wrong_dimension_are_read_not_dropped(tmp_path: Path) -
     code, report, _ = _audit(tmp_path, "deals.xlsx")
     assert code in (0, 1)
     assert _ids(report) == ["D-1", "D-2", "D-3"]
+
+
+def test_csv_cell_of_json_nested_too_deep_is_a_data_finding(tmp_path: Path) -> None:
+    deep = "[" * 5_000 + "]" * 5_000  # past Python's recursion limit, within a CSV field's
+    (tmp_path / "deals.csv").write_text(
+        f"id,name,stage,contacts\nD-1,Acme,Qualify,{deep}\nD-2,Globex,Qualify,\n"
+    )
+    code, report, _ = _audit(tmp_path, "deals.csv")
+    assert code in (0, 1)
+    assert _ids(report) == ["D-1", "D-2"]
+    message = "unreadable list (nested too deeply, or a number too long); read as missing"
+    assert ("D-1", "contacts", message) in _findings(report)
