@@ -39,6 +39,9 @@ class YamlLimits:
     max_bytes: int = 4 * 1024 * 1024
     max_depth: int = 64
     max_nodes: int = 200_000
+    # Values an alias may add beyond those written: a deal file may be large (max_nodes) and
+    # still be refused in a moment when a few hundred bytes of aliases repeat it to gigabytes.
+    max_alias_values: int | None = None
 
 
 PACK_LIMITS = YamlLimits()
@@ -133,7 +136,7 @@ def parse_yaml(text: str, file: str, limits: YamlLimits = PACK_LIMITS) -> YamlDo
     if len(text.encode("utf-8")) > limits.max_bytes:
         raise _problem(file, 0, 0, f"document is larger than {limits.max_bytes:,} bytes")
     try:
-        _scan_events(text, file, limits)
+        written = _scan_events(text, file, limits)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -153,13 +156,14 @@ def parse_yaml(text: str, file: str, limits: YamlLimits = PACK_LIMITS) -> YamlDo
         )
     document = YamlDocument(file=file, value=None)
     if nodes and nodes[0] is not None:
-        builder = _ValueBuilder(document, limits, text.splitlines())
+        builder = _ValueBuilder(document, limits, text.splitlines(), written)
         document.value = builder.build(nodes[0], (), 0)
     return document
 
 
-def _scan_events(text: str, file: str, limits: YamlLimits) -> None:
-    """Refuse deep nesting and huge node counts before any node tree is built."""
+def _scan_events(text: str, file: str, limits: YamlLimits) -> int:
+    """Refuse deep nesting and huge node counts before any node tree is built; the number
+    of values written (an alias counts as one)."""
     depth = 0
     count = 0
     events: Iterator[yaml.Event] = yaml.parse(text, Loader=_Loader)
@@ -182,25 +186,32 @@ def _scan_events(text: str, file: str, limits: YamlLimits) -> None:
                     *_position(event.start_mark),
                     f"more than {limits.max_nodes:,} values in one document",
                 )
+    return count
 
 
 class _ValueBuilder:
     """Turns a composed node graph into plain values, recording positions as it goes."""
 
-    def __init__(self, document: YamlDocument, limits: YamlLimits, lines: list[str]) -> None:
+    def __init__(
+        self, document: YamlDocument, limits: YamlLimits, lines: list[str], written: int = 0
+    ) -> None:
         self.document = document
         self.limits = limits
         self.lines = lines
         self.produced = 0
         self.constructor = _Loader("")
+        extra = limits.max_alias_values
+        self.budget = limits.max_nodes if extra is None else min(limits.max_nodes, written + extra)
 
     def build(self, node: yaml.Node, path: YamlPath, depth: int) -> Any:
         self.produced += 1
         mark = node.start_mark
-        if self.produced > self.limits.max_nodes or depth > self.limits.max_depth:
+        if self.produced > self.budget or depth > self.limits.max_depth:
             what = (
                 f"more than {self.limits.max_nodes:,} values once aliases are expanded"
                 if self.produced > self.limits.max_nodes
+                else f"aliases repeat more than {self.limits.max_alias_values:,} values"
+                if self.produced > self.budget
                 else f"nesting deeper than {self.limits.max_depth} levels through aliases"
             )
             raise _problem(

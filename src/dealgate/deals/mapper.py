@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange, construct
 from dealgate.deals.normalise import (
     Unreadable,
+    checked_number,
     clean_text,
     parse_bool,
     parse_count,
@@ -31,7 +32,7 @@ from dealgate.deals.normalise import (
     parse_percent,
 )
 from dealgate.deals.profiles import Profile, custom_field_name, header_key
-from dealgate.deals.readers import RawRecord, Table
+from dealgate.deals.readers import RawRecord, Table, UnreadableValue
 from dealgate.errors import InputError, Location, Problem
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.rules.model import RulePack
@@ -344,6 +345,9 @@ class DealMapper:
             name, target, convert = reader
             if name is None:
                 continue
+            if type(raw) is UnreadableValue:
+                context.finding(header, f"{raw.reason}: read as missing", DataIssue.UNREADABLE)
+                continue
             value = convert(context, header, raw)
             if value is None:
                 continue
@@ -463,7 +467,7 @@ class DealMapper:
             where = f"'{id_columns[0]}' is missing or empty"
         else:
             where = f"column '{id_columns[0]}' is empty"
-        reason = record.note or f"no usable deal id ({where})"
+        reason = record.note or context.id_problem or f"no usable deal id ({where})"
         if record.note and not record.values:
             reason = f"{record.note}; no deal could be read"
         self.rejected.append(RejectedRow(self.table.file, record.row, record.path, reason))
@@ -563,6 +567,7 @@ class _RecordContext:
     currency: str | None = None  # written with the amount, e.g. "$" or "EUR"
     pending: list[tuple[str | None, str, DataIssue]] = field(default_factory=list)
     reported: int = 0  # findings made so far
+    id_problem: str | None = None  # why the id value is no id, when it is not
 
     def finding(self, header: str | None, message: str, issue: DataIssue) -> None:
         self.reported += 1
@@ -605,8 +610,13 @@ class _RecordContext:
             return self.text(header, raw)
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, float):
-            return Decimal(repr(raw))
+        if isinstance(raw, int | float | Decimal):
+            try:
+                number = checked_number(raw)
+            except Unreadable as problem:
+                self.finding(header, f"{problem.message}: read as missing", problem.issue)
+                return None
+            return raw if isinstance(raw, int) else number
         if isinstance(raw, datetime):
             return parse_date(raw)
         if isinstance(raw, list):
@@ -652,10 +662,29 @@ class _RecordContext:
         return found
 
     def identifier(self, header: str, raw: Any) -> str | None:
-        if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
-            number = Decimal(raw)
-            return str(int(number)) if number == number.to_integral() else str(number)
-        return self.text(header, str(raw))
+        """A deal id: text, or a whole number (as Excel and Parquet hold numeric ids). A list,
+        record, yes/no, fraction, NaN or huge number is no id: the record is rejected."""
+        if isinstance(raw, str):
+            return self.text(header, raw)
+        if isinstance(raw, bool):
+            return self._no_id(header, "a true/false value")
+        if isinstance(raw, list | dict):
+            return self._no_id(header, "a list" if isinstance(raw, list) else "a record")
+        if isinstance(raw, int | float | Decimal):
+            try:
+                number = checked_number(raw)
+            except Unreadable as problem:
+                return self._no_id(header, problem.message)
+            if number != number.to_integral():
+                return self._no_id(header, f"the fraction {number}")
+            return str(int(number))
+        return self._no_id(header, f"a {type(raw).__name__} value")
+
+    def _no_id(self, header: str, what: str) -> str | None:
+        self.id_problem = (
+            f"'{header}' is {what}: an id must be text or a whole number; no deal could be read"
+        )
+        return None
 
     def text(self, header: str, raw: Any) -> str | None:
         """Text without surrounding spaces; None when blank or a placeholder (reported)."""
@@ -746,6 +775,13 @@ class _RecordContext:
             self.finding(
                 header,
                 f"unreadable list (JSON expected: {error.msg}); read as missing",
+                DataIssue.UNREADABLE,
+            )
+            return None
+        except (RecursionError, ValueError):  # nested too deep, or an integer too long
+            self.finding(
+                header,
+                "unreadable list (nested too deeply, or a number too long); read as missing",
                 DataIssue.UNREADABLE,
             )
             return None

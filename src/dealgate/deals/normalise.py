@@ -26,6 +26,10 @@ class Unreadable(Exception):
         self.issue = issue
 
 
+class OutOfReach(Unreadable):
+    """A typed number that is no number to compute with: NaN, an infinity, or too large."""
+
+
 class DateOrder(StrEnum):
     """How a date written with slashes is read."""
 
@@ -98,6 +102,12 @@ _GROUPED_COMMA = re.compile(GROUPED_BY_COMMA)
 _GROUPED_DOT = re.compile(GROUPED_BY_DOT)
 _GROUPING_MARKS = str.maketrans("", "", GROUPING_MARKS)
 
+# A number with more digits before its point than this is not read: no amount, probability or
+# count needs them, Python refuses to turn integers of over 4,300 digits into text, and the SQL
+# route holds numbers as DECIMAL(38, 10) (28 whole digits) or DOUBLE. See docs/reliability.md.
+MAX_WHOLE_DIGITS = 28
+_LARGEST = Decimal(10) ** MAX_WHOLE_DIGITS
+
 
 def clean_text(value: Any) -> str | None:
     """Text with surrounding spaces removed; None for a blank value."""
@@ -143,8 +153,10 @@ def _date_from_text(text: str, order: DateOrder) -> date:
         if _EPOCH_MILLIS.fullmatch(text):  # HubSpot's API and some exports
             return datetime.fromtimestamp(int(text) / 1000, tz=UTC).date()
     except ValueError:
-        raise Unreadable(f"{text!r} is not a calendar date (read as {order.value})") from None
-    raise Unreadable(f"unreadable date {text!r} (expected YYYY-MM-DD or {order.value})")
+        raise Unreadable(
+            f"{_short(text)!r} is not a calendar date (read as {order.value})"
+        ) from None
+    raise Unreadable(f"unreadable date {_short(text)!r} (expected YYYY-MM-DD or {order.value})")
 
 
 def _utc_date(moment: datetime) -> date:
@@ -157,17 +169,35 @@ def parse_number(value: Any, decimal_mark: str | None = None) -> Decimal:
     """A number from a number or from text with thousands separators (`12,500.50`)."""
     if isinstance(value, bool):
         raise Unreadable(f"{value!r} is not a number")
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, int | float | Decimal):
+        return checked_number(value)
     text = str(value).strip()
     negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
     digits = text.strip("()").lstrip("-+").strip()
     number = _digits_to_decimal(digits, decimal_mark)
     if number is None:
-        raise Unreadable(f"unreadable number {text!r}")
-    return -number if negative else number
+        raise Unreadable(f"unreadable number {_short(text)!r}")
+    return checked_number(-number if negative else number)
+
+
+def checked_number(value: int | float | Decimal) -> Decimal:
+    """A typed number as a Decimal; Unreadable for NaN, an infinity, or more whole digits
+    than MAX_WHOLE_DIGITS (checked without writing a huge integer out as text)."""
+    if isinstance(value, int):
+        if -_LARGEST < value < _LARGEST:
+            return Decimal(value)
+        raise OutOfReach(f"a number of more than {MAX_WHOLE_DIGITS} digits is not read")
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    if not number.is_finite():
+        raise OutOfReach(f"{number} is not a number that can be read")
+    if not -_LARGEST < number < _LARGEST:
+        raise OutOfReach(f"a number of more than {MAX_WHOLE_DIGITS} digits is not read")
+    return number
+
+
+def _short(text: str) -> str:
+    """Text quoted in a message, cut to a readable length."""
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text):,} characters)"
 
 
 def _digits_to_decimal(digits: str, decimal_mark: str | None) -> Decimal | None:
@@ -204,8 +234,10 @@ def parse_money(value: Any, decimal_mark: str | None = None) -> tuple[Decimal, s
         rest = f"({rest})"  # accounting style: (1,200) is negative, with or without a symbol
     try:
         return parse_number(rest, decimal_mark), currency
+    except OutOfReach:
+        raise
     except Unreadable:
-        raise Unreadable(f"unreadable amount {text!r}") from None
+        raise Unreadable(f"unreadable amount {_short(text)!r}") from None
 
 
 def _split_currency(text: str) -> tuple[str | None, str]:

@@ -12,6 +12,7 @@ import csv
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,15 @@ from typing import IO, Any
 from dealgate.errors import InputError, Location, Problem, UsageError
 from dealgate.yamlsafe import YamlDocument, YamlLimits, read_yaml_file
 
-DEAL_FILE_LIMITS = YamlLimits(max_bytes=256 * 1024 * 1024, max_depth=64, max_nodes=20_000_000)
+# A deal file may hold millions of values, but aliases may add at most MAX_ALIAS_VALUES more:
+# a few hundred bytes of anchors can otherwise stand for gigabytes (docs/reliability.md).
+MAX_ALIAS_VALUES = 100_000
+DEAL_FILE_LIMITS = YamlLimits(
+    max_bytes=256 * 1024 * 1024,
+    max_depth=64,
+    max_nodes=20_000_000,
+    max_alias_values=MAX_ALIAS_VALUES,
+)
 SNIFF_BYTES = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = {
@@ -217,29 +226,121 @@ def _unique_headers(cells: list[str]) -> list[str]:
 # --- Excel ----------------------------------------------------------------------------
 
 
+# A workbook is a zip of XML parts. Each part is read only after these checks, so a hostile
+# workbook costs bounded time and memory (docs/reliability.md):
+MAX_XLSX_PART_BYTES = 256 * 1024 * 1024  # the uncompressed size of any one part
+EXCEL_MAX_ROWS = 1_048_576  # Excel's last row: a sheet claiming rows past it is refused
+_PROLOG_BYTES = 64 * 1024  # an XML part's declaration, comments and DTD come in these
+
+
+def check_workbook_parts(path: Path, max_part_bytes: int = MAX_XLSX_PART_BYTES) -> None:
+    """Refuse a workbook with a part too large to unpack, or XML declaring a DTD.
+
+    A DTD is what entity expansion (the billion laughs) and external entities (XXE) need;
+    spreadsheets never hold one, so any part that declares one is refused, whether or not
+    openpyxl parses with defusedxml (it does when defusedxml is installed and
+    OPENPYXL_DEFUSEDXML is not False).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > max_part_bytes:
+                    raise _unusable(
+                        path,
+                        f"workbook part {info.filename} unpacks to {info.file_size:,} bytes, "
+                        f"more than the {max_part_bytes:,} read",
+                        "save the export as CSV",
+                    )
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(info) as part:
+                        prolog = _xml_prolog(part)
+                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                        raise _unusable(
+                            path,
+                            f"workbook part {info.filename} declares a DTD (<!DOCTYPE>); XML "
+                            "entities are refused, as Excel never writes them",
+                            "save the sheet again from Excel or export it as CSV",
+                        )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
+        raise _unusable(path, f"not a readable Excel workbook: {error}") from None
+
+
+def _xml_prolog(part: IO[bytes]) -> bytes:
+    """The bytes of an XML part before its root element (where a DTD must stand)."""
+    head = b""
+    while len(head) < _PROLOG_BYTES:
+        chunk = part.read(4096)
+        if not chunk:
+            break
+        head += chunk
+        match = _ROOT_START.search(head)
+        if match:
+            return head[: match.start()]
+    return head
+
+
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
 def _open_xlsx(path: Path, sheet: str | None) -> Table:
     import openpyxl  # heavy: only when an Excel file is read
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    check_workbook_parts(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        raise _unusable(path, f"not a readable Excel workbook: {error}") from None
+    except Exception as error:  # openpyxl and its XML parser raise many unrelated types
+        raise _unusable(path, f"not a readable Excel workbook: {_first_line(error)}") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
         raise UsageError(f"{path}: no sheet '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-    rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
-    for _, cells in rows:
-        if any(_filled(cell) for cell in cells):
-            headers = _unique_headers(["" if cell is None else str(cell) for cell in cells])
-            break
-    else:
+    # The sheet's own <dimension> may be wrong (or hostile): openpyxl would stop at its last
+    # row and drop the rows after it. Read every row the XML holds instead.
+    worksheet.reset_dimensions()
+    rows = _sheet_rows(path, worksheet)
+    try:
+        for _, cells in rows:
+            if any(_filled(cell) for cell in cells):
+                headers = _unique_headers(["" if cell is None else str(cell) for cell in cells])
+                break
+        else:
+            raise _unusable(path, f"sheet '{worksheet.title}' has no header row")
+    except InputError:
         workbook.close()
-        raise _unusable(path, f"sheet '{worksheet.title}' has no header row")
+        raise
     return Table(
         str(path), "xlsx", headers, _xlsx_records(workbook, rows, headers), sheet=worksheet.title
     )
+
+
+def _sheet_rows(path: Path, worksheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows of a sheet, numbered; a sheet whose XML breaks off or is malformed, or that
+    runs past Excel's last row, is refused naming the row reached."""
+    number = 0
+    try:
+        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            if number > EXCEL_MAX_ROWS:
+                raise _unusable(
+                    path,
+                    f"sheet '{worksheet.title}' has rows past Excel's last row "
+                    f"({EXCEL_MAX_ROWS:,})",
+                    "save the sheet again from Excel",
+                    number,
+                )
+            yield number, cells
+    except InputError:
+        raise
+    except Exception as error:  # the XML parser, zip and openpyxl's cell reading
+        raise _unusable(
+            path,
+            f"sheet '{worksheet.title}' is broken at row {number + 1}: {_first_line(error)}",
+            "save the sheet again from Excel or export it as CSV",
+            number + 1,
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _xlsx_records(
@@ -270,13 +371,81 @@ def _cell(value: Any) -> Any:
 
 def _open_json(path: Path) -> Table:
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        line = getattr(error, "lineno", 0)
-        raise _unusable(path, f"invalid JSON: {error}", line=line) from None
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _unusable(
+            path, f"the file is not UTF-8 text (byte {error.start})", "save it as UTF-8"
+        ) from None
+    try:
+        data = load_json(text)
+    except json.JSONDecodeError as error:
+        raise _unusable(path, f"invalid JSON: {error}", line=error.lineno) from None
+    except RecursionError:
+        line, column = _deep_position(text)
+        raise InputError(
+            [
+                Problem(
+                    Location(str(path), line, column),
+                    f"JSON nested more than {MAX_NESTING} levels deep",
+                    "deal records hold values, lists and records a few levels deep",
+                )
+            ]
+        ) from None
     records, prefix = _record_list(data, path)
     headers = _headers_of(records)
     return Table(str(path), "json", headers, _tree_records(records, prefix, None))
+
+
+# Deal records nest a few levels (a list of contacts, a related record); a deeper one is
+# rejected, as the YAML reader refuses it (DEAL_FILE_LIMITS). JSON text nested deeper than
+# Python's recursion limit (about 1,000) makes the whole JSON file unusable.
+MAX_NESTING = DEAL_FILE_LIMITS.max_depth
+# Python refuses to read integers of more than 4,300 digits; longer ones are read as a Decimal,
+# which the mapper reports as a number too large to read (normalise.MAX_WHOLE_DIGITS).
+_LONGEST_INT = 4000
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def load_json(text: str) -> Any:
+    """JSON with decimals exact and any integer length read; RecursionError when too deep."""
+    return json.loads(text, parse_float=Decimal, parse_int=_json_int)
+
+
+def _json_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _LONGEST_INT else Decimal(text)
+
+
+def _deep_position(text: str, limit: int = MAX_NESTING) -> tuple[int, int]:
+    """Line and column where JSON text first nests deeper than `limit`; (0, 0) if nowhere."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                offset = token.start()
+                line = text.count("\n", 0, offset) + 1
+                return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        elif char in "]}":
+            depth -= 1
+    return 0, 0
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether lists and records nest deeper than `limit` in `value`, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+_TOO_DEEP = f"the record nests lists or records more than {MAX_NESTING} levels deep"
 
 
 def _open_yaml(path: Path) -> Table:
@@ -301,7 +470,7 @@ def _record_list(data: Any, path: Path) -> tuple[list[Any], str]:
 def _headers_of(records: list[Any]) -> list[str]:
     headers: dict[str, None] = {}
     for record in records:
-        if isinstance(record, dict):
+        if isinstance(record, dict) and not too_deep(record):
             headers.update(dict.fromkeys(flatten(record)))
     return list(headers)
 
@@ -317,6 +486,9 @@ def _tree_records(
         row = document.location(yaml_path).line if document else None
         if not isinstance(record, dict):
             yield RawRecord(row, path or None, {}, note="the record is not a mapping")
+            continue
+        if too_deep(record):
+            yield RawRecord(row, path or None, {}, note=_TOO_DEEP)
             continue
         value_rows = {}
         if document is not None:
@@ -340,17 +512,18 @@ def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _open_jsonl(path: Path) -> Table:
-    stream = path.open("r", encoding="utf-8-sig")
+    """JSON Lines, one record a line, in UTF-8: a line that is not UTF-8 text or not JSON is
+    a rejected row; a first line that is not UTF-8 means the file is not, and is refused."""
+    stream = path.open("rb")
     headers: dict[str, None] = {}
     # Headers come from the first records; later keys are still read, as custom fields.
-    peeked: list[tuple[int, str]] = []
+    peeked: list[tuple[int, bytes]] = []
     for number, line in enumerate(stream, start=1):
         if line.strip():
+            if not peeked:
+                _first_line_text(path, stream, number, line)
             peeked.append((number, line))
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+            record = _jsonl_record(number, line)
             if isinstance(record, dict):
                 headers.update(dict.fromkeys(flatten(record)))
         if len(peeked) >= 100:
@@ -358,8 +531,44 @@ def _open_jsonl(path: Path) -> Table:
     return Table(str(path), "jsonl", list(headers), _jsonl_records(stream, peeked))
 
 
-def _jsonl_records(stream: IO[str], peeked: list[tuple[int, str]]) -> Iterator[RawRecord]:
-    def numbered() -> Iterator[tuple[int, str]]:
+def _first_line_text(path: Path, stream: IO[bytes], number: int, line: bytes) -> None:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        stream.close()
+        raise InputError(
+            [
+                Problem(
+                    Location(str(path), number, error.start + 1),
+                    f"line {number} is not UTF-8 text (byte {error.start + 1} of the line)",
+                    "JSON Lines files are UTF-8: save it as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def _jsonl_record(number: int, line: bytes) -> dict[str, Any] | RawRecord:
+    """The record a line holds, or a rejected row saying why it holds none."""
+    try:
+        text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as error:
+        note = f"line {number} is not UTF-8 text (byte {error.start + 1} of the line)"
+        return RawRecord(number, None, {}, note=note)
+    try:
+        record = load_json(text)
+    except json.JSONDecodeError as error:
+        return RawRecord(number, None, {}, note=f"invalid JSON: {error.msg}")
+    except RecursionError:
+        return RawRecord(number, None, {}, note=_TOO_DEEP)
+    if not isinstance(record, dict):
+        return RawRecord(number, None, {}, note="the line is not a JSON object")
+    if too_deep(record):
+        return RawRecord(number, None, {}, note=_TOO_DEEP)
+    return record
+
+
+def _jsonl_records(stream: IO[bytes], peeked: list[tuple[int, bytes]]) -> Iterator[RawRecord]:
+    def numbered() -> Iterator[tuple[int, bytes]]:
         yield from peeked
         number = peeked[-1][0] if peeked else 0
         for line in stream:
@@ -370,18 +579,26 @@ def _jsonl_records(stream: IO[str], peeked: list[tuple[int, str]]) -> Iterator[R
         for number, line in numbered():
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as error:
-                yield RawRecord(number, None, {}, note=f"invalid JSON: {error.msg}")
-                continue
-            if not isinstance(record, dict):
-                yield RawRecord(number, None, {}, note="the line is not a JSON object")
-                continue
-            yield RawRecord(number, None, flatten(record))
+            record = _jsonl_record(number, line)
+            if isinstance(record, RawRecord):
+                yield record
+            else:
+                yield RawRecord(number, None, flatten(record))
 
 
 # --- Parquet --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnreadableValue:
+    """A value the file holds that has no Python form, e.g. a Parquet timestamp in the year
+    10000: the mapper reports it as an unreadable value of its deal and reads it as missing."""
+
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _open_parquet(path: Path) -> Table:
@@ -396,17 +613,50 @@ def _open_parquet(path: Path) -> Table:
     def records() -> Iterator[RawRecord]:
         number = 0
         for batch in source.iter_batches(batch_size=65_536):
-            for values in batch.to_pylist():
+            columns = {
+                name: _arrow_column(column)
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+            }
+            for index in range(batch.num_rows):
                 number += 1
-                yield RawRecord(number, None, {key: _arrow_value(v) for key, v in values.items()})
+                values = {name: _arrow_value(cells[index]) for name, cells in columns.items()}
+                yield RawRecord(number, None, values)
 
     return Table(str(path), "parquet", headers, records())
+
+
+def _arrow_column(column: Any) -> list[Any]:
+    """A column's values in Python; a value Python cannot hold (a date past the year 9999)
+    becomes an UnreadableValue, the rest of its column is read."""
+    import pyarrow as arrow
+
+    if arrow.types.is_timestamp(column.type) and column.type.unit == "ns":
+        # Python's datetime has microseconds: nanoseconds are cut (dates are what is read)
+        column = column.cast(arrow.timestamp("us", column.type.tz), safe=False)
+    try:
+        values: list[Any] = column.to_pylist()
+        return values
+    except (OverflowError, ValueError, arrow.ArrowException):
+        pass
+    cells: list[Any] = []
+    for index in range(len(column)):
+        try:
+            cells.append(column[index].as_py())
+        except (OverflowError, ValueError, arrow.ArrowException) as error:
+            try:
+                text = str(column.slice(index, 1).cast(arrow.string())[0].as_py())
+            except (ValueError, arrow.ArrowException):
+                text = f"({column.type} value)"
+            cells.append(UnreadableValue(text, f"{column.type} value {text!r} ({error})"))
+    return cells
 
 
 def _arrow_value(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))
-    if isinstance(value, datetime | date | Decimal | str | bool | int) or value is None:
+    if isinstance(value, datetime | date | Decimal | str | bool | int | UnreadableValue):
+        return value
+    if value is None:
         return value
     if isinstance(value, list):
         return [_arrow_value(item) for item in value]
