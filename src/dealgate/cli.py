@@ -805,6 +805,18 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
+    _refuse_to_replace_inputs(
+        output,
+        {
+            "the export": pipeline,
+            "--contacts": contacts,
+            "--teams": teams,
+            "--waivers": waivers,
+            "--baseline": baseline,
+            "--mapping": mapping,
+            "--rules": Path(rules) if Path(rules).is_file() else None,
+        },
+    )
     _needs_file(output_format.value, output)
     if baseline is not None and output_format.value not in BASELINE_FORMATS:
         shown_in = ", ".join(BASELINE_FORMATS)
@@ -871,6 +883,21 @@ def audit(
         raise typer.Exit(1)
 
 
+def _refuse_to_replace_inputs(output: Path | None, inputs: dict[str, Path | None]) -> None:
+    """Stop (exit 2) before any work when --output names one of the inputs: through a
+    symbolic link or a hard link too, the report would replace the file it is made from."""
+    from dealgate.atomic import same_file
+
+    if output is None:
+        return
+    for option, path in inputs.items():
+        if path is not None and same_file(output, path):
+            _fail(
+                f"--output {output} is {option} ({path}): the report would replace it",
+                "write the report to another file",
+            )
+
+
 def _deliver(report: Iterable[str] | bytes, output: Path | None) -> None:
     """A report to its file (atomically), or to standard output (also for `--output -`)."""
     if output is not None and str(output) != "-":
@@ -909,6 +936,8 @@ def report(
     from dealgate.report.changes import check_comparable, compare
     from dealgate.report.saved_audit import load_audit
 
+    if output is not None and str(output) != "-":
+        _refuse_to_replace_inputs(output, {"the saved audit": audit, "--baseline": baseline})
     _needs_file(output_format.value, output)
     document = _guarded(lambda: load_audit(audit, "audit")).data
     if baseline is not None:

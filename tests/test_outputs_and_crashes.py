@@ -1,0 +1,181 @@
+"""Robust under hostile input (issue 14): an --output that names an input, a link, a pipe or a
+device; SIGTERM and Ctrl-C at any moment; a crash that must not look like a finding; a report
+the columnar route cannot write. Each runs the real command in its own process
+(docs/reliability.md, "Outputs and crashes")."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from command import REPO, dealgate
+
+EXAMPLES = REPO / "examples"
+EXPORT = EXAMPLES / "salesforce-opportunities.csv"
+AS_OF = ("--as-of", "2026-11-27", "--fail-on", "never")
+OLD_REPORT = "the report of last week\n"
+
+
+def _copy(name: str, folder: Path) -> Path:
+    copied = folder / name
+    shutil.copyfile(EXAMPLES / name, copied)
+    return copied
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.rglob(".*.tmp"))
+
+
+# --- 1. --output naming an input -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option", ["export", "--contacts", "--teams", "--waivers", "--baseline", "--mapping"]
+)
+def test_output_naming_an_input_is_refused_before_any_work(tmp_path: Path, option: str) -> None:
+    export = _copy("salesforce-opportunities.csv", tmp_path)
+    inputs = {
+        "--contacts": _copy("salesforce-contact-roles.csv", tmp_path),
+        "--teams": _copy("teams.csv", tmp_path),
+        "--waivers": tmp_path / "waivers.yaml",
+        "--baseline": tmp_path / "last-week.json",
+        "--mapping": tmp_path / "mapping.yaml",
+    }
+    inputs["--waivers"].write_text("waivers: []\n", encoding="utf-8")
+    inputs["--baseline"].write_text("{}\n", encoding="utf-8")
+    inputs["--mapping"].write_text("profile: canonical\n", encoding="utf-8")
+    named = export if option == "export" else inputs[option]
+    before = named.read_bytes()
+    arguments = [] if option == "export" else [option, named.name]
+
+    run = dealgate(
+        "audit",
+        export.name,
+        *arguments,
+        *AS_OF,
+        "--format",
+        "json",
+        "--output",
+        named.name,
+        cwd=tmp_path,
+    )
+
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert f"--output {named.name} is" in lines[0] and "replace" in lines[0]
+    assert named.read_bytes() == before
+    assert _temporaries(tmp_path) == []
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_output_linked_to_the_export_is_refused(tmp_path: Path, link: str) -> None:
+    export = _copy("salesforce-opportunities.csv", tmp_path)
+    before = export.read_bytes()
+    alias = tmp_path / "report.csv"
+    if link == "symbolic":
+        alias.symlink_to(export)
+    else:
+        os.link(export, alias)
+
+    run = dealgate(
+        "audit", export.name, *AS_OF, "--format", "csv", "--output", "report.csv", cwd=tmp_path
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert "--output report.csv is the export (salesforce-opportunities.csv)" in run.stderr
+    assert export.read_bytes() == before
+
+
+def test_report_refuses_to_replace_the_saved_audit(tmp_path: Path) -> None:
+    saved = tmp_path / "audit.json"
+    made = dealgate("audit", str(EXPORT), *AS_OF, "--format", "json", "--output", str(saved))
+    assert made.returncode == 0, made.stderr
+    before = saved.read_bytes()
+
+    run = dealgate(
+        "report", "audit.json", "--format", "json", "--output", "./audit.json", cwd=tmp_path
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert "--output audit.json is the saved audit (audit.json)" in run.stderr
+    assert saved.read_bytes() == before
+
+
+# --- 2. links, modes, pipes and devices ------------------------------------------------------
+
+
+def test_a_symbolic_link_as_output_is_kept_and_its_target_written(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "audit.csv"
+    target.parent.mkdir()
+    target.write_text(OLD_REPORT, encoding="utf-8")
+    (tmp_path / "latest.csv").symlink_to(Path("reports") / "audit.csv")
+
+    run = dealgate(
+        "audit", str(EXPORT), *AS_OF, "--format", "csv", "--output", "latest.csv", cwd=tmp_path
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "latest.csv").is_symlink()
+    assert target.read_text(encoding="utf-8").startswith("deal_id,")
+    assert _temporaries(tmp_path) == []
+
+
+def test_an_existing_report_keeps_its_permission_bits(tmp_path: Path) -> None:
+    report = tmp_path / "audit.csv"
+    report.write_text(OLD_REPORT, encoding="utf-8")
+    report.chmod(0o640)
+
+    run = dealgate("audit", str(EXPORT), *AS_OF, "--format", "csv", "--output", str(report))
+
+    assert run.returncode == 0, run.stderr
+    assert stat.S_IMODE(report.stat().st_mode) == 0o640
+    assert report.read_text(encoding="utf-8").startswith("deal_id,")
+
+
+@pytest.mark.parametrize("engine", ["durable", "sql"])
+def test_a_fifo_as_output_is_streamed_to_not_replaced(tmp_path: Path, engine: str) -> None:
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with fifo.open("rb") as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    run = dealgate(
+        "audit", str(EXPORT), *AS_OF, "--engine", engine, "--format", "csv", "--output", str(fifo)
+    )
+    reader.join(timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received and received[0].startswith(b"deal_id,")
+    assert _temporaries(tmp_path) == []
+
+
+def _device(folder: Path, name: str, minor: int) -> Path:
+    """A character device of the memory driver (3: null, 7: full) in folder, or a skip."""
+    node = folder / name
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    except (PermissionError, OSError) as error:
+        pytest.skip(f"cannot make a device node here: {error}")
+    return node
+
+
+def test_a_character_device_as_output_is_written_to_not_replaced(tmp_path: Path) -> None:
+    null = _device(tmp_path, "null", 3)
+
+    run = dealgate("audit", str(EXPORT), *AS_OF, "--format", "json", "--output", str(null))
+
+    assert run.returncode == 0, run.stderr
+    assert stat.S_ISCHR(null.lstat().st_mode)
+    assert _temporaries(tmp_path) == []
