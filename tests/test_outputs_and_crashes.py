@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +183,93 @@ def test_a_character_device_as_output_is_written_to_not_replaced(tmp_path: Path)
     assert run.returncode == 0, run.stderr
     assert stat.S_ISCHR(null.lstat().st_mode)
     assert _temporaries(tmp_path) == []
+
+
+# --- 3. SIGTERM while writing -----------------------------------------------------------------
+
+
+def test_sigterm_while_writing_removes_the_temporary_and_keeps_the_old_report(
+    tmp_path: Path,
+) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    export = tmp_path / "pipeline.csv"
+    export.write_text("\n".join([lines[0], *lines[1:] * 5]) + "\n", encoding="utf-8")
+    report = tmp_path / "audit.json"
+    command = [sys.executable, "-m", "dealgate", "audit", str(export), *AS_OF]
+    command += ["--format", "json", "--output", str(report)]
+    for _attempt in range(3):  # the signal is sent once the temporary file exists
+        report.write_text(OLD_REPORT, encoding="utf-8")
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        while process.poll() is None and not _temporaries(tmp_path):
+            time.sleep(0.002)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+        if process.returncode != 0:  # 0: it finished before the signal; try again
+            break
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert _temporaries(tmp_path) == []
+    assert report.read_text(encoding="utf-8") == OLD_REPORT
+
+
+# --- 4. crashes and Ctrl-C ------------------------------------------------------------------
+
+
+def test_an_internal_error_exits_3_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    environment = {**os.environ, "DEALGATE_TEST_CRASH": "1"}
+    command = [sys.executable, "-m", "dealgate", "audit", str(EXPORT), *AS_OF]
+
+    quiet = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    verbose = subprocess.run(
+        [*command, "-v"], capture_output=True, text=True, env=environment, check=False
+    )
+
+    assert quiet.returncode == 3, quiet.stderr
+    lines = quiet.stderr.strip().splitlines()
+    assert len(lines) == 1, quiet.stderr
+    assert lines[0].startswith("dealgate: internal error (RuntimeError: DEALGATE_TEST_CRASH")
+    assert f"while running 'audit {EXPORT}" in lines[0]
+    assert "-v shows the traceback" in lines[0]
+    assert verbose.returncode == 3
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert verbose.stderr.strip().splitlines()[-1].startswith("dealgate: internal error")
+
+
+def test_dealgate_debug_shows_the_traceback_of_an_internal_error() -> None:
+    environment = {**os.environ, "DEALGATE_TEST_CRASH": "1", "DEALGATE_DEBUG": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "dealgate", "rules", "list"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert run.returncode == 3
+    assert "Traceback (most recent call last)" in run.stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 1.0])
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(delay: float) -> None:
+    # `python -m dealgate`, started once Python handles SIGINT and has found the package (it
+    # says 'ready'): 50 ms on, the signal lands among the imports of the command line
+    # (typer, rich, the rules), which take several hundred; at 1 s, in the audit.
+    start = (
+        "import dealgate, runpy, sys; sys.argv = ['dealgate', *sys.argv[1:]]; "
+        "sys.stderr.write('ready\\n'); sys.stderr.flush(); "
+        "runpy.run_module('dealgate', run_name='__main__', alter_sys=True)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", start, "audit", str(EXPORT), *AS_OF, "--format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline() == "ready\n"
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr

@@ -1,7 +1,8 @@
 """The command line: parse arguments, call the library, turn errors into messages and exit codes.
 
-Exit codes: 0 fine, 1 a check failed (later: audits and checks), 2 a usage error or an input
-(rule pack, file) that cannot be used at all.
+Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
+pack, file) that cannot be used at all, or an output that cannot be written; dealgate/entry.py
+adds 3 (an internal error), 130 (Ctrl-C) and 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -226,6 +227,12 @@ def main_options(
     ] = False,
 ) -> None:
     """dealgate: objective, verifiable milestones for every stage of a sales process."""
+    import os
+
+    from dealgate.entry import TEST_CRASH
+
+    if os.environ.get(TEST_CRASH) == "1":  # a test hook (docs/reliability.md), not a feature
+        raise RuntimeError(f"{TEST_CRASH}=1 asked for a crash")
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -1187,4 +1194,7 @@ def init(
 
 
 def main() -> None:
-    app()
+    """The console script: exit codes for crashes and signals (dealgate/entry.py)."""
+    from dealgate.entry import main as entry_main
+
+    entry_main()
