@@ -273,3 +273,66 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(delay: float) -> N
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
+
+
+# --- 5. the columnar route cannot write the report ------------------------------------------
+
+
+def _columnar(output: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return dealgate(
+        "audit",
+        str(EXPORT),
+        *AS_OF,
+        "--engine",
+        "sql",
+        "--format",
+        "csv",
+        "--output",
+        output,
+        "-v",
+        cwd=cwd,
+    )
+
+
+def test_columnar_output_under_a_regular_file_fails_at_once_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "reports").write_text("a file, not a folder\n", encoding="utf-8")
+
+    run = _columnar("reports/audit.csv", tmp_path)
+
+    assert run.returncode == 2, run.stderr
+    assert "error: cannot write reports/audit.csv: Not a directory" in run.stderr
+    assert "columnar path not taken" not in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_columnar_output_on_a_full_device_fails_with_exit_2(tmp_path: Path) -> None:
+    full = _device(tmp_path, "full", 7)
+
+    run = _columnar("full", tmp_path)
+
+    assert run.returncode == 2, run.stderr
+    assert "error: cannot write full: No space left on device" in run.stderr
+    assert stat.S_ISCHR(full.lstat().st_mode)
+    assert "columnar path not taken" not in run.stderr
+
+
+def test_columnar_output_on_a_full_disk_is_not_rerun_on_the_python_route(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root in a capable container)")
+    try:
+        run = _columnar("disk/audit.csv", tmp_path)  # the report is 33 KB
+        left = sorted(path.name for path in disk.iterdir())
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+    assert run.returncode == 2, run.stderr
+    assert "error: cannot write disk/audit.csv: No space left on device" in run.stderr
+    assert "columnar path not taken" not in run.stderr  # no second audit, on the Python route
+    assert left == []
