@@ -130,6 +130,28 @@ def test_a_symbolic_link_as_output_is_kept_and_its_target_written(tmp_path: Path
     assert _temporaries(tmp_path) == []
 
 
+@pytest.mark.parametrize("engine", ["durable", "sql"])
+def test_a_loop_of_symbolic_links_as_output_is_a_write_error(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "one.csv").symlink_to("two.csv")
+    (tmp_path / "two.csv").symlink_to("one.csv")
+
+    run = dealgate(
+        "audit",
+        str(EXPORT),
+        *AS_OF,
+        "--engine",
+        engine,
+        "--format",
+        "csv",
+        "--output",
+        "one.csv",
+        cwd=tmp_path,
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert "error: cannot write one.csv: Too many levels of symbolic links" in run.stderr
+
+
 def test_an_existing_report_keeps_its_permission_bits(tmp_path: Path) -> None:
     report = tmp_path / "audit.csv"
     report.write_text(OLD_REPORT, encoding="utf-8")

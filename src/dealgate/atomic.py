@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -45,8 +46,13 @@ def atomic_file(path: Path) -> Iterator[Path]:
 
 def writes_to(path: Path) -> Path:
     """The file writing to path changes: the target of a symbolic link (followed to the end,
-    even when it does not exist yet), else path itself."""
-    return path.resolve() if path.is_symlink() else path
+    even when it does not exist yet), else path itself. A loop of links is an OSError."""
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve()
+    except RuntimeError:  # Python 3.11 and 3.12 say a loop so; 3.13 raises OSError
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 def new_file_mode() -> int:
