@@ -1,7 +1,8 @@
 """The command line: parse arguments, call the library, turn errors into messages and exit codes.
 
-Exit codes: 0 fine, 1 a check failed (later: audits and checks), 2 a usage error or an input
-(rule pack, file) that cannot be used at all.
+Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
+pack, file) that cannot be used at all, or an output that cannot be written; dealgate/entry.py
+adds 3 (an internal error), 130 (Ctrl-C) and 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -227,6 +228,12 @@ def main_options(
     ] = False,
 ) -> None:
     """dealgate: objective, verifiable milestones for every stage of a sales process."""
+    import os
+
+    from dealgate.entry import TEST_CRASH
+
+    if os.environ.get(TEST_CRASH) == "1":  # a test hook (docs/reliability.md), not a feature
+        raise RuntimeError(f"{TEST_CRASH}=1 asked for a crash")
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -582,6 +589,7 @@ def check(
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.coverage import coverage_text
     from dealgate.report.json_report import deal_json, forecast_json, probability_json
+    from dealgate.waivers import WaiverBook, load_waivers
 
     pack = _pack(rules)
     day = _as_of(as_of)
@@ -812,6 +820,18 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
+    _refuse_to_replace_inputs(
+        output,
+        {
+            "the export": pipeline,
+            "--contacts": contacts,
+            "--teams": teams,
+            "--waivers": waivers,
+            "--baseline": baseline,
+            "--mapping": mapping,
+            "--rules": Path(rules) if Path(rules).is_file() else None,
+        },
+    )
     _needs_file(output_format.value, output)
     if baseline is not None and output_format.value not in BASELINE_FORMATS:
         shown_in = ", ".join(BASELINE_FORMATS)
@@ -878,6 +898,21 @@ def audit(
         raise typer.Exit(1)
 
 
+def _refuse_to_replace_inputs(output: Path | None, inputs: dict[str, Path | None]) -> None:
+    """Stop (exit 2) before any work when --output names one of the inputs: through a
+    symbolic link or a hard link too, the report would replace the file it is made from."""
+    from dealgate.atomic import same_file
+
+    if output is None:
+        return
+    for option, path in inputs.items():
+        if path is not None and same_file(output, path):
+            _fail(
+                f"--output {output} is {option} ({path}): the report would replace it",
+                "write the report to another file",
+            )
+
+
 def _deliver(report: Iterable[str] | bytes, output: Path | None) -> None:
     """A report to its file (atomically), or to standard output (also for `--output -`)."""
     if output is not None and str(output) != "-":
@@ -916,6 +951,8 @@ def report(
     from dealgate.report.changes import check_comparable, compare
     from dealgate.report.saved_audit import load_audit
 
+    if output is not None and str(output) != "-":
+        _refuse_to_replace_inputs(output, {"the saved audit": audit, "--baseline": baseline})
     _needs_file(output_format.value, output)
     document = _guarded(lambda: load_audit(audit, "audit")).data
     if baseline is not None:
@@ -1165,4 +1202,7 @@ def init(
 
 
 def main() -> None:
-    app()
+    """The console script: exit codes for crashes and signals (dealgate/entry.py)."""
+    from dealgate.entry import main as entry_main
+
+    entry_main()

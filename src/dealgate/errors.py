@@ -44,6 +44,14 @@ class UsageError(DealgateError):
     """The command was asked for something it cannot do (exit code 2)."""
 
 
+class OutputError(DealgateError):
+    """The report cannot be written where it was asked for: a folder that cannot be written,
+    a full disk (exit code 2). Never a reason to run the audit again another way."""
+
+    def __init__(self, path: object, reason: object) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+
+
 class InputError(DealgateError):
     """One or more problems make an input unusable as a whole (exit code 2)."""
 

@@ -21,6 +21,7 @@ from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import choose_profile, supplied_fields
 from dealgate.engines.sql import ROW, EngineError
+from dealgate.errors import OutputError
 from dealgate.findings import FindingKind
 from dealgate.judging.coverage import Coverage, measure
 from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, FORMULA_STARTS, CsvRows
@@ -244,10 +245,21 @@ def _finding_row_columns(judge: Judge) -> str:
 
 
 def _write(connection: Any, judge: Judge, rows: CsvRows, output: Path | None) -> None:
-    """The report, written next to the target and renamed (atomic), or to stdout."""
+    """The report, written next to the target and renamed (atomic), or to stdout.
+
+    Raises OutputError when the file cannot be written (a folder that cannot be written, a
+    full disk): the Python route could not write it either, so it is not run instead."""
+    import duckdb
+
     if output is not None:
-        with atomic_file(output) as temporary:
-            _copy_report(connection, judge, rows, temporary)
+        try:
+            with atomic_file(output) as temporary:
+                try:
+                    _copy_report(connection, judge, rows, temporary)
+                except duckdb.IOException as error:
+                    raise OutputError(output, _duckdb_reason(error)) from None
+        except OSError as error:
+            raise OutputError(output, error.strerror or error) from None
         return
     with tempfile.TemporaryDirectory(prefix="dealgate-") as folder:
         report = Path(folder) / "report.csv"
@@ -256,7 +268,19 @@ def _write(connection: Any, judge: Judge, rows: CsvRows, output: Path | None) ->
             shutil.copyfileobj(stream, sys.stdout)
 
 
-def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> None:
+def _duckdb_reason(error: Exception) -> str:
+    """Why DuckDB could not write: the system's words for its errno when it gives one
+    ('No space left on device'), else its message without the 'IO Error: ' prefix."""
+    import os
+    import re
+
+    number = re.search(r'"errno":\s*"?(\d+)', str(error))
+    if number is not None:
+        return os.strerror(int(number[1]))
+    return str(error).removeprefix("IO Error: ").strip()
+
+
+def _copy_statement(judge: Judge, rows: CsvRows, path: Path) -> str:
     """One row per deal, or per missing finding, in the order the deals were kept."""
     if rows is CsvRows.DEAL:
         query = f"SELECT {_deal_row_columns(judge)} FROM dg_exception_deals"
@@ -265,7 +289,12 @@ def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> No
             f"SELECT {_finding_row_columns(judge)} FROM "
             f"(SELECT *, unnest({judge.missing_indexes()}) AS dg_m FROM dg_exception_deals)"
         )
-    copy = f"COPY ({query}) TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+    return f"COPY ({query}) TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
+
+
+def _copy_report(connection: Any, judge: Judge, rows: CsvRows, path: Path) -> None:
+    """The report written to path, in the file's order (checked first)."""
+    copy = _copy_statement(judge, rows, path)
     _check_order(connection, copy)
     # Two threads write the rows of a finding per row 1.3 s sooner at 1M deals, but hold
     # 850 MB instead of 320 MB keeping batches in order: the report is written by one.

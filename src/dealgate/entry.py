@@ -1,0 +1,92 @@
+"""The process around the command line: what an interrupt, a SIGTERM or a crash exits with.
+
+Exit codes 0, 1 and 2 are the commands' own (fine, the audit or check found failures, a usage
+error or an unusable input). This module adds the others, so that nothing but a finding ever
+exits 1:
+
+- 3: an internal error, a bug in dealgate: one line on stderr, the traceback with -v (or
+  DEALGATE_DEBUG=1);
+- 130 (128 + SIGINT): Ctrl-C, at any moment, start-up included, without a traceback;
+- 143 (128 + SIGTERM): terminated; like Ctrl-C, an output being written is left as it was.
+
+It imports nothing heavy, so that it is in place before the command line's imports run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+EXIT_INTERNAL_ERROR = 3
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+# A test hook, not a feature: DEALGATE_TEST_CRASH=1 makes every command raise RuntimeError
+# before it starts, so the tests see how dealgate reports its own bugs (docs/reliability.md).
+TEST_CRASH = "DEALGATE_TEST_CRASH"
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that `finally` blocks (a temporary output
+    file removed) run as they do for Ctrl-C. Not an Exception: nothing handles it by mistake."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line and exit with its code, or with one of those above."""
+    arguments = sys.argv[1:] if argv is None else argv
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+        from dealgate.cli import app
+
+        app(args=arguments, prog_name="dealgate")
+    except KeyboardInterrupt:
+        _exit_quietly(EXIT_INTERRUPTED)
+    except Terminated:
+        _exit_quietly(EXIT_TERMINATED)
+    except Exception as error:  # a bug: never exit 1, which means the audit found failures
+        _report_crash(error, arguments)
+        _exit_quietly(EXIT_INTERNAL_ERROR)
+
+
+def _exit_quietly(code: int) -> None:
+    """Exit, whatever arrives meanwhile: a second Ctrl-C or SIGTERM while exiting changes
+    nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(code)
+
+
+def _report_crash(error: Exception, arguments: list[str]) -> None:
+    import shlex
+    import traceback
+
+    if _verbose(arguments):
+        traceback.print_exception(error, file=sys.stderr)
+    text = " ".join(str(error).split())  # one line
+    what = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if len(what) > 200:
+        what = what[:197] + "..."
+    hint = "" if _verbose(arguments) else "; -v shows the traceback"
+    print(
+        f"dealgate: internal error ({what}) while running {shlex.join(arguments)!r}; "
+        f"please report it with the command and input{hint}",
+        file=sys.stderr,
+    )
+
+
+def _verbose(arguments: list[str]) -> bool:
+    """-v or --verbose on the command line (before a `--`), or DEALGATE_DEBUG=1."""
+    if os.environ.get("DEALGATE_DEBUG", "") not in ("", "0"):
+        return True
+    for argument in arguments:
+        if argument == "--":
+            return False
+        if argument in ("-v", "--verbose"):
+            return True
+    return False
