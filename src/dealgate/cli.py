@@ -589,7 +589,6 @@ def check(
     from dealgate.report.checklist import readiness, render_checklist
     from dealgate.report.coverage import coverage_text
     from dealgate.report.json_report import deal_json, forecast_json, probability_json
-    from dealgate.waivers import WaiverBook, load_waivers
 
     pack = _pack(rules)
     day = _as_of(as_of)
