@@ -180,9 +180,10 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
         cells = next(csv.reader([first], delimiter=delimiter))
     except csv.Error as error:
         stream.close()
-        raise _unusable(
-            path, f"the header line cannot be read: {error}", "check the first line", 1
-        ) from None
+        message = f"the header line cannot be read: {error}"
+        if "field larger than field limit" in str(error):
+            message = f"a header cell is longer than {FIELD_LIMIT:,} characters"
+        raise _unusable(path, message, "the first line must hold the column headers", 1) from None
     headers = _unique_headers(cells)
     fallback = chosen.lower().replace("_", "-") in ("utf-8", "utf8") and encoding is None
     table = Table(str(path), "csv", headers, iter(()), chosen, delimiter)
