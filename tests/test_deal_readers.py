@@ -347,8 +347,14 @@ def test_utf8_file_with_a_bad_byte_deep_inside_names_the_line(
     path = tmp_path / "big.csv"
     rows = "".join(f"D-{n},qualify\n" for n in range(60_000))
     path.write_bytes(b"id,stage\n" + rows.encode() + b"D-x,caf\xe9\n")
+    # sniffed as UTF-8: the stray byte is read as cp1252, a finding naming the line (issue 14)
+    source, deals = _read(path, pack)
+    assert deals[-1].deal.stage == "café"
+    assert [(f.row, f.column) for f in source.findings if "not UTF-8" in f.message] == [
+        (60002, "stage")
+    ]
     with pytest.raises(InputError, match="line 60002 is not valid utf-8 text"):
-        list(open_deals(path, pack))
+        list(open_deals(path, pack, encoding="utf-8"))  # UTF-8 asked for: refused
     deals = list(open_deals(path, pack, encoding="cp1252"))
     assert deals[-1].deal.stage == "café"
 

@@ -19,7 +19,7 @@ from dealgate.deals.mapper import ColumnUse, DealMapper, IdKey
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.profiles import Profile, header_key
-from dealgate.deals.readers import Table
+from dealgate.deals.readers import FIELD_LIMIT, Table
 from dealgate.deals.source import ROLE_COLUMNS, _column
 from dealgate.deals.sql_normalise import let
 from dealgate.engines.dialects import DIALECTS
@@ -103,14 +103,17 @@ class CanonicalQuery:
     # -- reading -------------------------------------------------------------------------
 
     def source(self, export: Export) -> str:
-        """Every column as text, under the header names the Python reader gives them."""
+        """Every column as text, under the header names the Python reader gives them.
+
+        A line longer than csv's field limit is an error for DuckDB (`max_line_size`), so a
+        file with a cell the Python reader drops as too long is read the Python way."""
         if export.format == "parquet":
             return f"read_parquet({literal(str(export.path))})"
         columns = ", ".join(f"{literal(header)}: 'VARCHAR'" for header in export.headers)
         return (
             f"read_csv({literal(str(export.path))}, header = true, auto_detect = false, "
             f"delim = {literal(export.delimiter)}, quote = '\"', escape = '\"', "
-            f"columns = {{{columns}}})"
+            f"max_line_size = {FIELD_LIMIT}, columns = {{{columns}}})"
         )
 
     def typed_field(self, use: ColumnUse, text: str) -> str:

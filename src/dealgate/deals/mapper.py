@@ -334,6 +334,8 @@ class DealMapper:
         context = _RecordContext(self, record)
         if record.note:
             context.finding(None, record.note, DataIssue.WRONG_SHAPE)
+        for header, message in record.cell_notes:  # e.g. a cell not UTF-8, too long
+            context.finding(header, message, DataIssue.UNREADABLE)
         values: dict[str, Any] = {}
         custom: dict[str, Any] = {}
         history: list[StageChange] = []

@@ -8,7 +8,9 @@ and Parquet, native values from JSON and YAML). Mapping onto the deal is the map
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
+import itertools
 import json
 import re
 import zipfile
@@ -43,6 +45,12 @@ FORMATS = {
 }  # fmt: skip
 LIST_FIELDS = ("contacts", "action_plan", "stage_history")
 _UNDECODED = re.compile("[\udc80-\udcff]")
+_UNDECODED_RUN = re.compile("[\udc80-\udcff]+")
+# A CSV cell longer than csv's own limit is dropped (a data finding); one longer than
+# LONGEST_READ, or a header line longer than MAX_HEADER_CHARS, makes the file unusable.
+FIELD_LIMIT = 131_072
+LONGEST_READ = 16 * 1024 * 1024
+MAX_HEADER_CHARS = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class RawRecord:
     values: dict[str, Any]
     value_rows: dict[str, int] = field(default_factory=dict)  # YAML: line of each value
     note: str | None = None  # a problem with the row's shape, e.g. too many cells
+    cell_notes: tuple[tuple[str, str], ...] = ()  # (header, a cell's problem): not UTF-8, ...
 
 
 @dataclass
@@ -107,7 +116,12 @@ def _unusable(path: Path, message: str, hint: str = "", line: int = 0) -> InputE
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (as Excel's Unicode Text) or cp1252."""
+    """UTF-8 (with or without BOM), UTF-16 (as Excel's Unicode Text) or cp1252.
+
+    A head that is UTF-8 but for a few stray bytes (one row pasted from a cp1252 tool) is
+    UTF-8: its rows are read as UTF-8 and the stray bytes by fallback, each a data finding
+    (`_fallback`). Only a head with more stray bytes than UTF-8 characters is cp1252.
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -120,7 +134,10 @@ def detect_encoding(head: bytes) -> str:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 4:  # not just a character cut at the end of the sample
-            return "cp1252"
+            text = head[: len(head) - 4].decode("utf-8", errors="surrogateescape")
+            stray = len(_UNDECODED.findall(text))
+            multibyte = sum(1 for char in text if char > "\x7f") - stray
+            return "utf-8" if multibyte >= stray else "cp1252"
     return "utf-8"
 
 
@@ -147,7 +164,15 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
         raise UsageError(f"unknown encoding '{chosen}'") from None
     # Undecodable bytes become surrogates, so the row that holds one can be named exactly.
     stream = path.open("r", encoding=chosen, errors="surrogateescape", newline="")
-    first = stream.readline()
+    first = stream.readline(MAX_HEADER_CHARS + 1)
+    if len(first) > MAX_HEADER_CHARS:
+        stream.close()
+        raise _unusable(
+            path,
+            f"the header line is longer than {MAX_HEADER_CHARS:,} characters",
+            "the first line must hold the column headers; is this a CSV export?",
+            1,
+        )
     if _UNDECODED.search(first):
         stream.close()
         raise _unusable(path, f"the header line is not {chosen} text", "pass --encoding", 1)
@@ -160,42 +185,244 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
             1,
         )
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first)
-    headers = _unique_headers(next(csv.reader([first], delimiter=delimiter)))
-    records = _csv_records(path, stream, headers, delimiter, chosen)
-    return Table(str(path), "csv", headers, records, chosen, delimiter)
+    try:
+        cells = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as error:
+        stream.close()
+        message = f"the header line cannot be read: {error}"
+        if "field larger than field limit" in str(error):
+            message = f"a header cell is longer than {FIELD_LIMIT:,} characters"
+        raise _unusable(path, message, "the first line must hold the column headers", 1) from None
+    headers = _unique_headers(cells)
+    fallback = chosen.lower().replace("_", "-") in ("utf-8", "utf8") and encoding is None
+    table = Table(str(path), "csv", headers, iter(()), chosen, delimiter)
+    table.records = _csv_records(path, stream, headers, delimiter, chosen, table, fallback)
+    return table
+
+
+class _Lines:
+    """The lines of a CSV stream as csv.reader takes them, kept a while behind the reader so
+    that a record can be read again: a quote left open swallows the rows after it, and a
+    cell over csv's limit stops the reader mid-record (see `_csv_records`).
+
+    Lines are numbered as in the file (the header is line 1). The lines behind the reader
+    are let go every few thousand records, so memory stays bounded.
+    """
+
+    def __init__(self, stream: Iterator[str], first: int, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self._restart(stream, first)
+
+    def _restart(self, source: Iterator[str], first: int) -> None:
+        self._lead, self._lag = itertools.tee(source)
+        self.reader = csv.reader(self._lead, delimiter=self.delimiter)
+        self.base = first - 1  # the line before the reader's first
+        self._lag_line = first  # the line the lag gives next
+
+    @property
+    def next_line(self) -> int:
+        """The line after the last one the reader took."""
+        return self.base + self.reader.line_num + 1
+
+    def forget(self) -> None:
+        """Let go of the lines the reader is past."""
+        self._skip_to(self.next_line)
+
+    def _skip_to(self, line: int) -> None:
+        skipped = line - self._lag_line
+        if skipped > 0:
+            collections.deque(itertools.islice(self._lag, skipped), maxlen=0)
+            self._lag_line = line
+
+    def taken(self, start: int) -> list[str]:
+        """The lines from `start` to the last one the reader took, as the file holds them."""
+        self._skip_to(start)
+        end = self.next_line
+        lines = list(itertools.islice(self._lag, end - start))
+        self._lag_line = end
+        return lines
+
+    def read_again(self, lines: list[str], first: int) -> None:
+        """Read these lines (the first being line `first`) again, then the rest."""
+        self._restart(itertools.chain(lines, self._lead), first)
 
 
 def _csv_records(
-    path: Path, stream: IO[str], headers: list[str], delimiter: str, encoding: str
+    path: Path,
+    stream: IO[str],
+    headers: list[str],
+    delimiter: str,
+    encoding: str,
+    table: Table,
+    fallback: bool,
 ) -> Iterator[RawRecord]:
-    reader = csv.reader(stream, delimiter=delimiter)
-    consumed = 1  # the header line
+    width = len(headers)
+    lines = _Lines(iter(stream), 2, delimiter)
+    reader, base = lines.reader, lines.base
+    fallen_back = count = 0
+    following = 2  # the line the next record starts on
     with stream:
         while True:
-            start = consumed + 1
+            start = following
+            long_cells = False
             try:
                 cells = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as error:
-                raise _unusable(path, f"broken CSV: {error}", line=start) from None
-            consumed = reader.line_num + 1
+                if "field larger than field limit" not in str(error):
+                    raise _unusable(path, f"broken CSV: {error}", line=start) from None
+                taken = lines.taken(start)
+                if _swallowed_rows(taken[1:], width, delimiter):
+                    yield _open_quote(start, len(taken))
+                    lines.read_again(taken[1:], start + 1)
+                    reader, base, following = lines.reader, lines.base, start + 1
+                    continue
+                cells = _read_long_record(path, lines, taken, start)
+                reader, base = lines.reader, lines.base
+                long_cells = True
+            following = base + reader.line_num + 1
+            count += 1
+            if count & 4095 == 0:
+                lines.forget()
+            if following > start + 1 and _looks_swallowing(cells, width, delimiter):
+                taken = lines.taken(start)
+                if _damaged(taken, cells, width, delimiter):
+                    yield _open_quote(start, len(taken))
+                    lines.read_again(taken[1:], start + 1)
+                    reader, base, following = lines.reader, lines.base, start + 1
+                    continue
+            notes: dict[str, str] = {}
             if _undecoded(cells):
-                raise _unusable(
-                    path,
-                    f"line {start} is not valid {encoding} text",
-                    "pass --encoding cp1252 (or the file's encoding)",
-                    start,
-                )
-            if not any(cell.strip() for cell in cells):
+                if not fallback:
+                    raise _unusable(
+                        path,
+                        f"line {start} is not valid {encoding} text",
+                        "pass --encoding cp1252 (or the file's encoding)",
+                        start,
+                    )
+                cells = _fallback(cells, headers, notes)
+                fallen_back += 1
+            if long_cells:
+                cells = _drop_long_cells(cells, headers, notes)
+            if not notes and not any(cell.strip() for cell in cells):
                 continue
             note = None
-            if len(cells) > len(headers):
-                extra = [cell for cell in cells[len(headers) :] if cell.strip()]
+            if len(cells) > width:
+                extra = [cell for cell in cells[width:] if cell.strip()]
                 if extra:
-                    note = f"row has {len(cells)} cells but the header has {len(headers)}"
+                    note = f"row has {len(cells)} cells but the header has {width}"
             values = dict(zip(headers, cells, strict=False))
-            yield RawRecord(start, None, values, note=note)
+            if notes:
+                yield RawRecord(start, None, values, note=note, cell_notes=tuple(notes.items()))
+            else:
+                yield RawRecord(start, None, values, note=note)
+    if fallen_back:
+        table.notes.append(
+            f"{fallen_back} row(s) of {path.name} are not valid UTF-8: their stray bytes were "
+            "read as cp1252, row by row, each a data finding (the other rows are UTF-8)"
+        )
+
+
+def _open_quote(start: int, taken: int) -> RawRecord:
+    """The row whose open quote swallowed the rows after it: rejected, they are read again."""
+    return RawRecord(
+        start,
+        None,
+        {},
+        note=(
+            f"a quote opened on line {start} is not closed where its cell ends: it ran over "
+            f"lines {start + 1}-{start + taken - 1}, which look like rows of their own and "
+            "are read as such"
+        ),
+    )
+
+
+def _row_width(line: str, delimiter: str) -> int:
+    """How many cells a line holds read alone; 0 when it does not read alone."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 0
+
+
+def _swallowed_rows(lines: list[str], width: int, delimiter: str) -> bool:
+    """Whether lines a quoted cell ran over look like rows: one as wide as the header."""
+    if width < 2:
+        return False
+    return any(_row_width(line, delimiter) >= width for line in lines if line.strip())
+
+
+def _looks_swallowing(cells: list[str], width: int, delimiter: str) -> bool:
+    """Whether a cell of a record over several lines holds lines that look like rows."""
+    for cell in cells:
+        lined = "\n" in cell or "\r" in cell
+        if lined and _swallowed_rows(cell.splitlines()[1:], width, delimiter):
+            return True
+    return False
+
+
+def _damaged(taken: list[str], cells: list[str], width: int, delimiter: str) -> bool:
+    """Whether a record over several lines is one a quote left open made: its lines do not
+    read as one record of CSV (csv's strict mode), or it holds a number of cells other than
+    the header's. A record of proper CSV of the header's width is read as it is."""
+    if len(cells) != width:
+        return True
+    try:
+        list(csv.reader(taken, delimiter=delimiter, strict=True))
+    except csv.Error:
+        return True
+    return False
+
+
+def _read_long_record(path: Path, lines: _Lines, taken: list[str], start: int) -> list[str]:
+    """The record starting at `start` that holds a cell over csv's limit, read again with a
+    limit of LONGEST_READ characters (its long cells are then dropped, `_drop_long_cells`)."""
+    lines.read_again(taken, start)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(LONGEST_READ)
+    try:
+        return next(lines.reader)
+    except (csv.Error, StopIteration):
+        raise _unusable(
+            path,
+            f"the record of line {start} holds a cell longer than {LONGEST_READ:,} characters",
+            "is a quote left open? each cell must end with the quote it starts with",
+            start,
+        ) from None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _drop_long_cells(cells: list[str], headers: list[str], notes: dict[str, str]) -> list[str]:
+    kept = []
+    for index, cell in enumerate(cells):
+        if len(cell) > FIELD_LIMIT:
+            header = headers[index] if index < len(headers) else f"column {index + 1}"
+            notes[header] = (
+                f"a cell of {len(cell):,} characters, over the {FIELD_LIMIT:,} read: "
+                "dropped (read as missing)"
+            )
+            cell = ""
+        kept.append(cell)
+    return kept
+
+
+def _fallback(cells: list[str], headers: list[str], notes: dict[str, str]) -> list[str]:
+    """A row of a UTF-8 file holding bytes that are not UTF-8: those bytes read as cp1252."""
+    read = []
+    for index, cell in enumerate(cells):
+        if _UNDECODED.search(cell):
+            cell = _UNDECODED_RUN.sub(_as_cp1252, cell)
+            header = headers[index] if index < len(headers) else f"column {index + 1}"
+            notes[header] = f"not UTF-8: read as cp1252 ('{cell[:40]}')"
+        read.append(cell)
+    return read
+
+
+def _as_cp1252(match: re.Match[str]) -> str:
+    raw = match.group().encode("utf-8", errors="surrogateescape")
+    return raw.decode("cp1252", errors="replace")
 
 
 def _undecoded(cells: list[str]) -> bool:
@@ -213,12 +440,23 @@ def _undecoded(cells: list[str]) -> bool:
 
 
 def _unique_headers(cells: list[str]) -> list[str]:
+    """Headers as given, blank ones named by position, a repeated one numbered: `Name (2)`.
+
+    Linear: the names taken are a set, and each repeated name resumes its numbering."""
     headers: list[str] = []
+    taken: set[str] = set()
+    copies: dict[str, int] = {}
     for index, cell in enumerate(cells, start=1):
         name = cell.strip().lstrip("\ufeff") or f"column {index}"
-        candidate, copy = name, 2
-        while candidate in headers:
-            candidate, copy = f"{name} ({copy})", copy + 1
+        candidate = name
+        if candidate in taken:
+            copy = copies.get(name, 2)
+            candidate = f"{name} ({copy})"
+            while candidate in taken:
+                copy += 1
+                candidate = f"{name} ({copy})"
+            copies[name] = copy + 1
+        taken.add(candidate)
         headers.append(candidate)
     return headers
 
