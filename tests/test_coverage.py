@@ -428,7 +428,7 @@ def test_a_hubspot_export_says_what_it_lacks_alike_on_every_route() -> None:
     for engine in ("durable", "sql"):
         done = dealgate("audit", export, *args, "--engine", engine, "-v")
         assert done.returncode == 1, done.stderr  # skipped required milestones fail the audit
-        assert "Coverage: 2 of 38 milestones cannot be measured and 3 only on some deals" in (
+        assert "Coverage: 2 of 36 milestones cannot be measured and 3 only on some deals" in (
             done.stderr
         )
         assert "action_plan (VAL-MAP, HYG-MAP-ON-TRACK), close_date_pushes" in done.stderr
