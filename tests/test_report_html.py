@@ -216,11 +216,18 @@ def test_report_renders_a_saved_audit_as_the_audit_does(audited_examples: dict[s
     assert other.returncode == 2 and "missing.json: error: audit file not found" in other.stderr
 
 
-def test_a_huge_amount_is_summed_not_a_crash(tmp_path: Path) -> None:
+def test_a_huge_amount_is_a_data_finding_not_a_sum_or_a_crash(tmp_path: Path) -> None:
+    # No deal is worth 1e308: more than MAX_WHOLE_DIGITS (deals/normalise.py) whole digits is
+    # read as missing with a finding (issue 14), and the deal is still audited.
     deal = {"id": "B-1", "stage": "Proposal", "amount": 1e308, "currency": "USD"}
-    result = audit_deals(tmp_path, [deal], "--format", "json")
-    [claimed] = json.loads(result.stdout)["summary"]["pipeline_claimed"]
-    assert claimed == {"currency": "USD", "amount": 10**308}
+    document = json.loads(audit_deals(tmp_path, [deal], "--format", "json").stdout)
+    assert document["summary"]["deals_audited"] == 1
+    assert document["summary"]["pipeline_claimed"] == []
+    [finding] = [f for f in document["data_findings"] if f["column"] == "amount"]
+    assert (finding["deal_id"], finding["issue"]) == ("B-1", "unreadable")
+    assert "more than 28 digits" in finding["message"]
+    page = audit_deals(tmp_path, [deal], "--format", "html").stdout
+    assert "B-1" in page
 
 
 def test_a_pipeline_too_large_for_a_page_lists_its_largest_deals_and_says_so(
