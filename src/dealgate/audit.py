@@ -24,10 +24,10 @@ from dealgate.judging.forecast import (
     RANK,
     Standing,
     claim_label,
-    claim_standing,
     judge_forecast,
     judge_probability,
     unverifiable_label,
+    worse_standing,
 )
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.money import NO_CURRENCY, Amounts
@@ -543,7 +543,7 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         judged_probability = judge_probability(result.pack, assessment)
         if judged_probability is not None and probability is not None:
             _count_claim(probability, judged_probability.standing, assessment)
-        _count_owner_claim(owner, claim_standing(result.pack, assessment), assessment)
+        _count_owner_claim(owner, worse_standing(judged, judged_probability), assessment)
         with_overdue += bool(assessment.overdue_steps)
         for step in assessment.overdue_steps:
             overdue[step.side] += 1

@@ -158,16 +158,9 @@ class WaiverBook:
         """A waiver finding for every waiver that matched no missing finding."""
         assert self.used is not None
         return [
-            Finding(
-                deal_id=waiver.deal,
-                milestone_id=waiver.milestone,
-                milestone="",
-                stage_id=None,
-                kind=FindingKind.WAIVER,
-                status=Status.MISSING,
-                severity="recommended",
-                read=(),
-                note=f"waiver at {waiver.location} matches no missing finding: the milestone is "
+            _about(
+                waiver,
+                f"waiver at {waiver.location} matches no missing finding: the milestone is "
                 "met, or no such deal was audited; remove it",
             )
             for index, waiver in enumerate(self.waivers)
@@ -178,25 +171,30 @@ class WaiverBook:
         """A waiver finding for every waiver that waived its milestone on more than BROAD_SHARE
         of the `audited` deals: a rule changed for everyone without a word."""
         assert self.waived_deals is not None
-        findings = []
-        for index, deals in sorted(self.waived_deals.items()):
-            if len(deals) <= BROAD_DEALS or len(deals) <= BROAD_SHARE * audited:
-                continue
-            waiver = self.waivers[index]
-            findings.append(
-                Finding(
-                    deal_id=waiver.deal,
-                    milestone_id=waiver.milestone,
-                    milestone="",
-                    stage_id=None,
-                    kind=FindingKind.WAIVER,
-                    status=Status.MISSING,
-                    severity="recommended",
-                    read=(),
-                    note=f"waiver at {waiver.location} waives {waiver.milestone} on "
-                    f"{len(deals):,} of {audited:,} audited deals ({len(deals) / audited:.0%}): "
-                    "a waiver is an exception for a deal; to change the rule for everyone, "
-                    "remove or override the milestone in the team's pack",
-                )
+        return [
+            _about(
+                self.waivers[index],
+                f"waiver at {self.waivers[index].location} waives "
+                f"{self.waivers[index].milestone} on {len(deals):,} of {audited:,} audited "
+                f"deals ({len(deals) / audited:.0%}): a waiver is an exception for a deal; to "
+                "change the rule for everyone, remove or override the milestone in the team's "
+                "pack",
             )
-        return findings
+            for index, deals in sorted(self.waived_deals.items())
+            if len(deals) > BROAD_DEALS and len(deals) > BROAD_SHARE * audited
+        ]
+
+
+def _about(waiver: Waiver, note: str) -> Finding:
+    """A finding about a waiver itself (not about a deal's milestone)."""
+    return Finding(
+        deal_id=waiver.deal,
+        milestone_id=waiver.milestone,
+        milestone="",
+        stage_id=None,
+        kind=FindingKind.WAIVER,
+        status=Status.MISSING,
+        severity="recommended",
+        read=(),
+        note=note,
+    )

@@ -163,14 +163,12 @@ def judge_probability(pack: RulePack, assessment: DealAssessment) -> Probability
     return ProbabilityJudgement(probability, ceiling, evidence_stage, standing)
 
 
-def claim_standing(pack: RulePack, assessment: DealAssessment) -> Standing | None:
+def worse_standing(
+    *judgements: ForecastJudgement | ProbabilityJudgement | None,
+) -> Standing | None:
     """The worse of a deal's category and probability standings: what the per-owner counts
     of deals claiming more than their evidence read; None when neither is judged."""
-    judged = [
-        judgement.standing
-        for judgement in (judge_forecast(pack, assessment), judge_probability(pack, assessment))
-        if judgement is not None
-    ]
+    judged = [judgement.standing for judgement in judgements if judgement is not None]
     return max(judged, key=_WORSE.index) if judged else None
 
 
