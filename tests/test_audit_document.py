@@ -48,7 +48,7 @@ def audit(folder: Path, *args: str) -> dict[str, Any]:
 
 def test_an_audit_names_its_schema_version_and_its_packs_hash(folder: Path) -> None:
     document = audit(folder, *LAST_WEEK, *OWNER)
-    assert next(iter(document)) == "schema_version" and document["schema_version"] == 4
+    assert next(iter(document)) == "schema_version" and document["schema_version"] == 5
     assert list(document["pack"])[:2] == ["id", "hash"]
     assert document["pack"]["hash"] == load_pack("buyer-journey").content_hash()
 
@@ -86,13 +86,14 @@ def _without_forecast(document: dict[str, Any]) -> None:
 
 def as_saved_before_version_4(document: dict[str, Any], include_met: bool) -> dict[str, Any]:
     """A version 4 audit as version 3 wrote it: only the deals needing attention (every deal
-    with --include-met), without the flag and without `deals_listed`."""
+    with --include-met), without the flag and without `deals_listed` and `findings_listed`."""
     listed = [
         {key: value for key, value in deal.items() if key != "needs_attention"}
         for deal in document["deals"]
         if include_met or deal["needs_attention"]
     ]
-    return {key: value for key, value in document.items() if key != "deals_listed"} | {
+    added = ("deals_listed", "findings_listed")
+    return {key: value for key, value in document.items() if key not in added} | {
         "schema_version": 3,
         "deals": listed,
     }
@@ -129,6 +130,19 @@ def test_a_version_3_audit_with_every_deal_upgrades_as_listing_all(folder: Path)
     assert [deal.needs_attention for deal in loaded.audit.deals] == [
         deal["needs_attention"] for deal in today["deals"]
     ]
+
+
+@pytest.mark.parametrize("include_met", [True, False])
+def test_a_version_4_audit_says_whether_it_lists_met_findings(
+    folder: Path, include_met: bool
+) -> None:
+    """Version 5 says whether each deal lists every finding (a snapshot calibrate can read);
+    a version 4 audit listing a met finding ran with --include-met."""
+    today = audit(folder, *LAST_WEEK, *(["--include-met"] if include_met else []))
+    assert today["findings_listed"] == ("all" if include_met else "not met")
+    saved = {key: value for key, value in today.items() if key != "findings_listed"}
+    upgraded = upgrade(saved | {"schema_version": 4}, 4)
+    assert upgraded == today and list(upgraded) == list(today)
 
 
 def test_a_deal_needing_no_attention_is_listed_with_its_next_steps(folder: Path) -> None:
@@ -212,7 +226,7 @@ def test_a_pack_edited_since_the_baseline_is_compared_with_a_note(folder: Path) 
 @pytest.mark.parametrize(
     ("version", "message"),
     [
-        (5, "the audit was saved by a later dealgate (schema version 5); this one reads versions"),
+        (6, "the audit was saved by a later dealgate (schema version 6); this one reads versions"),
         ("2", 'not an audit: schema_version: "2" is not a version'),
         (0, "not an audit: schema_version: 0 is not a version"),
         (True, "not an audit: schema_version: true is not a version"),

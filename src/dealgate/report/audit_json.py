@@ -11,7 +11,12 @@ from dealgate.audit import AuditResult, AuditSummary, StageFigures, needs_attent
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json, probability_json
-from dealgate.report.saved_audit import DEALS_LISTED, SCHEMA_VERSION
+from dealgate.report.saved_audit import (
+    DEALS_LISTED,
+    FINDINGS_ALL,
+    FINDINGS_NOT_MET,
+    SCHEMA_VERSION,
+)
 from dealgate.rules.model import RulePack
 
 
@@ -176,6 +181,7 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
         "reconciliation": result.reconciliation.as_json(),
         "deals": deals,
         "deals_listed": DEALS_LISTED,
+        "findings_listed": FINDINGS_ALL if include_met else FINDINGS_NOT_MET,
         "audited_stages": audited_stages(result),
         "rejected_rows": [
             {"file": row.file, "row": row.row, "path": row.path, "reason": row.reason}

@@ -13,6 +13,9 @@ Versions (`schema_version`, top level):
   4  `deals` lists every audited deal, each with `needs_attention` (the exception list), and
      `deals_listed` says so ("all"); before, only the deals needing attention were listed
      (every deal with --include-met), so an upgraded document says "needing attention".
+  5  `findings_listed`: "all" when each deal lists every finding, met ones included (an audit
+     run with --include-met: a snapshot `dealgate calibrate` can read), "not met" when it lists
+     the findings not met. An upgraded document says "all" when any listed finding is met.
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ from dealgate.errors import InputError, Location, Problem
 HINT = "save it with `dealgate audit … --format json --output FILE`"
 
 # The version report/audit_json.py writes; the loader reads it and every earlier one.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # `deals_listed`: which audited deals `deals` holds. A version 4 audit lists all of them; one
 # saved before lists those needing attention, so a deal it audited (`audited_stages`) but did
 # not list had no missing skipped or hygiene finding, and its to-advance ones are unknown.
 DEALS_LISTED = "all"
 NEEDING_ATTENTION = "needing attention"
+# `findings_listed`: which findings each listed deal holds: every one, met included
+# (--include-met), or those not met.
+FINDINGS_ALL = "all"
+FINDINGS_NOT_MET = "not met"
 # The kinds of missing finding that make a deal need attention (judging/semantics.py
 # ATTENTION_KINDS), as a saved deal names them.
 _ATTENTION_KINDS = frozenset({"skipped", "hygiene", "waiver"})
@@ -205,6 +212,7 @@ class SavedAudit(_Part):
     summary: Summary
     deals: list[Deal]
     deals_listed: str = NEEDING_ATTENTION  # absent before version 4
+    findings_listed: str = FINDINGS_NOT_MET  # absent before version 5
     audited_stages: dict[str, str | None] | None = None
     coverage: Coverage | None = None
 
@@ -319,10 +327,25 @@ def _flagged(deal: dict[str, Any]) -> dict[str, Any]:
     return flagged
 
 
+def _from_4(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 to 5: `findings_listed` after `deals_listed`. A document listing a met
+    finding ran with --include-met, and so lists every finding."""
+    listed = any(
+        finding["status"] == "met" for deal in document["deals"] for finding in deal["findings"]
+    )
+    upgraded: dict[str, Any] = {}
+    for key, value in document.items():
+        upgraded[key] = 5 if key == "schema_version" else value
+        if key == "deals_listed":
+            upgraded["findings_listed"] = FINDINGS_ALL if listed else FINDINGS_NOT_MET
+    return upgraded
+
+
 _UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _from_1,
     2: _from_2,
     3: _from_3,
+    4: _from_4,
 }
 
 
