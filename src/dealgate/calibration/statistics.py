@@ -202,7 +202,10 @@ def wilson(won: int, deals: int, confidence: float) -> tuple[float, float]:
     spread = z * z / deals
     centre = (rate + spread / 2) / (1 + spread)
     half = z / (1 + spread) * math.sqrt(rate * (1 - rate) / deals + spread / (4 * deals))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 of n and n of n the bound is exactly 0 (1); rounding would leave it a hair off.
+    low = 0.0 if won == 0 else max(0.0, centre - half)
+    high = 1.0 if won == deals else min(1.0, centre + half)
+    return low, high
 
 
 def newcombe(
