@@ -1,0 +1,1 @@
+"""Calibration: which milestones of a rule set tell won deals from lost ones, on closed deals."""
