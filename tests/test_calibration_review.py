@@ -98,6 +98,15 @@ def test_rows_neither_won_nor_lost_are_left_out_and_counted(tmp_path: Path) -> N
     assert len(review.observations) == 40
 
 
+def test_a_row_with_no_outcome_is_left_out_as_blank(tmp_path: Path) -> None:
+    table = tmp_path / "review.csv"
+    table.write_text("Budgt_alloc;Status\nYes;Won\nNo;\nNo;Lost\n", encoding="utf-8")
+    review = read_review(table, mapping(tmp_path, BUDGET_ONLY))
+    assert review.excluded == (("", 1),)
+    assert review.notes[0].endswith("neither won nor lost (blank 1)")
+    assert review.deals == 2
+
+
 def test_a_listed_answer_no_row_holds_is_reported(tmp_path: Path) -> None:
     text = BUDGET_ONLY.replace("[No]", "[No, Not yet]")
     review = read_review(REVIEW, mapping(tmp_path, text))
@@ -162,6 +171,18 @@ milestones:
         (5, DataIssue.MISSING_ID),
     ]
     assert review.deals == 3
+
+
+def test_a_json_review_names_deals_by_their_place_in_the_file(tmp_path: Path) -> None:
+    table = tmp_path / "review.json"
+    table.write_text(
+        '[{"Budgt_alloc": "Yes", "Status": "Won"}, {"Budgt_alloc": "Later", "Status": "Lost"}]',
+        encoding="utf-8",
+    )
+    review = read_review(table, mapping(tmp_path, BUDGET_ONLY))
+    assert [o.deal_id for o in review.observations] == ["record [0]", "record [1]"]
+    (finding,) = review.problems
+    assert finding.where == f"{table}, [1]"
 
 
 def test_numbers_in_the_mapping_are_read_as_written(tmp_path: Path) -> None:

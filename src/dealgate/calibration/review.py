@@ -131,7 +131,10 @@ class ReviewData:
         notes = list(self.table_notes)
         if self.excluded:
             rows = sum(rows for _, rows in self.excluded)
-            values = ", ".join(f"'{value}' {rows}" for value, rows in self.excluded)
+            values = ", ".join(
+                f"'{value}' {rows}" if value.strip() else f"blank {rows}"
+                for value, rows in self.excluded
+            )
             notes.append(
                 f"{rows} row(s) of {self.table} left out: their outcome is neither won nor "
                 f"lost ({values})"
@@ -287,7 +290,7 @@ class _Reading:
 
     def _deal_id(self, record: RawRecord) -> str | None:
         """The deal's id, or its row when the table has none; None for a repeated id."""
-        row = f"row {record.row}" if record.row is not None else f"deal {len(self.deal_ids) + 1}"
+        row = f"row {record.row}" if record.row is not None else f"record {record.path}"
         if self.id_column is None:
             self.deal_ids.add(row)
             return row
@@ -332,7 +335,9 @@ class _Reading:
         message: str,
         issue: DataIssue,
     ) -> None:
-        self.problems.append(DataFinding(self.table, record.row, column, deal_id, message, issue))
+        self.problems.append(
+            DataFinding(self.table, record.row, column, deal_id, message, issue, record.path)
+        )
 
     def result(
         self, document: YamlDocument, spec: ReviewMappingSpec, notes: Sequence[str]
