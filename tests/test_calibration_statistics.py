@@ -242,6 +242,15 @@ def test_unknown_answers_do_not_change_the_missing_win_rate() -> None:
     )
     assert plain.missing == with_unknowns.missing
     assert plain.verdict is with_unknowns.verdict is Verdict.PREDICTIVE
+    assert (with_unknowns.unknown.won, with_unknowns.unknown.deals) == (0, 25)
+    assert with_unknowns.reason.endswith("; 0% of the 25 with no answer won")
+    assert plain.unknown.rate is None and "no answer" not in plain.reason
+
+
+def test_a_difference_of_one_point_reads_as_one_point() -> None:
+    # 51% vs 50% on 200 deals each
+    (verdict,) = judge([counts(met=(102, 98), missing=(100, 100))])
+    assert "(difference 1 point, 95% interval" in verdict.reason
 
 
 def test_not_verifiable_comes_before_no_information_and_too_few() -> None:

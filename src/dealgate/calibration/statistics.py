@@ -187,6 +187,7 @@ class MilestoneVerdict:
     confidence: float  # the level each interval was computed at, after correction
     verdict: Verdict
     reason: str  # plain words for a sales leader, with the numbers
+    unknown: Rate  # deals with no answer: shown, never counted as missing
 
 
 def _z(confidence: float) -> float:
@@ -261,8 +262,18 @@ def _verdict(
         low, high = newcombe(counts.met_won, counts.met, counts.missing_won, counts.missing, level)
     verdict = early or _by_interval(low, high, thresholds.margin)
     figures = _Figures(counts, met, missing, difference, low, high, level, thresholds)
+    unknown = _rate(counts.unknown_won, counts.unknown, level)
     return MilestoneVerdict(
-        counts, met, missing, difference, low, high, level, verdict, figures.reason(verdict)
+        counts,
+        met,
+        missing,
+        difference,
+        low,
+        high,
+        level,
+        verdict,
+        figures.reason(verdict),
+        unknown,
     )
 
 
@@ -290,6 +301,12 @@ def _percent(share: float) -> str:
 
 def _points(share: float) -> str:
     return f"{share * 100:.0f}"
+
+
+def _difference(share: float) -> str:
+    """e.g. '31 points', '1 point', '-4 points'."""
+    points = _points(share)
+    return f"{points} point" if points in ("1", "-1") else f"{points} points"
 
 
 def _level(confidence: float) -> str:
@@ -330,9 +347,10 @@ class _Figures:
         rates = self._rates()
         if verdict is Verdict.TOO_FEW:
             group = "met" if counts.met < counts.missing else "missed"
+            fewest = min(counts.met, counts.missing)
             return (
-                f"only {min(counts.met, counts.missing)} deals {group} it; "
-                f"{limits.min_deals} are needed in each group ({rates})"
+                f"only {fewest} {'deal' if fewest == 1 else 'deals'} {group} it; "
+                f"{limits.min_deals} are needed in each group ({rates}){self._unknown()}"
             )
         meaning = {
             Verdict.PREDICTIVE: "deals meeting it win more often",
@@ -342,7 +360,15 @@ class _Figures:
             ),
             Verdict.NO_EVIDENCE: "the interval is too wide to say either way",
         }[verdict]
-        return f"{rates}; {meaning}"
+        return f"{rates}; {meaning}{self._unknown()}"
+
+    def _unknown(self) -> str:
+        """The deals with no answer, whose win rate can say something of its own."""
+        unknown = self.counts.unknown
+        if not unknown:
+            return ""
+        won = _percent(self.counts.unknown_won / unknown)
+        return f"; {won} of the {unknown} with no answer won"
 
     def _rates(self) -> str:
         """e.g. 'won 62% when met vs 31% when missing (difference 31 points, 95% interval
@@ -355,7 +381,7 @@ class _Figures:
         if self.difference is None or self.low is None or self.high is None:
             return text
         return (
-            f"{text} (difference {_points(self.difference)} points, {_level(self.level)} "
+            f"{text} (difference {_difference(self.difference)}, {_level(self.level)} "
             f"interval {_points(self.low)} to {_points(self.high)})"
         )
 
