@@ -127,9 +127,9 @@ def from_snapshots(
         seen = last_before(journey, lead_days)
         if seen is None:
             reason = (
-                "closed, never in a snapshot before"
+                "closed, never seen open in a snapshot"
                 if not journey.seen
-                else f"closed, in no snapshot {lead_days} or more days before"
+                else f"closed, seen open only in the {lead_days} days before its close"
             )
             not_calibrated[reason] += 1
             continue
