@@ -419,3 +419,45 @@ def test_a_long_list_of_data_findings_is_capped_and_says_so(
     notice = browser.find_element(By.CSS_SELECTOR, "#data-findings .notice").text
     assert f"{len(many) - LISTED_DATA_ROWS:,} are left out" in notice
     assert errors(browser) == []
+
+
+def test_the_calibration_page_draws_each_rate_where_its_figures_say(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    """Each milestone's two dots sit at its win rates on the 0-100% axis, the met one to the
+    right where deals meeting it win more; the page has no script and logs no error."""
+    from command import REPO, dealgate
+
+    page = tmp_path / "calibration.html"
+    review = REPO / "tests" / "fixtures" / "review" / "salvirt-shape.csv"
+    mapping = REPO / "examples" / "salvirt-review-mapping.yaml"
+    result = dealgate(
+        *("calibrate", "--review", str(review), "--review-mapping", str(mapping)),
+        *("--format", "html", "--output", str(page)),
+    )
+    assert result.returncode == 0, result.stderr
+    browser.get(page.as_uri())
+    drawn = browser.execute_script(
+        """
+        return [...document.querySelectorAll('svg')].map(svg => {
+          const ticks = [...svg.querySelectorAll('line[stroke="#e3e6eb"]')]
+            .map(line => line.getBoundingClientRect().x);
+          const dots = [...svg.querySelectorAll('circle')].map(dot => ({
+            title: dot.querySelector('title').textContent,
+            x: dot.getBoundingClientRect().x + dot.getBoundingClientRect().width / 2,
+            width: dot.getBoundingClientRect().width,
+          }));
+          return {ticks, dots};
+        });
+        """
+    )
+    assert drawn and errors(browser) == []
+    for chart in drawn:
+        zero, hundred = chart["ticks"][0], chart["ticks"][-1]
+        assert chart["dots"]
+        for dot in chart["dots"]:
+            won, deals = (
+                int(part) for part in dot["title"].split("won ")[1].split(" (")[0].split(" of ")
+            )
+            expected = zero + (hundred - zero) * won / deals
+            assert dot["width"] > 0 and abs(dot["x"] - expected) < 2, dot
