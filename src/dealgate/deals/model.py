@@ -68,6 +68,10 @@ class Deal(_Record):
     next_step_date: date | None = None
     last_activity_date: date | None = None
     close_date_pushes: int | None = None
+    # Derived from saved audits (--history, deals/history.py) unless the export has a column.
+    close_date_largest_push_days: int | None = None
+    close_date_days_pushed: int | None = None
+    stage_moved_back: bool | None = None
     contacts: list[Contact] | None = None
     action_plan: list[ActionPlanStep] | None = None
     stage_history: list[StageChange] | None = None
