@@ -325,3 +325,52 @@ def test_output_never_replaces_a_snapshot_it_reads(weeks: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert snapshot.read_bytes() == before
+
+
+COLUMNS_PACK = """\
+pack: push-columns
+stages:
+  - id: qualify
+    crm_names: [Qualification]
+  - id: closed_won
+    terminal: won
+checks:
+  - id: HYG-PUSH-SMALL
+    milestone: No single push of more than 30 days
+    require: close_date_largest_push_days <= 30
+  - id: HYG-PUSHED-LITTLE
+    milestone: Pushed 50 days at most in all
+    require: close_date_days_pushed <= 50
+  - id: HYG-NOT-BACK
+    milestone: Never moved back a stage
+    require: not stage_moved_back
+"""
+
+
+@needs_durable
+def test_an_export_with_columns_for_the_history_fields_reads_alike_on_both_routes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pack.yaml").write_text(COLUMNS_PACK, encoding="utf-8")
+    (tmp_path / "export.csv").write_text(
+        "id,name,stage,amount,close_date,close_date_largest_push_days,close_date_days_pushed,"
+        "stage_moved_back\n"
+        "C-1,Slipping,Qualification,100,2026-12-31,45,60,true\n"
+        "C-2,Steady,Qualification,100,2026-12-31,0,0,false\n",
+        encoding="utf-8",
+    )
+
+    def report(engine: str) -> tuple[str, str]:
+        done = dealgate(
+            "audit", str(tmp_path / "export.csv"), "--rules", str(tmp_path / "pack.yaml"),
+            "--as-of", TODAY, "--format", "csv", "--engine", engine, "--fail-on", "never", "-v",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout, done.stderr
+
+    columnar, said = report("sql")
+    assert "columnar" in said
+    assert "C-1,Slipping" in columnar
+    assert "HYG-PUSH-SMALL; HYG-PUSHED-LITTLE; HYG-NOT-BACK" in columnar
+    assert "C-2,Steady" not in columnar  # nothing missing
+    assert report("durable")[0] == columnar
