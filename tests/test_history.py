@@ -269,6 +269,26 @@ def test_the_durable_and_sql_engines_judge_history_alike(weeks: Path) -> None:
     assert durable[("P-1", "HYG-STUCK")][0] == "missing"
 
 
+def test_a_deal_left_out_of_a_filtered_snapshot_is_unknown_there(
+    weeks: Path, tmp_path: Path
+) -> None:
+    filtered = tmp_path / "snap-validate-only.json"
+    done = dealgate(
+        "audit", str(weeks / "export-2026-10-02.csv"), "--rules", str(weeks / "pack.yaml"),
+        "--as-of", "2026-10-02", "--stage", "validate", "--format", "json",
+        "--fail-on", "never", "--output", str(filtered),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    first, last = weeks / "snap-2026-09-04.json", weeks / "snap-2026-10-30.json"
+    files = [str(first), str(filtered), str(last)]
+
+    found = _findings(_audit(weeks, *_history_args(files))[0])
+    pushed = found[("P-1", "HYG-PUSHED-ONCE")]
+    assert pushed["status"] == "unmeasured"
+    assert "not listed in snap-validate-only.json, saved with --owner" in pushed["note"]
+    assert found[("P-2", "HYG-NOT-BACK")]["status"] == "missing"
+
+
 def test_check_reads_history_for_one_deal(weeks: Path) -> None:
     done = dealgate(
         "check", str(weeks / "today.csv"), "--id", "P-1", "--rules", str(weeks / "pack.yaml"),

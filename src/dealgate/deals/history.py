@@ -63,8 +63,9 @@ class Snapshot:
 
     file: str
     as_of: date
-    complete: bool  # lists every audited deal (schema 4); else only those needing attention
+    complete: bool  # lists every open deal of the export; else a deal it lacks is unknown there
     deals: Mapping[str, Sighting]
+    filtered: bool = False  # saved with --owner, --manager or --stage: some deals left out
 
 
 @dataclass(frozen=True)
@@ -112,21 +113,18 @@ class PipelineHistory:
         """Every history field of one deal, from its sightings and today's export."""
         key = deal_key(read.deal.id)
         seen: list[Sighting] = []
-        gaps: list[str] = []
+        gaps: list[Snapshot] = []
         for snapshot in self.snapshots:
             sighting = snapshot.deals.get(key)
             if sighting is not None:
                 seen.append(sighting)
             elif seen and not snapshot.complete:
-                gaps.append(Path(snapshot.file).name)
+                gaps.append(snapshot)
         today = read.deal
         position = self.positions.get(read.stage_id) if read.stage_id else None
         seen.append(Sighting(self.as_of, today.stage, position, today.close_date))
         if gaps:
-            reason = (
-                f"{INSUFFICIENT}: not listed in {', '.join(gaps)}, saved before schema version "
-                "4, which lists only the deals needing attention"
-            )
+            reason = f"{INSUFFICIENT}: " + "; ".join(_not_listed(gap) for gap in gaps)
             return DealHistory({}, dict.fromkeys(HISTORY_FIELDS, reason))
         values: dict[str, Any] = {}
         insufficient: dict[str, str] = {}
@@ -134,6 +132,16 @@ class PipelineHistory:
         _stages(seen, self.observations, values, insufficient)
         since = seen[0].as_of if len(seen) > 1 and "stage_history" in insufficient else None
         return DealHistory(values, insufficient, since)
+
+
+def _not_listed(snapshot: Snapshot) -> str:
+    name = Path(snapshot.file).name
+    if snapshot.filtered:
+        return f"not listed in {name}, saved with --owner, --manager or --stage filters"
+    return (
+        f"not listed in {name}, saved before schema version 4, which lists only the deals "
+        "needing attention"
+    )
 
 
 def _seen_in(count: int, observations: int, what: str = "seen") -> str:
@@ -245,8 +253,12 @@ def _snapshot(document: AuditDocument, file: str, positions: Mapping[str, int]) 
             positions.get(saved.stage_id) if saved.stage_id else None,
             _date(close, file, f"deals[{number}].close_date") if close else None,
         )
-    complete = audit.deals_listed != NEEDING_ATTENTION
-    return Snapshot(file, as_of, complete, MappingProxyType(deals))
+    # A deal it does not list was not open that day, unless the audit listed only the deals
+    # needing attention (before schema 4) or left some out by --owner, --manager or --stage.
+    counts = document.data.get("reconciliation")
+    filtered = isinstance(counts, dict) and bool(counts.get("excluded_filtered"))
+    complete = audit.deals_listed != NEEDING_ATTENTION and not filtered
+    return Snapshot(file, as_of, complete, MappingProxyType(deals), filtered)
 
 
 def _date(text: str, file: str, where: str) -> date:
