@@ -55,6 +55,9 @@ checks:
   - id: HYG-STUCK
     milestone: Changed stage in the last 60 days
     require: any(stage_history, days_since(entered_on) <= 60)
+  - id: HYG-SETTLED
+    milestone: In its stage for two weeks at least
+    require: any(stage_history, days_since(entered_on) >= 14)
 """
 
 HEADER = "id,name,stage,amount,close_date\n"
@@ -201,6 +204,9 @@ def test_days_in_stage_known_only_as_a_lower_bound_decides_only_when_it_already_
     recent = found[("P-5", "HYG-STUCK")]
     assert recent["status"] == "unmeasured"
     assert recent["note"].startswith("insufficient history: at the same stage in all 2")
+    # ... but 28 days at least is two weeks at least, whenever it entered.
+    assert found[("P-5", "HYG-SETTLED")]["status"] == "met"
+    assert found[("P-4", "HYG-SETTLED")]["status"] == "unmeasured"
     assert found[("P-5", "HYG-PUSHED-ONCE")]["status"] == "met"
 
 

@@ -156,12 +156,12 @@ def _measured_status(
         return status
     # At the same stage in every sighting: entered it between the deal's creation (or long
     # ago) and the first sighting; a condition that holds, or fails, at both is decided.
-    earliest = read.deal.created_date or _LONG_AGO
-    ends = tuple(
-        [{"stage": read.deal.stage, "entered_on": min(day, history.stage_since)}]
-        for day in (history.stage_since, earliest)
-    )
-    return status_within(measured, values, as_of, positions, "stage_history", (ends[0], ends[1]))
+    since = history.stage_since
+    earliest = min(read.deal.created_date or _LONG_AGO, since)
+    latest_entry = [{"stage": read.deal.stage, "entered_on": since}]
+    earliest_entry = [{"stage": read.deal.stage, "entered_on": earliest}]
+    ends = (latest_entry, earliest_entry)
+    return status_within(measured, values, as_of, positions, "stage_history", ends)
 
 
 _LONG_AGO = date(1900, 1, 1)  # before any CRM held a deal
