@@ -74,6 +74,7 @@ class AuditRun:
     notes: tuple[
         str, ...
     ] = ()  # said once: how the file was read, filters matching only closed deals
+    history: tuple[str, ...] = ()  # with -v: what --history read, and which fields it derived
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
@@ -177,4 +178,5 @@ def _python(
     coverage = result.coverage.as_json() if result.coverage is not None else None
     failing = len(result.failing(request.fail_on))
     notes = (*source.mapper.notes, *result.notes)
-    return AuditRun(route, failing, result, source.profile.name, coverage, notes)
+    history = tuple(source.history.notes) if source.history is not None else ()
+    return AuditRun(route, failing, result, source.profile.name, coverage, notes, history)

@@ -40,6 +40,7 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
+    from dealgate.deals.history import HistoryRequest
     from dealgate.deals.model import ReadDeal
     from dealgate.deals.source import Reading
     from dealgate.engines.base import Engine
@@ -98,6 +99,14 @@ ContactsOption = Annotated[
     ),
 ]
 SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")]
+HistoryOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--history",
+        help="A saved JSON audit of an earlier day (repeatable): close-date pushes and stage "
+        "changes since then (docs/history.md).",
+    ),
+]
 WaiversOption = Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")]
 EncodingOption = Annotated[
     str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
@@ -576,6 +585,7 @@ def check(
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
     waivers: WaiversOption = None,
+    history: HistoryOption = None,
     unmeasured_as_missing: UnmeasuredOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -583,7 +593,7 @@ def check(
 
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
-    from dealgate.deals.source import Reading
+    from dealgate.deals.source import Reading, with_history
     from dealgate.judging.assess import assess, request_for, with_waivers
     from dealgate.judging.coverage import Supply, measure
     from dealgate.report.checklist import readiness, render_checklist
@@ -598,9 +608,10 @@ def check(
         from dealgate.waivers import WaiverBook, load_waivers
 
         book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day)
-    source = _guarded(
-        lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
+    reading = Reading(
+        profile, mapping, teams, contacts, sheet, encoding, history=_history(history, day)
     )
+    source = _guarded(lambda: reading.open(file, pack))
     reads = _guarded(lambda: list(source))
     if not reads:
         rows = source.mapper.reconciliation.rows_read
@@ -617,6 +628,11 @@ def check(
     # A deal of an export: a field it has no column for is unmeasured.
     exported = len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet")
     supply = source.supply if exported else Supply.complete(str(file))
+    if not exported and source.history is not None:
+        supply = with_history(supply, source.history)
+    if verbose and source.history is not None:
+        for detail in source.history.notes:
+            err.print(f"history: {detail}", markup=False)
     coverage = measure(pack, supply, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
     if deal_id is not None:
@@ -775,6 +791,7 @@ def audit(
         ),
     ] = "required",
     waivers: WaiversOption = None,
+    history: HistoryOption = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -829,6 +846,7 @@ def audit(
             "--baseline": baseline,
             "--mapping": mapping,
             "--rules": Path(rules) if Path(rules).is_file() else None,
+            **{f"--history {number}": path for number, path in enumerate(history or (), 1)},
         },
     )
     _needs_file(output_format.value, output)
@@ -856,7 +874,9 @@ def audit(
         pack=pack,
         as_of=day,
         engine=chosen,
-        reading=Reading(profile, mapping, teams, contacts, sheet, encoding),
+        reading=Reading(
+            profile, mapping, teams, contacts, sheet, encoding, history=_history(history, day)
+        ),
         filters=filters,
         fail_on=threshold,
         waivers=book,
@@ -870,6 +890,9 @@ def audit(
         run = _guarded(lambda: run_audit_request(request, progress))
     if verbose and run.route is not None:
         err.print(f"reading: {run.route}", markup=False)
+    if verbose:
+        for detail in run.history:
+            err.print(f"history: {detail}", markup=False)
     for note in run.notes:  # how the file was read, e.g. the columns deals are keyed by
         err.print(f"note: {note}", markup=False, style="dim")
     if run.profile == "hubspot" and pack.id == DEFAULT_PACK:
@@ -895,6 +918,13 @@ def audit(
             _deliver(report, output)
     if run.failing:
         raise typer.Exit(1)
+
+
+def _history(files: list[Path] | None, day: date) -> HistoryRequest | None:
+    """The snapshots of --history; the export is the observation of the audit's as-of."""
+    from dealgate.deals.history import HistoryRequest
+
+    return HistoryRequest(tuple(files), day) if files else None
 
 
 def _refuse_to_replace_inputs(output: Path | None, inputs: dict[str, Path | None]) -> None:

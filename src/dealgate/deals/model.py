@@ -7,6 +7,8 @@ the first and 0 for the second.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -68,6 +70,10 @@ class Deal(_Record):
     next_step_date: date | None = None
     last_activity_date: date | None = None
     close_date_pushes: int | None = None
+    # Derived from saved audits (--history, deals/history.py) unless the export has a column.
+    close_date_largest_push_days: int | None = None
+    close_date_days_pushed: int | None = None
+    stage_moved_back: bool | None = None
     contacts: list[Contact] | None = None
     action_plan: list[ActionPlanStep] | None = None
     stage_history: list[StageChange] | None = None
@@ -88,6 +94,16 @@ LIST_ITEMS: dict[str, type[_Record]] = {
 }
 
 
+@dataclass(frozen=True)
+class InsufficientHistory:
+    """The fields --history derives that one deal was seen too few times for
+    (deals/history.py), and why; coverage makes the milestones reading them unmeasured."""
+
+    reasons: Mapping[str, str]  # field -> why, e.g. "insufficient history: seen in 1 of 4 …"
+    # At its current stage in every sighting: it entered that stage on or before this day.
+    stage_since: date | None = None
+
+
 class ReadDeal(BaseModel):
     """A deal and where it was read from."""
 
@@ -97,6 +113,7 @@ class ReadDeal(BaseModel):
     location: Location  # file and line (CSV), sheet row (XLSX) or line of the record
     path: str = ""  # for JSON and YAML: e.g. deals[3]
     stage_id: str | None = None  # the pack stage the deal's CRM stage means, when known
+    insufficient_history: InsufficientHistory | None = None  # --history (deals/history.py)
 
 
 def construct(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:

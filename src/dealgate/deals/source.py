@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal, construct
@@ -23,6 +24,9 @@ from dealgate.errors import InputError, Location, Problem, UsageError
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.judging.coverage import Supply
 from dealgate.rules.model import RulePack
+
+if TYPE_CHECKING:  # history (and the saved audit's pydantic models) load only with --history
+    from dealgate.deals.history import HistoryRequest, PipelineHistory
 
 OWNER_HEADERS = (
     "owner",
@@ -70,9 +74,13 @@ class DealSource:
     mapper: DealMapper
     roles: ContactRoles | None = None
     side_findings: list[DataFinding] = field(default_factory=list)
+    history: PipelineHistory | None = None  # --history: the snapshots of earlier weeks
 
     def __iter__(self) -> Iterator[ReadDeal]:
-        yield from self.mapper.deals(self.table.records)
+        if self.history is None:
+            yield from self.mapper.deals(self.table.records)
+        else:
+            yield from map(self.history.apply, self.mapper.deals(self.table.records))
         self._report_unmatched_roles()
 
     @property
@@ -83,13 +91,14 @@ class DealSource:
     def supply(self) -> Supply:
         """The deal fields this source supplies (its columns and side files)."""
         kind = "columns" if self.table.format in ("csv", "xlsx", "parquet") else "keys"
-        return supplied_fields(
+        supply = supplied_fields(
             self.mapper.plan,
             self.profile,
             f"the {kind} of {self.table.file}",
             self.roles.file if self.roles else None,
             keyed_by_names=self.mapper.id_key is not None,
         )
+        return supply if self.history is None else with_history(supply, self.history)
 
     def _report_unmatched_roles(self) -> None:
         if self.roles is None:
@@ -136,12 +145,16 @@ class Reading:
     # False when the pack is the default one, not named by the user (`deals inspect` without
     # --rules): a mapping file's stage ids that the pack lacks are then a note, not an error.
     pack_named: bool = True
+    history: HistoryRequest | None = None  # --history: snapshots, and the export's day
 
     def open(self, file: Path, pack: RulePack) -> DealSource:
-        return open_deals(file, pack, **asdict(self))
+        options = {option.name: getattr(self, option.name) for option in dataclasses.fields(self)}
+        return open_deals(file, pack, **options)
 
     def needs_python(self) -> str | None:
         """What of the reading only the Python readers do, in words; None if nothing."""
+        if self.history is not None:
+            return "--history"
         if self.sheet is not None:
             return "a sheet of a workbook"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
@@ -180,6 +193,14 @@ def supplied_fields(
     return Supply(frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names)
 
 
+def with_history(supply: Supply, history: PipelineHistory) -> Supply:
+    """What a source supplies once --history derives the fields its export lacks: each of
+    them, on the deals whose history suffices (judging/coverage.py, `Supply.by_deal`)."""
+    count = len(history.snapshots)
+    described = f"{supply.source}, and {count} snapshot{'s' if count != 1 else ''} (--history)"
+    return replace(supply, source=described, by_deal=history.derived - supply.fields)
+
+
 def open_deals(
     path: Path,
     pack: RulePack,
@@ -191,8 +212,10 @@ def open_deals(
     sheet: str | None = None,
     encoding: str | None = None,
     pack_named: bool = True,
+    history: HistoryRequest | None = None,
 ) -> DealSource:
-    """Open a deal file; the profile is the mapping file's, the one named, or detected."""
+    """Open a deal file; the profile is the mapping file's, the one named, or detected.
+    With `history`, the snapshots are read too (InputError or UsageError when unusable)."""
     table = open_table(path, sheet=sheet, encoding=encoding)
     chosen, reason = choose_profile(
         table.headers, pack, profile, mapping, teams, export=path.name, pack_named=pack_named
@@ -207,7 +230,12 @@ def open_deals(
     mapper = DealMapper(
         table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
     )
-    return DealSource(table, chosen, reason, mapper, roles)
+    source = DealSource(table, chosen, reason, mapper, roles)
+    if history is not None:
+        from dealgate.deals.history import load_history
+
+        source.history = load_history(history, pack, source.supply.fields)
+    return source
 
 
 def choose_profile(

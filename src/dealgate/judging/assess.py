@@ -82,16 +82,21 @@ def assess(
     values = evaluated.values if evaluated.values is not None else deal_values(read, pack)
     findings = []
     unmeasured: set[str] = set()
+    missing: set[str] = set()
     for milestone in semantics.milestones:
         outcome = outcomes.get(milestone.id)
         if outcome is None:
             continue
         status = _STATUS[outcome]
+        note = ""
         if milestone.unmeasured is not None and status is not Status.MISSING:
-            status = _measured_status(pack, milestone, status, values, as_of)
+            status = _measured_status(pack, milestone, status, values, as_of, read)
             if status is Status.UNMEASURED:
                 unmeasured.add(milestone.id)
-        if not detail and outcome is not Outcome.MISSING:
+            note = _history_note(milestone, read, status)
+        if status is Status.MISSING:
+            missing.add(milestone.id)
+        elif not detail:
             continue
         findings.append(
             Finding(
@@ -107,12 +112,11 @@ def assess(
                 else (),
                 guidance=milestone.guidance,
                 evidence=milestone.evidence,
+                note=note,
             )
         )
     # The pack's order is already skipped exits, then to-advance ones, then hygiene checks.
-    evidence = semantics.evidence(
-        position, lambda milestone: outcomes.get(milestone.id) is Outcome.MISSING
-    )
+    evidence = semantics.evidence(position, lambda milestone: milestone.id in missing)
     inflation = semantics.inflation(position, evidence)
     findings_tuple = tuple(findings)
     return DealAssessment(
@@ -132,14 +136,53 @@ def _measured_status(
     status: Status,
     values: Mapping[str, Any],
     as_of: date | None,
+    read: ReadDeal,
 ) -> Status:
-    from dealgate.judging.coverage import unmeasured_status
+    from dealgate.judging.coverage import status_within, unmeasured_status
 
-    assert milestone.unmeasured is not None
+    measured = milestone.unmeasured
+    assert measured is not None
     if as_of is None:
         raise ValueError("a pack judged on an input lacking fields is assessed as of a date")
     positions = {stage.id: stage.position for stage in pack.stages}
-    return unmeasured_status(milestone.unmeasured, status, values, as_of, positions)
+    status = unmeasured_status(measured, status, values, as_of, positions)
+    history = read.insufficient_history
+    if (
+        status is not Status.UNMEASURED
+        or history is None
+        or history.stage_since is None
+        or measured.lacks != ("stage_history",)
+    ):
+        return status
+    # At the same stage in every sighting: entered it between the deal's creation (or long
+    # ago) and the first sighting; a condition that holds, or fails, at both is decided.
+    since = history.stage_since
+    earliest = min(read.deal.created_date or _LONG_AGO, since)
+    latest_entry = [{"stage": read.deal.stage, "entered_on": since}]
+    earliest_entry = [{"stage": read.deal.stage, "entered_on": earliest}]
+    ends = (latest_entry, earliest_entry)
+    return status_within(measured, values, as_of, positions, "stage_history", ends)
+
+
+_LONG_AGO = date(1900, 1, 1)  # before any CRM held a deal
+
+
+def _history_note(milestone: Milestone, read: ReadDeal, status: Status) -> str:
+    """Why a milestone is unmeasured on this deal when its history is what lacks (the
+    coverage section says what the input lacks for every deal), or how the stage's first
+    sighting decided it."""
+    assert milestone.unmeasured is not None
+    history = read.insufficient_history
+    if history is None:
+        return ""
+    lacks = milestone.unmeasured.lacks
+    if status is not Status.UNMEASURED:
+        if history.stage_since is None or "stage_history" not in lacks:
+            return ""
+        since = history.stage_since.isoformat()
+        return f"at the same stage in every snapshot since {since}: entered it on or before then"
+    reasons = dict.fromkeys(history.reasons[name] for name in lacks if name in history.reasons)
+    return "; ".join(reasons)
 
 
 def _disposition(pack: RulePack, findings: tuple[Finding, ...], inflation: int) -> Disposition:

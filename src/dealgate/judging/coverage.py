@@ -18,6 +18,11 @@ Three-valued logic is kept: `present(a) or present(b)` with only `a` supplied is
 with `a` and unmeasured on the others. The pack the engines judge (`Coverage.judged_pack`)
 requires `high` and applies when `low` holds, so a milestone is missing only when it certainly
 is; `assess` tells met from unmeasured with `low` (`unmeasured_status`).
+
+A field may be supplied on some deals only (`Supply.by_deal`): the fields --history derives
+from snapshots (deals/history.py), empty on a deal seen too few times to tell. An atom reading
+one is guarded rather than replaced: `present(f) and atom` (low), `not present(f) or atom`
+(high), so such a deal is unmeasured ("insufficient history") and the others are judged.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class Supply:
     source: str  # e.g. "the columns of pipeline.csv and --contacts"
     everything: bool = False  # one hand-written deal: a key the rep left out is missing
     keyed_by_names: bool = False  # no id column: deals are keyed by account and deal name
+    # Supplied on some deals only: empty where a deal's history is insufficient (--history).
+    by_deal: frozenset[str] = frozenset()
 
     @classmethod
     def complete(cls, source: str) -> Supply:
@@ -144,8 +151,17 @@ class Coverage:
         }
 
 
+HISTORY_HINT = (
+    "insufficient history on some deals: --history derives it where a deal was seen in "
+    "enough snapshots, and each unmeasured finding's note says why not; keep saving a "
+    "snapshot a week (docs/history.md), or add a column for it"
+)
+
+
 def how_to_supply(name: str, supply: Supply | None = None) -> str:
     """How a team supplies a field nothing supplies, in words."""
+    if supply is not None and name in supply.by_deal:
+        return HISTORY_HINT
     if name == "contacts" and supply is not None and supply.keyed_by_names:
         return (
             "add the opportunity id column to the export (contact roles join by it), then "
@@ -157,13 +173,16 @@ def how_to_supply(name: str, supply: Supply | None = None) -> str:
 def measure(pack: RulePack, supply: Supply, *, as_missing: bool = False) -> Coverage:
     """The coverage of a pack on an input that supplies these fields."""
 
+    def by_deal(parts: tuple[str, ...]) -> bool:
+        return parts[0] in supply.by_deal
+
     def lacking(parts: tuple[str, ...]) -> bool:
-        return not supply.has(parts, pack)
+        return not by_deal(parts) and not supply.has(parts, pack)
 
     unmeasured = []
     bounds: dict[str, Unmeasured] = {}
     for milestone in pack.milestones():
-        found = _milestone_bounds(milestone, lacking)
+        found = _milestone_bounds(milestone, lacking, by_deal)
         if found is None:
             continue
         bounds[milestone.id] = found
@@ -172,12 +191,14 @@ def measure(pack: RulePack, supply: Supply, *, as_missing: bool = False) -> Cove
 
 
 def _milestone_bounds(
-    milestone: Milestone, lacking: Callable[[tuple[str, ...]], bool]
+    milestone: Milestone,
+    lacking: Callable[[tuple[str, ...]], bool],
+    by_deal: Callable[[tuple[str, ...]], bool],
 ) -> Unmeasured | None:
-    require_low, require_high, lacks = bounds(milestone.require.tree, lacking)
+    require_low, require_high, lacks = bounds(milestone.require.tree, lacking, by_deal)
     when_low = when_high = milestone.when.tree if milestone.when is not None else None
     if milestone.when is not None:
-        when_low, when_high, when_lacks = bounds(milestone.when.tree, lacking)
+        when_low, when_high, when_lacks = bounds(milestone.when.tree, lacking, by_deal)
         lacks = lacks | when_lacks
     if not lacks:
         return None
@@ -229,25 +250,35 @@ def _condition(written: CheckedCondition, tree: Expr | None) -> CheckedCondition
 
 
 def bounds(
-    node: Expr, lacking: Callable[[tuple[str, ...]], bool]
+    node: Expr,
+    lacking: Callable[[tuple[str, ...]], bool],
+    by_deal: Callable[[tuple[str, ...]], bool] = lambda parts: False,
 ) -> tuple[Expr, Expr, frozenset[str]]:
     """(low, high, the lacking fields read): the condition with each atom that reads a
-    lacking field replaced by the constant that makes the whole false (low) or true (high)."""
+    lacking field replaced by the constant that makes the whole false (low) or true (high),
+    and each atom that reads a field supplied on some deals only guarded by its presence."""
     match node:
         case Logical(op=op, left=left, right=right):
-            left_low, left_high, left_lacks = bounds(left, lacking)
-            right_low, right_high, right_lacks = bounds(right, lacking)
+            left_low, left_high, left_lacks = bounds(left, lacking, by_deal)
+            right_low, right_high, right_lacks = bounds(right, lacking, by_deal)
             return (
                 _logical(op, left_low, right_low),
                 _logical(op, left_high, right_high),
                 left_lacks | right_lacks,
             )
         case Not(operand=operand):
-            low, high, lacks = bounds(operand, lacking)
+            low, high, lacks = bounds(operand, lacking, by_deal)
             return _not(high), _not(low), lacks
-    lacks = frozenset(parts[0] for parts in deal_fields(node) if lacking(parts))
+    read = list(deal_fields(node))
+    lacks = frozenset(parts[0] for parts in read if lacking(parts))
     if lacks:
         return Boolean(False), Boolean(True), lacks
+    sometimes = sorted({parts[0] for parts in read if by_deal(parts)})
+    if sometimes:
+        known: Expr = Call("present", (FieldPath((sometimes[0],)),))
+        for name in sometimes[1:]:
+            known = Logical("and", known, Call("present", (FieldPath((name,)),)))
+        return Logical("and", known, node), Logical("or", Not(known), node), frozenset(sometimes)
     return node, node, lacks
 
 
@@ -334,6 +365,38 @@ def unmeasured_status(
         return judged
     if holds(measured.require_low):
         return Status.MET
+    return Status.UNMEASURED
+
+
+def status_within(
+    measured: Unmeasured,
+    values: Mapping[str, Any],
+    as_of: date,
+    stage_positions: Mapping[str, int],
+    name: str,
+    ends: tuple[Any, Any],
+) -> Status:
+    """The status of an unmeasured milestone on a deal whose field `name` is known only to
+    lie between two ends (the day a deal entered its stage, from snapshots): certain when
+    both ends give the same certain status, else unmeasured. Exact for the conditions
+    packs write on a date, which move one way as the date moves (`days_since(d) <= 90`)."""
+    found = {_certain(measured, {**values, name: end}, as_of, stage_positions) for end in ends}
+    return found.pop() if len(found) == 1 else Status.UNMEASURED
+
+
+def _certain(
+    measured: Unmeasured, values: Mapping[str, Any], as_of: date, positions: Mapping[str, int]
+) -> Status:
+    def holds(tree: Expr | None) -> bool:
+        return tree is not None and _holds(tree, values, as_of, positions)
+
+    if measured.when_high is not None and not holds(measured.when_high):
+        return Status.NOT_APPLICABLE
+    if measured.when_low is None or holds(measured.when_low):
+        if not holds(measured.require_high):
+            return Status.MISSING
+        if holds(measured.require_low):
+            return Status.MET
     return Status.UNMEASURED
 
 
