@@ -282,3 +282,30 @@ def test_a_review_attribute_named_like_markup_is_shown_as_text(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     html = page.read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_closed_deals_with_stage_history_are_compared_where_they_reached() -> None:
+    """HubSpot's date-entered columns say how far each lost deal went: a deal lost in
+    qualification is not counted as missing the negotiation's milestones, and the stage
+    figures come from the same history."""
+    hubspot = HISTORY.parent / "hubspot-deals.csv"
+    document = calibrate(
+        "--closed-deals", str(hubspot), "--rules", "hubspot-default", "--as-of", "2026-11-27"
+    )
+    assert not any("compared on every milestone" in w for w in document["warnings"])
+    calibrated = document["deals_won"] + document["deals_lost"]
+    observed = {
+        row["milestone_id"]: row["met"] + row["missing"] + row["unknown"]
+        for row in document["milestones"]
+        if row["stage_id"] is not None
+    }
+    assert max(observed.values()) == calibrated > min(observed.values())
+    assert {row["stage_id"] for row in document["stages"] if row["deals"]} >= {"qualify"}
+
+
+def test_closed_deals_without_stage_history_warn_of_the_unfair_comparison() -> None:
+    document = calibrate("--closed-deals", str(OUTCOMES), "--as-of", "2026-11-27")
+    assert any(
+        w.startswith("lost deals are compared on every milestone") for w in document["warnings"]
+    )
+    assert document["stages"] == []

@@ -46,6 +46,7 @@ class AuditRequest:
     csv_rows: CsvRows = CsvRows.DEAL
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
+    kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
 
     @property
     def columnar_asked(self) -> bool:
@@ -157,6 +158,7 @@ def _python_audit(
         include_met=request.include_met,
         unmeasured_as_missing=request.unmeasured_as_missing,
         supply=supply,
+        kept_fields=request.kept_fields,
     )
 
 

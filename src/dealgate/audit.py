@@ -283,8 +283,12 @@ def run_audit(
     include_met: bool = False,
     unmeasured_as_missing: bool = False,
     supply: Supply | None = None,
+    kept_fields: tuple[str, ...] = (),
 ) -> AuditResult:
     """Read, filter, evaluate and assess every deal of a source.
+
+    Each assessed deal keeps only the fields reports show (`slim`), and `kept_fields` (the
+    stage history calibration reads).
 
     Met findings carry the values they read only with include_met, as only then are they shown.
     Milestones reading fields the source does not supply are unmeasured (judging/coverage.py),
@@ -320,7 +324,9 @@ def run_audit(
         if assessment.stage is None or assessment.stage.is_open:
             late = overdue_steps(assessment.read.deal, as_of)
         # The findings hold what they read; the rest of the deal is not reported again.
-        assessment = replace(assessment, overdue_steps=late, read=slim(assessment.read))
+        assessment = replace(
+            assessment, overdue_steps=late, read=slim(assessment.read, kept_fields)
+        )
         assessments.append(assessment)
         if progress is not None and number % 1000 == 0:
             progress(number)
@@ -348,10 +354,11 @@ def run_audit(
     )
 
 
-def slim(read: ReadDeal) -> ReadDeal:
-    """A deal with only the fields reports show, so an audit of a large pipeline stays small."""
+def slim(read: ReadDeal, also: tuple[str, ...] = ()) -> ReadDeal:
+    """A deal with only the fields reports show (and `also`), so an audit of a large pipeline
+    stays small."""
     shown = read.deal.__dict__  # pydantic keeps a model's field values here
-    kept = {name: shown[name] for name in REPORTED_FIELDS}
+    kept = {name: shown[name] for name in (*REPORTED_FIELDS, *also)}
     return construct(ReadDeal, {**read.__dict__, "deal": construct(Deal, kept)})
 
 

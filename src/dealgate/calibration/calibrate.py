@@ -51,10 +51,11 @@ REVIEW_WARNING = (
     "read the verdicts as what winning deals looked like, not as what predicts a win"
 )
 UNFAIR_WARNING = (
-    "each milestone is compared among all closed deals, as their export cannot say which "
-    "stages a lost deal reached: a deal lost early misses every later milestone, which makes "
-    "later milestones look predictive; snapshots compare each among the deals that reached "
-    "its stage"
+    "{who} compared on every milestone, as the export cannot say which stages "
+    "they reached: a deal lost early misses every later milestone, which makes later "
+    "milestones look predictive; stage history (HubSpot's date-entered columns, "
+    "--stage-history) or snapshots compare each milestone among the deals that reached its "
+    "stage"
 )
 LEAKAGE_WARNING = (
     "calibrated from closed deals as they stand today: fields filled in at or after the close "
@@ -171,11 +172,24 @@ def from_closed_deals(
             MilestoneCalibration(info, verdict, closed.leaking[info.id])
             for info, verdict in zip(infos, verdicts, strict=True)
         ),
-        (),
+        tuple(stage_conversion(closed.journeys, _open_ids(pack))) if closed.journeys else (),
         _stage_names(pack),
         dict(closed.not_outcomes),
-        (LEAKAGE_WARNING, UNFAIR_WARNING),
+        (LEAKAGE_WARNING, *_fairness(closed)),
     )
+
+
+def _fairness(closed: ClosedDeals) -> tuple[str, ...]:
+    """The unfair-comparison warning, for the lost deals whose stage history cannot say how
+    far they went; none when every one has it."""
+    if not closed.lost_without_history:
+        return ()
+    if closed.lost_without_history == closed.lost:
+        return (UNFAIR_WARNING.format(who="lost deals are"),)
+    who = (
+        f"{closed.lost_without_history} of {closed.lost} lost deals have no stage history, and are"
+    )
+    return (UNFAIR_WARNING.format(who=who),)
 
 
 def from_review(review: ReviewData, thresholds: Thresholds) -> Calibration:

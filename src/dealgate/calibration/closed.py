@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dealgate.audit import AuditResult
-from dealgate.calibration.statistics import Measure, Observation
+from dealgate.calibration.statistics import DealJourney, Measure, Observation, StageVisit
 from dealgate.findings import Finding, Status
+from dealgate.judging.assess import DealAssessment
+from dealgate.rules.model import RulePack, Severity, Stage
 
 _MEASURES = {
     Status.MET: Measure.MET,
@@ -36,6 +38,9 @@ class ClosedDeals:
     leaking: Counter[str] = field(default_factory=Counter)
     # why an audited deal is not calibrated: still open, unknown stage, no close date
     not_outcomes: Counter[str] = field(default_factory=Counter)
+    # the stages each deal with a stage history went through (stage conversion)
+    journeys: list[DealJourney] = field(default_factory=list)
+    lost_without_history: int = 0  # lost deals whose reach is unknown: compared on everything
 
 
 def closed_deals(result: AuditResult) -> ClosedDeals:
@@ -53,9 +58,15 @@ def closed_deals(result: AuditResult) -> ClosedDeals:
         won = stage.terminal == "won"
         found.won += won
         found.lost += not won
+        reached = _reached(result.pack, assessment, won)
+        if reached is None:
+            found.lost_without_history += 1
+        journey = _journey(result.pack, assessment, won)
+        if journey is not None:
+            found.journeys.append(journey)
         for finding in assessment.findings:
             measure = _MEASURES.get(finding.status)
-            if measure is None:
+            if measure is None or not _within(result.pack, finding, reached):
                 continue
             found.observations.append(
                 Observation(assessment.deal_id, finding.milestone_id, measure, won)
@@ -63,6 +74,55 @@ def closed_deals(result: AuditResult) -> ClosedDeals:
             if measure is Measure.MET and _after(finding, close_date):
                 found.leaking[finding.milestone_id] += 1
     return found
+
+
+def _reached(pack: RulePack, assessment: DealAssessment, won: bool) -> int | None:
+    """The furthest open stage a closed deal reached: every one for a won deal, the furthest
+    its stage history shows for a lost one; None when a lost deal has no stage history."""
+    if won:
+        return pack.open_stages[-1].position
+    positions = [stage.position for _, stage in _history(pack, assessment)]
+    return max(positions) if positions else None
+
+
+def _within(pack: RulePack, finding: Finding, reached: int | None) -> bool:
+    """Whether a closed deal is compared on a milestone: one of a stage it reached (all of
+    them when its reach is unknown)."""
+    if reached is None or finding.stage_id is None:
+        return True
+    return pack.stage(finding.stage_id).position <= reached
+
+
+def _history(pack: RulePack, assessment: DealAssessment) -> list[tuple[date, Stage]]:
+    """The open pack stages a deal's stage history shows, by the day it entered each."""
+    entered = []
+    for change in assessment.read.deal.stage_history or ():
+        stage = pack.match_stage(change.stage) if change.stage else None
+        if stage is not None and stage.is_open and change.entered_on is not None:
+            entered.append((change.entered_on, stage))
+    return sorted(entered, key=lambda pair: (pair[0], pair[1].position))
+
+
+def _journey(pack: RulePack, assessment: DealAssessment, won: bool) -> DealJourney | None:
+    """A closed deal's visits to stages by its stage history; exits as its fields stand
+    today (the leak the warning names); None without a history."""
+    entered = _history(pack, assessment)
+    if not entered:
+        return None
+    close_date = assessment.read.deal.close_date
+    statuses = {finding.milestone_id: finding.status for finding in assessment.findings}
+    visits = []
+    for number, (day, stage) in enumerate(entered):
+        left = entered[number + 1][0] if number + 1 < len(entered) else close_date
+        days = float((left - day).days) if left is not None else None
+        required = [m.id for m in stage.exit if m.severity is Severity.REQUIRED]
+        measured = [
+            statuses[m] is Status.MET
+            for m in required
+            if statuses.get(m) in (Status.MET, Status.MISSING)
+        ]
+        visits.append(StageVisit(stage.id, days, all(measured) if measured else None))
+    return DealJourney(assessment.deal_id, tuple(visits), won)
 
 
 def _after(finding: Finding, close_date: date | None) -> bool:

@@ -51,9 +51,7 @@ def run_calibration(request: CalibrationRequest) -> Calibration:
     outcomes = read_outcomes(source, request.pack)
     rejected = source.mapper.reconciliation.rows_rejected
     if rejected:
-        outcomes.not_outcomes["rejected row of the export (see `dealgate deals inspect`)"] += (
-            rejected
-        )
+        outcomes.not_outcomes["rejected row of the export"] += rejected
     return from_snapshots(request.pack, snapshots, outcomes, request.lead_days, request.thresholds)
 
 
@@ -72,13 +70,14 @@ def _closed(request: CalibrationRequest, export: Path) -> Calibration:
         filters=AuditFilters(include_closed=True),
         include_met=True,
         format="json",
+        kept_fields=("stage_history",),  # how far each lost deal went (calibration/closed.py)
     )
     run = run_audit_request(audit)
     assert run.result is not None  # the JSON format takes the Python route
     found = closed_deals(run.result)
     rejected = run.result.reconciliation.rows_rejected
     if rejected:
-        found.not_outcomes["rejected row of the export (see `dealgate deals inspect`)"] += rejected
+        found.not_outcomes["rejected row of the export"] += rejected
     return from_closed_deals(
         request.pack, found, f"the closed deals of {export}", request.thresholds
     )
