@@ -23,6 +23,7 @@ from dealgate.calibration.review import ReviewData
 from dealgate.calibration.snapshots import (
     Journey,
     Snapshot,
+    SnapshotDeal,
     journeys,
     last_before,
     observations,
@@ -39,7 +40,6 @@ from dealgate.calibration.statistics import (
     stage_conversion,
 )
 from dealgate.findings import DataFinding
-from dealgate.report.saved_audit import Deal
 from dealgate.rules.model import RulePack, Severity
 
 SNAPSHOTS = "snapshots"
@@ -244,9 +244,8 @@ def _visits(pack: RulePack, journey: Journey) -> tuple[StageVisit, ...]:
     was in at its first snapshot, as it entered it before. Exits are as they stood at the
     last snapshot in the stage: met when every required exit was met, unknown when one
     could not be measured."""
-    runs: list[tuple[str, date, Deal]] = []  # stage id, first seen, last seen deal
+    runs: list[tuple[str, date, SnapshotDeal]] = []  # stage id, first seen, last seen deal
     for day, deal in journey.seen:
-        assert deal.stage_id is not None  # snapshots keep open deals only
         if runs and runs[-1][0] == deal.stage_id:
             runs[-1] = (deal.stage_id, runs[-1][1], deal)
         else:
@@ -259,13 +258,13 @@ def _visits(pack: RulePack, journey: Journey) -> tuple[StageVisit, ...]:
     return tuple(visits)
 
 
-def _exits_met(pack: RulePack, stage_id: str, deal: Deal) -> bool | None:
+def _exits_met(pack: RulePack, stage_id: str, deal: SnapshotDeal) -> bool | None:
     """Whether every required exit of the stage that the snapshot measured was met; None
     when it measured none (an exit the export cannot show is left out, not failed)."""
     required = {m.id for m in pack.stage(stage_id).exit if m.severity is Severity.REQUIRED}
     measured = [
-        f.status == "met"
-        for f in deal.findings
-        if f.milestone_id in required and f.status in ("met", "missing")
+        status == "met"
+        for milestone_id, status in deal.statuses.items()
+        if milestone_id in required and status in ("met", "missing")
     ]
     return all(measured) if measured else None

@@ -32,12 +32,23 @@ SAVE_HINT = (
 
 
 @dataclass(frozen=True)
+class SnapshotDeal:
+    """An open deal as a snapshot saw it: its pack stage, and each milestone's status.
+
+    Only this is kept of a snapshot: a saved audit holds every finding's text and the values
+    it read, ~13 kB a deal, and a year of weekly snapshots must fit in memory together."""
+
+    stage_id: str
+    statuses: dict[str, str]  # milestone id -> met, missing, unmeasured, waived, not_applicable
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """A saved audit, by its date, with its open deals by deal key."""
 
     file: str
     as_of: date
-    deals: dict[str, Deal]
+    deals: dict[str, SnapshotDeal]
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class Journey:
     deal_id: str
     won: bool
     close_date: date
-    seen: tuple[tuple[date, Deal], ...]
+    seen: tuple[tuple[date, SnapshotDeal], ...]
 
 
 def load_snapshots(
@@ -74,11 +85,8 @@ def load_snapshots(
             problems.append(problem)
             continue
         as_of = date.fromisoformat(document.audit.as_of)
-        open_ids = {stage.id for stage in pack.open_stages}
-        deals = {
-            deal_key(deal.id): deal for deal in document.audit.deals if deal.stage_id in open_ids
-        }
-        snapshots.append(Snapshot(str(path), as_of, deals))
+        snapshots.append(Snapshot(str(path), as_of, _open_deals(document.audit.deals, pack)))
+        del document  # before the next file is read
     by_day: dict[date, str] = {}
     for snapshot in snapshots:
         if snapshot.as_of in by_day:
@@ -88,6 +96,23 @@ def load_snapshots(
     if problems:
         raise InputError(problems)
     return sorted(snapshots, key=lambda snapshot: snapshot.as_of)
+
+
+def _open_deals(deals: Iterable[Deal], pack: RulePack) -> dict[str, SnapshotDeal]:
+    """The snapshot's open deals, by deal key, with each milestone's status."""
+    open_ids = {stage.id for stage in pack.open_stages}
+    names: dict[str, str] = {}  # one string per milestone id and status, shared by every deal
+    kept = {}
+    for deal in deals:
+        if deal.stage_id in open_ids:
+            statuses = {
+                names.setdefault(f.milestone_id, f.milestone_id): names.setdefault(
+                    f.status, f.status
+                )
+                for f in deal.findings
+            }
+            kept[deal_key(deal.id)] = SnapshotDeal(deal.stage_id, statuses)
+    return kept
 
 
 def _unusable(
@@ -133,14 +158,14 @@ def journeys(snapshots: Sequence[Snapshot], closed: Iterable[ClosedDeal]) -> lis
     return found
 
 
-def last_before(journey: Journey, lead_days: int) -> tuple[date, Deal] | None:
+def last_before(journey: Journey, lead_days: int) -> tuple[date, SnapshotDeal] | None:
     """The deal's last snapshot at least `lead_days` before it closed; None when none was."""
     latest = journey.close_date - timedelta(days=lead_days)
     earlier = [seen for seen in journey.seen if seen[0] <= latest]
     return earlier[-1] if earlier else None
 
 
-def observations(journey: Journey, snapshot_deal: Deal) -> list[Observation]:
+def observations(journey: Journey, snapshot_deal: SnapshotDeal) -> list[Observation]:
     """Each milestone that applied to the deal in the snapshot, met, missing or unmeasured.
 
     A milestone of a stage the deal had not reached is not in its findings, and so not
@@ -148,7 +173,7 @@ def observations(journey: Journey, snapshot_deal: Deal) -> list[Observation]:
     not applicable one says nothing about the milestone either way.
     """
     return [
-        Observation(journey.deal_id, finding.milestone_id, _MEASURES[finding.status], journey.won)
-        for finding in snapshot_deal.findings
-        if finding.status in _MEASURES
+        Observation(journey.deal_id, milestone_id, _MEASURES[status], journey.won)
+        for milestone_id, status in snapshot_deal.statuses.items()
+        if status in _MEASURES
     ]
