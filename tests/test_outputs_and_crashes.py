@@ -358,3 +358,56 @@ def test_columnar_output_on_a_full_disk_is_not_rerun_on_the_python_route(tmp_pat
     assert "error: cannot write disk/audit.csv: No space left on device" in run.stderr
     assert "columnar path not taken" not in run.stderr  # no second audit, on the Python route
     assert left == []
+
+
+# --- 6. standard output closed early (`dealgate audit x.csv | head`) -------------------------
+
+
+def _stderr_of_a_run_to_the_end(command: list[str]) -> str:
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return run.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["audit", str(EXPORT), *AS_OF],  # the table, through rich
+        ["audit", str(EXPORT), *AS_OF, "--format", "json"],
+        ["audit", str(EXPORT), *AS_OF, "--format", "csv"],
+        ["audit", str(EXPORT), *AS_OF, "--format", "csv", "--engine", "sql"],  # columnar
+        ["rules", "list"],
+    ],
+    ids=["table", "json", "csv", "csv-columnar", "rules-list"],
+)
+def test_a_reader_gone_before_the_report_exits_141_and_says_nothing(arguments: list[str]) -> None:
+    command = [sys.executable, "-m", "dealgate", *arguments]
+    reading, writing = os.pipe()
+    os.close(reading)  # the reader is gone before dealgate writes a byte
+    try:
+        run = subprocess.run(command, stdout=writing, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(writing)
+
+    assert run.returncode == 128 + signal.SIGPIPE, run.stderr
+    # Nothing beyond what the same command says when its output is read to the end (some of
+    # it, when the pipe closed first).
+    assert _stderr_of_a_run_to_the_end(command).startswith(run.stderr)
+
+
+def test_head_closing_the_pipe_midway_exits_141_without_a_traceback(tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    export = tmp_path / "pipeline.csv"
+    export.write_text("\n".join([lines[0], *lines[1:] * 20]) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "dealgate", "audit", str(export), *AS_OF, "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    head = [process.stdout.readline() for _ in range(3)]  # what `| head -3` reads
+    process.stdout.close()  # the report is far more than a pipe holds: dealgate is mid-write
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=120)
+
+    assert head[0].startswith(b"{")
+    assert process.returncode == 128 + signal.SIGPIPE, stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    assert "Broken pipe" not in stderr
