@@ -261,3 +261,37 @@ def test_ten_thousand_columns_audit_on_both_routes_alike(tmp_path: Path) -> None
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = _same_on_both_routes(path, "10,000 columns, over the 1,000")
     assert re.search(r"^0000,", report, re.MULTILINE)
+
+
+# -- numbers longer than any amount -------------------------------------------------------
+
+
+def test_an_amount_of_5000_digits_is_missing_on_the_columnar_route_as_on_the_python_one(
+    tmp_path: Path,
+) -> None:
+    # More than MAX_WHOLE_DIGITS (28) whole digits is not read, by the Python readers and by
+    # DuckDB's macros alike (it used to be read as a number there, or to crash DuckDB and
+    # step aside); 28 digits, and leading zeros, are read.
+    path = tmp_path / "long-amounts.csv"
+    path.write_text(
+        "Opportunity ID,Opportunity Name,Stage,Amount,Close Date\n"
+        f"0061,huge,Needs Analysis,{'9' * 5000},2026-12-20\n"
+        f"0062,just over,Needs Analysis,${'1' + '0' * 28},2026-12-20\n"
+        f"0063,longest,Needs Analysis,{'9' * 28},2026-12-20\n"
+        f"0064,zeros,Needs Analysis,{'0' * 40}1200,2026-12-20\n"
+        f'0065,grouped,Needs Analysis,"{"9" * 5000}.50 EUR",2026-12-20\n',
+        encoding="utf-8",
+    )
+    asked = ("audit", str(path), *AS_OF, "--format", "csv", "--csv-rows", "finding", "-v")
+    sql = dealgate(*asked, "--engine", "sql")
+    durable = dealgate(*asked, "--engine", "durable")
+
+    assert "reading: columnar (DuckDB reads and judges the CSV)" in sql.stderr, sql.stderr
+    assert sql.stdout == durable.stdout
+    assert sql.returncode == durable.returncode
+    unread = {line.split(",")[0] for line in sql.stdout.splitlines() if "HYG-AMOUNT" in line}
+    assert unread == {"0061", "0062", "0065"}
+    report, _, _ = _audit_json(path)  # the Python route says why
+    said = {f["deal_id"]: f["message"] for f in report["data_findings"]}
+    assert set(said) == unread
+    assert all("more than 28 digits is not read" in message for message in said.values())
