@@ -77,6 +77,40 @@ def test_output_naming_an_input_is_refused_before_any_work(tmp_path: Path, optio
     assert _temporaries(tmp_path) == []
 
 
+@pytest.mark.parametrize("engine", ["durable", "sql"])
+def test_output_naming_a_side_table_the_mapping_joins_is_refused(
+    tmp_path: Path, engine: str
+) -> None:
+    export = _copy("salesforce-opportunities.csv", tmp_path)
+    (tmp_path / "side").mkdir()
+    accounts = tmp_path / "side" / "accounts.csv"
+    accounts.write_text("account,sector\nAcme,retail\n", encoding="utf-8")
+    before = accounts.read_bytes()
+    (tmp_path / "mapping.yaml").write_text(
+        "mapping: joined\nprofile: salesforce\njoins:\n  - file: side/accounts.csv\n"
+        "    on: {Account Name: account}\n    columns: {sector: sector}\n",
+        encoding="utf-8",
+    )
+    # named another way than the mapping names it: through a link to its folder
+    (tmp_path / "sides").symlink_to(tmp_path / "side")
+
+    run = dealgate(
+        "audit",
+        export.name,
+        *("--mapping", "mapping.yaml", *AS_OF, "--engine", engine),
+        *("--format", "csv", "--output", "sides/accounts.csv"),
+        cwd=tmp_path,
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert (
+        "--output sides/accounts.csv is the side table 'side/accounts.csv' the mapping joins"
+        in run.stderr
+    )
+    assert accounts.read_bytes() == before
+    assert _temporaries(tmp_path) == []
+
+
 @pytest.mark.parametrize("link", ["symbolic", "hard"])
 def test_output_linked_to_the_export_is_refused(tmp_path: Path, link: str) -> None:
     export = _copy("salesforce-opportunities.csv", tmp_path)

@@ -849,18 +849,21 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
-    _refuse_to_replace_inputs(
-        output,
-        {
-            "the export": pipeline,
-            "--contacts": contacts,
-            "--teams": teams,
-            "--waivers": waivers,
-            "--baseline": baseline,
-            "--mapping": mapping,
-            "--rules": Path(rules) if Path(rules).is_file() else None,
-        },
-    )
+    inputs = {
+        "the export": pipeline,
+        "--contacts": contacts,
+        "--teams": teams,
+        "--waivers": waivers,
+        "--baseline": baseline,
+        "--mapping": mapping,
+        "--rules": Path(rules) if Path(rules).is_file() else None,
+    }
+    if output is not None and mapping is not None:
+        from dealgate.deals.mapping_file import joined_files
+
+        for written, side in joined_files(mapping):
+            inputs[f"the side table '{written}' the mapping joins"] = side
+    _refuse_to_replace_inputs(output, inputs)
     _needs_file(output_format.value, output)
     if baseline is not None and output_format.value not in BASELINE_FORMATS:
         shown_in = ", ".join(BASELINE_FORMATS)
