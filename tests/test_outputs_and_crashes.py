@@ -445,3 +445,56 @@ def test_head_closing_the_pipe_midway_exits_141_without_a_traceback(tmp_path: Pa
     assert "Traceback" not in stderr
     assert "Exception ignored" not in stderr
     assert "Broken pipe" not in stderr
+
+
+# --- 7. a signal during a long DuckDB query --------------------------------------------------
+
+
+def _large_export(folder: Path, copies: int) -> Path:
+    """The example export `copies` times over, each deal with an id of its own."""
+    header, *rows = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    export = folder / "large.csv"
+    with export.open("w", encoding="utf-8") as stream:
+        stream.write(header + "\n")
+        for copy in range(copies):
+            stream.writelines(
+                f"D{copy:05d}{n:03d}{row[row.index(',') :]}\n" for n, row in enumerate(rows)
+            )
+    return export
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_columnar_audits_query_at_once(tmp_path: Path, signum: int) -> None:
+    # 60,000 deals (68 MB): the columnar audit runs its DuckDB queries for several seconds.
+    # Python's handlers wait for a query to end, and DuckDB's client checks for signals only
+    # in some phases, raising RuntimeError (exit 3) instead: the query is interrupted now.
+    export = _large_export(tmp_path, 200)
+    report = tmp_path / "audit.csv"
+    report.write_text(OLD_REPORT, encoding="utf-8")
+    spill = tmp_path / "tmp"  # DuckDB's spill folder appears here as its connection opens
+    spill.mkdir()
+    start = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['dealgate', *sys.argv[1:]]; "
+        "runpy.run_module('dealgate', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", start, "audit", str(export), *AS_OF, "--engine", "sql"]
+    command += ["--format", "csv", "--output", str(report)]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(spill)}
+    )
+    while process.poll() is None and not any(spill.iterdir()):
+        time.sleep(0.005)
+    time.sleep(0.5)  # into the queries
+    sent = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    waited = time.monotonic() - sent
+
+    assert process.returncode == 128 + signum, stderr
+    assert waited < 2, f"exited {waited:.1f} s after the signal"
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert "columnar path not taken" not in stderr  # not run again on the Python route
+    assert report.read_text(encoding="utf-8") == OLD_REPORT
+    assert _temporaries(tmp_path) == []
+    assert list(spill.iterdir()) == []  # the spill folder is removed

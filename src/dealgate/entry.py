@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from types import FrameType
+
+from dealgate import interrupts
+from dealgate.interrupts import Terminated
 
 EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -31,11 +33,6 @@ EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE
 TEST_CRASH = "DEALGATE_TEST_CRASH"
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised where the program is, so that `finally` blocks (a temporary output
-    file removed) run as they do for Ctrl-C. Not an Exception: nothing handles it by mistake."""
-
-
 class OutputClosed(BaseException):
     """Standard output is a pipe whose reader went away. Raised in place of BrokenPipeError
     (dealgate/cli.py), which click would turn into exit 1, the code of an audit that found
@@ -43,15 +40,11 @@ class OutputClosed(BaseException):
     failure to retry, and `finally` blocks still run."""
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with its code, or with one of those above."""
     arguments = sys.argv[1:] if argv is None else argv
     try:
-        signal.signal(signal.SIGTERM, _terminate)
+        interrupts.install()
         from dealgate.cli import app
 
         try:
@@ -67,6 +60,9 @@ def main(argv: list[str] | None = None) -> None:
     except Terminated:
         _exit_quietly(EXIT_TERMINATED)
     except Exception as error:  # a bug: never exit 1, which means the audit found failures
+        signum = interrupts.received()
+        if signum is not None:  # not a bug: what the signal stopped (a DuckDB query) failed
+            _exit_quietly(128 + signum)
         _report_crash(error, arguments)
         _exit_quietly(EXIT_INTERNAL_ERROR)
 
