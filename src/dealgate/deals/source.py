@@ -263,7 +263,7 @@ class Teams:
     """A teams file read: each owner's manager, and data findings about its cells."""
 
     managers: dict[str, str]
-    findings: list[DataFinding] = field(default_factory=list)
+    findings: tuple[DataFinding, ...] = ()
 
 
 def read_teams(
@@ -302,13 +302,14 @@ def read_teams(
                 )
             ]
         )
-    teams = Teams({})
+    managers: dict[str, str] = {}
+    findings: list[DataFinding] = []
     for record in table.records:
-        teams.findings.extend(cell_findings(table.file, record))
+        findings.extend(cell_findings(table.file, record))
         rep, boss = clean_text(record.values.get(owner)), clean_text(record.values.get(manager))
         if rep and boss:
-            teams.managers[rep] = boss
-    return teams
+            managers[rep] = boss
+    return Teams(managers, tuple(findings))
 
 
 def cell_findings(file: str, record: RawRecord, deal_id: str | None = None) -> list[DataFinding]:
