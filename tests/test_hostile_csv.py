@@ -261,3 +261,120 @@ def test_ten_thousand_columns_audit_on_both_routes_alike(tmp_path: Path) -> None
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = _same_on_both_routes(path, "10,000 columns, over the 1,000")
     assert re.search(r"^0000,", report, re.MULTILINE)
+
+
+# -- numbers longer than any amount -------------------------------------------------------
+
+
+def test_an_amount_of_5000_digits_is_missing_on_the_columnar_route_as_on_the_python_one(
+    tmp_path: Path,
+) -> None:
+    # More than MAX_WHOLE_DIGITS (28) whole digits is not read, by the Python readers and by
+    # DuckDB's macros alike (it used to be read as a number there, or to crash DuckDB and
+    # step aside); 28 digits, and leading zeros, are read.
+    path = tmp_path / "long-amounts.csv"
+    path.write_text(
+        "Opportunity ID,Opportunity Name,Stage,Amount,Close Date\n"
+        f"0061,huge,Needs Analysis,{'9' * 5000},2026-12-20\n"
+        f"0062,just over,Needs Analysis,${'1' + '0' * 28},2026-12-20\n"
+        f"0063,longest,Needs Analysis,{'9' * 28},2026-12-20\n"
+        f"0064,zeros,Needs Analysis,{'0' * 40}1200,2026-12-20\n"
+        f'0065,grouped,Needs Analysis,"{"9" * 5000}.50 EUR",2026-12-20\n',
+        encoding="utf-8",
+    )
+    asked = ("audit", str(path), *AS_OF, "--format", "csv", "--csv-rows", "finding", "-v")
+    sql = dealgate(*asked, "--engine", "sql")
+    durable = dealgate(*asked, "--engine", "durable")
+
+    assert "reading: columnar (DuckDB reads and judges the CSV)" in sql.stderr, sql.stderr
+    assert sql.stdout == durable.stdout
+    assert sql.returncode == durable.returncode
+    unread = {line.split(",")[0] for line in sql.stdout.splitlines() if "HYG-AMOUNT" in line}
+    assert unread == {"0061", "0062", "0065"}
+    report, _, _ = _audit_json(path)  # the Python route says why
+    said = {f["deal_id"]: f["message"] for f in report["data_findings"]}
+    assert set(said) == unread
+    assert all("more than 28 digits is not read" in message for message in said.values())
+
+
+# -- a stray cp1252 row in a side file (--teams, --contacts, a mapping's joins) -------------
+
+PIPELINE = (
+    "Opportunity ID,Opportunity Name,Stage,Opportunity Owner,Account Name\n"
+    "0061,First,Needs Analysis,Sam Patel,Cancity\n"
+    "0062,Second,Needs Analysis,Jörg Weiß,Isdom\n"
+)
+
+
+def _mixed(path: Path, lines: list[str], stray: int) -> Path:
+    """A UTF-8 file whose line `stray` (0 = the header) is written in cp1252. The other
+    lines hold more accented letters than it does, so the file is taken for UTF-8."""
+    data = [line.encode("cp1252" if n == stray else "utf-8") for n, line in enumerate(lines)]
+    path.write_bytes(b"".join(data))
+    return path
+
+
+def test_a_stray_cp1252_row_in_a_teams_file_is_a_data_finding(tmp_path: Path) -> None:
+    export = tmp_path / "pipeline.csv"
+    export.write_text(PIPELINE, encoding="utf-8")
+    lines = ["Owner,Manager\n", "Sam Patel,Dana Müller\n", "Jörg Weiß,Zoë Brandt\n"]
+    lines += [f"Rep {n},Günther Östlund\n" for n in range(3)]
+    teams = _mixed(tmp_path / "teams.csv", lines, stray=2)
+
+    document, _, _ = _audit_json(export, "--teams", str(teams))
+
+    managers = {deal["id"]: deal["manager"] for deal in document["deals"]}
+    assert managers == {"0061": "Dana Müller", "0062": "Zoë Brandt"}
+    found = [f for f in document["data_findings"] if f["file"] == str(teams)]
+    assert [(f["row"], f["message"]) for f in found] == [
+        (3, "not UTF-8: read as cp1252 ('Jörg Weiß')"),
+        (3, "not UTF-8: read as cp1252 ('Zoë Brandt')"),
+    ]
+    assert [f["column"] for f in found] == ["Owner", "Manager"]
+
+
+def test_a_stray_cp1252_row_in_a_contact_roles_file_is_a_data_finding(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    export = tmp_path / "pipeline.csv"
+    export.write_text(PIPELINE, encoding="utf-8")
+    lines = [
+        "OpportunityId,Contact: Full Name,Title,Role\n",
+        "0061,Ana Lima,CFO,Economic Buyer\n",
+        "0062,Renée Dubois,Directrice,Champion\n",
+        "0061,Zoë Müller,Bereichsleiterin Einkäufe,Decision Maker\n",
+    ]
+    roles = _mixed(tmp_path / "roles.csv", lines, stray=2)
+
+    source = open_deals(export, pack, contacts=roles)
+    deals = {read.deal.id: read.deal for read in source}
+
+    assert [c.name for c in deals["0062"].contacts] == ["Renée Dubois"]
+    assert [c.name for c in deals["0061"].contacts] == ["Ana Lima", "Zoë Müller"]
+    found = [f for f in source.findings if f.file == str(roles)]
+    assert [(f.row, f.column, f.deal_id) for f in found] == [(3, "Contact: Full Name", "0062")]
+    assert all(f.message.startswith("not UTF-8: read as cp1252") for f in found)
+
+
+def test_a_stray_cp1252_row_in_a_joined_side_table_is_a_data_finding_of_its_deal(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    export = tmp_path / "pipeline.csv"
+    export.write_text(PIPELINE, encoding="utf-8")
+    lines = ["account,sector\n", "Cancity,Büroküche\n", "Isdom,Gesundheitsw\xe4chter\n"]
+    _mixed(tmp_path / "accounts.csv", lines, stray=2)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "mapping: joined\nprofile: salesforce\njoins:\n  - file: accounts.csv\n"
+        "    on: {Account Name: account}\n    columns: {sector: sector}\n",
+        encoding="utf-8",
+    )
+
+    source = open_deals(export, pack, mapping=mapping)
+    deals = {read.deal.id: read.deal for read in source}
+
+    assert deals["0062"].custom["sector"] == "Gesundheitswächter"
+    (finding,) = [f for f in source.findings if "not UTF-8" in f.message]
+    assert (finding.file, finding.row, finding.deal_id) == (str(export), 3, "0062")
+    assert finding.column == "accounts.csv:sector"
+    assert finding.message.startswith("accounts.csv line 3: not UTF-8: read as cp1252")

@@ -77,6 +77,40 @@ def test_output_naming_an_input_is_refused_before_any_work(tmp_path: Path, optio
     assert _temporaries(tmp_path) == []
 
 
+@pytest.mark.parametrize("engine", ["durable", "sql"])
+def test_output_naming_a_side_table_the_mapping_joins_is_refused(
+    tmp_path: Path, engine: str
+) -> None:
+    export = _copy("salesforce-opportunities.csv", tmp_path)
+    (tmp_path / "side").mkdir()
+    accounts = tmp_path / "side" / "accounts.csv"
+    accounts.write_text("account,sector\nAcme,retail\n", encoding="utf-8")
+    before = accounts.read_bytes()
+    (tmp_path / "mapping.yaml").write_text(
+        "mapping: joined\nprofile: salesforce\njoins:\n  - file: side/accounts.csv\n"
+        "    on: {Account Name: account}\n    columns: {sector: sector}\n",
+        encoding="utf-8",
+    )
+    # named another way than the mapping names it: through a link to its folder
+    (tmp_path / "sides").symlink_to(tmp_path / "side")
+
+    run = dealgate(
+        "audit",
+        export.name,
+        *("--mapping", "mapping.yaml", *AS_OF, "--engine", engine),
+        *("--format", "csv", "--output", "sides/accounts.csv"),
+        cwd=tmp_path,
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert (
+        "--output sides/accounts.csv is the side table 'side/accounts.csv' the mapping joins"
+        in run.stderr
+    )
+    assert accounts.read_bytes() == before
+    assert _temporaries(tmp_path) == []
+
+
 @pytest.mark.parametrize("link", ["symbolic", "hard"])
 def test_output_linked_to_the_export_is_refused(tmp_path: Path, link: str) -> None:
     export = _copy("salesforce-opportunities.csv", tmp_path)
@@ -358,3 +392,109 @@ def test_columnar_output_on_a_full_disk_is_not_rerun_on_the_python_route(tmp_pat
     assert "error: cannot write disk/audit.csv: No space left on device" in run.stderr
     assert "columnar path not taken" not in run.stderr  # no second audit, on the Python route
     assert left == []
+
+
+# --- 6. standard output closed early (`dealgate audit x.csv | head`) -------------------------
+
+
+def _stderr_of_a_run_to_the_end(command: list[str]) -> str:
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return run.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["audit", str(EXPORT), *AS_OF],  # the table, through rich
+        ["audit", str(EXPORT), *AS_OF, "--format", "json"],
+        ["audit", str(EXPORT), *AS_OF, "--format", "csv"],
+        ["audit", str(EXPORT), *AS_OF, "--format", "csv", "--engine", "sql"],  # columnar
+        ["rules", "list"],
+    ],
+    ids=["table", "json", "csv", "csv-columnar", "rules-list"],
+)
+def test_a_reader_gone_before_the_report_exits_141_and_says_nothing(arguments: list[str]) -> None:
+    command = [sys.executable, "-m", "dealgate", *arguments]
+    reading, writing = os.pipe()
+    os.close(reading)  # the reader is gone before dealgate writes a byte
+    try:
+        run = subprocess.run(command, stdout=writing, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(writing)
+
+    assert run.returncode == 128 + signal.SIGPIPE, run.stderr
+    # Nothing beyond what the same command says when its output is read to the end (some of
+    # it, when the pipe closed first).
+    assert _stderr_of_a_run_to_the_end(command).startswith(run.stderr)
+
+
+def test_head_closing_the_pipe_midway_exits_141_without_a_traceback(tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    export = tmp_path / "pipeline.csv"
+    export.write_text("\n".join([lines[0], *lines[1:] * 20]) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "dealgate", "audit", str(export), *AS_OF, "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    head = [process.stdout.readline() for _ in range(3)]  # what `| head -3` reads
+    process.stdout.close()  # the report is far more than a pipe holds: dealgate is mid-write
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=120)
+
+    assert head[0].startswith(b"{")
+    assert process.returncode == 128 + signal.SIGPIPE, stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    assert "Broken pipe" not in stderr
+
+
+# --- 7. a signal during a long DuckDB query --------------------------------------------------
+
+
+def _large_export(folder: Path, copies: int) -> Path:
+    """The example export `copies` times over, each deal with an id of its own."""
+    header, *rows = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    export = folder / "large.csv"
+    with export.open("w", encoding="utf-8") as stream:
+        stream.write(header + "\n")
+        for copy in range(copies):
+            stream.writelines(
+                f"D{copy:05d}{n:03d}{row[row.index(',') :]}\n" for n, row in enumerate(rows)
+            )
+    return export
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_columnar_audits_query_at_once(tmp_path: Path, signum: int) -> None:
+    # 60,000 deals (68 MB): the columnar audit runs its DuckDB queries for several seconds.
+    # Python's handlers wait for a query to end, and DuckDB's client checks for signals only
+    # in some phases, raising RuntimeError (exit 3) instead: the query is interrupted now.
+    export = _large_export(tmp_path, 200)
+    report = tmp_path / "audit.csv"
+    report.write_text(OLD_REPORT, encoding="utf-8")
+    spill = tmp_path / "tmp"  # DuckDB's spill folder appears here as its connection opens
+    spill.mkdir()
+    start = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['dealgate', *sys.argv[1:]]; "
+        "runpy.run_module('dealgate', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", start, "audit", str(export), *AS_OF, "--engine", "sql"]
+    command += ["--format", "csv", "--output", str(report)]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(spill)}
+    )
+    while process.poll() is None and not any(spill.iterdir()):
+        time.sleep(0.005)
+    time.sleep(0.5)  # into the queries
+    sent = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    waited = time.monotonic() - sent
+
+    assert process.returncode == 128 + signum, stderr
+    assert waited < 2, f"exited {waited:.1f} s after the signal"
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert "columnar path not taken" not in stderr  # not run again on the Python route
+    assert report.read_text(encoding="utf-8") == OLD_REPORT
+    assert _temporaries(tmp_path) == []
+    assert list(spill.iterdir()) == []  # the spill folder is removed

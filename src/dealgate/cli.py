@@ -2,7 +2,8 @@
 
 Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
 pack, file) that cannot be used at all, or an output that cannot be written; dealgate/entry.py
-adds 3 (an internal error), 130 (Ctrl-C) and 143 (SIGTERM).
+adds 3 (an internal error), 130 (Ctrl-C), 141 (standard output closed: `| head`) and 143
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
 from dealgate import __version__
 from dealgate.errors import DealgateError, InputError, did_you_mean
@@ -47,8 +49,24 @@ if TYPE_CHECKING:
 
 DEFAULT_PACK = "buyer-journey"
 
+
+class _Commands(TyperGroup):
+    """The command group, telling a closed standard output from a failing audit."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which newer typers vendor
+        # Click turns BrokenPipeError into exit 1, the code of an audit that found failures;
+        # dealgate/entry.py exits 141 (128 + SIGPIPE) for it, quietly, as Unix tools do.
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            from dealgate.entry import OutputClosed
+
+            raise OutputClosed from None
+
+
 app = typer.Typer(
     name="dealgate",
+    cls=_Commands,
     help="Objective stage exit criteria for sales pipelines: check a deal, audit a pipeline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -61,10 +79,22 @@ app.add_typer(rules_app, name="rules")
 deals_app = typer.Typer(help="Deal files: see how dealgate reads an export.", no_args_is_help=True)
 app.add_typer(deals_app, name="deals")
 
-out = Console(highlight=False)
+
+class _Console(Console):
+    """A rich console that leaves a closed pipe to dealgate/entry.py (exit 141), where rich
+    would exit 1, the code of an audit that found failures."""
+
+    def on_broken_pipe(self) -> None:
+        from dealgate.entry import OutputClosed
+
+        self.quiet = True
+        raise OutputClosed
+
+
+out = _Console(highlight=False)
 # Lines that name a file and a position are never wrapped, so editors and CI can parse them.
-line_out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+line_out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 RulesOption = Annotated[
     list[Path] | None,
@@ -836,19 +866,22 @@ def audit(
         _fail(f"--fail-on {fail_on!r}: use required, recommended or never")
     if output is not None and str(output) == "-":
         output = None  # standard output, as with no --output
-    _refuse_to_replace_inputs(
-        output,
-        {
-            "the export": pipeline,
-            "--contacts": contacts,
-            "--teams": teams,
-            "--waivers": waivers,
-            "--baseline": baseline,
-            "--mapping": mapping,
-            "--rules": Path(rules) if Path(rules).is_file() else None,
-            **{f"--history {number}": path for number, path in enumerate(history or (), 1)},
-        },
-    )
+    inputs = {
+        "the export": pipeline,
+        "--contacts": contacts,
+        "--teams": teams,
+        "--waivers": waivers,
+        "--baseline": baseline,
+        "--mapping": mapping,
+        "--rules": Path(rules) if Path(rules).is_file() else None,
+        **{f"--history {number}": path for number, path in enumerate(history or (), 1)},
+    }
+    if output is not None and mapping is not None:
+        from dealgate.deals.mapping_file import joined_files
+
+        for written, side in joined_files(mapping):
+            inputs[f"the side table '{written}' the mapping joins"] = side
+    _refuse_to_replace_inputs(output, inputs)
     _needs_file(output_format.value, output)
     if baseline is not None and output_format.value not in BASELINE_FORMATS:
         shown_in = ", ".join(BASELINE_FORMATS)

@@ -7,7 +7,9 @@ exits 1:
 - 3: an internal error, a bug in dealgate: one line on stderr, the traceback with -v (or
   DEALGATE_DEBUG=1);
 - 130 (128 + SIGINT): Ctrl-C, at any moment, start-up included, without a traceback;
-- 143 (128 + SIGTERM): terminated; like Ctrl-C, an output being written is left as it was.
+- 143 (128 + SIGTERM): terminated; like Ctrl-C, an output being written is left as it was;
+- 141 (128 + SIGPIPE): the reader of standard output went away (`dealgate audit x.csv | head`):
+  nothing more is written and nothing is said, as a Unix tool does when its pipe closes.
 
 It imports nothing heavy, so that it is in place before the command line's imports run.
 """
@@ -17,39 +19,50 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from types import FrameType
+
+from dealgate import interrupts
+from dealgate.interrupts import Terminated
 
 EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
+EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE
 
 # A test hook, not a feature: DEALGATE_TEST_CRASH=1 makes every command raise RuntimeError
 # before it starts, so the tests see how dealgate reports its own bugs (docs/reliability.md).
 TEST_CRASH = "DEALGATE_TEST_CRASH"
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised where the program is, so that `finally` blocks (a temporary output
-    file removed) run as they do for Ctrl-C. Not an Exception: nothing handles it by mistake."""
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+class OutputClosed(BaseException):
+    """Standard output is a pipe whose reader went away. Raised in place of BrokenPipeError
+    (dealgate/cli.py), which click would turn into exit 1, the code of an audit that found
+    failures. Not an Exception, so that no fallback (the columnar route's) takes it for a
+    failure to retry, and `finally` blocks still run."""
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with its code, or with one of those above."""
     arguments = sys.argv[1:] if argv is None else argv
     try:
-        signal.signal(signal.SIGTERM, _terminate)
+        interrupts.install()
         from dealgate.cli import app
 
-        app(args=arguments, prog_name="dealgate")
+        try:
+            app(args=arguments, prog_name="dealgate")
+        except SystemExit:
+            _flush_standard_output()  # what is still buffered, before Python does it at exit
+            raise
+    except OutputClosed:
+        _silence_standard_output()
+        _exit_quietly(EXIT_PIPE_CLOSED)
     except KeyboardInterrupt:
         _exit_quietly(EXIT_INTERRUPTED)
     except Terminated:
         _exit_quietly(EXIT_TERMINATED)
     except Exception as error:  # a bug: never exit 1, which means the audit found failures
+        signum = interrupts.received()
+        if signum is not None:  # not a bug: what the signal stopped (a DuckDB query) failed
+            _exit_quietly(128 + signum)
         _report_crash(error, arguments)
         _exit_quietly(EXIT_INTERNAL_ERROR)
 
@@ -60,6 +73,27 @@ def _exit_quietly(code: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(code)
+
+
+def _flush_standard_output() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
+
+
+def _silence_standard_output() -> None:
+    """Standard output to the null device, so that Python's own flush at exit finds a reader
+    (else it prints 'Exception ignored ... BrokenPipeError' and exits 120)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: nothing will flush to a pipe
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def _report_crash(error: Exception, arguments: list[str]) -> None:

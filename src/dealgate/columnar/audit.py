@@ -23,6 +23,7 @@ from dealgate.deals.source import choose_profile, supplied_fields
 from dealgate.engines.sql import ROW, EngineError
 from dealgate.errors import OutputError
 from dealgate.findings import FindingKind
+from dealgate.interrupts import interruptible
 from dealgate.judging.coverage import Coverage, measure
 from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, FORMULA_STARTS, CsvRows
 from dealgate.rules.model import RulePack
@@ -134,31 +135,33 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         shutil.rmtree(spill, ignore_errors=True)
         raise EngineError(f"DuckDB could not start: {error}") from None
     try:
-        connection.execute("SET enable_progress_bar = false")  # dealgate's output only
-        install_reading(connection)
-        judge = Judge(pack, request.filters, canonical.read_keys(connection))
-        for statement in json_macros():
-            connection.execute(statement)
-        connection.execute(
-            f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
-        )
-        _map_stages(connection, pack, profile, canonical)
-        notes = _check_filters(connection, request)
-        statuses = statuses_sql(pack, request.as_of)
-        # The deals that need attention are kept once, in file order, for the report and
-        # the failing count. DuckDB keeps the order it read through every step but a join:
-        # only deals joined with their contact roles are numbered and sorted back.
-        order = f" ORDER BY {ident(ROW)}" if canonical.numbered else ""
-        keep = (
-            f"CREATE TEMP TABLE dg_exception_deals AS WITH {judge.findings_sql(statuses)} "
-            f"SELECT * FROM dg_exceptions{order}"
-        )
-        if not canonical.numbered:
-            _check_order(connection, keep)
-        connection.execute(keep)
-        _write(connection, judge, request.rows, output)
-        failing = _failing(connection, judge, request.fail_on)
-        return ColumnarOutcome(failing, coverage, (*canonical.notes, *notes))
+        # Ctrl-C and SIGTERM stop a long query at once (dealgate/interrupts.py).
+        with interruptible(connection):
+            connection.execute("SET enable_progress_bar = false")  # dealgate's output only
+            install_reading(connection)
+            judge = Judge(pack, request.filters, canonical.read_keys(connection))
+            for statement in json_macros():
+                connection.execute(statement)
+            connection.execute(
+                f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
+            )
+            _map_stages(connection, pack, profile, canonical)
+            notes = _check_filters(connection, request)
+            statuses = statuses_sql(pack, request.as_of)
+            # The deals that need attention are kept once, in file order, for the report and
+            # the failing count. DuckDB keeps the order it read through every step but a join:
+            # only deals joined with their contact roles are numbered and sorted back.
+            order = f" ORDER BY {ident(ROW)}" if canonical.numbered else ""
+            keep = (
+                f"CREATE TEMP TABLE dg_exception_deals AS WITH {judge.findings_sql(statuses)} "
+                f"SELECT * FROM dg_exceptions{order}"
+            )
+            if not canonical.numbered:
+                _check_order(connection, keep)
+            connection.execute(keep)
+            _write(connection, judge, request.rows, output)
+            failing = _failing(connection, judge, request.fail_on)
+            return ColumnarOutcome(failing, coverage, (*canonical.notes, *notes))
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:

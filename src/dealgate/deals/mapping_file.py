@@ -102,6 +102,17 @@ class MappingSpec(BaseModel):
         return columns
 
 
+def joined_files(path: Path) -> list[tuple[str, Path]]:
+    """The side tables a mapping file's `joins:` name: as written, and found relative to the
+    mapping file. For the checks made before any work (an --output that would replace one);
+    a mapping that cannot be read names none here, and load_mapping reports why."""
+    try:
+        spec = MappingSpec.model_validate(read_yaml_file(path).value)
+    except (InputError, ValidationError):
+        return []
+    return [(join.file, path.parent / join.file) for join in spec.joins]
+
+
 def load_mapping(
     path: Path,
     pack: RulePack,

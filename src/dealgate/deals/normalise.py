@@ -107,6 +107,10 @@ _GROUPING_MARKS = str.maketrans("", "", GROUPING_MARKS)
 # route holds numbers as DECIMAL(38, 10) (28 whole digits) or DOUBLE. See docs/reliability.md.
 MAX_WHOLE_DIGITS = 28
 _LARGEST = Decimal(10) ** MAX_WHOLE_DIGITS
+# The same bound for the text of a plain number (PLAIN_NUMBER), as the SQL route reads it: at
+# most MAX_WHOLE_DIGITS whole digits once leading zeros are dropped, which is a magnitude under
+# 10 ** MAX_WHOLE_DIGITS (checked_number). tests/conformance/normalisation holds the two alike.
+WITHIN_REACH = rf"0*\d{{0,{MAX_WHOLE_DIGITS}}}(\.\d+)?"
 
 
 def clean_text(value: Any) -> str | None:

@@ -45,6 +45,8 @@ class SideRows:
     side: SideTable
     by_key: dict[str, dict[str, Any]]
     unmatched: int = 0  # deals whose key matches no row
+    # by key, the cells of that row its reader could not take as written (RawRecord.cell_notes)
+    cell_notes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def read_side_table(side: SideTable) -> SideRows:
@@ -52,6 +54,7 @@ def read_side_table(side: SideTable) -> SideRows:
     values from either, and which one would be an accident of the file's order."""
     table = open_table(side.file)
     by_key: dict[str, dict[str, Any]] = {}
+    notes: dict[str, tuple[tuple[str, str], ...]] = {}
     lines: dict[str, int | None] = {}
     problems: list[Problem] = []
     for record in table.records:
@@ -71,9 +74,22 @@ def read_side_table(side: SideTable) -> SideRows:
             continue
         lines[key] = record.row
         by_key[key] = {side.header(column): record.values.get(column) for column, _ in side.columns}
+        if record.cell_notes:
+            notes[key] = _joined_notes(side, record)
     if problems:
         raise InputError(problems)
-    return SideRows(side, by_key)
+    return SideRows(side, by_key, cell_notes=notes)
+
+
+def _joined_notes(side: SideTable, record: RawRecord) -> tuple[tuple[str, str], ...]:
+    """The notes on a side row's joined cells, under the headers they are joined as, saying
+    which line of the side file they come from: the deal that joins the row reports them."""
+    joined = dict(side.columns)
+    return tuple(
+        (side.header(column), f"{side.file.name} line {record.row}: {message}")
+        for column, message in record.cell_notes
+        if column in joined
+    )
 
 
 @dataclass
@@ -100,6 +116,9 @@ class JoinedRecords:
                     rows.unmatched += 1
                     continue
                 record.values.update(found)
+                notes = rows.cell_notes.get(key)
+                if notes:  # reported by the mapper, as the export's own cells are
+                    record = replace(record, cell_notes=record.cell_notes + notes)
             yield record
         for rows in self.sides:
             if rows.unmatched:

@@ -217,8 +217,16 @@ def open_deals(
     """Open a deal file; the profile is the mapping file's, the one named, or detected.
     With `history`, the snapshots are read too (InputError or UsageError when unusable)."""
     table = open_table(path, sheet=sheet, encoding=encoding)
+    team_findings: list[DataFinding] = []
     chosen, reason = choose_profile(
-        table.headers, pack, profile, mapping, teams, export=path.name, pack_named=pack_named
+        table.headers,
+        pack,
+        profile,
+        mapping,
+        teams,
+        export=path.name,
+        pack_named=pack_named,
+        findings=team_findings,
     )
     if chosen.joins:
         value_maps = {
@@ -230,7 +238,7 @@ def open_deals(
     mapper = DealMapper(
         table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
     )
-    source = DealSource(table, chosen, reason, mapper, roles)
+    source = DealSource(table, chosen, reason, mapper, roles, team_findings)
     if history is not None:
         from dealgate.deals.history import load_history
 
@@ -247,9 +255,13 @@ def choose_profile(
     *,
     export: str = "the file",
     pack_named: bool = True,
+    findings: list[DataFinding] | None = None,
 ) -> tuple[Profile, str]:
     """The profile a file is read by, and why: the mapping file's (checked against these
-    headers), the one named, or the one its headers show; with the managers of a teams file."""
+    headers), the one named, or the one its headers show; with the managers of a teams file.
+    Data findings about the teams file's cells are added to `findings` when given."""
+    if findings is None:
+        findings = []
     if mapping is not None:
         from dealgate.deals.mapping_file import load_mapping
 
@@ -263,7 +275,9 @@ def choose_profile(
         chosen, reason = detect_profile(headers)
         reason = f"detected from {reason}"
     if teams is not None:
-        chosen = chosen.with_managers(read_teams(teams, chosen.teams_columns, mapping))
+        team_file = read_teams(teams, chosen.teams_columns, mapping)
+        chosen = chosen.with_managers(team_file.managers)
+        findings.extend(team_file.findings)
     return chosen, reason
 
 
@@ -272,9 +286,17 @@ def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
     return next((keys[name] for name in names if name in keys), None)
 
 
+@dataclass(frozen=True)
+class Teams:
+    """A teams file read: each owner's manager, and data findings about its cells."""
+
+    managers: dict[str, str]
+    findings: tuple[DataFinding, ...] = ()
+
+
 def read_teams(
     path: Path, named: tuple[str, str] | None = None, mapping: Path | None = None
-) -> dict[str, str]:
+) -> Teams:
     """Owner -> manager, from a CSV or Excel file with an owner and a manager column: the
     ones a mapping file names (`teams:`), else headers of OWNER_HEADERS and MANAGER_HEADERS."""
     table = open_table(path)
@@ -308,12 +330,24 @@ def read_teams(
                 )
             ]
         )
-    teams: dict[str, str] = {}
+    managers: dict[str, str] = {}
+    findings: list[DataFinding] = []
     for record in table.records:
+        findings.extend(cell_findings(table.file, record))
         rep, boss = clean_text(record.values.get(owner)), clean_text(record.values.get(manager))
         if rep and boss:
-            teams[rep] = boss
-    return teams
+            managers[rep] = boss
+    return Teams(managers, tuple(findings))
+
+
+def cell_findings(file: str, record: RawRecord, deal_id: str | None = None) -> list[DataFinding]:
+    """The cells of a side file's record that its reader could not take as written (bytes
+    not UTF-8, read as cp1252; a cell over the length read): data findings, as DealMapper
+    reports the export's own (`RawRecord.cell_notes`)."""
+    return [
+        DataFinding(file, record.row, header, deal_id, message, DataIssue.UNREADABLE)
+        for header, message in record.cell_notes
+    ]
 
 
 def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
@@ -335,6 +369,7 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
     readers = _contact_readers(profile)
     for record in table.records:
         deal_id = clean_text(record.values.get(deal_column))
+        roles.findings.extend(cell_findings(table.file, record, deal_id))
         if deal_id is None:
             roles.findings.append(
                 DataFinding(

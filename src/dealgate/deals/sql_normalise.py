@@ -25,10 +25,12 @@ from dealgate.deals.normalise import (
     GROUPED_BY_DOT,
     GROUPING_MARKS,
     ISO_DATE,
+    MAX_WHOLE_DIGITS,
     PLACEHOLDERS,
     PLAIN_NUMBER,
     SLASH_DATE,
     TRUE_WORDS,
+    WITHIN_REACH,
     YEAR_FIRST_SLASH_DATE,
 )
 
@@ -39,9 +41,13 @@ _SPACE = (
 )
 _LONGEST_PLACEHOLDER = max(len(word) for word in PLACEHOLDERS)
 _GROUPING = "[" + "".join(f"\\x{{{ord(mark):x}}}" for mark in GROUPING_MARKS) + "]"
-_PLAIN_DECIMAL = "'\\d+(\\.\\d+)?'"  # digits, and a point with digits after it
+# The fast paths: digits, and a point with digits after it, no more whole digits than a
+# number may have (MAX_WHOLE_DIGITS). Anything else, a longer number included, takes the full
+# rules (dg_number_text), which end in dg_plain_number and its WITHIN_REACH.
+_PLAIN_DIGITS = f"'\\d{{1,{MAX_WHOLE_DIGITS}}}'"
+_PLAIN_DECIMAL = f"'\\d{{1,{MAX_WHOLE_DIGITS}}}(\\.\\d+)?'"
 _PLAIN_OR_MONEY = (
-    "CASE WHEN regexp_full_match(dg_s, '\\d+(\\.\\d+)?') THEN dg_s "
+    f"CASE WHEN regexp_full_match(dg_s, {_PLAIN_DECIMAL}) THEN dg_s "
     "ELSE dg_money_of(dg_s, comma_decimal) END"
 )
 
@@ -126,8 +132,10 @@ def macros() -> list[str]:
                  AND regexp_full_match(d, {_quoted(GROUPED_BY_DOT)})
               THEN replace(d, '.', '')
             ELSE d END""",
+        # a number of more whole digits than MAX_WHOLE_DIGITS is not read (checked_number)
         f"""CREATE OR REPLACE MACRO dg_plain_number(n) AS
-            CASE WHEN regexp_full_match(n, {_quoted(PLAIN_NUMBER)}) THEN n END""",
+            CASE WHEN regexp_full_match(n, {_quoted(PLAIN_NUMBER)})
+                  AND regexp_full_match(n, {_quoted(WITHIN_REACH)}) THEN n END""",
         f"""CREATE OR REPLACE MACRO dg_decimal_digits(raw, comma_decimal) AS
             {
             let(
@@ -151,7 +159,7 @@ def macros() -> list[str]:
         # Digits alone, or digits and one point where the point is the decimal mark, are
         # already a plain number: nothing to strip, sign, group or swap.
         f"""CREATE OR REPLACE MACRO dg_number_text(t, comma_decimal) AS CASE
-            WHEN regexp_full_match(t, '\\d+')
+            WHEN regexp_full_match(t, {_PLAIN_DIGITS})
               OR (NOT comma_decimal AND regexp_full_match(t, {_PLAIN_DECIMAL})) THEN t
             ELSE {let("dg_strip(t)", "dg_s", "dg_number_of(dg_s, comma_decimal)")} END""",
         """CREATE OR REPLACE MACRO dg_number(t, comma_decimal) AS
