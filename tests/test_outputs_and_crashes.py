@@ -305,17 +305,21 @@ def test_dealgate_debug_shows_the_traceback_of_an_internal_error() -> None:
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.2, 1.0])
-def test_ctrl_c_during_start_up_exits_130_without_a_traceback(delay: float) -> None:
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(delay: float, tmp_path: Path) -> None:
     # `python -m dealgate`, started once Python handles SIGINT and has found the package (it
     # says 'ready'): 50 ms on, the signal lands among the imports of the command line
-    # (typer, rich, the rules), which take several hundred; at 1 s, in the audit.
+    # (typer, rich, the rules), which take several hundred; at 1 s, in the audit, of the
+    # example's rows forty times over so that it is still running on an idle machine.
+    header, *rows = EXPORT.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    export = tmp_path / "large.csv"
+    export.write_text(header + "".join(rows * 40), encoding="utf-8")
     start = (
         "import dealgate, runpy, sys; sys.argv = ['dealgate', *sys.argv[1:]]; "
         "sys.stderr.write('ready\\n'); sys.stderr.flush(); "
         "runpy.run_module('dealgate', run_name='__main__', alter_sys=True)"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", start, "audit", str(EXPORT), *AS_OF, "--format", "json"],
+        [sys.executable, "-c", start, "audit", str(export), *AS_OF, "--format", "json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
