@@ -97,6 +97,14 @@ ContactsOption = Annotated[
         help="Contact roles joined by opportunity id (Salesforce OpportunityContactRole)."
     ),
 ]
+StageHistoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--stage-history",
+        help="Stage changes joined by opportunity id (Salesforce OpportunityHistory); "
+        "replaces the export's own stage history.",
+    ),
+]
 SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")]
 WaiversOption = Annotated[Path | None, typer.Option(help="Approved exceptions (YAML).")]
 EncodingOption = Annotated[
@@ -572,6 +580,7 @@ def check(
     mapping: MappingOption = None,
     teams: TeamsOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
@@ -599,7 +608,9 @@ def check(
 
         book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day)
     source = _guarded(
-        lambda: Reading(profile, mapping, teams, contacts, sheet, encoding).open(file, pack)
+        lambda: Reading(
+            profile, mapping, teams, contacts, sheet, encoding, stage_history=stage_history
+        ).open(file, pack)
     )
     reads = _guarded(lambda: list(source))
     if not reads:
@@ -737,6 +748,7 @@ def audit(
     ],
     rules: PackOption = DEFAULT_PACK,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     mapping: MappingOption = None,
     profile: ProfileOption = None,
@@ -824,6 +836,7 @@ def audit(
         {
             "the export": pipeline,
             "--contacts": contacts,
+            "--stage-history": stage_history,
             "--teams": teams,
             "--waivers": waivers,
             "--baseline": baseline,
@@ -856,7 +869,9 @@ def audit(
         pack=pack,
         as_of=day,
         engine=chosen,
-        reading=Reading(profile, mapping, teams, contacts, sheet, encoding),
+        reading=Reading(
+            profile, mapping, teams, contacts, sheet, encoding, stage_history=stage_history
+        ),
         filters=filters,
         fail_on=threshold,
         waivers=book,
@@ -1114,6 +1129,7 @@ def deals_inspect(
     mapping: MappingOption = None,
     teams: TeamsOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
@@ -1125,7 +1141,16 @@ def deals_inspect(
     from dealgate.report.inspection import render_inspection
 
     pack = _pack(rules or DEFAULT_PACK)
-    reading = Reading(profile, mapping, teams, contacts, sheet, encoding, pack_named=bool(rules))
+    reading = Reading(
+        profile,
+        mapping,
+        teams,
+        contacts,
+        sheet,
+        encoding,
+        stage_history=stage_history,
+        pack_named=bool(rules),
+    )
 
     def run() -> object:
         return inspect_deals(reading.open(file, pack), pack)

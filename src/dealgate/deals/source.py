@@ -10,6 +10,7 @@ from typing import Any
 from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
+from dealgate.deals.opportunity_history import StageHistory, read_stage_history
 from dealgate.deals.profiles import (
     BUILT_IN,
     Profile,
@@ -69,11 +70,13 @@ class DealSource:
     profile_reason: str
     mapper: DealMapper
     roles: ContactRoles | None = None
+    history: StageHistory | None = None
     side_findings: list[DataFinding] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[ReadDeal]:
         yield from self.mapper.deals(self.table.records)
         self._report_unmatched_roles()
+        self._account_for_history()
 
     @property
     def findings(self) -> list[DataFinding]:
@@ -89,7 +92,17 @@ class DealSource:
             f"the {kind} of {self.table.file}",
             self.roles.file if self.roles else None,
             keyed_by_names=self.mapper.id_key is not None,
+            stage_history=self.history.file if self.history else None,
         )
+
+    def _account_for_history(self) -> None:
+        """Findings of the stage history file, and where every row of it went (a note)."""
+        if self.history is None:
+            return
+        tally = self.history.account(self.mapper._seen, self.table.file)
+        self.side_findings.extend(self.history.findings)
+        own = any("stage_history" in (use.kind, use.field) for use in self.mapper.plan)
+        self.table.notes.append(tally.describe(self.history.file, replaces=own))
 
     def _report_unmatched_roles(self) -> None:
         if self.roles is None:
@@ -133,6 +146,7 @@ class Reading:
     contacts: Path | None = None
     sheet: str | None = None
     encoding: str | None = None
+    stage_history: Path | None = None  # Salesforce's OpportunityHistory export
     # False when the pack is the default one, not named by the user (`deals inspect` without
     # --rules): a mapping file's stage ids that the pack lacks are then a note, not an error.
     pack_named: bool = True
@@ -144,6 +158,8 @@ class Reading:
         """What of the reading only the Python readers do, in words; None if nothing."""
         if self.sheet is not None:
             return "a sheet of a workbook"
+        if self.stage_history is not None:
+            return "--stage-history (the Python readers join it)"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
         if encoding not in ("utf-8", "utf-8-sig"):
             return f"--encoding {self.encoding}"
@@ -157,6 +173,7 @@ def supplied_fields(
     contacts: str | None,
     *,
     keyed_by_names: bool = False,
+    stage_history: str | None = None,
 ) -> Supply:
     """The fields a file's columns (or its records' keys) and side files give deals: what
     the mapper fills, and what one field gives another (DealMapper._complete)."""
@@ -177,6 +194,9 @@ def supplied_fields(
     if contacts is not None:
         fields.add("contacts")
         sources.append(f"the contact roles of {contacts}")
+    if stage_history is not None:
+        fields.add("stage_history")
+        sources.append(f"the stage history of {stage_history}")
     return Supply(frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names)
 
 
@@ -190,6 +210,7 @@ def open_deals(
     contacts: Path | None = None,
     sheet: str | None = None,
     encoding: str | None = None,
+    stage_history: Path | None = None,
     pack_named: bool = True,
 ) -> DealSource:
     """Open a deal file; the profile is the mapping file's, the one named, or detected."""
@@ -204,10 +225,17 @@ def open_deals(
         }
         table = join_side_tables(table, chosen.joins, value_maps)
     roles = read_contact_roles(contacts, chosen) if contacts is not None else None
-    mapper = DealMapper(
-        table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
+    history = (
+        read_stage_history(stage_history, chosen.date_order) if stage_history is not None else None
     )
-    return DealSource(table, chosen, reason, mapper, roles)
+    mapper = DealMapper(
+        table,
+        chosen,
+        pack,
+        contacts_by_deal=roles.by_deal if roles is not None else None,
+        history_by_deal=history.by_deal if history is not None else None,
+    )
+    return DealSource(table, chosen, reason, mapper, roles, history)
 
 
 def choose_profile(
