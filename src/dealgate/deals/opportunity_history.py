@@ -47,8 +47,12 @@ HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
         "changed on",
     ),
 }
-# What each column is called in the messages: the object's API name.
-_API_NAMES = {"deal": "OpportunityId", "stage": "StageName", "entered_on": "CreatedDate"}
+# What each column is called in the messages: the object's API name, then report labels.
+_NAMES = {
+    "deal": "OpportunityId (a report's Opportunity ID)",
+    "stage": "StageName (a report's Stage or To Stage)",
+    "entered_on": "CreatedDate (a report's Created Date, Edit Date or Last Modified)",
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class HistoryTally:
             f"stage history of {file}: {self.rows_read:,} rows read = {self.changes:,} stage "
             f"changes of {self.deals:,} deals + {self.repeats:,} repeating the stage before "
             f"(amount or date edits) + {self.unknown_deal:,} for deals not in the export + "
-            f"{self.left_out:,} left out{replaced}"
+            f"{self.left_out:,} left out (no id, stage or readable date){replaced}"
         )
 
 
@@ -215,12 +219,11 @@ def _columns(path: Path, headers: list[str]) -> dict[str, str]:
         problems.append(
             Problem(
                 Location(str(path), 1),
-                f"a stage history file needs a {_API_NAMES[name]} column "
-                f"({' or '.join(repr(alias) for alias in aliases[1:3])} in a report); "
-                f"its columns: {', '.join(headers) or 'none'}",
+                f"a stage history file needs a column {_NAMES[name]}; its columns: "
+                f"{', '.join(headers) or 'none'}",
                 close
                 or "export Salesforce's OpportunityHistory with OpportunityId, StageName and "
-                "CreatedDate (docs/crm-mapping.md)",
+                "CreatedDate, as docs/crm-mapping.md shows",
             )
         )
     if problems:
