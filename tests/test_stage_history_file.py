@@ -274,17 +274,98 @@ def test_the_example_history_makes_stuck_deals_measurable_on_both_engines(engine
     )
 
 
-def test_the_columnar_route_steps_aside_for_a_history_file_and_says_why() -> None:
-    result = dealgate(
-        "audit", PIPELINE, "--stage-history", HISTORY, "--as-of", AS_OF, "--format", "csv",
-        "--engine", "sql", "-v",
-    )  # fmt: skip
-    assert result.returncode == 1, result.stderr
-    assert "columnar path not taken: --stage-history" in result.stderr
-    rows = {row["deal_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
-    stuck = {deal for deal, status in STAGE_MOVED.items() if status == "missing"}
-    flagged = {deal for deal, row in rows.items() if "HYG-STAGE-MOVED" in row["hygiene"]}
-    assert flagged == stuck
+def _csv_audits(*args: str) -> tuple[str, str, str]:
+    """The per-finding CSV report of `--engine sql` (the columnar route when it can) and of
+    `--engine durable` (the Python readers), identical, with what each said on stderr."""
+    options = ("--as-of", AS_OF, "--format", "csv", "--csv-rows", "finding", "-v")
+    runs = [dealgate("audit", *args, *options, "--engine", engine) for engine in ("sql", "durable")]
+    sql, durable = runs
+    assert sql.stdout == durable.stdout
+    assert sql.returncode == durable.returncode, sql.stderr
+    return sql.stdout, sql.stderr, durable.stderr
+
+
+def _notes(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("note: stage history")]
+
+
+def test_the_columnar_route_reads_the_example_history_as_the_python_readers_do() -> None:
+    report, columnar, python = _csv_audits(PIPELINE, "--stage-history", HISTORY)
+    assert "reading: columnar" in columnar
+    assert _notes(columnar) == _notes(python) != []
+    rows = csv.DictReader(io.StringIO(report))
+    flagged = {row["deal_id"] for row in rows if row["milestone_id"] == "HYG-STAGE-MOVED"}
+    assert flagged == {deal for deal, status in STAGE_MOVED.items() if status == "missing"}
+
+
+def test_the_columnar_route_sorts_collapses_and_joins_history_rows_as_python_does(
+    tmp_path: Path,
+) -> None:
+    pipeline = tmp_path / "pipeline.csv"
+    pipeline.write_text(
+        "Opportunity ID,Opportunity Name,Stage,Close Date,Amount\n"
+        "0065g00000AbCdEAAV,Acme,Proposal/Price Quote,1/29/2027,1000\n"
+        "0065g00000FgHiJAAV,Globex,Needs Analysis,1/29/2027,1000\n"
+        "0065g00000KlMnOAAV,Initech,Needs Analysis,1/29/2027,1000\n",
+        encoding="utf-8",
+    )
+    acme, globex = "0065g00000AbCdEAAV", "0065g00000FgHiJ"  # Globex by its 15-character id
+    history = _data_loader_export(
+        tmp_path / "OpportunityHistory.csv",
+        [
+            (acme, "2026-07-01T09:00:00.000+0000", "Needs Analysis"),
+            (acme, "2026-06-03T23:59:59.000-0800", "Prospecting"),  # 4 Jun in UTC
+            (
+                acme,
+                "2026-07-20T10:00:00.000+0000",
+                "NEEDS  analysis",
+            ),  # a repeat, differently cased
+            (acme, "2026-07-25T10:00:00.000+0000", "Proposal/Price Quote"),
+            (acme, "2026-07-25T11:00:00.000+0000", "Needs Analysis"),  # back, the same day
+            (acme, "2026-08-01T08:00:00.000+0000", "Proposal/Price Quote"),
+            (globex, "2026-05-05T08:00:00.000+0000", "Needs Analysis"),
+            (globex, "5/32/2026", "Qualification"),  # unreadable: left out
+            ("0065g00000NOPEXYZ", "2026-05-05T08:00:00.000+0000", "Prospecting"),
+            ("", "2026-05-05T08:00:00.000+0000", "Prospecting"),
+        ],
+    )
+    report, columnar, python = _csv_audits(str(pipeline), "--stage-history", str(history))
+    assert "reading: columnar" in columnar
+    assert _notes(columnar) == _notes(python)
+    assert "10 rows read = 6 stage changes of 2 deals + 1 repeating" in _notes(python)[0]
+    stuck = {
+        row["deal_id"]: json.loads(row["read"])["stage_history"]
+        for row in csv.DictReader(io.StringIO(report))
+        if row["milestone_id"] == "HYG-STAGE-MOVED"
+    }
+    assert stuck == {
+        "0065g00000AbCdEAAV": [
+            {"entered_on": day}
+            for day in ("2026-06-04", "2026-07-01", "2026-07-25", "2026-07-25", "2026-08-01")
+        ],
+        "0065g00000FgHiJAAV": [{"entered_on": "2026-05-05"}],
+    }  # Initech has no row: its history is empty, and the check does not apply
+
+
+def test_a_history_file_the_columnar_route_cannot_read_is_read_the_python_way(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["OpportunityId", "StageName", "CreatedDate"])
+    sheet.append(["0065g000003WTmlAAG", "Needs Analysis", "2026-07-14T10:45:09.000+0000"])
+    history = tmp_path / "history.xlsx"
+    workbook.save(history)
+    report, columnar, _ = _csv_audits(PIPELINE, "--stage-history", str(history))
+    assert "columnar path not taken: history.xlsx is xlsx, not CSV or Parquet" in columnar
+    assert "0065g000003WTmlAAG" in {
+        row["deal_id"]
+        for row in csv.DictReader(io.StringIO(report))
+        if row["milestone_id"] == "HYG-STAGE-MOVED"
+    }
 
 
 def test_without_the_history_file_coverage_says_how_salesforce_supplies_it() -> None:

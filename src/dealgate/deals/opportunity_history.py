@@ -161,7 +161,7 @@ def read_stage_history(path: Path, date_order: DateOrder) -> StageHistory:
     Raises InputError (exit 2) when the file lacks an opportunity id, stage or date column.
     """
     table = open_table(path)
-    columns = _columns(path, table.headers)
+    columns = history_columns(path, table.headers)
     history = StageHistory(str(path), columns["deal"])
     for record in table.records:
         history.rows_read += 1
@@ -204,7 +204,7 @@ def _why_left_out(
     return columns["entered_on"], "stage change without a date; left out", DataIssue.UNREADABLE
 
 
-def _columns(path: Path, headers: list[str]) -> dict[str, str]:
+def history_columns(path: Path, headers: list[str]) -> dict[str, str]:
     """The header of each column the file needs; InputError naming what it has when one
     is missing."""
     keys = {header_key(header): header for header in headers}

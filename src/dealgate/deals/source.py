@@ -158,8 +158,6 @@ class Reading:
         """What of the reading only the Python readers do, in words; None if nothing."""
         if self.sheet is not None:
             return "a sheet of a workbook"
-        if self.stage_history is not None:
-            return "--stage-history (the Python readers join it)"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
         if encoding not in ("utf-8", "utf-8-sig"):
             return f"--encoding {self.encoding}"
