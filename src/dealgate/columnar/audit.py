@@ -201,7 +201,7 @@ def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...
     ).fetchone()
     changes, repeats, unknown, deals = connection.execute(
         f"""WITH dg_rows AS ({canonical.history_rows_sql()}),
-            dg_known AS (SELECT DISTINCT dg_deal_key(id) AS dg_key FROM dg_canonical)
+            dg_known AS ({canonical.deal_keys_sql()})
         SELECT count(*) FILTER (WHERE k.dg_key IS NOT NULL AND r.dg_starts),
             count(*) FILTER (WHERE k.dg_key IS NOT NULL AND NOT r.dg_starts),
             count(*) FILTER (WHERE k.dg_key IS NULL),

@@ -372,6 +372,18 @@ class CanonicalQuery:
             f"IS DISTINCT FROM dg_sk AS dg_starts FROM ({usable})"
         )
 
+    def deal_keys_sql(self) -> str:
+        """The deal key of every deal of the export: its id typed as `dg_typed` types it, from
+        the id column alone (the whole table of deals costs 10 times more to read)."""
+        use = self.filled.get("id")
+        if use is None:
+            raise RuntimeError("deal keys of a file without an id column")
+        deal_id = self.typed_field(use, f"dg_text({ident(use.header)})")
+        return (
+            f"SELECT DISTINCT dg_deal_key(dg_id) AS dg_key FROM "
+            f"(SELECT {deal_id} AS dg_id FROM {self.source(self.export)}) WHERE dg_id IS NOT NULL"
+        )
+
     def _history_sql(self) -> str:
         """Stage changes by deal key, as `read_stage_history` reads them."""
         changes = "{'stage': dg_s, 'entered_on': dg_d}"
