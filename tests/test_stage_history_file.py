@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -382,3 +383,14 @@ def test_deals_inspect_names_the_history_file_of_each_finding() -> None:
     assert result.returncode == 0, result.stderr
     assert "salesforce-opportunity-history.csv: CreatedDate" in result.stdout
     assert "36 rows read = 30 stage changes of 7 deals" in " ".join(result.stdout.split())
+
+
+def test_the_crm_mapping_page_lists_every_header_a_history_file_is_read_by() -> None:
+    from dealgate.deals.opportunity_history import HISTORY_COLUMNS
+
+    page = (ROOT / "docs" / "crm-mapping.md").read_text(encoding="utf-8")
+    section = page.split("### Stage history from Salesforce")[1].split("\n## ")[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| the "))
+    listed = {header.casefold() for header in re.findall(r"`([^`]+)`", table)}
+    for aliases in HISTORY_COLUMNS.values():
+        assert set(aliases) <= listed, set(aliases) - listed

@@ -26,7 +26,8 @@ from dealgate.errors import InputError, Location, Problem
 from dealgate.findings import DataFinding, DataIssue
 
 # Header keys each column is found by: the object's API names (Data Loader, Data Export), the
-# labels of the "Opportunity History" report type, and snake_case. First match wins.
+# labels of the "Opportunity History" report type, and snake_case. First match wins. Never
+# `Id`: in OpportunityHistory that is the history row's own id, not the deal's.
 HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
     "deal": (
         "opportunityid",
