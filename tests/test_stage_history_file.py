@@ -394,3 +394,30 @@ def test_the_crm_mapping_page_lists_every_header_a_history_file_is_read_by() -> 
     listed = {header.casefold() for header in re.findall(r"`([^`]+)`", table)}
     for aliases in HISTORY_COLUMNS.values():
         assert set(aliases) <= listed, set(aliases) - listed
+
+
+def test_rules_validate_against_an_export_counts_the_history_file_as_supplying_it() -> None:
+    pack = "rules/buyer-journey.yaml"
+    without = dealgate("rules", "validate", pack, "--against", PIPELINE)
+    assert without.returncode == 1 and "stage_history (HYG-STAGE-MOVED)" in without.stdout
+    contacts = ("--contacts", "examples/salesforce-contact-roles.csv")
+    given = dealgate(
+        "rules", "validate", pack, "--against", PIPELINE, *contacts, "--stage-history", HISTORY
+    )
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert "supplies every field pack buyer-journey reads" in given.stdout
+
+
+def test_init_from_a_salesforce_export_keeps_the_stuck_deal_check_with_the_history(
+    tmp_path: Path,
+) -> None:
+    folder, plain_folder = tmp_path / "with" / "rules", tmp_path / "without" / "rules"
+    export = str(ROOT / PIPELINE)
+    result = dealgate(
+        "init", "--dir", str(folder), "--from", export, "--stage-history", str(ROOT / HISTORY)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HYG-STAGE-MOVED" not in (folder / "my-team.yaml").read_text(encoding="utf-8")
+    plain = dealgate("init", "--dir", str(plain_folder), "--from", export)
+    assert plain.returncode == 0, plain.stderr
+    assert "HYG-STAGE-MOVED" in (plain_folder / "my-team.yaml").read_text(encoding="utf-8")

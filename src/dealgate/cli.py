@@ -341,6 +341,7 @@ def rules_validate(
     ] = None,
     mapping: MappingOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     profile: ProfileOption = None,
     sheet: SheetOption = None,
@@ -354,10 +355,12 @@ def rules_validate(
     from dealgate.deals.source import Reading
 
     if against is None and any(
-        option is not None for option in (mapping, contacts, teams, profile, sheet, encoding)
+        option is not None
+        for option in (mapping, contacts, stage_history, teams, profile, sheet, encoding)
     ):
         _fail(
-            "--mapping, --contacts, --teams, --profile, --sheet and --encoding apply to --against"
+            "--mapping, --contacts, --stage-history, --teams, --profile, --sheet and --encoding "
+            "apply to --against"
         )
     files: list[Path] = []
     for path in paths:
@@ -389,7 +392,9 @@ def rules_validate(
             )
         )
         if against is not None:
-            reading = Reading(profile, mapping, teams, contacts, sheet, encoding)
+            reading = Reading(
+                profile, mapping, teams, contacts, sheet, encoding, stage_history=stage_history
+            )
             unmeasurable += _coverage_of(pack, against, reading)
     if failed:
         err.print(
@@ -1180,6 +1185,7 @@ def init(
         ),
     ] = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     profile: ProfileOption = None,
     sheet: SheetOption = None,
@@ -1191,12 +1197,20 @@ def init(
     from dealgate.starter import write_fitted, write_starter
 
     if export is None:
-        if any(option is not None for option in (contacts, teams, profile, sheet, encoding)):
-            _fail("--contacts, --teams, --profile, --sheet and --encoding read the --from export")
+        if any(
+            option is not None
+            for option in (contacts, stage_history, teams, profile, sheet, encoding)
+        ):
+            _fail(
+                "--contacts, --stage-history, --teams, --profile, --sheet and --encoding read "
+                "the --from export"
+            )
         files = _guarded(lambda: write_starter(folder, name, extends, force=force))
         pack_file, tests_file = files.pack, files.tests
     else:
-        reading = Reading(profile, None, teams, contacts, sheet, encoding)
+        reading = Reading(
+            profile, None, teams, contacts, sheet, encoding, stage_history=stage_history
+        )
         fitted = _guarded(lambda: write_fitted(folder, name, extends, export, reading, force=force))
         pack_file, tests_file = fitted.pack, fitted.tests
     catalog = PackCatalog([folder])
