@@ -10,8 +10,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from command import dealgate
+from dealgate.deals.mapper import _salesforce_suffix
 from dealgate.deals.model import ReadDeal
 from dealgate.deals.source import DealSource, open_deals
 from dealgate.errors import InputError
@@ -421,3 +424,67 @@ def test_init_from_a_salesforce_export_keeps_the_stuck_deal_check_with_the_histo
     plain = dealgate("init", "--dir", str(plain_folder), "--from", export)
     assert plain.returncode == 0, plain.stderr
     assert "HYG-STAGE-MOVED" in (plain_folder / "my-team.yaml").read_text(encoding="utf-8")
+
+
+# Deal ids in both of Salesforce's forms, stages spelt as reps and admins spell them (a key
+# that casefolds alike, ß and SS), and dates as exports write them, unreadable ones included.
+_SHORTS = ("0065g00000AbCdE", "0065g00000xYz12", "a0B5g00000QqQqq")
+_IDS = [form for short in _SHORTS for form in (short, short + _salesforce_suffix(short))]
+_STAGES = ("Prospecting", " prospecting ", "Needs  Analysis", "needs analysis", "Straße", "STRASSE")
+_DATES = (
+    "2026-09-01T09:00:00.000+0000",
+    "2026-09-01T23:30:00.000-0800",  # 2 Sep in UTC
+    "9/2/2026 9:05 AM",
+    "2026-09-02",
+    "2026-08-15",
+    "31/12/2026",  # unreadable in a month-first export
+    "",
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_columnar_history_is_the_python_readers_history(
+    data: st.DataObject, tmp_path: Path, pack: RulePack
+) -> None:
+    import duckdb
+
+    from dealgate.columnar.canonical import CanonicalQuery, Export, install
+    from dealgate.deals.profiles import CANONICAL
+    from dealgate.engines.sql import ROW
+
+    deals = data.draw(st.lists(st.sampled_from(_IDS), min_size=1, max_size=4))
+    rows = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(_IDS), st.sampled_from(_STAGES), st.sampled_from(_DATES)),
+            max_size=12,
+        )
+    )
+    export = tmp_path / "deals.csv"
+    export.write_text("id\n" + "".join(f"{deal}\n" for deal in deals), encoding="utf-8")
+    history = tmp_path / "history.csv"
+    with history.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([["OpportunityId", "StageName", "CreatedDate"], *rows])
+    _, read = _read(export, pack, profile="canonical", stage_history=history)  # type: ignore[arg-type]
+    expected = [
+        (deal.deal.id, [(c.stage, c.entered_on) for c in deal.deal.stage_history or []])
+        for deal in read
+    ]
+    query = CanonicalQuery(
+        pack,
+        CANONICAL,
+        Export(export, ["id"]),
+        None,
+        Export(history, ["OpportunityId", "StageName", "CreatedDate"]),
+    )
+    connection = duckdb.connect()
+    install(connection)
+    query.read_keys(connection)
+    joined = connection.execute(
+        f"{query.sql()} SELECT id, stage_history FROM dg_deals ORDER BY {ROW}"
+    ).fetchall()
+    assert [
+        (deal, [(c["stage"], c["entered_on"]) for c in changes]) for deal, changes in joined
+    ] == expected
