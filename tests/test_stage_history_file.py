@@ -245,16 +245,19 @@ def _stage_moved(report: dict[str, object]) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("pack", ["buyer-journey", "salesforce-default"])
 @pytest.mark.parametrize("engine", ["durable", "sql"])
-def test_the_example_history_makes_stuck_deals_measurable_on_both_engines(engine: str) -> None:
+def test_the_example_history_makes_stuck_deals_measurable_on_both_engines(
+    engine: str, pack: str
+) -> None:
     result = dealgate(
         "audit", PIPELINE, "--stage-history", HISTORY, "--contacts",
         "examples/salesforce-contact-roles.csv", "--as-of", AS_OF, "--format", "json",
-        "--include-met", "--engine", engine,
+        "--include-met", "--engine", engine, "--rules", pack,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["engine"] == engine
+    assert (report["engine"], report["pack"]["id"]) == (engine, pack)
     assert _stage_moved(report) == STAGE_MOVED
     # deals without a row have an empty history: the check does not apply to them
     others = {
