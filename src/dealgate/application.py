@@ -118,6 +118,7 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         mapping=reading.mapping,
         teams=reading.teams,
         contacts=reading.contacts,
+        stage_history=reading.stage_history,
         encoding=reading.encoding,
         rows=request.csv_rows,
         unmeasured_as_missing=request.unmeasured_as_missing,

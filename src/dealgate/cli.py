@@ -128,6 +128,14 @@ ContactsOption = Annotated[
         help="Contact roles joined by opportunity id (Salesforce OpportunityContactRole)."
     ),
 ]
+StageHistoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--stage-history",
+        help="Stage changes joined by opportunity id (Salesforce OpportunityHistory); "
+        "replaces the export's own stage history.",
+    ),
+]
 SheetOption = Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")]
 HistoryOption = Annotated[
     list[Path] | None,
@@ -372,6 +380,7 @@ def rules_validate(
     ] = None,
     mapping: MappingOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     profile: ProfileOption = None,
     sheet: SheetOption = None,
@@ -385,10 +394,12 @@ def rules_validate(
     from dealgate.deals.source import Reading
 
     if against is None and any(
-        option is not None for option in (mapping, contacts, teams, profile, sheet, encoding)
+        option is not None
+        for option in (mapping, contacts, stage_history, teams, profile, sheet, encoding)
     ):
         _fail(
-            "--mapping, --contacts, --teams, --profile, --sheet and --encoding apply to --against"
+            "--mapping, --contacts, --stage-history, --teams, --profile, --sheet and --encoding "
+            "apply to --against"
         )
     files: list[Path] = []
     for path in paths:
@@ -420,7 +431,9 @@ def rules_validate(
             )
         )
         if against is not None:
-            reading = Reading(profile, mapping, teams, contacts, sheet, encoding)
+            reading = Reading(
+                profile, mapping, teams, contacts, sheet, encoding, stage_history=stage_history
+            )
             unmeasurable += _coverage_of(pack, against, reading)
     if failed:
         err.print(
@@ -611,6 +624,7 @@ def check(
     mapping: MappingOption = None,
     teams: TeamsOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
@@ -639,7 +653,14 @@ def check(
 
         book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day)
     reading = Reading(
-        profile, mapping, teams, contacts, sheet, encoding, history=_history(history, day)
+        profile,
+        mapping,
+        teams,
+        contacts,
+        sheet,
+        encoding,
+        stage_history=stage_history,
+        history=_history(history, day),
     )
     source = _guarded(lambda: reading.open(file, pack))
     reads = _guarded(lambda: list(source))
@@ -783,6 +804,7 @@ def audit(
     ],
     rules: PackOption = DEFAULT_PACK,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     mapping: MappingOption = None,
     profile: ProfileOption = None,
@@ -869,6 +891,7 @@ def audit(
     inputs = {
         "the export": pipeline,
         "--contacts": contacts,
+        "--stage-history": stage_history,
         "--teams": teams,
         "--waivers": waivers,
         "--baseline": baseline,
@@ -908,7 +931,14 @@ def audit(
         as_of=day,
         engine=chosen,
         reading=Reading(
-            profile, mapping, teams, contacts, sheet, encoding, history=_history(history, day)
+            profile,
+            mapping,
+            teams,
+            contacts,
+            sheet,
+            encoding,
+            stage_history=stage_history,
+            history=_history(history, day),
         ),
         filters=filters,
         fail_on=threshold,
@@ -1347,6 +1377,7 @@ def deals_inspect(
     mapping: MappingOption = None,
     teams: TeamsOption = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     sheet: SheetOption = None,
     encoding: EncodingOption = None,
     output_format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.TABLE,
@@ -1358,7 +1389,16 @@ def deals_inspect(
     from dealgate.report.inspection import render_inspection
 
     pack = _pack(rules or DEFAULT_PACK)
-    reading = Reading(profile, mapping, teams, contacts, sheet, encoding, pack_named=bool(rules))
+    reading = Reading(
+        profile,
+        mapping,
+        teams,
+        contacts,
+        sheet,
+        encoding,
+        stage_history=stage_history,
+        pack_named=bool(rules),
+    )
 
     def run() -> object:
         return inspect_deals(reading.open(file, pack), pack)
@@ -1388,6 +1428,7 @@ def init(
         ),
     ] = None,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     profile: ProfileOption = None,
     sheet: SheetOption = None,
@@ -1399,12 +1440,20 @@ def init(
     from dealgate.starter import write_fitted, write_starter
 
     if export is None:
-        if any(option is not None for option in (contacts, teams, profile, sheet, encoding)):
-            _fail("--contacts, --teams, --profile, --sheet and --encoding read the --from export")
+        if any(
+            option is not None
+            for option in (contacts, stage_history, teams, profile, sheet, encoding)
+        ):
+            _fail(
+                "--contacts, --stage-history, --teams, --profile, --sheet and --encoding read "
+                "the --from export"
+            )
         files = _guarded(lambda: write_starter(folder, name, extends, force=force))
         pack_file, tests_file = files.pack, files.tests
     else:
-        reading = Reading(profile, None, teams, contacts, sheet, encoding)
+        reading = Reading(
+            profile, None, teams, contacts, sheet, encoding, stage_history=stage_history
+        )
         fitted = _guarded(lambda: write_fitted(folder, name, extends, export, reading, force=force))
         pack_file, tests_file = fitted.pack, fitted.tests
     catalog = PackCatalog([folder])

@@ -5,7 +5,7 @@ engine can do all of it in DuckDB instead, column by column:
 
 - `canonical` reads the export with every column as text and turns it into a table of
   canonical deals by the normalisation rules of `dealgate.deals.sql_normalise`, with contact
-  roles and teams joined in;
+  roles, stage history (`--stage-history`) and teams joined in;
 - `judge` runs the compiled rule query over that table and writes into SQL the stage
   semantics `dealgate.judging.semantics` decided (which milestones apply, skipped or
   to-advance, evidence stage, inflation, disposition): a flag per missing milestone per deal;

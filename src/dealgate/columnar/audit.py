@@ -17,6 +17,7 @@ from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, ide
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, statuses_sql
 from dealgate.deals.normalise import clean_text, is_placeholder
+from dealgate.deals.opportunity_history import HistoryTally
 from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import choose_profile, supplied_fields
@@ -48,6 +49,7 @@ class ColumnarRequest:
     mapping: Path | None = None
     teams: Path | None = None
     contacts: Path | None = None
+    stage_history: Path | None = None  # Salesforce's OpportunityHistory export
     encoding: str | None = None
     rows: CsvRows = CsvRows.DEAL
     threads: int | None = None  # DuckDB's threads; None: one per core
@@ -114,7 +116,8 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         request.teams,
         export=request.pipeline.name,
     )
-    canonical = CanonicalQuery(request.pack, profile, export, roles)
+    history = _export(request.stage_history, None) if request.stage_history is not None else None
+    canonical = CanonicalQuery(request.pack, profile, export, roles, history)
     contacts = str(request.contacts) if request.contacts is not None else None
     supply = supplied_fields(
         canonical.plan,
@@ -122,6 +125,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         f"the columns of {export.path}",
         contacts,
         keyed_by_names=canonical.id_key is not None,
+        stage_history=str(request.stage_history) if request.stage_history is not None else None,
     )
     coverage = measure(request.pack, supply, as_missing=request.unmeasured_as_missing)
     pack = coverage.judged_pack
@@ -146,7 +150,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
                 f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
             )
             _map_stages(connection, pack, profile, canonical)
-            notes = _check_filters(connection, request)
+            notes = (*_history_tally(connection, canonical), *_check_filters(connection, request))
             statuses = statuses_sql(pack, request.as_of)
             # The deals that need attention are kept once, in file order, for the report and
             # the failing count. DuckDB keeps the order it read through every step but a join:
@@ -188,6 +192,29 @@ def _map_stages(
         f"""CREATE TEMP VIEW deals AS SELECT c.*, CAST({position} AS INTEGER) AS stage,
             CAST({stage_id} AS VARCHAR) AS dg_stage_id FROM dg_canonical AS c"""
     )
+
+
+def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...]:
+    """Where every row of the stage history file went, as the Python reader's note says."""
+    history = canonical.history_file
+    if history is None:
+        return ()
+    (rows_read,) = connection.execute(
+        f"SELECT count(*) FROM {canonical.source(history)}"
+    ).fetchone()
+    changes, repeats, unknown, deals = connection.execute(
+        f"""WITH dg_rows AS ({canonical.history_rows_sql()}),
+            dg_known AS ({canonical.deal_keys_sql()})
+        SELECT count(*) FILTER (WHERE k.dg_key IS NOT NULL AND r.dg_starts),
+            count(*) FILTER (WHERE k.dg_key IS NOT NULL AND NOT r.dg_starts),
+            count(*) FILTER (WHERE k.dg_key IS NULL),
+            count(DISTINCT r.dg_key) FILTER (WHERE k.dg_key IS NOT NULL)
+        FROM dg_rows AS r LEFT JOIN dg_known AS k ON k.dg_key = r.dg_key"""
+    ).fetchone()
+    left_out = rows_read - changes - repeats - unknown  # no id, no stage, or no readable date
+    tally = HistoryTally(rows_read, changes, repeats, unknown, left_out, deals)
+    own = any("stage_history" in (use.kind, use.field) for use in canonical.plan)
+    return (tally.describe(str(history.path), replaces=own),)
 
 
 def _safe(value: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from dealgate.deals.mapper import ColumnUse, DealMapper, IdKey
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
+from dealgate.deals.opportunity_history import history_columns
 from dealgate.deals.profiles import Profile, header_key
 from dealgate.deals.readers import FIELD_LIMIT, Table
 from dealgate.deals.source import ROLE_COLUMNS, _column
@@ -70,6 +71,7 @@ class CanonicalQuery:
     profile: Profile
     export: Export
     roles: Export | None
+    history_file: Export | None = None  # --stage-history: OpportunityHistory rows
 
     def __post_init__(self) -> None:
         if self.profile.joins:
@@ -83,6 +85,14 @@ class CanonicalQuery:
         self.notes = tuple(mapper.notes)
         if self.id_key is not None and self.roles is not None:
             raise Unsupported("contact roles for a file without an id column")
+        if self.id_key is not None and self.history_file is not None:
+            raise Unsupported("a stage history file for a file without an id column")
+        # the history file's columns; InputError (the Python reader says what is wrong)
+        self.history_columns = (
+            history_columns(self.history_file.path, self.history_file.headers)
+            if self.history_file is not None
+            else {}
+        )
         if "amount" in self.profile.value_maps:  # the currency is read from the mapped text
             raise Unsupported("a value map on the amount")
         if self.pack.placeholders is not None:  # the SQL macros hold dealgate's list
@@ -95,10 +105,14 @@ class CanonicalQuery:
             if use.field is not None and use.kind != "stage_history"
         }
         self.history = [use for use in self.plan if use.kind == "stage_history"]
-        # contact roles are joined by deal key (`_contacts`)
-        self.numbered = self.roles is not None and "contacts" not in self.filled
+        # contact roles and stage history are joined by deal key (`_contacts`, `_history`)
+        self.numbered = (
+            self.roles is not None and "contacts" not in self.filled
+        ) or self.history_file is not None
         self.keys: dict[str, str] | None = None  # text -> header_key, from read_keys
         self.stage_cells: list[str] = []  # the stage column's distinct cells, from read_keys
+        # header_key of each stage the history file holds, from read_keys
+        self.history_stages: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
 
@@ -223,6 +237,8 @@ class CanonicalQuery:
         ]
         if self.roles is not None:
             ctes.append(f"dg_roles AS ({self._roles_sql(self.roles)})")
+        if self.history_file is not None:
+            ctes.append(f"dg_history AS ({self._history_sql()})")
         ctes.append(f"dg_deals AS ({self._deals_sql()})")
         return "WITH " + ",\n".join(ctes)
 
@@ -253,6 +269,8 @@ class CanonicalQuery:
         join = ""
         if self.roles is not None and "contacts" not in self.filled:
             join = "LEFT JOIN dg_roles ON dg_roles.dg_key = dg_deal_key(t.id)"
+        if self.history_file is not None:
+            join += " LEFT JOIN dg_history ON dg_history.dg_key = dg_deal_key(t.id)"
         deal_id = "t.id" if self.id_key is None else _key_sql(self.id_key)
         return f"SELECT {', '.join(selected)} FROM dg_typed AS t {join} WHERE {deal_id} IS NOT NULL"
 
@@ -265,6 +283,10 @@ class CanonicalQuery:
     def _value(self, name: str, field_type: FieldType | None) -> str:
         if name == "id" and self.id_key is not None:
             return f"{_key_sql(self.id_key)} AS id"
+        if name == "stage_history" and self.history_file is not None:
+            # the file is the complete log: it wins over the export's own stage history
+            empty = f"CAST([] AS {_sql_type(CANONICAL_FIELDS['stage_history'])})"
+            return f"coalesce(dg_history.stage_history, {empty}) AS stage_history"
         if self._has(name):
             return f"t.{ident(name)} AS {ident(name)}"
         sql_type = _sql_type(field_type) if field_type is not None else "VARCHAR"
@@ -323,6 +345,58 @@ class CanonicalQuery:
             f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
 
+    def history_rows_sql(self) -> str:
+        """Each usable row of the stage history file (an id, a stage and a date that reads),
+        with its deal key, its number in the file and whether it starts a stage: its stage
+        differs from the row before it, by date and then file order (`_changes`)."""
+        if self.history_file is None:
+            raise RuntimeError("no stage history file")
+        columns = {name: ident(header) for name, header in self.history_columns.items()}
+        arms = " ".join(
+            f"WHEN {literal(text)} THEN {literal(key)}" for text, key in self.history_stages.items()
+        )
+        stage_key = f"CASE dg_s {arms} END" if arms else "NULL"
+        month_first = self.month_first
+        rows = (
+            f"SELECT row_number() OVER () AS dg_row, dg_clean({columns['deal']}) AS dg_id, "
+            f"dg_clean({columns['stage']}) AS dg_s, "
+            f"dg_date(dg_clean({columns['entered_on']}), {month_first}) AS dg_d "
+            f"FROM {self.source(self.history_file)}"
+        )
+        # deal_key once per id, not per row: it is the dearest step (~9 µs an id), and a deal
+        # has several rows
+        usable = (
+            f"WITH dg_rows AS (SELECT * FROM ({rows}) WHERE dg_id IS NOT NULL AND dg_s IS NOT "
+            "NULL AND dg_d IS NOT NULL), dg_keys AS (SELECT dg_id, dg_deal_key(dg_id) AS dg_key "
+            "FROM (SELECT DISTINCT dg_id FROM dg_rows)) "
+            f"SELECT dg_key, dg_row, dg_s, dg_d, {stage_key} AS dg_sk "
+            "FROM dg_rows JOIN dg_keys USING (dg_id)"
+        )
+        return (
+            "SELECT *, (lag(dg_sk) OVER (PARTITION BY dg_key ORDER BY dg_d, dg_row)) "
+            f"IS DISTINCT FROM dg_sk AS dg_starts FROM ({usable})"
+        )
+
+    def deal_keys_sql(self) -> str:
+        """The deal key of every deal of the export: its id typed as `dg_typed` types it, from
+        the id column alone (the whole table of deals costs 10 times more to read)."""
+        use = self.filled.get("id")
+        if use is None:
+            raise RuntimeError("deal keys of a file without an id column")
+        deal_id = self.typed_field(use, f"dg_text({ident(use.header)})")
+        return (
+            f"SELECT DISTINCT dg_deal_key(dg_id) AS dg_key FROM "
+            f"(SELECT {deal_id} AS dg_id FROM {self.source(self.export)}) WHERE dg_id IS NOT NULL"
+        )
+
+    def _history_sql(self) -> str:
+        """Stage changes by deal key, as `read_stage_history` reads them."""
+        changes = "{'stage': dg_s, 'entered_on': dg_d}"
+        return (
+            f"SELECT dg_key, list({changes} ORDER BY dg_d, dg_row) AS stage_history "
+            f"FROM ({self.history_rows_sql()}) WHERE dg_starts GROUP BY dg_key"
+        )
+
     # -- keys: Python's header_key and deal_key, for the distinct values only ------------
 
     def read_keys(self, connection: Any) -> dict[str, str]:
@@ -330,6 +404,15 @@ class CanonicalQuery:
         (`stage_cells`), from one scan of the export; before sql(), which is written
         from them."""
         texts, cells = self._distinct_texts(connection)
+        if self.history_file is not None:
+            stage = ident(self.history_columns["stage"])
+            self.history_stages = {
+                text: header_key(text)
+                for (text,) in connection.execute(
+                    f"SELECT DISTINCT dg_clean({stage}) FROM {self.source(self.history_file)} "
+                    f"WHERE dg_clean({stage}) IS NOT NULL"
+                ).fetchall()
+            }
         # The stage a deal claims is its cell as the value map reads it (`typed_field`).
         mapped = self.profile.value_maps.get("stage", {})
         self.stage_cells = [mapped.get(header_key(cell), cell) for cell in cells]

@@ -167,6 +167,8 @@ class DealMapper:
     profile: Profile
     pack: RulePack
     contacts_by_deal: Mapping[str, list[Contact]] | None = None
+    # --stage-history: the complete log of stage changes, so it wins over the export's own
+    history_by_deal: Mapping[str, list[StageChange]] | None = None
     plan: list[ColumnUse] = field(default_factory=list)
     findings: list[DataFinding] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
@@ -202,12 +204,25 @@ class DealMapper:
             use.header: use.field or "" for use in self.plan if use.kind == "stage_history"
         }
         self.id_key = self._id_key()
-        if self.contacts_by_deal is not None and self.id_key is not None:
+        self._check_joinable()
+
+    def _check_joinable(self) -> None:
+        """Side files join deals by opportunity id: a file keyed by names cannot take them."""
+        joined = [
+            option
+            for option, rows in (
+                ("contact roles (--contacts)", self.contacts_by_deal),
+                ("the stage history (--stage-history)", self.history_by_deal),
+            )
+            if rows is not None
+        ]
+        if joined and self.id_key is not None:
+            verb = "joins" if joined == ["the stage history (--stage-history)"] else "join"
             raise InputError(
                 [
                     Problem(
                         Location(self.table.file, 1),
-                        "contact roles (--contacts) join deals by opportunity id, and this "
+                        f"{' and '.join(joined)} {verb} deals by opportunity id, and this "
                         "file has no id column (deals are keyed by "
                         f"{self.id_key.joiner.join(self.id_key.headers)})",
                         "add the Opportunity ID column to the report, or map one with "
@@ -489,6 +504,8 @@ class DealMapper:
         if self.contacts_by_deal is not None and "contacts" not in values:
             known = self.contacts_by_deal.get(key, [])
             values["contacts"] = list(known)
+        if self.history_by_deal is not None:
+            values["stage_history"] = list(self.history_by_deal.get(key, []))
 
     def _check_duplicate(
         self, deal_id: str, key: str, record: RawRecord, context: _RecordContext

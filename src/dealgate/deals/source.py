@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
 from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
+from dealgate.deals.opportunity_history import StageHistory, read_stage_history
 from dealgate.deals.profiles import (
     BUILT_IN,
     Profile,
@@ -73,6 +74,7 @@ class DealSource:
     profile_reason: str
     mapper: DealMapper
     roles: ContactRoles | None = None
+    stage_changes: StageHistory | None = None  # --stage-history: the CRM's log of stage moves
     side_findings: list[DataFinding] = field(default_factory=list)
     history: PipelineHistory | None = None  # --history: the snapshots of earlier weeks
 
@@ -82,6 +84,7 @@ class DealSource:
         else:
             yield from map(self.history.apply, self.mapper.deals(self.table.records))
         self._report_unmatched_roles()
+        self._account_for_history()
 
     @property
     def findings(self) -> list[DataFinding]:
@@ -97,8 +100,18 @@ class DealSource:
             f"the {kind} of {self.table.file}",
             self.roles.file if self.roles else None,
             keyed_by_names=self.mapper.id_key is not None,
+            stage_history=self.stage_changes.file if self.stage_changes else None,
         )
         return supply if self.history is None else with_history(supply, self.history)
+
+    def _account_for_history(self) -> None:
+        """Findings of the stage history file, and where every row of it went (a note)."""
+        if self.stage_changes is None:
+            return
+        tally = self.stage_changes.account(self.mapper._seen, self.table.file)
+        self.side_findings.extend(self.stage_changes.findings)
+        own = any("stage_history" in (use.kind, use.field) for use in self.mapper.plan)
+        self.table.notes.append(tally.describe(self.stage_changes.file, replaces=own))
 
     def _report_unmatched_roles(self) -> None:
         if self.roles is None:
@@ -142,6 +155,7 @@ class Reading:
     contacts: Path | None = None
     sheet: str | None = None
     encoding: str | None = None
+    stage_history: Path | None = None  # Salesforce's OpportunityHistory export
     # False when the pack is the default one, not named by the user (`deals inspect` without
     # --rules): a mapping file's stage ids that the pack lacks are then a note, not an error.
     pack_named: bool = True
@@ -170,6 +184,7 @@ def supplied_fields(
     contacts: str | None,
     *,
     keyed_by_names: bool = False,
+    stage_history: str | None = None,
 ) -> Supply:
     """The fields a file's columns (or its records' keys) and side files give deals: what
     the mapper fills, and what one field gives another (DealMapper._complete)."""
@@ -190,6 +205,9 @@ def supplied_fields(
     if contacts is not None:
         fields.add("contacts")
         sources.append(f"the contact roles of {contacts}")
+    if stage_history is not None:
+        fields.add("stage_history")
+        sources.append(f"the stage history of {stage_history}")
     return Supply(frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names)
 
 
@@ -211,6 +229,7 @@ def open_deals(
     contacts: Path | None = None,
     sheet: str | None = None,
     encoding: str | None = None,
+    stage_history: Path | None = None,
     pack_named: bool = True,
     history: HistoryRequest | None = None,
 ) -> DealSource:
@@ -235,10 +254,19 @@ def open_deals(
         }
         table = join_side_tables(table, chosen.joins, value_maps)
     roles = read_contact_roles(contacts, chosen) if contacts is not None else None
-    mapper = DealMapper(
-        table, chosen, pack, contacts_by_deal=roles.by_deal if roles is not None else None
+    changes = (
+        read_stage_history(stage_history, chosen.date_order) if stage_history is not None else None
     )
-    source = DealSource(table, chosen, reason, mapper, roles, team_findings)
+    mapper = DealMapper(
+        table,
+        chosen,
+        pack,
+        contacts_by_deal=roles.by_deal if roles is not None else None,
+        history_by_deal=changes.by_deal if changes is not None else None,
+    )
+    source = DealSource(
+        table, chosen, reason, mapper, roles, stage_changes=changes, side_findings=team_findings
+    )
     if history is not None:
         from dealgate.deals.history import load_history
 

@@ -60,7 +60,8 @@ COLUMN_HINT = "add a column for it (or map one in a mapping file: columns: {Your
 SUPPLY_HINTS: Mapping[str, str] = {
     "contacts": "give the contact roles report with --contacts FILE",
     "manager": "give a teams file with --teams FILE, or a manager column",
-    "stage_history": "add 'date entered <stage>' columns to the export",
+    "stage_history": "add 'date entered <stage>' columns to the export (HubSpot), or give "
+    "Salesforce's OpportunityHistory export with --stage-history FILE",
     "currency": "add an amount column (its currency comes with it), or a currency column",
 }
 

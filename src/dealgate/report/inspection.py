@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -137,11 +139,14 @@ def _findings(inspection: Inspection, limit: int) -> RenderableType:
     table.add_column("finding")
     folded = [Text(title, "italic")]
     for finding in inspection.findings[:limit]:
+        column = finding.path or finding.column or ""
+        if finding.file != inspection.file:  # a side file's row (--contacts, --stage-history)
+            column = f"{PurePath(finding.file).name}: {column}"
         where = ", ".join(
             part
             for part in (
                 f"row {finding.row:,}" if finding.row else "",
-                finding.path or finding.column or "",
+                column,
                 f"deal {finding.deal_id}" if finding.deal_id else "",
             )
             if part
@@ -149,7 +154,7 @@ def _findings(inspection: Inspection, limit: int) -> RenderableType:
         folded.append(Text(where, "bold").append(f"\n    {finding.message}"))
         table.add_row(
             f"{finding.row:,}" if finding.row else "",
-            Text(finding.path or finding.column or ""),
+            Text(column),
             Text(finding.deal_id or ""),
             Text(finding.message),
         )
