@@ -107,7 +107,7 @@ def test_a_data_loader_export_gives_each_deal_its_stage_changes_in_date_order(
     ]
     assert second.stage_history == []  # history was exported; this deal has none
     assert source.findings == []
-    assert source.history is not None
+    assert source.stage_changes is not None
     assert source.supply.fields >= {"stage_history"}
     (note,) = [note for note in source.mapper.notes if "stage history" in note]
     assert "6 rows read = 5 stage changes of 1 deals + 1 repeating the stage before" in note
@@ -180,8 +180,8 @@ def test_rows_for_unknown_deals_and_unusable_rows_are_findings_and_every_row_is_
     unknown = source.findings[-1]
     assert unknown.deal_id == "0065g00000NOPEXYZ" and "(lines 3, 4)" in unknown.message
     assert "'31/10/2026' is not a calendar date" in source.findings[0].message
-    assert source.history is not None
-    tally = source.history.account(source.mapper._seen, "pipeline.csv")
+    assert source.stage_changes is not None
+    tally = source.stage_changes.account(source.mapper._seen, "pipeline.csv")
     assert (tally.rows_read, tally.changes, tally.repeats, tally.unknown_deal) == (6, 1, 0, 2)
     assert tally.left_out == 3 and tally.balanced
 
