@@ -1208,6 +1208,7 @@ def calibrate(
         typer.Option(help="A difference within this many points (0.10: 10) is not predictive."),
     ] = 0.10,
     contacts: ContactsOption = None,
+    stage_history: StageHistoryOption = None,
     teams: TeamsOption = None,
     mapping: MappingOption = None,
     profile: ProfileOption = None,
@@ -1263,7 +1264,8 @@ def calibrate(
     )
     inputs = {"--outcomes": outcomes, "--closed-deals": closed_deals, "--review": review}
     inputs |= {"--review-mapping": review_mapping, "--mapping": mapping, "--teams": teams}
-    inputs |= {"--contacts": contacts} | {f"snapshot {p}": p for p in snapshots or []}
+    inputs |= {"--contacts": contacts, "--stage-history": stage_history}
+    inputs |= {f"snapshot {p}": p for p in snapshots or []}
     if output is not None and str(output) == "-":
         output = None
     _refuse_to_replace_inputs(output, inputs)
@@ -1283,7 +1285,9 @@ def calibrate(
             outcomes=outcomes,
             snapshots=tuple(snapshots or ()),
             closed_deals=closed_deals,
-            reading=Reading(profile, mapping, teams, contacts, sheet, encoding),
+            reading=Reading(
+                profile, mapping, teams, contacts, sheet, encoding, stage_history=stage_history
+            ),
             engine=_engine(engine, export, verbose, None, pack) if closed_deals else None,
             lead_days=lead_days,
             accept_pack_changes=accept_pack_changes,
