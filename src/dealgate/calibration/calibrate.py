@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dealgate.calibration.closed import ClosedDeals
+from dealgate.calibration.measures import exits_met
 from dealgate.calibration.outcomes import Outcomes
 from dealgate.calibration.review import ReviewData
 from dealgate.calibration.snapshots import (
@@ -40,7 +41,7 @@ from dealgate.calibration.statistics import (
     stage_conversion,
 )
 from dealgate.findings import DataFinding
-from dealgate.rules.model import RulePack, Severity
+from dealgate.rules.model import RulePack
 
 SNAPSHOTS = "snapshots"
 CLOSED_DEALS = "closed deals"
@@ -254,17 +255,5 @@ def _visits(pack: RulePack, journey: Journey) -> tuple[StageVisit, ...]:
     for number, (stage_id, entered, deal) in enumerate(runs):
         left = runs[number + 1][1] if number + 1 < len(runs) else journey.close_date
         days = None if number == 0 else float((left - entered).days)
-        visits.append(StageVisit(stage_id, days, _exits_met(pack, stage_id, deal)))
+        visits.append(StageVisit(stage_id, days, exits_met(pack.stage(stage_id), deal.statuses)))
     return tuple(visits)
-
-
-def _exits_met(pack: RulePack, stage_id: str, deal: SnapshotDeal) -> bool | None:
-    """Whether every required exit of the stage that the snapshot measured was met; None
-    when it measured none (an exit the export cannot show is left out, not failed)."""
-    required = {m.id for m in pack.stage(stage_id).exit if m.severity is Severity.REQUIRED}
-    measured = [
-        status == "met"
-        for milestone_id, status in deal.statuses.items()
-        if milestone_id in required and status in ("met", "missing")
-    ]
-    return all(measured) if measured else None

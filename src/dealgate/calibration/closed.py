@@ -15,16 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dealgate.audit import AuditResult
+from dealgate.calibration.measures import MEASURES, exits_met
 from dealgate.calibration.statistics import DealJourney, Measure, Observation, StageVisit
-from dealgate.findings import Finding, Status
+from dealgate.findings import Finding
 from dealgate.judging.assess import DealAssessment
-from dealgate.rules.model import RulePack, Severity, Stage
-
-_MEASURES = {
-    Status.MET: Measure.MET,
-    Status.MISSING: Measure.MISSING,
-    Status.UNMEASURED: Measure.UNKNOWN,
-}
+from dealgate.rules.model import RulePack, Stage
 
 
 @dataclass
@@ -65,7 +60,7 @@ def closed_deals(result: AuditResult) -> ClosedDeals:
         if journey is not None:
             found.journeys.append(journey)
         for finding in assessment.findings:
-            measure = _MEASURES.get(finding.status)
+            measure = MEASURES.get(finding.status)
             if measure is None or not _within(result.pack, finding, reached):
                 continue
             found.observations.append(
@@ -115,13 +110,7 @@ def _journey(pack: RulePack, assessment: DealAssessment, won: bool) -> DealJourn
     for number, (day, stage) in enumerate(entered):
         left = entered[number + 1][0] if number + 1 < len(entered) else close_date
         days = float((left - day).days) if left is not None else None
-        required = [m.id for m in stage.exit if m.severity is Severity.REQUIRED]
-        measured = [
-            statuses[m] is Status.MET
-            for m in required
-            if statuses.get(m) in (Status.MET, Status.MISSING)
-        ]
-        visits.append(StageVisit(stage.id, days, all(measured) if measured else None))
+        visits.append(StageVisit(stage.id, days, exits_met(stage, statuses)))
     return DealJourney(assessment.deal_id, tuple(visits), won)
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from dealgate.calibration.statistics import Measure, Observation
+from dealgate.calibration.measures import MEASURES
+from dealgate.calibration.statistics import Observation
 from dealgate.deals.mapper import deal_key
 from dealgate.errors import InputError, Location, Problem
 from dealgate.report.saved_audit import (
@@ -25,7 +26,6 @@ from dealgate.report.saved_audit import (
 )
 from dealgate.rules.model import RulePack
 
-_MEASURES = {"met": Measure.MET, "missing": Measure.MISSING, "unmeasured": Measure.UNKNOWN}
 SAVE_HINT = (
     "save weekly snapshots with `dealgate audit … --format json --include-met --output FILE`"
 )
@@ -173,7 +173,7 @@ def observations(journey: Journey, snapshot_deal: SnapshotDeal) -> list[Observat
     not applicable one says nothing about the milestone either way.
     """
     return [
-        Observation(journey.deal_id, milestone_id, _MEASURES[status], journey.won)
+        Observation(journey.deal_id, milestone_id, MEASURES[status], journey.won)
         for milestone_id, status in snapshot_deal.statuses.items()
-        if status in _MEASURES
+        if status in MEASURES
     ]
