@@ -47,6 +47,9 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
+    # The report lists the deals as JSON or JSON Lines and reads nothing else of them (no
+    # baseline): they are written to a spool as they are judged, not kept (memory stays flat).
+    deals_spooled: bool = False
 
     @property
     def columnar_asked(self) -> bool:
@@ -147,20 +150,31 @@ def _python_audit(
     supply: Supply | None = None,
 ) -> AuditResult:
     from dealgate.audit import run_audit
+    from dealgate.report.audit_json import DealSpool
 
-    return run_audit(
-        source,
-        request.pack,
-        request.engine,
-        request.as_of,
-        request.filters,
-        request.waivers,
-        progress,
-        include_met=request.include_met,
-        unmeasured_as_missing=request.unmeasured_as_missing,
-        supply=supply,
-        kept_fields=request.kept_fields,
-    )
+    spool = None
+    if request.deals_spooled:
+        spool = DealSpool(request.format, request.include_met, request.fail_on)
+    try:
+        result = run_audit(
+            source,
+            request.pack,
+            request.engine,
+            request.as_of,
+            request.filters,
+            request.waivers,
+            progress,
+            include_met=request.include_met,
+            unmeasured_as_missing=request.unmeasured_as_missing,
+            supply=supply,
+            kept_fields=request.kept_fields,
+            deals_to=spool.take if spool is not None else None,
+        )
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
+    return spool.finish(result) if spool is not None else result
 
 
 def _python(
@@ -176,10 +190,15 @@ def _python(
     ):
         # A key first seen past the records the headers come from (JSON Lines peeks at the
         # first ones): judged again with what the whole file supplies, never as unmeasured.
+        if result.streamed is not None:
+            result.streamed.discard()
         source = request.reading.open(request.pipeline, request.pack)
         result = _python_audit(request, source, progress, supplied)
     coverage = result.coverage.as_json() if result.coverage is not None else None
-    failing = len(result.failing(request.fail_on))
+    if result.streamed is not None:
+        failing = result.streamed.failing
+    else:
+        failing = len(result.failing(request.fail_on))
     notes = (*source.mapper.notes, *result.notes)
     history = tuple(source.history.notes) if source.history is not None else ()
     return AuditRun(route, failing, result, source.profile.name, coverage, notes, history)

@@ -242,26 +242,50 @@ class AuditResult:
     waiver_findings: list[Finding] = field(default_factory=list)
     coverage: Coverage | None = None  # what the input could not measure
     notes: list[str] = field(default_factory=list)  # filter values whose deals all closed
+    streamed: StreamedDeals | None = None  # the deals were written out, not kept
 
     def failing(self, fail_on: FailOn) -> list[Finding]:
         """Skipped and hygiene findings missing at or above the threshold (waived ones pass)."""
-        if fail_on is FailOn.NEVER:
-            return []
-        severities = {"required"} if fail_on is FailOn.REQUIRED else {"required", "recommended"}
-        return [
-            finding
-            for assessment in self.assessments
-            for finding in assessment.findings
-            if finding.status is Status.MISSING
-            and finding.severity in severities
-            and finding.kind in FAILING_KINDS
-        ]
+        self._kept("the failing findings")
+        return [f for assessment in self.assessments for f in failing_findings(assessment, fail_on)]
 
     def exceptions(self, include_met: bool) -> list[DealAssessment]:
         """The deals that need attention (all audited deals with include_met)."""
+        self._kept("the exceptions")
         if include_met:
             return list(self.assessments)
         return [a for a in self.assessments if needs_attention(a)]
+
+    def _kept(self, what: str) -> None:
+        if self.streamed is not None:
+            raise AssertionError(f"{what} of an audit written out deal by deal were not kept")
+
+
+@dataclass(frozen=True)
+class StreamedDeals:
+    """What an audit whose deals were written out as they were judged (report/audit_json.py
+    `DealSpool`), not kept, still knows: everything counted over all of them."""
+
+    summary: AuditSummary
+    failing: int  # findings failing the audit's --fail-on
+    audited_stages: dict[str, str | None]
+    form: str  # how the deals were written: json (the document's list) or jsonl
+    deals: Callable[[], Iterator[str]]  # their text, read back once
+    discard: Callable[[], None]  # the spool, unread
+
+
+def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:
+    """A deal's skipped and hygiene findings missing at or above the threshold."""
+    if fail_on is FailOn.NEVER:
+        return []
+    severities = {"required"} if fail_on is FailOn.REQUIRED else {"required", "recommended"}
+    return [
+        finding
+        for finding in assessment.findings
+        if finding.status is Status.MISSING
+        and finding.severity in severities
+        and finding.kind in FAILING_KINDS
+    ]
 
 
 def needs_attention(assessment: DealAssessment) -> bool:
@@ -284,6 +308,7 @@ def run_audit(
     unmeasured_as_missing: bool = False,
     supply: Supply | None = None,
     kept_fields: tuple[str, ...] = (),
+    deals_to: Callable[[RulePack], Callable[[DealAssessment], None]] | None = None,
 ) -> AuditResult:
     """Read, filter, evaluate and assess every deal of a source.
 
@@ -293,12 +318,15 @@ def run_audit(
     Met findings carry the values they read only with include_met, as only then are they shown.
     Milestones reading fields the source does not supply are unmeasured (judging/coverage.py),
     or missing with unmeasured_as_missing. `supply` overrides what the source's headers say it
-    supplies.
+    supplies. With `deals_to` (given the judged pack, where each deal goes), every assessed
+    deal is handed over and not kept: `assessments` is then empty, and `streamed` is for the
+    caller to fill (report/audit_json.py `DealSpool`).
     Raises FilterMatchesNothing for an --owner, --manager or --stage value no deal has.
     """
     supplied = supply if supply is not None else source.supply
     coverage = measure(pack, supplied, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
+    each = deals_to(pack) if deals_to is not None else None
     counts = Reconciliation()
     tally = FilterTally() if filters.by_value else None
 
@@ -316,6 +344,7 @@ def run_audit(
                 yield request_for(read, pack)
 
     assessments = []
+    audited = 0
     for number, evaluated in enumerate(engine.evaluate(pack, requests(), as_of), start=1):
         assessment = assess(pack, evaluated, detail=include_met, as_of=as_of)
         if waivers is not None:
@@ -327,14 +356,18 @@ def run_audit(
         assessment = replace(
             assessment, overdue_steps=late, read=slim(assessment.read, kept_fields)
         )
-        assessments.append(assessment)
+        audited += 1
+        if each is not None:
+            each(assessment)
+        else:
+            assessments.append(assessment)
         if progress is not None and number % 1000 == 0:
             progress(number)
     read_counts = source.mapper.reconciliation
     counts.rows_read = read_counts.rows_read
     counts.rows_rejected = read_counts.rows_rejected
     counts.deals_read = read_counts.deals_read
-    counts.deals_audited = len(assessments)
+    counts.deals_audited = audited
     notes = [] if tally is None else filters.check_values(tally, pack, source.table.file)
     return AuditResult(
         pack=pack,
@@ -347,7 +380,7 @@ def run_audit(
         rejected=list(source.mapper.rejected),
         reconciliation=counts,
         waiver_findings=(
-            waivers.unmatched() + waivers.too_broad(len(assessments)) if waivers is not None else []
+            waivers.unmatched() + waivers.too_broad(audited) if waivers is not None else []
         ),
         coverage=coverage,
         notes=notes,
@@ -489,41 +522,59 @@ class AuditSummary:
 def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
     """Claimed, supported and at-risk pipeline by stage and by manager/owner, what is most
     missed and skipped, and the late steps of the action plans."""
-    stages: dict[str | None, StageFigures] = {}
-    evidence: dict[str | None, StageFigures] = {}
-    owners: dict[tuple[str | None, str | None], OwnerFigures] = {}
-    missing: Counter[tuple[str, str]] = Counter()
-    skipped: Counter[tuple[str, str]] = Counter()
-    titles: dict[str, str] = {}
-    claimed: Amounts = {}
-    supported: Amounts = {}
-    at_risk: Amounts = {}
-    overdue: Counter[str] = Counter()
-    with_skipped = risky = with_overdue = 0
-    requirements = result.pack.forecast_requirements
-    forecast = {
-        category: ForecastFigures(category, requirements[category])
-        for category in reversed(RANK)  # Commit first: the forecast call's first question
-        if category in requirements
-    }
-    probability = ForecastFigures(None, None) if result.pack.probability_ceiling else None
+    if result.streamed is not None:
+        return result.streamed.summary
+    tally = SummaryTally(result.pack)
     for assessment in result.assessments:
+        tally.add(assessment)
+    return tally.summary(result.data_findings, top)
+
+
+class SummaryTally:
+    """The summary counted deal by deal as the audit judges them, so that an audit whose deals
+    are written out as they come (report/audit_json.py `DealSpool`) need not keep them."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.deals = 0
+        self.stages: dict[str | None, StageFigures] = {}
+        self.evidence: dict[str | None, StageFigures] = {}
+        self.owners: dict[tuple[str | None, str | None], OwnerFigures] = {}
+        self.missing: Counter[tuple[str, str]] = Counter()
+        self.skipped: Counter[tuple[str, str]] = Counter()
+        self.titles: dict[str, str] = {}
+        self.claimed: Amounts = {}
+        self.supported: Amounts = {}
+        self.at_risk: Amounts = {}
+        self.overdue: Counter[str] = Counter()
+        self.with_skipped = self.risky = self.with_overdue = 0
+        requirements = pack.forecast_requirements
+        self.forecast = {
+            category: ForecastFigures(category, requirements[category])
+            for category in reversed(RANK)  # Commit first: the forecast call's first question
+            if category in requirements
+        }
+        self.probability = ForecastFigures(None, None) if pack.probability_ceiling else None
+
+    def add(self, assessment: DealAssessment) -> None:
+        """Count one audited deal."""
+        self.deals += 1
         deal = assessment.read.deal
-        figures = _stage_figures(stages, assessment.stage)
-        owner = owners.setdefault(
+        figures = _stage_figures(self.stages, assessment.stage)
+        owner = self.owners.setdefault(
             (deal.manager, deal.owner), OwnerFigures(deal.manager, deal.owner)
         )
         for target in (figures, owner):
             target.deals += 1
             _add(target.claimed, assessment)
-        _add(claimed, assessment)
-        landed = _stage_figures(evidence, assessment.evidence_stage)
+        _add(self.claimed, assessment)
+        landed = _stage_figures(self.evidence, assessment.evidence_stage)
         landed.deals += 1
         _add(landed.claimed, assessment)
         if assessment.stage is not None and assessment.inflation == 0:
-            _add(supported, assessment)
+            _add(self.supported, assessment)
         skipped_here = assessment.missing(FindingKind.SKIPPED)
-        with_skipped += bool(skipped_here)
+        self.with_skipped += bool(skipped_here)
         owner.deals_with_skipped += bool(skipped_here)
         required_missing = sum(
             1
@@ -534,58 +585,68 @@ def summarise(result: AuditResult, top: int = 10) -> AuditSummary:
         owner.deals_missing_required += bool(required_missing)
         for finding in skipped_here:
             owner.skipped_by_stage[finding.stage_id or ""] += 1
-            skipped[(finding.milestone_id, finding.stage_id or "")] += 1
+            self.skipped[(finding.milestone_id, finding.stage_id or "")] += 1
         if assessment.at_risk:
-            risky += 1
+            self.risky += 1
             for target in (figures, owner):
                 target.deals_at_risk += 1
                 _add(target.at_risk, assessment)
-            _add(at_risk, assessment)
+            _add(self.at_risk, assessment)
         for finding in assessment.missing():
-            missing[(finding.milestone_id, finding.kind.value)] += 1
-            titles[finding.milestone_id] = finding.milestone
-        judged = judge_forecast(result.pack, assessment)
+            self.missing[(finding.milestone_id, finding.kind.value)] += 1
+            self.titles[finding.milestone_id] = finding.milestone
+        judged = judge_forecast(self.pack, assessment)
         if judged is not None:
-            _count_claim(forecast[judged.category], judged.standing, assessment)
-        judged_probability = judge_probability(result.pack, assessment)
-        if judged_probability is not None and probability is not None:
-            _count_claim(probability, judged_probability.standing, assessment)
+            _count_claim(self.forecast[judged.category], judged.standing, assessment)
+        judged_probability = judge_probability(self.pack, assessment)
+        if judged_probability is not None and self.probability is not None:
+            _count_claim(self.probability, judged_probability.standing, assessment)
         _count_owner_claim(owner, worse_standing(judged, judged_probability), assessment)
-        with_overdue += bool(assessment.overdue_steps)
+        self.with_overdue += bool(assessment.overdue_steps)
         for step in assessment.overdue_steps:
-            overdue[step.side] += 1
+            self.overdue[step.side] += 1
             owner.overdue_steps[step.side] += 1
-    order = {stage.id: stage.position for stage in result.pack.stages}
 
-    def in_pack_order(figures: dict[str | None, StageFigures]) -> list[StageFigures]:
-        return sorted(figures.values(), key=lambda s: order.get(s.stage_id or "", len(order)))
+    def summary(self, data_findings: Iterable[DataFinding], top: int = 10) -> AuditSummary:
+        """The summary of the deals counted so far."""
+        order = {stage.id: stage.position for stage in self.pack.stages}
 
-    issues = Counter(finding.issue.value for finding in result.data_findings)
-    return AuditSummary(
-        deals_audited=len(result.assessments),
-        deals_with_skipped=with_skipped,
-        deals_at_risk=risky,
-        claimed=claimed,
-        at_risk=at_risk,
-        supported=supported,
-        by_stage=in_pack_order(stages),
-        by_evidence_stage=in_pack_order(evidence),
-        by_owner=sorted(owners.values(), key=lambda o: (o.manager or "~", o.owner or "~")),
-        top_missing=[
-            MissingFigure(milestone_id, titles[milestone_id], kind, count)
-            for (milestone_id, kind), count in missing.most_common(top)
-        ],
-        skipped=[
-            SkippedFigure(milestone_id, titles[milestone_id], stage_id, count)
-            for (milestone_id, stage_id), count in sorted(
-                skipped.items(), key=lambda item: (-item[1], order.get(item[0][1], 0), item[0][0])
-            )
-        ],
-        overdue_steps=Counter({side: overdue[side] for side in OVERDUE_SIDES if overdue[side]}),
-        deals_with_overdue_steps=with_overdue,
-        data_findings=dict(issues.most_common()),
-        forecast=[*forecast.values(), *([probability] if probability else [])],
-    )
+        def in_pack_order(figures: dict[str | None, StageFigures]) -> list[StageFigures]:
+            return sorted(figures.values(), key=lambda s: order.get(s.stage_id or "", len(order)))
+
+        issues = Counter(finding.issue.value for finding in data_findings)
+        titles = self.titles
+        return AuditSummary(
+            deals_audited=self.deals,
+            deals_with_skipped=self.with_skipped,
+            deals_at_risk=self.risky,
+            claimed=self.claimed,
+            at_risk=self.at_risk,
+            supported=self.supported,
+            by_stage=in_pack_order(self.stages),
+            by_evidence_stage=in_pack_order(self.evidence),
+            by_owner=sorted(self.owners.values(), key=lambda o: (o.manager or "~", o.owner or "~")),
+            top_missing=[
+                MissingFigure(milestone_id, titles[milestone_id], kind, count)
+                for (milestone_id, kind), count in self.missing.most_common(top)
+            ],
+            skipped=[
+                SkippedFigure(milestone_id, titles[milestone_id], stage_id, count)
+                for (milestone_id, stage_id), count in sorted(
+                    self.skipped.items(),
+                    key=lambda item: (-item[1], order.get(item[0][1], 0), item[0][0]),
+                )
+            ],
+            overdue_steps=Counter(
+                {side: self.overdue[side] for side in OVERDUE_SIDES if self.overdue[side]}
+            ),
+            deals_with_overdue_steps=self.with_overdue,
+            data_findings=dict(issues.most_common()),
+            forecast=[
+                *self.forecast.values(),
+                *([self.probability] if self.probability else []),
+            ],
+        )
 
 
 def _count_claim(figures: ForecastFigures, standing: Standing, assessment: DealAssessment) -> None:

@@ -948,6 +948,7 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
+        deals_spooled=output_format.value in ("json", "jsonl") and baseline is None,
     )
     with _progress(pipeline) as progress:
         run = _guarded(lambda: run_audit_request(request, progress))

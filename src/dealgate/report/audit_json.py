@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from dealgate.audit import AuditResult, AuditSummary, StageFigures, needs_attention, summarise
+from dealgate.audit import (
+    AuditResult,
+    AuditSummary,
+    FailOn,
+    StageFigures,
+    StreamedDeals,
+    SummaryTally,
+    failing_findings,
+    needs_attention,
+    summarise,
+)
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json, probability_json
@@ -124,13 +135,19 @@ def audited_stages(result: AuditResult) -> dict[str, str | None]:
     None for an unknown stage, and for an id that rows at different stages share (a duplicate
     id, reported as a data finding): which of them moved cannot be told.
     """
+    if result.streamed is not None:
+        return result.streamed.audited_stages
     stages: dict[str, str | None] = {}
     for assessment in result.assessments:
-        stage = assessment.stage.id if assessment.stage else None
-        if stages.get(assessment.deal_id, stage) != stage:
-            stage = None
-        stages[assessment.deal_id] = stage
+        _note_stage(stages, assessment)
     return stages
+
+
+def _note_stage(stages: dict[str, str | None], assessment: DealAssessment) -> None:
+    stage = assessment.stage.id if assessment.stage else None
+    if stages.get(assessment.deal_id, stage) != stage:
+        stage = None
+    stages[assessment.deal_id] = stage
 
 
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
@@ -147,18 +164,101 @@ def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
 
 def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
     """The JSON document as `json.dumps(audit_json(...), indent=2)` writes it, and a line
-    end, in chunks: the deals are made and written one at a time, never all held at once."""
+    end, in chunks: the deals are made and written one at a time, never all held at once
+    (and, for an audit that spooled them, read back from the spool)."""
     marker = f"dealgate-deals-{uuid.uuid4()}"
     text = json.dumps(_document(result, include_met, [marker]), indent=2) + "\n"
     head, _, tail = text.partition(f'"{marker}"')
+    if result.streamed is not None and result.streamed.summary.deals_audited:
+        yield head
+        yield from _spooled(result.streamed, "json")  # the deals, with the commas between them
+        yield tail
+        return
     written = False
     for deal in _deals(result, include_met):
-        yield (",\n    " if written else head) + json.dumps(deal, indent=2).replace("\n", "\n    ")
+        yield (_NEXT_DEAL if written else head) + _indented(deal)
         written = True
     if written:
         yield tail
     else:  # json.dumps writes an empty list as []
         yield head.rstrip()[:-1] + "[]" + tail.lstrip()[1:]
+
+
+_NEXT_DEAL = ",\n    "
+
+
+def _indented(deal: dict[str, Any]) -> str:
+    """A deal as it stands in the indented document's `deals` list."""
+    return json.dumps(deal, indent=2).replace("\n", "\n    ")
+
+
+def _spooled(streamed: StreamedDeals, form: str) -> Iterator[str]:
+    if streamed.form != form:
+        raise AssertionError(f"the deals were spooled as {streamed.form}, not {form}")
+    return streamed.deals()
+
+
+class DealSpool:
+    """A JSON or JSON Lines audit's deals, written to a temporary file as the audit judges them,
+    with what the document still needs of them counted on the way (the summary, the failing
+    findings, every deal's stage): the audit's memory then does not grow with the pipeline.
+
+    `run_audit(deals_to=spool.take)`, then `spool.finish(result)`; the file is deleted when
+    it has been read back, or when the spool is closed."""
+
+    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
+        if form not in ("json", "jsonl"):
+            raise ValueError(f"a deal spool writes json or jsonl, not {form}")
+        self.form = form
+        self.include_met = include_met
+        self.fail_on = fail_on
+        self.failing = 0
+        self.stages: dict[str, str | None] = {}
+        # Closed by _read or close(), which the application calls on every way out.
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.written = 0
+        self.tally: SummaryTally | None = None
+
+    def take(self, pack: RulePack) -> Callable[[DealAssessment], None]:
+        """Where each deal the audit judges with `pack` (the judged pack) goes."""
+        tally = self.tally = SummaryTally(pack)
+        lines = self.form == "jsonl"
+
+        def spool(assessment: DealAssessment) -> None:
+            tally.add(assessment)
+            self.failing += len(failing_findings(assessment, self.fail_on))
+            _note_stage(self.stages, assessment)
+            deal = audit_deal_json(assessment, self.include_met, pack)
+            if lines:
+                self.file.write(json.dumps(deal) + "\n")
+            else:
+                self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
+            self.written += 1
+
+        return spool
+
+    def finish(self, result: AuditResult) -> AuditResult:
+        """The result, with what was counted of its spooled deals."""
+        if self.tally is None:
+            raise AssertionError("the spool was never given to run_audit")
+        summary = self.tally.summary(result.data_findings)
+        result.streamed = StreamedDeals(
+            summary, self.failing, self.stages, self.form, self._read, self.close
+        )
+        return result
+
+    def _read(self) -> Iterator[str]:
+        """The deals' text as it was spooled, in blocks of a megabyte."""
+        self.file.flush()
+        self.file.seek(0)
+        try:
+            while block := self.file.read(1 << 20):
+                yield block
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:
@@ -196,5 +296,8 @@ def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[
 
 def jsonl_lines(result: AuditResult, include_met: bool) -> Iterator[str]:
     """One deal per line, as in the JSON document's `deals`: every audited deal, flagged."""
+    if result.streamed is not None:
+        yield from _spooled(result.streamed, "jsonl")
+        return
     for deal in _deals(result, include_met):
         yield json.dumps(deal) + "\n"
