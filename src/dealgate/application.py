@@ -47,6 +47,7 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
+    notify: bool = False  # --notify: the headline is built from the Python route's result
 
     @property
     def columnar_asked(self) -> bool:
@@ -60,6 +61,8 @@ class AuditRequest:
             return "waivers"
         if self.include_met:
             return "--include-met"
+        if self.notify:
+            return "--notify"
         return self.reading.needs_python()
 
 
