@@ -374,10 +374,10 @@ def read_teams(
         rep, boss = clean_text(record.values.get(owner)), clean_text(record.values.get(manager))
         if rep and boss:
             managers[rep] = boss
-        where = clean_text(record.values.get(address)) if address else None
-        if boss and where and where not in addresses.get(boss, ()):
+        reach = clean_text(record.values.get(address)) if address else None
+        if boss and reach and reach not in addresses.get(boss, ()):
             # A manager is one row per rep: the same address repeated, or a second one kept.
-            addresses[boss] = (*addresses.get(boss, ()), where)
+            addresses[boss] = (*addresses.get(boss, ()), reach)
     return Teams(managers, tuple(findings), addresses, address, tuple(table.headers))
 
 
