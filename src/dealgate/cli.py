@@ -1,9 +1,9 @@
 """The command line: parse arguments, call the library, turn errors into messages and exit codes.
 
 Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
-pack, file) that cannot be used at all, or an output that cannot be written; dealgate/entry.py
-adds 3 (an internal error), 130 (Ctrl-C), 141 (standard output closed: `| head`) and 143
-(SIGTERM).
+pack, file) that cannot be used at all, or an output that cannot be written, 4 a notification
+not delivered with `audit --notify-required`; dealgate/entry.py adds 3 (an internal error),
+130 (Ctrl-C), 141 (standard output closed: `| head`) and 143 (SIGTERM).
 """
 
 from __future__ import annotations
