@@ -151,6 +151,12 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
+def _audited(folder: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The example audit with these options, and its JSON report, written to the folder."""
+    report = folder / "audit.json"
+    return dealgate(*AUDIT, "--format", "json", "--output", str(report), *options), report
+
+
 def _summary(report: Path) -> dict[str, Any]:
     summary: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))["summary"]
     return summary
@@ -175,9 +181,8 @@ def _figure_lines(summary: dict[str, Any]) -> list[str]:
 def test_the_headline_reaches_a_json_webhook_with_the_reports_figures_and_the_report(
     tmp_path: Path, webhook: Webhook
 ) -> None:
-    report = tmp_path / "audit.json"
     url = f"json://127.0.0.1:{webhook.port}/hooks/pipeline"
-    run = dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", url)
+    run, report = _audited(tmp_path, "--notify", url)
     alone = dealgate(*AUDIT, "--format", "json", "--output", str(tmp_path / "alone.json"))
     assert run.returncode == alone.returncode == 1, run.stderr  # the audit's own code
     [post] = webhook.posts
@@ -195,9 +200,8 @@ def test_the_headline_reaches_a_json_webhook_with_the_reports_figures_and_the_re
 def test_the_top_exceptions_are_the_largest_deals_needing_attention(
     tmp_path: Path, webhook: Webhook
 ) -> None:
-    report = tmp_path / "audit.json"
     url = f"json://127.0.0.1:{webhook.port}/hook"
-    dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", url)
+    _, report = _audited(tmp_path, "--notify", url)
     deals = json.loads(report.read_text(encoding="utf-8"))["deals"]
     attention = [d for d in deals if d["needs_attention"]]
     # The first currency alphabetically, largest amount first, as the table orders them.
@@ -213,9 +217,8 @@ def test_the_top_exceptions_are_the_largest_deals_needing_attention(
 def test_a_teams_workflow_gets_the_headline_over_https(
     tmp_path: Path, https_webhook: Webhook
 ) -> None:
-    report = tmp_path / "audit.json"
     url = f"workflows://127.0.0.1:{https_webhook.port}/WORKFLOW-ID/SIGNATURE-SECRET/"
-    run = dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", url)
+    run, report = _audited(tmp_path, "--notify", url)
     assert run.returncode == 1, run.stderr
     [post] = https_webhook.posts
     assert post.path.startswith("/workflows/WORKFLOW-ID/triggers/manual/paths/invoke")
@@ -230,12 +233,11 @@ def test_an_email_arrives_through_the_smtp_server_with_the_report_attached(
     tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    report = tmp_path / "audit.json"
     url = (
         f"mailto://dealgate:SMTP-SECRET@127.0.0.1:{port}?mode=insecure"
         "&from=dealgate@example.com&to=forecast@example.com"
     )
-    run = dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", url)
+    run, report = _audited(tmp_path, "--notify", url)
     assert run.returncode == 1, run.stderr
     [message] = inbox.messages
     assert inbox.recipients == [["forecast@example.com"]]
@@ -333,9 +335,8 @@ def test_a_failed_delivery_is_a_warning_and_the_audit_keeps_its_exit_code(
     tmp_path: Path, webhook: Webhook
 ) -> None:
     webhook.status = 500
-    report = tmp_path / "audit.json"
     url = f"json://127.0.0.1:{webhook.port}/hook"
-    run = dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", url)
+    run, _ = _audited(tmp_path, "--notify", url)
     assert run.returncode == 1  # what the audit found, as without --notify
     assert len(webhook.posts) == 1
     assert "warning: not notified: json://127.0.0.1" in run.stderr
@@ -379,8 +380,7 @@ def test_secrets_in_notification_urls_never_appear_in_output_or_report(
 
 
 def test_a_url_apprise_cannot_read_stops_the_audit_before_it_runs(tmp_path: Path) -> None:
-    report = tmp_path / "audit.json"
-    run = dealgate(*AUDIT, "--format", "json", "--output", str(report), "--notify", "not a url")
+    run, report = _audited(tmp_path, "--notify", "not a url")
     assert run.returncode == 2
     assert "not a notification URL apprise can read" in run.stderr
     assert not report.exists()
