@@ -422,3 +422,21 @@ def test_notify_without_apprise_installed_names_the_extra_to_install() -> None:
     )
     assert run.returncode == 2
     assert "pip install 'dealgate[notify]'" in run.stderr
+
+
+def test_a_teams_file_gives_each_manager_every_address_on_their_reps_rows(tmp_path: Path) -> None:
+    from dealgate.deals.source import read_teams
+
+    teams = tmp_path / "teams.csv"
+    teams.write_text(
+        "Rep,Boss,Manager Email\n"
+        "Sam Patel,Dana Whitfield,dana@example.com\n"
+        "Olivia Brooks,Dana Whitfield,\n"
+        "Marcus Reed,Dana Whitfield,json://127.0.0.1/dana\n"
+        "Priya Raman,Luis Romero,\n",
+        encoding="utf-8",
+    )
+    read = read_teams(teams, ("Rep", "Boss"))  # headers a mapping file's teams: names
+    assert read.address_column == "Manager Email"
+    assert read.addresses == {"Dana Whitfield": ("dana@example.com", "json://127.0.0.1/dana")}
+    assert read.managers["Priya Raman"] == "Luis Romero"
