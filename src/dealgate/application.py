@@ -47,9 +47,11 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
-    # The report lists the deals as JSON or JSON Lines and reads nothing else of them (no
-    # baseline): they are written to a spool as they are judged, not kept (memory stays flat).
+    # The report lists the deals as JSON or JSON Lines and nothing else reads them (no
+    # baseline, no notification): they are written to a spool as they are judged, not kept
+    # (memory stays flat).
     deals_spooled: bool = False
+    notify: bool = False  # --notify: the headline is built from the Python route's result
 
     @property
     def columnar_asked(self) -> bool:
@@ -63,6 +65,8 @@ class AuditRequest:
             return "waivers"
         if self.include_met:
             return "--include-met"
+        if self.notify:
+            return "--notify"
         return self.reading.needs_python()
 
 

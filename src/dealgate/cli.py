@@ -1,9 +1,9 @@
 """The command line: parse arguments, call the library, turn errors into messages and exit codes.
 
 Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
-pack, file) that cannot be used at all, or an output that cannot be written; dealgate/entry.py
-adds 3 (an internal error), 130 (Ctrl-C), 141 (standard output closed: `| head`) and 143
-(SIGTERM).
+pack, file) that cannot be used at all, or an output that cannot be written, 4 a notification
+not delivered with `audit --notify-required`; dealgate/entry.py adds 3 (an internal error),
+130 (Ctrl-C), 141 (standard output closed: `| head`) and 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -42,10 +42,12 @@ from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
+    from dealgate.audit import AuditResult
     from dealgate.deals.history import HistoryRequest
     from dealgate.deals.model import ReadDeal
     from dealgate.deals.source import Reading
     from dealgate.engines.base import Engine
+    from dealgate.notify import NotifyRequest
 
 DEFAULT_PACK = "buyer-journey"
 
@@ -867,13 +869,39 @@ def audit(
         ),
     ] = CsvRows.DEAL,
     unmeasured_as_missing: UnmeasuredOption = False,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            help="Send the audit's headline to this apprise URL: Slack, Teams, email, a "
+            "webhook (repeatable; docs/notify.md).",
+        ),
+    ] = None,
+    notify_managers: Annotated[
+        bool,
+        typer.Option(
+            help="Send each manager their own team's headline, to the address in the --teams "
+            "file's Notify column."
+        ),
+    ] = False,
+    notify_email_via: Annotated[
+        str | None,
+        typer.Option(
+            help="The mailto:// URL of the email server that sends to the plain email "
+            "addresses of the Notify column."
+        ),
+    ] = None,
+    notify_required: Annotated[
+        bool, typer.Option(help="Exit 4 when a notification is not delivered.")
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
     claimed stage, pipeline value at risk, per manager and owner.
 
     Exit 0 when nothing fails --fail-on, 1 when a skipped or hygiene finding does, 2 when the
-    pack or the file cannot be used.
+    pack or the file cannot be used, 4 with --notify-required when a notification is not
+    delivered.
     """
     from dealgate.application import AuditRequest, run_audit_request
     from dealgate.audit import AuditFilters, FailOn
@@ -925,6 +953,7 @@ def audit(
         include_closed=include_closed,
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
+    notifying = _notify_request(notify, notify_managers, notify_email_via, teams, mapping)
     request = AuditRequest(
         pipeline=pipeline,
         pack=pack,
@@ -948,7 +977,8 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
-        deals_spooled=output_format.value in ("json", "jsonl") and baseline is None,
+        deals_spooled=output_format.value in ("json", "jsonl") and not (baseline or notifying),
+        notify=bool(notifying),
     )
     with _progress(pipeline) as progress:
         run = _guarded(lambda: run_audit_request(request, progress))
@@ -980,8 +1010,59 @@ def audit(
         )
         if report is not None:
             _deliver(report, output)
+        if notifying and not _notified(run.result, notifying, output) and notify_required:
+            raise typer.Exit(EXIT_NOT_NOTIFIED)
     if run.failing:
         raise typer.Exit(1)
+
+
+EXIT_NOT_NOTIFIED = 4  # --notify-required: a notification was not delivered
+
+
+def _notify_request(
+    urls: list[str] | None,
+    managers: bool,
+    email_via: str | None,
+    teams: Path | None,
+    mapping: Path | None,
+) -> NotifyRequest | None:
+    """Where the headlines go, every URL checked before the audit
+    runs; None without --notify or --notify-managers."""
+    if not urls and not managers:
+        if email_via is not None:
+            _fail("--notify-email-via sends to the teams file's addresses: add --notify-managers")
+        return None
+    from dealgate.deals.mapping_file import teams_columns
+    from dealgate.deals.source import read_teams
+    from dealgate.notify import notify_request
+
+    if managers and teams is None:
+        _fail("--notify-managers needs --teams: a teams file with each manager's address")
+    named = teams_columns(mapping) if mapping is not None else None
+    team_file = _guarded(lambda: read_teams(teams, named, mapping)) if managers and teams else None
+    shown = _shown_path(teams) if teams else ""
+    return _guarded(lambda: notify_request(urls or [], team_file, shown, email_via))
+
+
+def _notified(result: AuditResult, request: NotifyRequest, output: Path | None) -> bool:
+    """Send the headlines and say, on stderr, what came of each; whether all arrived."""
+    from dealgate.notify import notify_audit
+
+    report = output if output is not None and output.is_file() else None
+    deliveries = notify_audit(result, request, report)
+    for delivery in deliveries:
+        who = f"{delivery.recipient} " if delivery.recipient else ""
+        where = f"({delivery.target})" if who and delivery.target else delivery.target
+        if delivery.delivered:
+            attached = ", report attached" if delivery.attached else ""
+            err.print(f"notified {who}{where}{attached}".rstrip(), markup=False)
+        else:
+            err.print(
+                f"warning: not notified: {who}{where}: {delivery.reason}".replace(" :", ":"),
+                markup=False,
+                style="yellow",
+            )
+    return all(delivery.delivered for delivery in deliveries)
 
 
 def _history(files: list[Path] | None, day: date) -> HistoryRequest | None:

@@ -1,8 +1,8 @@
 """The process around the command line: what an interrupt, a SIGTERM or a crash exits with.
 
 Exit codes 0, 1 and 2 are the commands' own (fine, the audit or check found failures, a usage
-error or an unusable input). This module adds the others, so that nothing but a finding ever
-exits 1:
+error or an unusable input), and 4 (`audit --notify-required`: a notification not delivered).
+This module adds the others, so that nothing but a finding ever exits 1:
 
 - 3: an internal error, a bug in dealgate: one line on stderr, the traceback with -v (or
   DEALGATE_DEBUG=1);

@@ -113,6 +113,17 @@ def joined_files(path: Path) -> list[tuple[str, Path]]:
     return [(join.file, path.parent / join.file) for join in spec.joins]
 
 
+def teams_columns(path: Path) -> tuple[str, str] | None:
+    """The owner and manager headers of the --teams file a mapping file names (`teams:`), for
+    reading the teams file apart from the export (audit --notify-managers); None when it names
+    none, or cannot be read (load_mapping reports why)."""
+    try:
+        spec = MappingSpec.model_validate(read_yaml_file(path).value)
+    except (InputError, ValidationError):
+        return None
+    return (spec.teams.owner, spec.teams.manager) if spec.teams else None
+
+
 def load_mapping(
     path: Path,
     pack: RulePack,

@@ -39,6 +39,9 @@ OWNER_HEADERS = (
     "account executive",
 )
 MANAGER_HEADERS = ("manager", "sales manager", "owner manager", "team lead")
+# Where a manager's own section of the audit goes (`audit --notify-managers`, docs/notify.md):
+# a notification URL or an email address.
+ADDRESS_HEADERS = ("notify", "notify url", "email", "address", "manager email")
 ROLE_COLUMNS = {
     "deal": (
         "opportunityid",
@@ -316,10 +319,14 @@ def _column(headers: list[str], names: tuple[str, ...]) -> str | None:
 
 @dataclass(frozen=True)
 class Teams:
-    """A teams file read: each owner's manager, and data findings about its cells."""
+    """A teams file read: each owner's manager, and data findings about its cells; with an
+    address column (ADDRESS_HEADERS), where each manager is notified."""
 
     managers: dict[str, str]
     findings: tuple[DataFinding, ...] = ()
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # manager -> addresses
+    address_column: str | None = None  # its header; None when the file has none
+    headers: tuple[str, ...] = ()
 
 
 def read_teams(
@@ -358,14 +365,20 @@ def read_teams(
                 )
             ]
         )
+    address = _column(table.headers, ADDRESS_HEADERS)
     managers: dict[str, str] = {}
+    addresses: dict[str, tuple[str, ...]] = {}
     findings: list[DataFinding] = []
     for record in table.records:
         findings.extend(cell_findings(table.file, record))
         rep, boss = clean_text(record.values.get(owner)), clean_text(record.values.get(manager))
         if rep and boss:
             managers[rep] = boss
-    return Teams(managers, tuple(findings))
+        reach = clean_text(record.values.get(address)) if address else None
+        if boss and reach and reach not in addresses.get(boss, ()):
+            # A manager is one row per rep: the same address repeated, or a second one kept.
+            addresses[boss] = (*addresses.get(boss, ()), reach)
+    return Teams(managers, tuple(findings), addresses, address, tuple(table.headers))
 
 
 def cell_findings(file: str, record: RawRecord, deal_id: str | None = None) -> list[DataFinding]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 from dealgate.audit import AuditResult, summarise
-from dealgate.findings import FindingKind
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_text, money_text
-from dealgate.report.json_report import disposition_text
+from dealgate.report.json_report import attention_milestones, disposition_text
 
 # Text from a CRM or a pack is shown as typed: a name like `<script>` or `*Q4*` must not turn
 # into markup where the Markdown is rendered. CommonMark lets any ASCII punctuation be escaped
@@ -16,7 +15,7 @@ from dealgate.report.json_report import disposition_text
 _MARKUP = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     """CRM or pack text for a Markdown line or table cell: markup escaped, one line."""
     text = str(value if value is not None else "")
     return _MARKUP.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
@@ -26,9 +25,9 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
     summary = summarise(result)
     counts = result.reconciliation
     lines = [
-        f"# Pipeline audit: {_cell(result.pack.title)}",
+        f"# Pipeline audit: {cell(result.pack.title)}",
         "",
-        f"As of {result.as_of.isoformat()} · pack `{result.pack.id}` · {_cell(result.file)} "
+        f"As of {result.as_of.isoformat()} · pack `{result.pack.id}` · {cell(result.file)} "
         f"({result.profile}) · engine {result.engine}",
         "",
         f"- Deals audited: **{counts.deals_audited}** of {counts.deals_read} read "
@@ -48,8 +47,8 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
     ]
     coverage = result.coverage.as_json() if result.coverage else None
     if coverage is not None and unmeasured_count(coverage):
-        lines += ["## Coverage", "", _cell(coverage_headline(coverage)), ""]
-        lines += [f"- {_cell(line)}" for line in coverage_lines(coverage)]
+        lines += ["## Coverage", "", cell(coverage_headline(coverage)), ""]
+        lines += [f"- {cell(line)}" for line in coverage_lines(coverage)]
         lines += [""]
     lines += [
         "## By claimed stage",
@@ -58,7 +57,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {_cell(s.name)} | {s.deals} | {amounts_text(s.claimed)} | "
+        f"| {cell(s.name)} | {s.deals} | {amounts_text(s.claimed)} | "
         f"{amounts_text(s.at_risk)} | {s.deals_at_risk} |"
         for s in summary.by_stage
     ]
@@ -70,7 +69,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {_cell(o.manager or '-')} | {_cell(o.owner or '-')} | {o.deals} | "
+        f"| {cell(o.manager or '-')} | {cell(o.owner or '-')} | {o.deals} | "
         f"{o.deals_with_skipped} | {o.deals_missing_required} | {amounts_text(o.at_risk)} |"
         for o in summary.by_owner
     ]
@@ -83,7 +82,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
             "|---|---|---:|---:|---:|---:|",
         ]
         lines += [
-            f"| {_cell(o.manager or '-')} | {_cell(o.owner or '-')} | "
+            f"| {cell(o.manager or '-')} | {cell(o.owner or '-')} | "
             f"{o.forecast_without_evidence} | "
             f"{amounts_text(o.forecast_without_evidence_amounts)} | "
             f"{o.forecast_unverifiable} | {amounts_text(o.forecast_unverifiable_amounts)} |"
@@ -92,7 +91,7 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         ]
     lines += ["", "## Most often missing", "", "| milestone | kind | deals |", "|---|---|---:|"]
     lines += [
-        f"| `{m.milestone_id}` {_cell(m.milestone)} | {m.kind} | {m.deals} |"
+        f"| `{m.milestone_id}` {cell(m.milestone)} | {m.kind} | {m.deals} |"
         for m in summary.top_missing
     ]
     lines += [
@@ -104,14 +103,12 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
     ]
     for assessment in result.exceptions(include_met):
         deal = assessment.read.deal
-        missing = ", ".join(
-            f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
-        )
+        missing = ", ".join(attention_milestones(assessment))
         lines.append(
-            f"| {_cell(deal.name or deal.id)} ({_cell(deal.id)}) | {_cell(deal.owner)} | "
-            f"{_cell(assessment.stage.name if assessment.stage else deal.stage)} | "
-            f"{_cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
-            f"{_cell(money_text(deal.amount, deal.currency))} | {missing or '-'} | "
+            f"| {cell(deal.name or deal.id)} ({cell(deal.id)}) | {cell(deal.owner)} | "
+            f"{cell(assessment.stage.name if assessment.stage else deal.stage)} | "
+            f"{cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
+            f"{cell(money_text(deal.amount, deal.currency))} | {missing or '-'} | "
             f"{disposition_text(assessment)} |"
         )
     return "\n".join(lines) + "\n"

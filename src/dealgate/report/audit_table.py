@@ -8,12 +8,11 @@ from rich.table import Table
 from rich.text import Text
 
 from dealgate.audit import AuditResult, AuditSummary, summarise
-from dealgate.findings import FindingKind
 from dealgate.money import Amounts
 from dealgate.report.changes import Changes
 from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
-from dealgate.report.json_report import disposition_text
+from dealgate.report.json_report import attention_milestones, disposition_text
 from dealgate.report.ordering import ExceptionOrder, ordered
 from dealgate.report.terminal import Fitted, WholeAmounts, joined, plain, plural
 
@@ -196,9 +195,7 @@ def _exceptions(
     folded: list[RenderableType] = []
     for assessment in rows[: limit or None]:
         deal = assessment.read.deal
-        missing = [
-            f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)
-        ]
+        missing = attention_milestones(assessment)
         stage = assessment.stage.name if assessment.stage else f"{deal.stage or '-'} (unknown)"
         evidence = plain(
             assessment.evidence_stage.name if assessment.evidence_stage else "-",

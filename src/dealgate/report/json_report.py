@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dealgate.findings import json_value
+from dealgate.findings import FindingKind, json_value
 from dealgate.judging.assess import DealAssessment
 from dealgate.judging.forecast import judge_forecast, judge_probability
 from dealgate.rules.model import RulePack
@@ -14,6 +14,12 @@ def disposition_text(assessment: DealAssessment) -> str:
     """`keep`, `re-date`, or `re-stage to <evidence stage id>` (Disposition.text)."""
     evidence = assessment.evidence_stage
     return assessment.disposition.text(evidence.id if evidence else None)
+
+
+def attention_milestones(assessment: DealAssessment) -> list[str]:
+    """The ids of the skipped and hygiene milestones a deal misses: the exception list's
+    `missing` column."""
+    return [f.milestone_id for f in assessment.missing(FindingKind.SKIPPED, FindingKind.HYGIENE)]
 
 
 def deal_json(assessment: DealAssessment, *, include_met: bool = True) -> dict[str, Any]:
