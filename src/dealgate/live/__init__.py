@@ -5,22 +5,35 @@ A live source is named on the command line like a file: `sf:006Dn000004XyZaIAK` 
 written as JSON Lines in the CRM's own API shape (`--save`, else a temporary file) and then
 read like any export, so a live deal and the same deal exported go through the same profile,
 mapping and coverage, and give the same findings.
+
+This module imports without httpx (the optional `crm` extra), so the command line can tell a
+live source from a file, and say what to install, before anything needs it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dealgate.live.http import Limits
+from dealgate.errors import UsageError
 
 CRMS = {"sf": "salesforce", "salesforce": "salesforce", "hubspot": "hubspot"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how often a live source may wait for its CRM."""
+
+    timeout: float = 30.0  # seconds, for connecting and for each response
+    retries: int = 3  # of a 429 (rate limited) answer
+    longest_wait: float = 60.0  # seconds: a Retry-After asking for longer is not waited for
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,14 @@ def read_live(request: LiveRequest) -> LiveRead:
         from dealgate.live.salesforce import read_salesforce
 
         return read_salesforce(request)
-    from dealgate.live.hubspot import read_hubspot
-
+    # Imported by name: the HubSpot reader is built apart, and a build may lack it.
+    try:
+        hubspot = importlib.import_module("dealgate.live.hubspot")
+    except ModuleNotFoundError as error:
+        if error.name != "dealgate.live.hubspot":
+            raise
+        raise UsageError("HubSpot live reading is not installed in this build") from None
+    read_hubspot: Callable[[LiveRequest], LiveRead] = hubspot.read_hubspot
     return read_hubspot(request)
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from dealgate.errors import DealgateError
+from dealgate.live import Limits as Limits  # defined without httpx: the CLI names it first
 
 REDACTED = "***"
 
@@ -44,15 +45,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long and how often a live source may wait for its CRM."""
-
-    timeout: float = 30.0  # seconds, for connecting and for each response
-    retries: int = 3  # of a 429 (rate limited) answer
-    longest_wait: float = 60.0  # seconds: a Retry-After asking for longer is not waited for
 
 
 # A CRM reader's own reading of an error answer: a CrmError, or None for the generic one.
