@@ -15,16 +15,38 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dealgate.errors import UsageError
+from dealgate.errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from dealgate.rules.model import RulePack
 
 CRMS = {"sf": "salesforce", "salesforce": "salesforce", "hubspot": "hubspot"}
+# What every report shows of a deal, whatever the pack reads: a live read asks for these too.
+REPORTED_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "account",
+        "owner",
+        "manager",
+        "stage",
+        "amount",
+        "currency",
+        "close_date",
+        "created_date",
+        "probability",
+        "forecast_category",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +125,30 @@ def read_live(request: LiveRequest) -> LiveRead:
         raise UsageError("HubSpot live reading is not installed in this build") from None
     read_hubspot: Callable[[LiveRequest], LiveRead] = hubspot.read_hubspot
     return read_hubspot(request)
+
+
+def fields_to_read(pack: RulePack) -> frozenset[str]:
+    """The deal fields a live read asks its CRM for: what the pack's milestones read (the
+    top of each path: `contacts` for `contacts[].title`) and what the reports show."""
+    read = {
+        path.partition(".")[0].removesuffix("[]") for m in pack.milestones() for path in m.reads
+    }
+    return frozenset(read | REPORTED_FIELDS)
+
+
+@contextmanager
+def saved_read(request: LiveRequest, save: Path | None) -> Iterator[tuple[Path, LiveRead]]:
+    """Read a live source and write what was read as JSON Lines: to `save`, else to a
+    temporary file removed on leaving; the file is then read like any export, so there is
+    one reading path. Raises CrmError, UsageError, OutputError."""
+    read = read_live(request)
+    with tempfile.TemporaryDirectory(prefix="dealgate-live-") as folder:
+        path = save if save is not None else Path(folder) / f"{request.source.crm}.jsonl"
+        try:
+            save_records(read.records, path)
+        except OSError as error:
+            raise OutputError(path, error.strerror or error) from None
+        yield path, read
 
 
 def save_records(records: Iterable[dict[str, Any]], path: Path) -> int:
