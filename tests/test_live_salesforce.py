@@ -8,7 +8,9 @@ no test reaches the internet.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import socket
 import ssl
 import threading
@@ -166,6 +168,7 @@ def test_field_hidden_by_field_level_security_is_unmeasured_not_a_failed_query(
         for entry in json.loads(done.stdout)["coverage"]["unmeasured"]
     }
     assert "next_step" in unmeasured["HYG-NEXT-STEP"]
+    assert "Opportunity.NextStep (next_step)" in done.stderr
     assert "field-level security" in done.stderr
 
 
@@ -340,3 +343,36 @@ def test_where_with_hubspot_is_a_usage_error() -> None:
 def test_soql_values_are_quoted_safely() -> None:
     assert soql_quote("O'Brien") == "'O\\'Brien'"
     assert soql_quote("back\\slash' OR Id != '") == "'back\\\\slash\\' OR Id != \\''"
+
+
+def test_live_source_without_httpx_names_the_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "without-httpx" / "httpx"
+    missing.mkdir(parents=True)
+    (missing / "__init__.py").write_text(
+        'raise ModuleNotFoundError("No module named \'httpx\'", name="httpx")\n'
+    )
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(missing.parent), os.environ.get("PYTHONPATH", "")])
+    )
+    done = dealgate("audit", "sf:", *AS_OF)
+    assert done.returncode == 2
+    assert "pip install 'dealgate[crm]'" in done.stderr
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("dealgate.live.hubspot") is not None,
+    reason="this build has the HubSpot reader",
+)
+def test_hubspot_without_its_reader_says_so() -> None:
+    done = dealgate("audit", "hubspot:")
+    assert done.returncode == 2
+    assert "HubSpot live reading is not installed in this build" in done.stderr
+
+
+def test_live_audit_with_the_sql_engine_takes_the_python_route(org: Org) -> None:
+    done = dealgate("audit", "sf:", *AS_OF, "--engine", "sql", "--format", "csv", "-v")
+    assert done.returncode in (0, 1), done.stderr
+    assert "columnar path not taken: a live source" in done.stderr
+    assert DEAL in done.stdout

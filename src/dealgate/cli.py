@@ -203,7 +203,6 @@ def _live_input(
     """For a live source (`sf:ID`, `hubspot:`): read it and save it (--save, else a
     temporary file, removed when the command ends); the file to read as an export and the
     source. None for a file, which the live options do not apply to."""
-    import importlib.util
     import os
 
     from dealgate.live import Limits, LiveRequest, fields_to_read, live_source, saved_read
@@ -227,7 +226,9 @@ def _live_input(
         _fail("--where is a SOQL condition, for sf: only", "filter with --owner and --stage")
     if timeout is not None and not timeout > 0:
         _fail(f"--timeout {timeout:g}: give a number of seconds above 0")
-    if importlib.util.find_spec("httpx") is None:
+    try:
+        import httpx  # noqa: F401 (the optional crm extra)
+    except ImportError:
         _fail(f"reading {live.label} needs httpx", "pip install 'dealgate[crm]'")
     environment = dict(os.environ)
     if target_org is not None:

@@ -90,8 +90,9 @@ def read_salesforce(request: LiveRequest) -> LiveRead:
                 f"Salesforce has no opportunity {deal_id} that this user can see",
                 "check the id (the 15 or 18 characters in the opportunity's URL)",
             )
+        count = len(read.records)
         read.notes.append(
-            f"read {len(read.records):,} opportunities from Salesforce at "
+            f"read {count:,} opportunit{'y' if count == 1 else 'ies'} from Salesforce at "
             f"{httpx.URL(instance).host} in {connection.requests:,} requests"
         )
         return read
@@ -224,25 +225,15 @@ def _readable(
 
     wanted = set(request.fields) | {"id", "stage"}
     columns: list[str] = []
+    hidden: list[str] = []  # as named in the note: `Opportunity.NextStep (next_step)`
     for field_name, name in FIELD_API_NAMES.items():
         if field_name not in wanted:
             continue
         if can_read(name):
             columns.append(name)
-        else:
-            read.unmeasured[field_name] = (
-                f"Opportunity.{name} is not in this org's describe for this user (absent, "
-                "or hidden by field-level security)"
-            )
-    custom = {custom_field_name(name): name for name in sorted(visible)}
-    for wanted_field in sorted(wanted - CANONICAL_FIELDS.keys()):
-        if wanted_field in custom:
-            columns.append(custom[wanted_field])
-        else:
-            read.unmeasured[wanted_field] = (
-                f"no Opportunity field whose name reads as '{wanted_field}' is visible to "
-                "this user (e.g. a custom field hidden by field-level security)"
-            )
+        elif field_name != "currency":  # an org of one currency has no CurrencyIsoCode
+            read.unmeasured[field_name] = f"Opportunity.{name} is not visible to this user"
+            hidden.append(f"Opportunity.{name} ({field_name})")
     nested: list[str] = []
     for field_name, subquery in (("contacts", CONTACT_ROLES), ("stage_history", HISTORIES)):
         if field_name not in wanted or (
@@ -252,16 +243,29 @@ def _readable(
         if RELATIONSHIPS[field_name] in children:
             nested.append(subquery)
         else:
-            read.unmeasured[field_name] = (
-                f"Opportunity's {RELATIONSHIPS[field_name]} are not visible to this user"
-            )
+            read.unmeasured[field_name] = f"{RELATIONSHIPS[field_name]} are not visible"
+            hidden.append(f"{RELATIONSHIPS[field_name]} ({field_name})")
+    if hidden:
+        read.notes.append(
+            f"Salesforce: not visible to this user, so unmeasured: {', '.join(hidden)} "
+            "(absent from the org, or hidden by field-level security)"
+        )
+    custom = {custom_field_name(name): name for name in sorted(visible)}
+    absent = []
+    for wanted_field in sorted(wanted - CANONICAL_FIELDS.keys()):
+        if wanted_field in custom:
+            columns.append(custom[wanted_field])
+        else:
+            read.unmeasured[wanted_field] = "no Opportunity field of that name is visible"
+            absent.append(wanted_field)
+    if absent:
+        read.notes.append(
+            f"Salesforce: no visible Opportunity field for {', '.join(absent)}, so unmeasured "
+            "(a field is found by its API name: Economic_Buyer__c for economic_buyer)"
+        )
     for name in sorted(wanted & CANONICAL_FIELDS.keys()):
         if name not in FIELD_API_NAMES and name not in RELATIONSHIPS:
-            read.unmeasured.setdefault(
-                name, "Salesforce's Opportunity has no standard field for it"
-            )
-    for name, why in sorted(read.unmeasured.items()):
-        read.notes.append(f"Salesforce: {name} is unmeasured: {why}")
+            read.unmeasured.setdefault(name, "Opportunity has no standard field for it")
     return columns, nested
 
 
