@@ -30,23 +30,6 @@ if TYPE_CHECKING:
     from dealgate.rules.model import RulePack
 
 CRMS = {"sf": "salesforce", "salesforce": "salesforce", "hubspot": "hubspot"}
-# What every report shows of a deal, whatever the pack reads: a live read asks for these too.
-REPORTED_FIELDS = frozenset(
-    {
-        "id",
-        "name",
-        "account",
-        "owner",
-        "manager",
-        "stage",
-        "amount",
-        "currency",
-        "close_date",
-        "created_date",
-        "probability",
-        "forecast_category",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -130,10 +113,12 @@ def read_live(request: LiveRequest) -> LiveRead:
 def fields_to_read(pack: RulePack) -> frozenset[str]:
     """The deal fields a live read asks its CRM for: what the pack's milestones read (the
     top of each path: `contacts` for `contacts[].title`) and what the reports show."""
+    from dealgate.audit import REPORTED_FIELDS
+
     read = {
         path.partition(".")[0].removesuffix("[]") for m in pack.milestones() for path in m.reads
     }
-    return frozenset(read | REPORTED_FIELDS)
+    return frozenset(read.union(REPORTED_FIELDS))
 
 
 @contextmanager
