@@ -302,7 +302,11 @@ def test_salesforce_cli_without_a_login_exits_2(
 ) -> None:
     fake = tmp_path / "bin" / "sf"
     fake.parent.mkdir()
-    said = {"status": 1, "name": "NoOrgFound", "message": "No authorization information found."}
+    said = {
+        "status": 1,
+        "name": "NoOrgFound",
+        "message": "No authorization information found (00DDn00000AbCdE!AQ4AQLeaked.Secret).",
+    }
     fake.write_text(f"#!/bin/sh\necho '{json.dumps(said)}'\nexit 1\n", encoding="utf-8")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:{__import__('os').environ['PATH']}")
@@ -312,6 +316,7 @@ def test_salesforce_cli_without_a_login_exits_2(
     assert done.returncode == 2
     assert "No authorization information found" in done.stderr
     assert "sf org login web" in done.stderr
+    assert "AQ4AQLeaked" not in done.stderr  # a token the CLI prints is never repeated
     assert not org.seen
 
 
@@ -376,3 +381,11 @@ def test_live_audit_with_the_sql_engine_takes_the_python_route(org: Org) -> None
     assert done.returncode in (0, 1), done.stderr
     assert "columnar path not taken: a live source" in done.stderr
     assert DEAL in done.stdout
+
+
+def test_report_that_would_replace_the_saved_read_is_refused(org: Org, tmp_path: Path) -> None:
+    same = tmp_path / "pipeline.jsonl"
+    done = dealgate("audit", "sf:", *AS_OF, "--save", str(same), "--output", str(same))
+    assert done.returncode == 2
+    assert "is --save" in done.stderr
+    assert not org.seen

@@ -224,6 +224,8 @@ def _live_input(
         return None
     if where is not None and live.crm != "salesforce":
         _fail("--where is a SOQL condition, for sf: only", "filter with --owner and --stage")
+    if where is not None and live.deal_id is not None:
+        _fail(f"--where filters the pipeline (sf:), not the one deal {live.label} names")
     if timeout is not None and not timeout > 0:
         _fail(f"--timeout {timeout:g}: give a number of seconds above 0")
     try:
@@ -1024,6 +1026,7 @@ def audit(
         "--teams": teams,
         "--waivers": waivers,
         "--baseline": baseline,
+        "--save": save,  # what a live source read, kept
         "--mapping": mapping,
         "--rules": Path(rules) if Path(rules).is_file() else None,
         **{f"--history {number}": path for number, path in enumerate(history or (), 1)},
