@@ -33,6 +33,7 @@ TOKEN = "00DDn00000AbCdE!AQ4AQSecret.Token.That.Must.Never.Show_x9"
 DEAL = "006Dn000004XyZaIAK"
 DATA = "/services/data/v60.0"
 NEXT_PAGE = f"{DATA}/query/01gDn000004Pz9mIAC-2000"
+MORE_ROLES = f"{DATA}/query/01gDn000004Pz9nIAC-1"  # a subquery's own next page
 AS_OF = ("--rules", "salesforce-default", "--as-of", "2026-03-01")
 
 # One answer: HTTP status, the fixture file it replays, seconds to wait before answering.
@@ -45,6 +46,8 @@ def org_answer(path: str, soql: str) -> Answer:
         return 200, "describe.json", 0
     if path == NEXT_PAGE:
         return 200, "pipeline-page-2.json", 0
+    if path == MORE_ROLES:
+        return 200, "contact-roles-page-2.json", 0
     if path == f"{DATA}/query":
         if "FROM User" in soql:
             return 200, "users.json", 0
@@ -249,6 +252,8 @@ def test_audit_saved_then_read_back_gives_identical_findings(org: Org, tmp_path:
         "Qualification",
         "Negotiation/Review",
     ]
+    last = json.loads(lines[2])
+    assert [contact["name"] for contact in last["contacts"]] == ["Tom Ripley", "Stella Pavlova"]
     again = audit_json(str(saved))
     assert findings_of(live) == findings_of(again)
     assert live["coverage"]["unmeasured"] == again["coverage"]["unmeasured"]

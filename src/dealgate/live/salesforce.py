@@ -84,7 +84,7 @@ def read_salesforce(request: LiveRequest) -> LiveRead:
             f" WHERE {' AND '.join(conditions)}"
         )
         for raw in query(connection, soql):
-            read.records.append(_record(connection, raw, columns, request))
+            read.records.append(_record(connection, raw, columns))
         if deal_id is not None and not read.records:
             raise CrmError(
                 f"Salesforce has no opportunity {deal_id} that this user can see",
@@ -250,7 +250,8 @@ def _readable(
             f"Salesforce: not visible to this user, so unmeasured: {', '.join(hidden)} "
             "(absent from the org, or hidden by field-level security)"
         )
-    custom = {custom_field_name(name): name for name in sorted(visible)}
+    # by the name a column would be kept under; a custom field (`Pain__c`) over `Pain`
+    custom = {custom_field_name(name): name for name in sorted(visible, key=_custom_last)}
     absent = []
     for wanted_field in sorted(wanted - CANONICAL_FIELDS.keys()):
         if wanted_field in custom:
@@ -324,9 +325,7 @@ def _stages(asked: tuple[str, ...], labels: list[str], read: LiveRead) -> list[s
     return []
 
 
-def _record(
-    connection: CrmConnection, raw: dict[str, Any], columns: list[str], request: LiveRequest
-) -> dict[str, Any]:
+def _record(connection: CrmConnection, raw: dict[str, Any], columns: list[str]) -> dict[str, Any]:
     """One opportunity as a saved record: the columns selected (null where empty, so every
     record has every key) and the nested lists of the canonical deal."""
     record = {name: _value(raw, name) for name in columns}
@@ -364,6 +363,10 @@ def _contact(role: dict[str, Any]) -> dict[str, Any]:
         "role": role.get("Role"),
         "is_primary": role.get("IsPrimary"),
     }
+
+
+def _custom_last(name: str) -> tuple[bool, str]:
+    return name.lower().endswith("__c"), name
 
 
 def _value(record: dict[str, Any], name: str) -> Any:
