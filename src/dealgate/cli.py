@@ -713,7 +713,13 @@ AsOfOption = Annotated[
 @app.command("check")
 def check(
     context: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A deal file (YAML/JSON), or a pipeline with --id.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A deal file (YAML/JSON), a pipeline with --id, or a CRM's deal: "
+            "sf:OPPORTUNITY_ID, hubspot:DEAL_ID."
+        ),
+    ],
     deal_id: Annotated[
         str | None,
         typer.Option("--id", help="The deal to check in a file of several: its id or its name."),
@@ -924,7 +930,11 @@ def _day_or_quarter(value: str | None, option: str, *, end: bool) -> date | None
 def audit(
     context: typer.Context,
     pipeline: Annotated[
-        Path, typer.Argument(help="CRM export: CSV, XLSX, JSON, JSONL, YAML, Parquet.")
+        Path,
+        typer.Argument(
+            help="CRM export: CSV, XLSX, JSON, JSONL, YAML, Parquet; or the CRM's open "
+            "pipeline: sf:, hubspot:."
+        ),
     ],
     rules: PackOption = DEFAULT_PACK,
     contacts: ContactsOption = None,
