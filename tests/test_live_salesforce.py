@@ -26,7 +26,8 @@ import pytest
 import trustme
 
 from command import dealgate
-from dealgate.live.salesforce import soql_quote
+from dealgate.live.http import CrmError
+from dealgate.live.salesforce import credentials, soql_quote
 
 FIXTURES = Path(__file__).parent / "fixtures" / "live" / "salesforce"
 TOKEN = "00DDn00000AbCdE!AQ4AQSecret.Token.That.Must.Never.Show_x9"
@@ -394,3 +395,9 @@ def test_report_that_would_replace_the_saved_read_is_refused(org: Org, tmp_path:
     assert done.returncode == 2
     assert "is --save" in done.stderr
     assert not org.seen
+
+
+def test_a_token_without_its_instance_url_says_which_is_missing() -> None:
+    with pytest.raises(CrmError, match="SF_INSTANCE_URL is not set") as raised:
+        credentials({"SF_ACCESS_TOKEN": TOKEN, "PATH": ""})
+    assert TOKEN not in str(raised.value)
