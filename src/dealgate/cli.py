@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from dealgate.deals.model import ReadDeal
     from dealgate.deals.source import Reading
     from dealgate.engines.base import Engine
+    from dealgate.live import LiveSource
     from dealgate.notify import NotifyRequest
 
 DEFAULT_PACK = "buyer-journey"
@@ -151,6 +152,110 @@ WaiversOption = Annotated[Path | None, typer.Option(help="Approved exceptions (Y
 EncodingOption = Annotated[
     str | None, typer.Option(help="CSV encoding (default: sniffed: UTF-8, UTF-16 or cp1252).")
 ]
+
+
+SaveOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--save",
+        metavar="FILE",
+        help="With a live source (sf:, hubspot:): keep what was read as JSON Lines, a file "
+        "dealgate reads back with the same findings.",
+    ),
+]
+WhereOption = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        metavar="SOQL",
+        help="With sf:: a SOQL condition the opportunities must meet, e.g. "
+        "\"Type = 'New Business'\".",
+    ),
+]
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="With a live source: how long to wait for each answer of the CRM (default 30).",
+    ),
+]
+TargetOrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target-org",
+        help="With sf: and no SF_ACCESS_TOKEN: the Salesforce CLI's org, by alias or user "
+        "name (default: SF_TARGET_ORG, else sf's default org).",
+    ),
+]
+
+
+def _live_input(
+    context: typer.Context,
+    argument: Path,
+    pack: RulePack,
+    *,
+    save: Path | None,
+    where: str | None,
+    timeout: float | None,
+    target_org: str | None,
+    owners: tuple[str, ...] = (),
+    stages: tuple[str, ...] = (),
+) -> tuple[Path, LiveSource] | None:
+    """For a live source (`sf:ID`, `hubspot:`): read it and save it (--save, else a
+    temporary file, removed when the command ends); the file to read as an export and the
+    source. None for a file, which the live options do not apply to."""
+    import os
+
+    from dealgate.live import Limits, LiveRequest, fields_to_read, live_source, saved_read
+
+    live = live_source(str(argument))
+    if live is None:
+        options = (
+            ("--save", save),
+            ("--where", where),
+            ("--timeout", timeout),
+            ("--target-org", target_org),
+        )
+        given = [option for option, value in options if value is not None]
+        if given:
+            _fail(
+                f"{', '.join(given)}: for a live source (sf:, hubspot:), not a file",
+                "docs/live-crm.md",
+            )
+        return None
+    if where is not None and live.crm != "salesforce":
+        _fail("--where is a SOQL condition, for sf: only", "filter with --owner and --stage")
+    if where is not None and live.deal_id is not None:
+        _fail(f"--where filters the pipeline (sf:), not the one deal {live.label} names")
+    if timeout is not None and not timeout > 0:
+        _fail(f"--timeout {timeout:g}: give a number of seconds above 0")
+    try:
+        import httpx  # noqa: F401 (the optional crm extra)
+    except ImportError:
+        _fail(f"reading {live.label} needs httpx", "pip install 'dealgate[crm]'")
+    environment = dict(os.environ)
+    if target_org is not None:
+        environment["SF_TARGET_ORG"] = target_org
+    fields = fields_to_read(pack)
+    request = LiveRequest(
+        live,
+        fields,
+        owners,
+        stages,
+        where,
+        stage_history="stage_history" in fields,
+        limits=Limits(timeout) if timeout is not None else Limits(),
+        environment=environment,
+    )
+    path, read = _guarded(lambda: context.with_resource(saved_read(request, save)))
+    for note in read.notes:
+        err.print(f"note: {note}", markup=False, style="dim")
+    if save is not None:
+        err.print(
+            f"saved {plural(len(read.records), 'deal')} of {live.label} to {save}", markup=False
+        )
+    return path, live
 
 
 def _pack(reference: str) -> RulePack:
@@ -609,7 +714,14 @@ AsOfOption = Annotated[
 
 @app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="A deal file (YAML/JSON), or a pipeline with --id.")],
+    context: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A deal file (YAML/JSON), a pipeline with --id, or a CRM's deal: "
+            "sf:OPPORTUNITY_ID, hubspot:DEAL_ID."
+        ),
+    ],
     deal_id: Annotated[
         str | None,
         typer.Option("--id", help="The deal to check in a file of several: its id or its name."),
@@ -634,8 +746,15 @@ def check(
     history: HistoryOption = None,
     unmeasured_as_missing: UnmeasuredOption = False,
     verbose: VerboseOption = False,
+    save: SaveOption = None,
+    where: WhereOption = None,
+    timeout: TimeoutOption = None,
+    target_org: TargetOrgOption = None,
 ) -> None:
     """A rep's self-check of one deal before advancing it: what is missing, why, how to get it.
+
+    The deal may be read straight from the CRM: `sf:OPPORTUNITY_ID`, `hubspot:DEAL_ID`
+    (docs/live-crm.md).
 
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
@@ -654,6 +773,12 @@ def check(
         from dealgate.waivers import WaiverBook, load_waivers
 
         book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day)
+    live = _live_input(
+        context, file, pack, save=save, where=where, timeout=timeout, target_org=target_org
+    )
+    named = str(file)
+    if live is not None:
+        file, named, profile = live[0], live[1].label, profile or live[1].crm
     reading = Reading(
         profile,
         mapping,
@@ -663,24 +788,28 @@ def check(
         encoding,
         stage_history=stage_history,
         history=_history(history, day),
+        label=named if live is not None else None,
     )
     source = _guarded(lambda: reading.open(file, pack))
     reads = _guarded(lambda: list(source))
     if not reads:
         rows = source.mapper.reconciliation.rows_read
         if not rows:
-            _fail(f"{file} holds no deal")
+            _fail(f"{named} holds no deal")
         # a deal without an id is rejected as it is read
         records = "1 record" if rows == 1 else f"{rows} records"
         _fail(
-            f"no record in {file} has a deal id ({records} read), so there is no deal to check",
+            f"no record in {named} has a deal id ({records} read), so there is no deal to check",
             "give each deal an `id`, or name an export's id column with --mapping; then "
             "choose a deal with --id ID or --id NAME",
         )
     # A deal written by hand: a key the rep left out is missing, and they are asked for it.
     # A deal of an export: a field it has no column for is unmeasured.
-    exported = len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet")
-    supply = source.supply if exported else Supply.complete(str(file))
+    # A live deal is the CRM's record: a field it does not give is unmeasured, as in an export.
+    exported = (
+        len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet") or live is not None
+    )
+    supply = source.supply if exported else Supply.complete(named)
     if not exported and source.history is not None:
         supply = with_history(supply, source.history)
     if verbose and source.history is not None:
@@ -689,12 +818,12 @@ def check(
     coverage = measure(pack, supply, as_missing=unmeasured_as_missing)
     pack = coverage.judged_pack
     if deal_id is not None:
-        reads = _deals_chosen(reads, deal_id, str(file))
+        reads = _deals_chosen(reads, deal_id, named)
     if len(reads) != 1:
         shown = ", ".join(read.deal.id for read in reads[:5])
         more = f", and {len(reads) - 5} more" if len(reads) > 5 else ""
         _fail(
-            f"{file} holds {len(reads)} deals; choose one with --id",
+            f"{named} holds {len(reads)} deals; choose one with --id",
             f"ids: {shown}{more}" if reads else "",
         )
     read = reads[0]
@@ -801,8 +930,13 @@ def _day_or_quarter(value: str | None, option: str, *, end: bool) -> date | None
 
 @app.command("audit")
 def audit(
+    context: typer.Context,
     pipeline: Annotated[
-        Path, typer.Argument(help="CRM export: CSV, XLSX, JSON, JSONL, YAML, Parquet.")
+        Path,
+        typer.Argument(
+            help="CRM export: CSV, XLSX, JSON, JSONL, YAML, Parquet; or the CRM's open "
+            "pipeline: sf:, hubspot:."
+        ),
     ],
     rules: PackOption = DEFAULT_PACK,
     contacts: ContactsOption = None,
@@ -895,9 +1029,16 @@ def audit(
         bool, typer.Option(help="Exit 4 when a notification is not delivered.")
     ] = False,
     verbose: VerboseOption = False,
+    save: SaveOption = None,
+    where: WhereOption = None,
+    timeout: TimeoutOption = None,
+    target_org: TargetOrgOption = None,
 ) -> None:
     """Audit a pipeline before the forecast call: skipped milestones, evidence stage versus
     claimed stage, pipeline value at risk, per manager and owner.
+
+    The open pipeline may be read straight from the CRM: `sf:` or `hubspot:`
+    (docs/live-crm.md).
 
     Exit 0 when nothing fails --fail-on, 1 when a skipped or hygiene finding does, 2 when the
     pack or the file cannot be used, 4 with --notify-required when a notification is not
@@ -923,6 +1064,7 @@ def audit(
         "--teams": teams,
         "--waivers": waivers,
         "--baseline": baseline,
+        "--save": save,  # what a live source read, kept
         "--mapping": mapping,
         "--rules": Path(rules) if Path(rules).is_file() else None,
         **{f"--history {number}": path for number, path in enumerate(history or (), 1)},
@@ -944,6 +1086,19 @@ def audit(
     day = _as_of(as_of)
     chosen = _engine(engine, pipeline, verbose, spark_master, pack)
     stage_ids = tuple(_stage_named(pack, name, "--stage").id for name in stage or [])
+    live = _live_input(
+        context,
+        pipeline,
+        pack,
+        save=save,
+        where=where,
+        timeout=timeout,
+        target_org=target_org,
+        owners=tuple(owner or ()),
+        stages=tuple(stage or ()),
+    )
+    if live is not None:
+        pipeline, profile = live[0], profile or live[1].crm
     filters = AuditFilters(
         owners=tuple(owner or ()),
         managers=tuple(manager or ()),
@@ -968,6 +1123,7 @@ def audit(
             encoding,
             stage_history=stage_history,
             history=_history(history, day),
+            label=live[1].label if live is not None else None,
         ),
         filters=filters,
         fail_on=threshold,

@@ -144,14 +144,19 @@ class StageHistory:
 
 
 def _changes(rows: list[_Row]) -> list[StageChange]:
-    """A deal's rows by date, keeping only those whose stage differs from the row before:
-    the first row of a run is the day the deal entered that stage."""
+    return stage_changes((row.on, row.stage) for row in rows)
+
+
+def stage_changes(saves: Iterable[tuple[date, str]]) -> list[StageChange]:
+    """A deal's OpportunityHistory saves (day, stage) by date, keeping only those whose stage
+    differs from the save before: the first save of a run is the day the deal entered that
+    stage. The export's rows and the live API's both go through here."""
     changes: list[StageChange] = []
     last: str | None = None
-    for row in sorted(rows, key=lambda row: row.on):  # stable: same-day saves in file order
-        stage = header_key(row.stage)  # stages match case- and space-blind, as the pack's do
+    for on, written in sorted(saves, key=lambda save: save[0]):  # stable: same-day in order
+        stage = header_key(written)  # stages match case- and space-blind, as the pack's do
         if stage != last:
-            changes.append(StageChange(stage=row.stage, entered_on=row.on))
+            changes.append(StageChange(stage=written, entered_on=on))
             last = stage
     return changes
 

@@ -163,6 +163,9 @@ class Reading:
     # --rules): a mapping file's stage ids that the pack lacks are then a note, not an error.
     pack_named: bool = True
     history: HistoryRequest | None = None  # --history: snapshots, and the export's day
+    # How reports name the input in place of its file: a live source's `sf:` (the file is
+    # the temporary one its records were saved to).
+    label: str | None = None
 
     def open(self, file: Path, pack: RulePack) -> DealSource:
         options = {option.name: getattr(self, option.name) for option in dataclasses.fields(self)}
@@ -172,6 +175,8 @@ class Reading:
         """What of the reading only the Python readers do, in words; None if nothing."""
         if self.history is not None:
             return "--history"
+        if self.label is not None:
+            return "a live source (read as JSON Lines)"
         if self.sheet is not None:
             return "a sheet of a workbook"
         encoding = (self.encoding or "utf-8").lower().replace("_", "-")
@@ -235,10 +240,14 @@ def open_deals(
     stage_history: Path | None = None,
     pack_named: bool = True,
     history: HistoryRequest | None = None,
+    label: str | None = None,
 ) -> DealSource:
     """Open a deal file; the profile is the mapping file's, the one named, or detected.
-    With `history`, the snapshots are read too (InputError or UsageError when unusable)."""
+    With `history`, the snapshots are read too (InputError or UsageError when unusable);
+    with `label`, findings and reports name the input by it rather than by the file."""
     table = open_table(path, sheet=sheet, encoding=encoding)
+    if label is not None:
+        table.file = label
     team_findings: list[DataFinding] = []
     chosen, reason = choose_profile(
         table.headers,
@@ -246,7 +255,7 @@ def open_deals(
         profile,
         mapping,
         teams,
-        export=path.name,
+        export=label or path.name,
         pack_named=pack_named,
         findings=team_findings,
     )
