@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,8 @@ class FakeHubSpot:
             return Answer(401, fixture("error-401.json"))
         if method == "GET" and path == "/crm/v3/properties/deals":
             return Answer(200, fixture("properties.json"))
+        if method == "GET" and path == "/crm/v3/owners" and query.get("archived") == ["true"]:
+            return Answer(200, fixture("owners-archived.json"))
         if method == "GET" and path == "/crm/v3/owners":
             return Answer(200, fixture("owners-2.json" if query.get("after") else "owners-1.json"))
         if method == "GET" and path == "/crm/v3/pipelines/deals":
@@ -290,6 +292,40 @@ def test_deal_is_written_as_the_export_writes_it(hubspot: FakeHubSpot) -> None:
     [(method, path, _)] = [r for r in hubspot.requests if "/objects/deals/" in r[1]]
     assert (method, path) == ("GET", "/crm/v3/objects/deals/15207000144")
     assert not hubspot.searches()
+
+
+def test_deal_of_a_deactivated_owner_names_them_from_the_archived_owners(
+    hubspot: FakeHubSpot,
+) -> None:
+    deal = fixture("deals.json")["results"][0]
+    deal["properties"]["hubspot_owner_id"] = "70"
+    hubspot.queued["/crm/v3/objects/deals/15207000076"] = [Answer(200, deal)]
+    read = read_hubspot(request_for(hubspot, "15207000076"))
+    assert read.records[0]["Deal owner"] == "Priya Nair"
+
+
+def test_portal_without_hs_is_closed_leaves_out_its_closed_stages(
+    hubspot: FakeHubSpot,
+) -> None:
+    listed = fixture("properties.json")["results"]
+    without = [p for p in listed if p["name"] != "hs_is_closed"]
+    hubspot.queued["/crm/v3/properties/deals"] = [Answer(200, {"results": without})]
+    read = read_hubspot(request_for(hubspot))
+    assert len(read.records) == 4
+    [closed] = hubspot.searches()[0]["filterGroups"][0]["filters"]
+    assert closed == {
+        "propertyName": "dealstage",
+        "operator": "NOT_IN",
+        "values": ["closedlost", "closedwon"],
+    }
+
+
+def test_api_url_that_is_not_https_is_refused(hubspot: FakeHubSpot) -> None:
+    request = request_for(hubspot)
+    plain = {**request.environment, "HUBSPOT_API_URL": hubspot.url.replace("https", "http")}
+    with pytest.raises(CrmError, match="must be an https:// URL"):
+        read_hubspot(replace(request, environment=plain))
+    assert hubspot.requests == []
 
 
 def test_contacts_come_without_a_role_and_roles_are_said_unmeasured(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -65,6 +66,11 @@ def read_hubspot(request: LiveRequest) -> LiveRead:
             "(hubspot:15207000076)"
         )
     base_url = request.environment.get(URL_VARIABLE, "").strip() or HUBSPOT_API
+    if urlsplit(base_url).scheme != "https":
+        raise CrmError(
+            f"{URL_VARIABLE} must be an https:// URL: the token is not sent in clear text",
+            "docs/live-crm.md",
+        )
     with CrmConnection(
         "HubSpot", base_url.rstrip("/"), token, request.limits, read_error=_read_error
     ) as connection:
@@ -75,6 +81,7 @@ def read_hubspot(request: LiveRequest) -> LiveRead:
             deals = [_one_deal(connection, deal_id, wanted)]
         else:
             deals = list(_open_deals(connection, _filters(request, portal, read), wanted, read))
+        portal.add_former_owners(connection, deals)
         associated = _associations(connection, deals, wanted, single=deal_id is not None)
         read.records = [_record(deal, portal, wanted, associated) for deal in deals]
         read.notes.append(
@@ -112,12 +119,7 @@ class _Portal:
             for item in listed
             if isinstance(item, dict) and "name" in item and not item.get("hidden", False)
         }
-        owners = {
-            str(owner["id"]): _person(owner.get("firstName"), owner.get("lastName"))
-            or owner.get("email")
-            or str(owner["id"])
-            for owner in _pages(connection, "/crm/v3/owners")
-        }
+        owners = {str(o["id"]): _owner_name(o) for o in _pages(connection, "/crm/v3/owners")}
         stages: dict[str, _Stage] = {}
         pipelines: dict[str, str] = {}
         for pipeline in connection.get("/crm/v3/pipelines/deals").get("results", []):
@@ -129,17 +131,38 @@ class _Portal:
                 )
         return cls(properties, owners, stages, pipelines)
 
+    def add_former_owners(self, connection: CrmConnection, deals: list[dict[str, Any]]) -> None:
+        """Deals may be owned by users since deactivated, whom only the archived owners list
+        names: it is read when a deal's owner is not among the active ones."""
+        unknown = {
+            str(owner)
+            for deal in deals
+            if (owner := deal.get("properties", {}).get("hubspot_owner_id"))
+            and str(owner) not in self.owners
+        }
+        if unknown:
+            for owner in _pages(connection, "/crm/v3/owners", {"archived": "true"}):
+                self.owners.setdefault(str(owner["id"]), _owner_name(owner))
 
-def _pages(connection: CrmConnection, path: str) -> Iterator[dict[str, Any]]:
+
+def _pages(
+    connection: CrmConnection, path: str, query: Mapping[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
     """The results of a paged GET, every page (`paging.next.after` until absent)."""
-    params = {"limit": str(PAGE_SIZE)}
+    params = {**(query or {}), "limit": str(PAGE_SIZE)}
     while True:
         page = connection.get(path, params)
         yield from page.get("results", [])
         after = page.get("paging", {}).get("next", {}).get("after")
         if not after:
             return
-        params = {"limit": str(PAGE_SIZE), "after": str(after)}
+        params = {**params, "after": str(after)}
+
+
+def _owner_name(owner: Mapping[str, Any]) -> str:
+    """An owner as the export names them: first and last name, else the email."""
+    name = _person(owner.get("firstName"), owner.get("lastName"))
+    return name or str(owner.get("email") or owner["id"])
 
 
 def _person(first: object, last: object) -> str | None:
