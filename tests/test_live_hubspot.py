@@ -284,7 +284,7 @@ def test_deal_is_written_as_the_export_writes_it(hubspot: FakeHubSpot) -> None:
         "2026-09-21T08:10:00Z"
     )
     assert record["Economic Buyer Met On"] == "2026-09-30"  # eb_met_date, by its label
-    assert record["contacts"] == [
+    assert record["associated_contacts"] == [
         {"name": "Lucas Lopez", "title": "Head of Transport"},
         {"name": "Omar Reyes", "title": "COO"},
     ]
@@ -328,12 +328,13 @@ def test_api_url_that_is_not_https_is_refused(hubspot: FakeHubSpot) -> None:
     assert hubspot.requests == []
 
 
-def test_contacts_come_without_a_role_and_roles_are_said_unmeasured(
-    hubspot: FakeHubSpot,
-) -> None:
+def test_contacts_are_kept_aside_since_hubspot_has_no_roles(hubspot: FakeHubSpot) -> None:
     read = read_hubspot(request_for(hubspot, "15207000261"))
-    assert read.records[0]["contacts"] == [{"name": "Hannah Osei"}]  # no job title
-    assert "no contact roles" in read.unmeasured["contacts.role"]
+    [record] = read.records
+    assert record["associated_contacts"] == [{"name": "Hannah Osei"}]  # no job title
+    assert "contacts" not in record  # a list without roles would read as roles missing
+    assert record["num_associated_contacts"] == "1"
+    assert "no contact roles" in read.unmeasured["contacts"]
 
 
 def test_property_the_token_cannot_see_is_unmeasured_and_not_asked_for(
@@ -571,8 +572,8 @@ def test_live_deals_and_the_same_deals_exported_give_the_same_findings(
     live_data = sorted((f["deal_id"], f["message"]) for f in live["data_findings"])
     export_data = sorted((f["deal_id"], f["message"]) for f in export["data_findings"])
     assert live_data == export_data
-    # HubSpot's API gives the associated contacts, which an export cannot: only there do the
-    # two inputs differ in what they supply.
+    # What neither supplies is unmeasured in both, contacts (roles) among it, not missing.
     lacking = {entry["field"] for entry in live["coverage"]["lacking_fields"]}
-    assert lacking == {e["field"] for e in export["coverage"]["lacking_fields"]} - {"contacts"}
-    assert lacking >= {"competitors", "kickoff_date"} and lacking <= {*read.unmeasured}
+    assert lacking == {entry["field"] for entry in export["coverage"]["lacking_fields"]}
+    assert lacking >= {"competitors", "kickoff_date", "contacts"}
+    assert lacking <= {*read.unmeasured}

@@ -38,6 +38,10 @@ OWNER_HEADER = "Deal owner"
 STAGE_HEADER = "Deal Stage"
 PIPELINE_HEADER = "Pipeline"
 COMPANY_HEADER = "Associated Company"
+# Not `contacts`: a contact list without roles would make every milestone that reads a role
+# (BANT-AUTHORITY) missing, where the export leaves it unmeasured; coverage counts a list as
+# supplied whole (judging/coverage.py). Kept beside the deal, for `--save` to show.
+CONTACTS_KEY = "associated_contacts"
 ID_PROPERTY = "hs_object_id"
 # Canonical fields a deal gets from associations, or from the resolved ids, not a property.
 _RESOLVED = {"owner": "hubspot_owner_id", "stage": "dealstage", "pipeline": "pipeline"}
@@ -234,8 +238,9 @@ def _plan(request: LiveRequest, portal: _Portal, read: LiveRead) -> _Wanted:
     if wanted.contacts and "num_associated_contacts" in portal.properties:
         wanted.headers.setdefault("num_associated_contacts", "num_associated_contacts")
     if wanted.contacts:
-        read.unmeasured["contacts.role"] = (
-            "HubSpot has no contact roles: contacts are read without a role"
+        read.unmeasured["contacts"] = (
+            f"HubSpot has no contact roles: the associated contacts are saved as "
+            f"'{CONTACTS_KEY}' and the rules read num_associated_contacts, as for an export"
         )
     return wanted
 
@@ -459,7 +464,7 @@ def _record(
         companies = associated["companies"].get(deal_id, [])
         record[COMPANY_HEADER] = companies[0].get("name") if companies else None
     if "contacts" in associated:
-        record["contacts"] = [
+        record[CONTACTS_KEY] = [
             {
                 key: value
                 for key, value in (
