@@ -43,11 +43,14 @@ COMPANY_HEADER = "Associated Company"
 # supplied whole (judging/coverage.py). Kept beside the deal, for `--save` to show.
 CONTACTS_KEY = "associated_contacts"
 ID_PROPERTY = "hs_object_id"
-# Canonical fields a deal gets from associations, or from the resolved ids, not a property.
+# Fields whose property holds an id the export shows resolved: the record keeps its header.
 _RESOLVED = {"owner": "hubspot_owner_id", "stage": "dealstage", "pipeline": "pipeline"}
-# Fields that come from elsewhere than the CRM (a teams file, saved audits): not asked for.
-_NOT_FROM_CRM = frozenset(
-    {"manager", "close_date_largest_push_days", "close_date_days_pushed", "stage_moved_back"}
+_RESOLVED_HEADERS = {"owner": OWNER_HEADER, "stage": STAGE_HEADER, "pipeline": PIPELINE_HEADER}
+# Fields no deal property gives: the id, associations and stage history (read otherwise), and
+# what comes from elsewhere than the CRM (a teams file, saved audits).
+_NOT_A_PROPERTY = frozenset(
+    {"id", "contacts", "account", "stage_history"}
+    | {"manager", "close_date_largest_push_days", "close_date_days_pushed", "stage_moved_back"}
 )
 _ENTERED_PREFIX = "hs_date_entered_"
 _DEAL_PATH = "/crm/v3/objects/deals/"
@@ -55,8 +58,8 @@ _DEAL_PATH = "/crm/v3/objects/deals/"
 
 def read_hubspot(request: LiveRequest) -> LiveRead:
     """Read one HubSpot deal, or the open pipeline, as export-shaped records. Raises
-    CrmError for a portal that cannot be read as asked, UsageError for an unknown deal id,
-    owner or stage."""
+    CrmError for a portal that cannot be read as asked or a deal it does not hold,
+    UsageError for a deal id that is no number, an unknown owner or stage."""
     token = request.environment.get(TOKEN_VARIABLE, "").strip()
     if not token:
         raise CrmError(
@@ -83,6 +86,8 @@ def read_hubspot(request: LiveRequest) -> LiveRead:
         wanted = _plan(request, portal, read)
         if deal_id is not None:
             deals = [_one_deal(connection, deal_id, wanted)]
+            if request.owners or request.stages:
+                read.notes.append("--owner and --stage filter the pipeline, not one deal")
         else:
             deals = list(_open_deals(connection, _filters(request, portal, read), wanted, read))
         portal.add_former_owners(connection, deals)
@@ -198,28 +203,11 @@ def _plan(request: LiveRequest, portal: _Portal, read: LiveRead) -> _Wanted:
     for key, target in HUBSPOT.columns.items():
         aliases.setdefault(target, []).append(key)
     by_label = {custom_field_name(label): name for name, label in portal.properties.items()}
-    wanted = _Wanted()
-    headers = {"owner": OWNER_HEADER, "stage": STAGE_HEADER, "pipeline": PIPELINE_HEADER}
-    for name in sorted(request.fields | {"stage"}):
-        if name in ("id",) or name in _NOT_FROM_CRM:
-            continue
-        if name == "contacts":
-            wanted.contacts = True
-            continue
-        if name == "account":
-            wanted.companies = True
-            continue
-        if name == "stage_history":
-            continue
-        known = [alias for alias in aliases.get(name, ()) if alias in portal.properties]
-        if name in _RESOLVED and _RESOLVED[name] in portal.properties:
-            wanted.headers[_RESOLVED[name]] = headers[name]
-        elif known:
-            wanted.headers[known[0]] = known[0]
-        elif name in portal.properties:  # a custom property named as the field
-            wanted.headers[name] = portal.properties[name]
-        elif name in by_label:  # a custom property labelled as the export heads the field
-            wanted.headers[by_label[name]] = portal.properties[by_label[name]]
+    wanted = _Wanted(contacts="contacts" in request.fields, companies="account" in request.fields)
+    for name in sorted(request.fields - _NOT_A_PROPERTY | {"stage"}):
+        found = _property_of(name, aliases.get(name, []), by_label, portal)
+        if found is not None:
+            wanted.headers[found[0]] = found[1]
         else:
             read.unmeasured[name] = (
                 f"no HubSpot deal property gives '{name}' (none named "
@@ -243,6 +231,24 @@ def _plan(request: LiveRequest, portal: _Portal, read: LiveRead) -> _Wanted:
             f"'{CONTACTS_KEY}' and the rules read num_associated_contacts, as for an export"
         )
     return wanted
+
+
+def _property_of(
+    name: str, aliases: list[str], by_label: Mapping[str, str], portal: _Portal
+) -> tuple[str, str] | None:
+    """The property that gives a field, and the key the record holds it under: the export's
+    header where the export shows a label for an id, else the property's own name; a custom
+    property under its label, as the export heads it."""
+    if name in _RESOLVED and _RESOLVED[name] in portal.properties:
+        return _RESOLVED[name], _RESOLVED_HEADERS[name]
+    known = [alias for alias in aliases if alias in portal.properties]
+    if known:
+        return known[0], known[0]
+    if name in portal.properties:  # a custom property named as the field
+        return name, portal.properties[name]
+    if name in by_label:  # a custom property labelled as the export heads the field
+        return by_label[name], portal.properties[by_label[name]]
+    return None
 
 
 # --- reading deals -----------------------------------------------------------------------
