@@ -391,6 +391,34 @@ def test_where_clause_is_said_to_be_unchecked(hubspot: FakeHubSpot) -> None:
 # --- limits and failures ------------------------------------------------------------------
 
 
+def test_missing_scope_says_what_hubspot_says(hubspot: FakeHubSpot) -> None:
+    message = (
+        "This app hasn't been granted all required scopes to make this call. "
+        "Read more about required scopes here: https://developers.hubspot.com/scopes."
+    )
+    body = {"status": "error", "message": message, "category": "MISSING_SCOPES"}
+    hubspot.queued["/crm/v3/owners"] = [Answer(403, body)]
+    with pytest.raises(CrmError, match="refused access \\(403\\) to /crm/v3/owners: This app"):
+        read_hubspot(request_for(hubspot))
+
+
+def test_token_echoed_in_an_error_answer_is_redacted(hubspot: FakeHubSpot) -> None:
+    body = {"status": "error", "message": f"bad request for token {TOKEN}"}
+    hubspot.queued["/crm/v3/pipelines/deals"] = [Answer(400, body)]
+    with pytest.raises(CrmError) as raised:
+        read_hubspot(request_for(hubspot))
+    assert "HubSpot answered 400 to /crm/v3/pipelines/deals: bad request for token ***" in str(
+        raised.value
+    )
+    assert TOKEN not in str(raised.value)
+
+
+def test_saved_record_keeps_the_export_order(hubspot: FakeHubSpot) -> None:
+    [record] = read_hubspot(request_for(hubspot, "15207000076")).records
+    keys = list(record)
+    assert keys[:4] == ["hs_object_id", "dealname", "Deal owner", "Deal Stage"]
+
+
 def test_rate_limited_request_is_retried_after_retry_after(hubspot: FakeHubSpot) -> None:
     hubspot.queued["/crm/v3/pipelines/deals"] = [
         Answer(429, fixture("error-429.json"), {"Retry-After": "0"})

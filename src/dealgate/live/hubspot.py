@@ -204,7 +204,10 @@ def _plan(request: LiveRequest, portal: _Portal, read: LiveRead) -> _Wanted:
         aliases.setdefault(target, []).append(key)
     by_label = {custom_field_name(label): name for name, label in portal.properties.items()}
     wanted = _Wanted(contacts="contacts" in request.fields, companies="account" in request.fields)
-    for name in sorted(request.fields - _NOT_A_PROPERTY | {"stage"}):
+    # in the order of the profile's columns, as the export orders them; custom fields after
+    order = list(dict.fromkeys(HUBSPOT.columns.values()))
+    asked = request.fields - _NOT_A_PROPERTY | {"stage"}
+    for name in sorted(asked, key=lambda f: (order.index(f) if f in order else len(order), f)):
         found = _property_of(name, aliases.get(name, []), by_label, portal)
         if found is not None:
             wanted.headers[found[0]] = found[1]
