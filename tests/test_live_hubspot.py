@@ -213,7 +213,7 @@ def hubspot(
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
     fake = FakeHubSpot(f"https://localhost:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield fake
     server.shutdown()
