@@ -408,7 +408,7 @@ def _associations(
             }
         else:
             links = _linked(connection, [str(deal["id"]) for deal in deals], kind)
-        ids = sorted({linked for targets in links.values() for linked in targets}, key=int)
+        ids = sorted({linked for targets in links.values() for linked in targets})
         records = _batch_read(connection, kind, ids, properties)
         found[kind] = {
             deal: [records[target] for target in targets if target in records]
@@ -429,7 +429,7 @@ def _linked(connection: CrmConnection, deal_ids: list[str], kind: str) -> dict[s
         for result in answer.get("results", []):
             deal = str(result["from"]["id"])
             targets = [str(item["toObjectId"]) for item in result.get("to", [])]
-            links.setdefault(deal, []).extend(t for t in targets if t not in links[deal])
+            links[deal] = list(dict.fromkeys([*links.get(deal, []), *targets]))
     return links
 
 
