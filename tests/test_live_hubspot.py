@@ -490,6 +490,7 @@ EXPORT_COLUMNS = {
     "Deal Stage": "dealstage",
     "Pipeline": "pipeline",
     "Amount": "amount",
+    "Currency": "deal_currency_code",  # exported when the portal has more than one currency
     "Close Date": "closedate",
     "Create Date": "createdate",
     "Deal probability": "hs_deal_stage_probability",
@@ -605,3 +606,62 @@ def test_live_deals_and_the_same_deals_exported_give_the_same_findings(
     assert lacking == {entry["field"] for entry in export["coverage"]["lacking_fields"]}
     assert lacking >= {"competitors", "kickoff_date", "contacts"}
     assert lacking <= {*read.unmeasured}
+
+
+# --- on the command line ------------------------------------------------------------------
+
+HUBSPOT_AUDIT = ("--rules", "hubspot-default", "--as-of", "2026-11-27", "--format", "json")
+
+
+@pytest.fixture
+def logged_in(hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch) -> FakeHubSpot:
+    """The fake HubSpot, with the token and API URL in the environment the CLI reads."""
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("HUBSPOT_API_URL", hubspot.url)
+    return hubspot
+
+
+def test_audit_of_hubspot_saves_what_it_read_and_finds_what_the_export_shows(
+    logged_in: FakeHubSpot, tmp_path: Path
+) -> None:
+    saved = tmp_path / "pipeline.jsonl"
+    live = dealgate("audit", "hubspot:", *HUBSPOT_AUDIT, "--include-met", "--save", str(saved))
+    assert live.returncode in (0, 1), live.stderr
+    assert TOKEN not in live.stdout + live.stderr
+    report = json.loads(live.stdout)
+    assert report["input"]["file"] == "hubspot:"
+    exported = tmp_path / "hubspot-export.csv"
+    export_csv(exported)
+    assert (
+        findings_by_deal(report)
+        == findings_by_deal(audit(saved))
+        == findings_by_deal(audit(exported))
+    )
+    assert len(report["deals"]) == 4  # the open ones
+
+
+def test_check_of_one_hubspot_deal_gives_the_findings_of_the_deal_exported(
+    logged_in: FakeHubSpot, tmp_path: Path
+) -> None:
+    deal = "15207000144"
+    live = dealgate("check", f"hubspot:{deal}", *HUBSPOT_AUDIT)
+    exported = tmp_path / "hubspot-export.csv"
+    export_csv(exported)
+    from_file = dealgate("check", str(exported), "--id", deal, *HUBSPOT_AUDIT)
+    assert live.returncode == from_file.returncode, live.stderr + from_file.stderr
+    live_report, file_report = json.loads(live.stdout), json.loads(from_file.stdout)
+    assert live_report["deal"]["location"]["file"] == f"hubspot:{deal}"
+    for report in (live_report, file_report):  # where it was read from: all that differs
+        del report["coverage"]["source"], report["deal"]["location"]
+    assert live_report == file_report
+
+
+def test_hubspot_without_a_token_exits_2_naming_the_variable(
+    hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv("HUBSPOT_API_URL", hubspot.url)
+    done = dealgate("audit", "hubspot:", *HUBSPOT_AUDIT)
+    assert done.returncode == 2
+    assert "HUBSPOT_ACCESS_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert not hubspot.requests

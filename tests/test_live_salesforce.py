@@ -8,7 +8,6 @@ no test reaches the internet.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -370,16 +369,6 @@ def test_live_source_without_httpx_names_the_extra_to_install(
     done = dealgate("audit", "sf:", *AS_OF)
     assert done.returncode == 2
     assert "pip install 'dealgate[crm]'" in done.stderr
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("dealgate.live.hubspot") is not None,
-    reason="this build has the HubSpot reader",
-)
-def test_hubspot_without_its_reader_says_so() -> None:
-    done = dealgate("audit", "hubspot:")
-    assert done.returncode == 2
-    assert "HubSpot live reading is not installed in this build" in done.stderr
 
 
 def test_live_audit_with_the_sql_engine_takes_the_python_route(org: Org) -> None:

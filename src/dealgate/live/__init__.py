@@ -12,11 +12,10 @@ live source from a file, and say what to install, before anything needs it.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dealgate.errors import OutputError, UsageError
+from dealgate.errors import OutputError
 
 if TYPE_CHECKING:
     from dealgate.rules.model import RulePack
@@ -99,14 +98,8 @@ def read_live(request: LiveRequest) -> LiveRead:
         from dealgate.live.salesforce import read_salesforce
 
         return read_salesforce(request)
-    # Imported by name: the HubSpot reader is built apart, and a build may lack it.
-    try:
-        hubspot = importlib.import_module("dealgate.live.hubspot")
-    except ModuleNotFoundError as error:
-        if error.name != "dealgate.live.hubspot":
-            raise
-        raise UsageError("HubSpot live reading is not installed in this build") from None
-    read_hubspot: Callable[[LiveRequest], LiveRead] = hubspot.read_hubspot
+    from dealgate.live.hubspot import read_hubspot
+
     return read_hubspot(request)
 
 
