@@ -229,6 +229,28 @@ def test_a_teams_workflow_gets_the_headline_over_https(
     assert "SIGNATURE-SECRET" not in run.stderr + run.stdout
 
 
+def test_a_report_link_reaches_a_service_that_takes_no_attachment(
+    tmp_path: Path, https_webhook: Webhook
+) -> None:
+    """A Teams workflow takes no attachment: the message links where the team finds it."""
+    link = "https://intranet.example.com/forecast/2026-11-27/audit.html"
+    url = f"workflows://127.0.0.1:{https_webhook.port}/WORKFLOW-ID/SIGNATURE-SECRET/"
+    run, _ = _audited(tmp_path, "--notify", url, "--notify-link", link)
+    assert run.returncode == 1, run.stderr
+    [post] = https_webhook.posts
+    assert f"The report: {link}" in json.dumps(post.json())
+    assert "report attached" not in run.stderr
+
+
+def test_a_report_link_that_is_not_a_web_address_is_refused_unshown(tmp_path: Path) -> None:
+    secret = "file:///srv/reports/audit.html?sig=TOKEN-1234"
+    run, report = _audited(tmp_path, "--notify", "json://127.0.0.1:9/", "--notify-link", secret)
+    assert run.returncode == 2
+    assert "--notify-link must be an http:// or https:// address" in run.stderr
+    assert "TOKEN-1234" not in run.stderr + run.stdout
+    assert not report.exists()
+
+
 def test_an_email_arrives_through_the_smtp_server_with_the_report_attached(
     tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> None:

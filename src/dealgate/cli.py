@@ -1025,6 +1025,13 @@ def audit(
             "addresses of the Notify column."
         ),
     ] = None,
+    notify_link: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the team will find the report (a shared drive, an intranet page): "
+            "every message links it, for the services that take no attachment."
+        ),
+    ] = None,
     notify_required: Annotated[
         bool, typer.Option(help="Exit 4 when a notification is not delivered.")
     ] = False,
@@ -1108,7 +1115,9 @@ def audit(
         include_closed=include_closed,
     )
     book = WaiverBook(_guarded(lambda: load_waivers(waivers)), day) if waivers else None
-    notifying = _notify_request(notify, notify_managers, notify_email_via, teams, mapping)
+    notifying = _notify_request(
+        notify, notify_managers, notify_email_via, notify_link, teams, mapping
+    )
     request = AuditRequest(
         pipeline=pipeline,
         pack=pack,
@@ -1179,6 +1188,7 @@ def _notify_request(
     urls: list[str] | None,
     managers: bool,
     email_via: str | None,
+    link: str | None,
     teams: Path | None,
     mapping: Path | None,
 ) -> NotifyRequest | None:
@@ -1187,6 +1197,8 @@ def _notify_request(
     if not urls and not managers:
         if email_via is not None:
             _fail("--notify-email-via sends to the teams file's addresses: add --notify-managers")
+        if link is not None:
+            _fail("--notify-link is put in the messages of --notify or --notify-managers")
         return None
     from dealgate.deals.mapping_file import teams_columns
     from dealgate.deals.source import read_teams
@@ -1197,7 +1209,7 @@ def _notify_request(
     named = teams_columns(mapping) if mapping is not None else None
     team_file = _guarded(lambda: read_teams(teams, named, mapping)) if managers and teams else None
     shown = _shown_path(teams) if teams else ""
-    return _guarded(lambda: notify_request(urls or [], team_file, shown, email_via))
+    return _guarded(lambda: notify_request(urls or [], team_file, shown, email_via, link))
 
 
 def _notified(result: AuditResult, request: NotifyRequest, output: Path | None) -> bool:

@@ -182,6 +182,7 @@ class NotifyRequest:
     targets: tuple[Target, ...] = ()
     managers: dict[str, tuple[Target, ...]] | None = None  # manager key -> targets
     teams_file: str = ""  # where the managers' addresses come from
+    report_link: str | None = None  # --notify-link: where the team finds the report
 
     def __bool__(self) -> bool:
         return bool(self.targets) or self.managers is not None
@@ -192,6 +193,7 @@ def notify_request(
     teams: Teams | None = None,
     teams_file: str = "",
     email_via: str | None = None,
+    report_link: str | None = None,
 ) -> NotifyRequest:
     """Check every URL before the audit runs, and each manager's address in a teams file read
     with its address column. Raises UsageError (URLs redacted)."""
@@ -200,8 +202,13 @@ def notify_request(
         check_url(url)
     if email_via is not None:
         check_url(email_via, "--notify-email-via")
+    if report_link is not None and urlsplit(report_link).scheme not in ("http", "https"):
+        raise UsageError(
+            "--notify-link must be an http:// or https:// address (it is not shown here: it "
+            "may hold a token)"
+        )
     if teams is None:
-        return NotifyRequest(tuple(Target(url) for url in urls))
+        return NotifyRequest(tuple(Target(url) for url in urls), report_link=report_link)
     if teams.address_column is None:
         raise UsageError(
             f"--notify-managers reads each manager's address from a Notify column of "
@@ -216,7 +223,7 @@ def notify_request(
             check_url(url, f"the {teams.address_column} of {manager} in {teams_file}:")
             found.append(Target(url, manager))
         managers[_name_key(manager)] = tuple(found)
-    return NotifyRequest(tuple(Target(url) for url in urls), managers, teams_file)
+    return NotifyRequest(tuple(Target(url) for url in urls), managers, teams_file, report_link)
 
 
 def notify_audit(
@@ -224,7 +231,8 @@ def notify_audit(
 ) -> list[Delivery]:
     """The audit's headline to each --notify target, and each manager's own to that manager;
     a manager without an address, and deals without a manager, as deliveries not made."""
-    whole = audit_headline(result)
+    link = request.report_link
+    whole = audit_headline(result, link=link)
     deliveries = [deliver(whole, target, attachment) for target in request.targets]
     if request.managers is None:
         return deliveries
@@ -241,7 +249,7 @@ def notify_audit(
             deliveries.append(Delivery("", manager, False, reason=reason))
             continue
         # The report is never attached here: it holds every team's deals, not only theirs.
-        own = audit_headline(for_manager(result, manager), manager)
+        own = audit_headline(for_manager(result, manager), manager, link=link)
         deliveries += [deliver(own, replace(t, recipient=manager)) for t in targets]
     return deliveries
 

@@ -29,9 +29,13 @@ class Headline:
 
 
 def audit_headline(
-    result: AuditResult, manager: str | None = None, top: int = TOP_EXCEPTIONS
+    result: AuditResult,
+    manager: str | None = None,
+    top: int = TOP_EXCEPTIONS,
+    link: str | None = None,
 ) -> Headline:
-    """The headline of an audit, or of one manager's team in it (`for_manager`'s result)."""
+    """The headline of an audit, or of one manager's team in it (`for_manager`'s result);
+    with a link, where the whole report is."""
     summary = summarise(result)
     exceptions = ordered(result.exceptions(include_met=False), ExceptionOrder.AMOUNT)
     title = f"Pipeline audit: {result.pack.title}, as of {result.as_of.isoformat()}"
@@ -71,6 +75,8 @@ def audit_headline(
             )
         if len(exceptions) > len(shown):
             lines.append(f"- and {len(exceptions) - len(shown)} more in the report")
+    if link is not None:
+        lines += ["", f"The report: {link}"]
     return Headline(title, "\n".join(lines) + "\n")
 
 
