@@ -175,6 +175,46 @@ def test_field_hidden_by_field_level_security_is_unmeasured_not_a_failed_query(
     assert "field-level security" in done.stderr
 
 
+def _refusing(column: str, fixture: str) -> Callable[[str, str], Answer]:
+    """The org, refusing (INVALID_FIELD) any query that selects a column of a related object
+    this user cannot read, as field-level security makes Salesforce do."""
+
+    def answer(path: str, soql: str) -> Answer:
+        if "FROM Opportunity " in soql and column in soql:
+            return 400, fixture, 0
+        return org_answer(path, soql)
+
+    return answer
+
+
+def test_hidden_manager_of_the_owner_is_left_out_and_unmeasured(org: Org) -> None:
+    """User.ManagerId hidden by field-level security: the describe of Opportunity cannot show
+    it, so Salesforce's refusal of the query says it, and the query runs again without it."""
+    org.answer = _refusing("Owner.Manager.Name", "invalid-field-manager.json")
+    done = dealgate("audit", "sf:", *AS_OF, "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    selects = [soql for soql in org.queries() if "FROM Opportunity " in soql]
+    assert "Owner.Manager.Name" in selects[0] and "Owner.Manager.Name" not in selects[-1]
+    assert "User.Manager is not visible to this user, so manager is unmeasured" in done.stderr
+    assert {deal["id"] for deal in json.loads(done.stdout)["deals"]} >= {DEAL}
+
+
+def test_hidden_contact_title_leaves_the_contact_roles_read(org: Org) -> None:
+    org.answer = _refusing("Contact.Title", "invalid-field-title.json")
+    live = audit_json("sf:")
+    plain = [soql for soql in org.queries() if "FROM Opportunity " in soql][-1]
+    assert "Contact.Title" not in plain and "Contact.Name" in plain
+    assert "contacts" not in {entry["field"] for entry in live["coverage"]["lacking_fields"]}
+
+
+def test_unknown_field_in_where_is_the_users_to_fix(org: Org) -> None:
+    org.answer = _refusing("Regionn__c", "invalid-field-where.json")
+    done = dealgate("audit", "sf:", *AS_OF, "--where", "Regionn__c = 'EMEA'")
+    assert done.returncode == 2
+    assert "INVALID_FIELD" in done.stderr and "check --where" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_spent_daily_api_allocation_stops_with_a_clear_message(org: Org) -> None:
     org.answer = lambda path, soql: (403, "request-limit-exceeded.json", 0)
     done = dealgate("audit", "sf:", *AS_OF)

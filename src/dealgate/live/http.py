@@ -146,8 +146,10 @@ class CrmConnection:
 
     def _failure(self, response: httpx.Response) -> CrmError:
         own = self.read_error(response) if self.read_error else None
-        if own is not None:
-            return CrmError(self._safe(own.message), self._safe(own.hint))
+        if own is not None:  # kept as the reader made it (a subclass says more), made safe
+            own.message, own.hint = self._safe(own.message), self._safe(own.hint)
+            own.args = (f"{own.message} ({own.hint})" if own.hint else own.message,)
+            return own
         status = response.status_code
         if status == 401:
             return CrmError(

@@ -57,6 +57,8 @@ CONTACT_ROLES = "(SELECT Role, IsPrimary, Contact.Name, Contact.Title FROM Oppor
 HISTORIES = "(SELECT StageName, CreatedDate FROM OpportunityHistories ORDER BY CreatedDate)"
 RELATIONSHIPS = {"contacts": "OpportunityContactRoles", "stage_history": "OpportunityHistories"}
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_NO_SUCH_COLUMN = re.compile(r"No such column '(?P<column>\w+)' on entity '(?P<entity>\w+)'")
+_SUBQUERY = re.compile(r"\(SELECT (?P<fields>.+?) FROM (?P<rest>.+)\)")
 # A Salesforce access token (a session id): the org id, `!`, the secret. Removed from whatever
 # the Salesforce CLI says before any of it can reach a message.
 _SESSION_ID = re.compile(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+")
@@ -79,12 +81,19 @@ def read_salesforce(request: LiveRequest) -> LiveRead:
         describe = connection.get(f"{DATA}/sobjects/Opportunity/describe")
         columns, nested = _readable(request, describe, read)
         conditions = _conditions(request, connection, read)
-        soql = (
-            f"SELECT {', '.join([*columns, *nested])} FROM Opportunity"
-            f" WHERE {' AND '.join(conditions)}"
-        )
-        for raw in query(connection, soql):
-            read.records.append(_record(connection, raw, columns))
+        while True:  # each time round leaves a column out, or raises
+            soql = (
+                f"SELECT {', '.join([*columns, *nested])} FROM Opportunity"
+                f" WHERE {' AND '.join(conditions)}"
+            )
+            try:
+                read.records = [
+                    _record(connection, raw, columns) for raw in query(connection, soql)
+                ]
+                break
+            except UnreadableColumn as error:
+                if not _leave_out(error, columns, nested, read):
+                    raise  # not one of ours: a field of --where
         if deal_id is not None and not read.records:
             raise CrmError(
                 f"Salesforce has no opportunity {deal_id} that this user can see",
@@ -190,9 +199,71 @@ def salesforce_error(response: httpx.Response) -> CrmError | None:
             f"Salesforce refused access ({code}): {message}",
             "the user needs API Enabled and read access to Opportunity (docs/live-crm.md)",
         )
+    unreadable = _NO_SUCH_COLUMN.search(message)
+    if code == "INVALID_FIELD" and unreadable is not None:
+        return UnreadableColumn(
+            f"Salesforce refused the query ({code}): {message}",
+            "check --where",
+            unreadable["entity"],
+            unreadable["column"],
+        )
     if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
         return CrmError(f"Salesforce refused the query ({code}): {message}", "check --where")
     return None
+
+
+class UnreadableColumn(CrmError):
+    """INVALID_FIELD: a column of the query that this user cannot read. The describe of
+    Opportunity shows its own fields only; a related object's (the owner's manager,
+    User.ManagerId; a contact's title) hidden by field-level security shows here."""
+
+    def __init__(self, message: str, hint: str, entity: str, column: str) -> None:
+        super().__init__(message, hint)
+        self.entity = entity
+        self.column = column
+
+
+def _leave_out(
+    error: UnreadableColumn, columns: list[str], nested: list[str], read: LiveRead
+) -> bool:
+    """Leave the column Salesforce would not read out of the query, and say it is unmeasured;
+    False when it is none of the columns dealgate asked for."""
+    where = f"{error.entity}.{error.column}"
+    canonical = {name: field for field, name in FIELD_API_NAMES.items()}
+    for name in columns:
+        if "." in name and error.column in name.split(".")[1:]:
+            columns.remove(name)
+            field = canonical.get(name, custom_field_name(name))
+            read.unmeasured[field] = f"{where} is not visible to this user"
+            read.notes.append(
+                f"Salesforce: {where} is not visible to this user, so {field} is unmeasured "
+                "(field-level security)"
+            )
+            return True
+    for position, subquery in enumerate(nested):
+        parts = _SUBQUERY.fullmatch(subquery)
+        if parts is None:
+            continue
+        fields = [name.strip() for name in parts["fields"].split(",")]
+        kept = [name for name in fields if error.column not in name.split(".")]
+        if len(kept) == len(fields):
+            continue
+        relationship = parts["rest"].split()[0]
+        if not kept:
+            del nested[position]
+            field = next(f for f, name in RELATIONSHIPS.items() if name == relationship)
+            read.unmeasured[field] = f"{where} is not visible to this user"
+            read.notes.append(
+                f"Salesforce: {where} is not visible to this user, so {field} is unmeasured"
+            )
+            return True
+        nested[position] = f"(SELECT {', '.join(kept)} FROM {parts['rest']})"
+        read.notes.append(
+            f"Salesforce: {where} is not visible to this user, so it is read as empty "
+            f"in {relationship} (field-level security)"
+        )
+        return True
+    return False
 
 
 def query(connection: CrmConnection, soql: str) -> Iterator[dict[str, Any]]:
