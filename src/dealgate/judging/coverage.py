@@ -159,10 +159,18 @@ HISTORY_HINT = (
 )
 
 
+# Without --history, a field it derives is also supplied by saving an audit a week.
+FROM_SNAPSHOTS = "derive it from last weeks' saved audits with --history SNAPSHOT (docs/history.md)"
+
+
 def how_to_supply(name: str, supply: Supply | None = None) -> str:
     """How a team supplies a field nothing supplies, in words."""
+    from dealgate.deals.history import HISTORY_FIELDS
+
     if supply is not None and name in supply.by_deal:
         return HISTORY_HINT
+    if name in HISTORY_FIELDS:
+        return f"{FROM_SNAPSHOTS}, or {SUPPLY_HINTS.get(name, COLUMN_HINT)}"
     if name == "contacts" and supply is not None and supply.keyed_by_names:
         return (
             "add the opportunity id column to the export (contact roles join by it), then "
