@@ -119,11 +119,14 @@ def saved_read(request: LiveRequest, save: Path | None) -> Iterator[tuple[Path, 
     """Read a live source and write what was read as JSON Lines: to `save`, else to a
     temporary file removed on leaving; the file is then read like any export, so there is
     one reading path. Raises CrmError, UsageError, OutputError."""
+    from dealgate.atomic import atomic_file
+
     read = read_live(request)
     with tempfile.TemporaryDirectory(prefix="dealgate-live-") as folder:
         path = save if save is not None else Path(folder) / f"{request.source.crm}.jsonl"
         try:
-            save_records(read.records, path)
+            with atomic_file(path) as written:  # never half a --save file over the last one
+                save_records(read.records, written)
         except OSError as error:
             raise OutputError(path, error.strerror or error) from None
         yield path, read
