@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from dealgate.deals.profiles import header_key
 from dealgate.errors import UsageError
 from dealgate.report.headline import Headline, audit_headline, for_manager, managers
 
@@ -222,7 +223,7 @@ def notify_request(
             url = address_url(address, email_via)
             check_url(url, f"the {teams.address_column} of {manager} in {teams_file}:")
             found.append(Target(url, manager))
-        managers[_name_key(manager)] = tuple(found)
+        managers[header_key(manager)] = tuple(found)  # as filters key names
     return NotifyRequest(tuple(Target(url) for url in urls), managers, teams_file, report_link)
 
 
@@ -243,7 +244,7 @@ def notify_audit(
                 Delivery("", "(no manager)", False, reason=f"{count} deals have no manager")
             )
             continue
-        targets = request.managers.get(_name_key(manager), ())
+        targets = request.managers.get(header_key(manager), ())
         if not targets:
             reason = f"no address in {request.teams_file}"
             deliveries.append(Delivery("", manager, False, reason=reason))
@@ -252,8 +253,3 @@ def notify_audit(
         own = audit_headline(for_manager(result, manager), manager, link=link)
         deliveries += [deliver(own, replace(t, recipient=manager)) for t in targets]
     return deliveries
-
-
-def _name_key(name: str) -> str:
-    """Managers compared as filters compare them: case and spacing ignored."""
-    return " ".join(name.split()).casefold()
