@@ -260,7 +260,7 @@ def test_canonical_csv_lists_are_json_and_bad_items_are_findings(
 
 
 def test_only_real_salesforce_ids_match_their_15_character_form() -> None:
-    from dealgate.deals.mapper import deal_key
+    from dealgate.deals.normalise import deal_key
 
     assert deal_key("006i000000EtpkyAAB") == deal_key("006i000000Etpky")  # a real org's id
     assert deal_key("0065g00000AbCdEAAV") == "0065g00000AbCdE"
@@ -297,7 +297,7 @@ def test_a_text_repeated_on_many_rows_is_read_alike_and_each_row_reports_its_own
 
 
 def test_salesforce_checksums_of_every_letter_case() -> None:
-    from dealgate.deals.mapper import _salesforce_suffix
+    from dealgate.deals.normalise import salesforce_suffix as _salesforce_suffix
 
     assert _salesforce_suffix("aaaaaaaaaaaaaaa") == "AAA"
     assert _salesforce_suffix("Aaaaa0aaaaaaaaZ") == "BAQ"  # bit 0 of the first, bit 4 of the last

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from command import dealgate
 from dealgate.columnar.canonical import CanonicalQuery, Export, install
-from dealgate.deals.mapper import deal_key
+from dealgate.deals.normalise import deal_key
 from dealgate.deals.profiles import CANONICAL
 from dealgate.engines.sql import ROW
 from dealgate.rules.loader import load_pack

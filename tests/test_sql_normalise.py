@@ -22,11 +22,11 @@ import pytest
 import yaml
 
 from dealgate.columnar.canonical import CanonicalQuery, Export, install
-from dealgate.deals.mapper import deal_key
 from dealgate.deals.normalise import (
     DateOrder,
     Unreadable,
     clean_text,
+    deal_key,
     is_placeholder,
     parse_bool,
     parse_count,
@@ -55,6 +55,7 @@ PYTHON: dict[str, Callable[[str], Any]] = {
     "number": parse_number,
     "number_comma_decimal": lambda text: parse_number(text, ","),
     "money": lambda text: list(parse_money(text)),
+    "money_comma_decimal": lambda text: list(parse_money(text, ",")),
     "percent": parse_percent,
     "percent_fraction": lambda text: parse_percent(text, fraction=True),
     "yes_no": parse_bool,
@@ -74,6 +75,11 @@ SQL: dict[str, tuple[str, str]] = {
     "money": (
         "CASE WHEN dg_money_text(t, false) IS NOT NULL "
         "THEN [dg_money_text(t, false), dg_money_currency(t)] END",
+        "'unreadable'",
+    ),
+    "money_comma_decimal": (
+        "CASE WHEN dg_money_text(t, true) IS NOT NULL "
+        "THEN [dg_money_text(t, true), dg_money_currency(t)] END",
         "'unreadable'",
     ),
     "percent": ("dg_percent(t, false)", "dg_percent_issue(t, false)"),

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from command import dealgate
-from dealgate.deals.mapper import _salesforce_suffix
 from dealgate.deals.model import ReadDeal
+from dealgate.deals.normalise import salesforce_suffix as _salesforce_suffix
 from dealgate.deals.source import DealSource, open_deals
 from dealgate.errors import InputError
 from dealgate.findings import DataIssue

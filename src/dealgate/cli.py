@@ -862,7 +862,7 @@ def check(
 def _deals_chosen(reads: list[ReadDeal], asked: str, file: str) -> list[ReadDeal]:
     """The deals --id means: by CRM id, else by name (case ignored); exit 2 when none is, or
     when a name is several deals'."""
-    from dealgate.deals.mapper import deal_key
+    from dealgate.deals.normalise import deal_key
     from dealgate.deals.profiles import header_key
 
     by_id = [read for read in reads if deal_key(read.deal.id) == deal_key(asked)]

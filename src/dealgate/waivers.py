@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from dealgate.deals.mapper import deal_key
+from dealgate.deals.normalise import deal_key
 from dealgate.errors import InputError, Location
 from dealgate.findings import Finding, FindingKind, Status
 from dealgate.rules.loader import schema_problems

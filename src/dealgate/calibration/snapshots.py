@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dealgate.calibration.measures import MEASURES
 from dealgate.calibration.statistics import Observation
-from dealgate.deals.mapper import deal_key
+from dealgate.deals.normalise import deal_key
 from dealgate.errors import InputError, Location, Problem
 from dealgate.report.saved_audit import (
     DEALS_LISTED,

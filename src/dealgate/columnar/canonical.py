@@ -483,33 +483,7 @@ def _sql_type(field_type: FieldType) -> str:
     return DIALECTS["duckdb"].column_type(field_type, "", {}).sql(dialect="duckdb")
 
 
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def key_macros() -> list[str]:
-    """deal_key (Salesforce's 15/18-character ids) as DuckDB macros. Unlike header_key it
-    is not computed in Python: nearly every deal id is distinct, and deal_key takes 3-5 s
-    per million ids in one Python thread, the macro 3 s inside DuckDB's scan on 2 cores.
-    tests/test_owner_keys.py holds the macro to deal_key (hypothesis, random ids)."""
-    chunk = " + ".join(
-        f"(CASE WHEN substring(s, {index + 1}, 1) BETWEEN 'A' AND 'Z' THEN {1 << index} ELSE 0 END)"
-        for index in range(5)
-    )
-    return [
-        f"CREATE OR REPLACE MACRO dg_sf_chunk(s) AS substring({literal(_SUFFIX_ALPHABET)}, "
-        f"1 + {chunk}, 1)",
-        "CREATE OR REPLACE MACRO dg_sf_suffix(s) AS dg_sf_chunk(substring(s, 1, 5)) || "
-        "dg_sf_chunk(substring(s, 6, 5)) || dg_sf_chunk(substring(s, 11, 5))",
-        "CREATE OR REPLACE MACRO dg_deal_key(i) AS CASE WHEN length(i) = 18 "
-        "AND regexp_full_match(i, '[A-Za-z0-9]{18}') AND regexp_matches(i, '[A-Za-z]') "
-        "AND dg_sf_suffix(substring(i, 1, 15)) = substring(i, 16, 3) "
-        "THEN substring(i, 1, 15) ELSE i END",
-    ]
-
-
 def install(connection: Any) -> None:
     from dealgate.deals import sql_normalise
 
     sql_normalise.install(connection)
-    for statement in key_macros():
-        connection.execute(statement)

@@ -23,8 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from dealgate.deals.mapper import deal_key
 from dealgate.deals.model import InsufficientHistory, ReadDeal, StageChange, construct
+from dealgate.deals.normalise import deal_key
 from dealgate.errors import InputError, Location, Problem, UsageError
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from dealgate.deals.normalise import (
     Unreadable,
     checked_number,
     clean_text,
+    deal_key,
     parse_bool,
     parse_count,
     parse_date,
@@ -39,7 +40,6 @@ from dealgate.rules.model import RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, FieldType, Kind
 
 OWNER_SIDES = frozenset({"buyer", "seller"})
-_SALESFORCE_ID = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
 @dataclass(frozen=True)
@@ -117,18 +117,6 @@ class Reconciliation:
         return self.rows_read == self.deals_read + self.rows_rejected
 
 
-def deal_key(deal_id: str) -> str:
-    """Ids that are the same deal: a Salesforce 18-character id and its 15-character form.
-
-    The last three characters of an 18-character Salesforce id are a checksum of the case of
-    the first fifteen; only an id whose checksum holds is taken as one.
-    """
-    valid = len(deal_id) == 18 and _SALESFORCE_ID.fullmatch(deal_id)
-    if valid and _salesforce_suffix(deal_id[:15]) == deal_id[15:]:
-        return deal_id[:15]
-    return deal_id
-
-
 def stage_id_for(crm_stage: str, profile: Profile, pack: RulePack) -> str | None:
     """The pack stage a CRM stage value means: the profile's map, else the pack's names."""
     mapped = profile.stage_map.get(header_key(crm_stage))
@@ -136,23 +124,6 @@ def stage_id_for(crm_stage: str, profile: Profile, pack: RulePack) -> str | None
         return mapped or None
     matched = pack.match_stage(crm_stage)
     return matched.id if matched else None
-
-
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-# The characters of a Salesforce id as bits: 1 for an upper-case letter, 0 for the rest.
-_CASE_BITS = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", b"1" * 26 + b"0" * 36
-)
-
-
-def _salesforce_suffix(short_id: str) -> str:
-    """The three checksum characters Salesforce appends to a 15-character id of ASCII letters
-    and digits: each group of five gives one, bit i set when its character i is upper case."""
-    bits = short_id.encode("ascii").translate(_CASE_BITS)[::-1]  # bit 0 of each group last
-    alphabet = _SUFFIX_ALPHABET
-    return (
-        alphabet[int(bits[10:15], 2)] + alphabet[int(bits[5:10], 2)] + alphabet[int(bits[0:5], 2)]
-    )
 
 
 # (the field it fills or None, canonical | custom | stage_history | ignored, its converter)

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from dealgate.deals.mapper import deal_key
 from dealgate.deals.model import StageChange
-from dealgate.deals.normalise import DateOrder, Unreadable, clean_text, parse_date
+from dealgate.deals.normalise import DateOrder, Unreadable, clean_text, deal_key, parse_date
 from dealgate.deals.profiles import header_key
 from dealgate.deals.readers import open_table
 from dealgate.errors import InputError, Location, Problem

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dealgate.deals.mapper import ColumnUse, DealMapper, deal_key
+from dealgate.deals.mapper import ColumnUse, DealMapper
 from dealgate.deals.model import Contact, ReadDeal, construct
-from dealgate.deals.normalise import Unreadable, clean_text, parse_bool, parse_date
+from dealgate.deals.normalise import Unreadable, clean_text, deal_key, parse_bool, parse_date
 from dealgate.deals.opportunity_history import StageHistory, read_stage_history
 from dealgate.deals.profiles import (
     BUILT_IN,
