@@ -345,6 +345,9 @@ def sql_let(value: str, name: str, body: str) -> str:
 
 
 class _SqlCompiler:
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = {rule.name: rule for rule in rules}
+
     def constant(self, value: Any) -> str:
         if isinstance(value, Pattern):
             return quoted(value.text)
@@ -376,11 +379,46 @@ class _SqlCompiler:
         if isinstance(node, Let):
             return sql_let(self.compile(node.value), node.name, self.compile(node.body))
         if isinstance(node, Use):
-            return f"dg_{node.rule}({', '.join(self.compile(expr(arg)) for arg in node.args)})"
+            return self.use(node)
         raise TypeError(f"not an expression: {node!r}")
+
+    def use(self, node: Use) -> str:
+        """A call of another rule's macro. DuckDB pastes a macro's argument wherever the
+        macro names its parameter: an argument that is computed, for a parameter named more
+        than once, is bound first (`sql_let`), so it is computed once."""
+        rule = self.rules[node.rule]
+        args: list[str] = []
+        bound: list[tuple[str, str]] = []
+        for index, (param, arg) in enumerate(zip(rule.params, node.args, strict=True)):
+            value = expr(arg)
+            if isinstance(value, Var | Const) or _uses(rule.body, param) <= 1:
+                args.append(self.compile(value))
+            else:
+                name = f"dg_a{index}"
+                bound.append((name, self.compile(value)))
+                args.append(name)
+        text = f"dg_{node.rule}({', '.join(args)})"
+        for name, computed in reversed(bound):
+            text = sql_let(computed, name, text)
+        return text
 
     def operand(self, value: Any) -> str:
         return self.compile(value) if isinstance(value, Expr) else self.constant(value)
+
+
+def _uses(node: Any, name: str) -> int:
+    """How many times an expression names a variable."""
+    if isinstance(node, Var):
+        return int(node.name == name)
+    if isinstance(node, Op | Use):
+        return sum(_uses(arg, name) for arg in node.args)
+    if isinstance(node, Case):
+        return sum(_uses(c, name) + _uses(v, name) for c, v in node.arms) + _uses(
+            node.otherwise, name
+        )
+    if isinstance(node, Let):
+        return _uses(node.value, name) + (0 if node.name == name else _uses(node.body, name))
+    return 0
 
 
 def _sql_constant(value: str | int | bool | None) -> str:
@@ -396,7 +434,8 @@ def _sql_constant(value: str | int | bool | None) -> str:
 def sql_macros(rules: Iterable[Rule]) -> list[str]:
     """Each rule as a DuckDB macro `dg_<name>`, in the order given (a rule's macro is
     defined after the rules it uses)."""
-    compiler = _SqlCompiler()
+    rules = list(rules)
+    compiler = _SqlCompiler(rules)
     return [
         *SQL_DATE_MACROS,
         *(
