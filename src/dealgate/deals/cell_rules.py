@@ -85,6 +85,8 @@ GROUPING_MARKS = " \u00a0\u202f'\u2019"  # spaces and apostrophes between thousa
 # count needs them, Python refuses to turn integers of over 4,300 digits into text, and the SQL
 # route holds numbers as DECIMAL(38, 10) (28 whole digits) or DOUBLE. See docs/reliability.md.
 MAX_WHOLE_DIGITS = 28
+# No count (how often a close date was pushed, ...) is larger; it fits a 64-bit integer.
+MAX_COUNT = 10**15
 # At most MAX_WHOLE_DIGITS whole digits once leading zeros are dropped.
 WITHIN_REACH = rf"0*\d{{0,{MAX_WHOLE_DIGITS}}}(\.\d+)?"
 # Digits, and digits with a point: a plain number, with no more whole digits than allowed.
@@ -430,7 +432,7 @@ _OTHERS = [
         let(
             "dg_c",
             op("to_decimal", Use("number_text", (t, False))),
-            lambda c: case((op("is_whole", c), op("to_integer", c))),
+            lambda c: case((op("is_whole", c) & op("le", c, MAX_COUNT), op("to_integer", c))),
         ),
     ),
 ]
