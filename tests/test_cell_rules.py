@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dealgate.deals.cell_language import sql_macros
 from dealgate.deals.cell_rules import RULES
-from dealgate.deals.normalise import _compiled
+from dealgate.deals.normalise import _rule
 from dealgate.deals.sql_normalise import install
 
 # (rule, its flags after the text): every rule a reader calls
@@ -86,7 +86,7 @@ def _same(python: Any, sql: Any) -> bool:
 
 
 def _check(connection: Any, rule: str, flags: tuple[bool, ...], text: str) -> None:
-    python = _compiled()[rule](text, *flags)
+    python = _rule(rule)(text, *flags)
     arguments = ", ".join(["?", *("true" if flag else "false" for flag in flags)])
     (sql,) = connection.execute(f"SELECT dg_{rule}({arguments})", [text]).fetchone()
     assert _same(python, sql), f"{rule}({text!r}, {flags}): Python {python!r}, DuckDB {sql!r}"

@@ -16,8 +16,7 @@ and raise in Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,6 +24,8 @@ from typing import Any
 
 class Expr:
     """An expression of a rule. Operators build boolean expressions: `&`, `|`, `~`."""
+
+    __slots__ = ()
 
     def __and__(self, other: Expr) -> Expr:
         return Op("and", (self, other))
@@ -36,50 +37,71 @@ class Expr:
         return Op("not", (self,))
 
 
-@dataclass(frozen=True, eq=False)
 class Var(Expr):
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True, eq=False)
 class Const(Expr):
-    value: str | int | bool | None
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | int | bool | None) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True, eq=False)
 class Op(Expr):
-    name: str
-    args: tuple[Any, ...]  # expressions, and constant operands (patterns, word sets)
+    """A primitive (`PRIMITIVES`) over expressions and constant operands (patterns, word
+    sets, texts)."""
+
+    __slots__ = ("args", "name")
+
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
+        self.name = name
+        self.args = args
 
 
-@dataclass(frozen=True, eq=False)
 class Case(Expr):
-    arms: tuple[tuple[Expr, Expr], ...]
-    otherwise: Expr
+    __slots__ = ("arms", "otherwise")
+
+    def __init__(self, arms: tuple[tuple[Expr, Expr], ...], otherwise: Expr) -> None:
+        self.arms = arms
+        self.otherwise = otherwise
 
 
-@dataclass(frozen=True, eq=False)
 class Let(Expr):
     """`body` with `name` bound to `value`, computed once."""
 
-    name: str
-    value: Expr
-    body: Expr
+    __slots__ = ("body", "name", "value")
+
+    def __init__(self, name: str, value: Expr, body: Expr) -> None:
+        self.name = name
+        self.value = value
+        self.body = body
 
 
-@dataclass(frozen=True, eq=False)
 class Use(Expr):
     """Another rule, by name."""
 
-    rule: str
-    args: tuple[Expr | bool, ...]
+    __slots__ = ("args", "rule")
+
+    def __init__(self, rule: str, args: tuple[Expr | bool, ...]) -> None:
+        self.rule = rule
+        self.args = args
 
 
-@dataclass(frozen=True)
 class Rule:
-    name: str
-    params: tuple[str, ...]
-    body: Expr
+    __slots__ = ("body", "name", "params")
+
+    def __init__(self, name: str, params: tuple[str, ...], body: Expr) -> None:
+        self.name = name
+        self.params = params
+        self.body = body
+
+
+# Plain classes, not dataclasses: `check` imports these, and each dataclass costs a few
+# million instructions to create at start-up.
 
 
 def expr(value: Expr | str | int | bool | None) -> Expr:
@@ -203,18 +225,22 @@ SQL_DATE_MACROS = (
 )
 
 
-@dataclass(frozen=True)
 class Chars:
     """A set of characters, a constant operand of `drop_chars`."""
 
-    chars: str
+    __slots__ = ("chars",)
+
+    def __init__(self, chars: str) -> None:
+        self.chars = chars
 
 
-@dataclass(frozen=True)
 class Pattern:
     """A regular expression both Python's re and RE2 read the same way."""
 
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 # -- Python --------------------------------------------------------------------------------
@@ -308,27 +334,55 @@ class _PythonCompiler:
         return self.compile(value) if isinstance(value, Expr) else self.constant(value)
 
 
-def python_functions(rules: Sequence[Rule]) -> dict[str, Callable[..., Any]]:
-    """Each rule as a Python function of its parameters, by name."""
-    compiler = _PythonCompiler()
-    source = "\n".join(
-        f"def {rule.name}({', '.join(rule.params)}):\n    return {compiler.compile(rule.body)}\n"
-        for rule in rules
-    )
-    namespace: dict[str, Any] = {
-        "_part": _part,
-        "_group": _group,
-        "_decimal": _decimal,
-        "_times": _times,
-        "_is_whole": _is_whole,
-        "_integer": _integer,
-        "_make_date": _make_date,
-        "_timestamp_date": _timestamp_date,
-        "_epoch_date": _epoch_date,
-        **compiler.constants,
-    }
-    exec(compile(source, "<dealgate cell rules>", "exec"), namespace)
-    return {rule.name: namespace[rule.name] for rule in rules}
+class PythonRules:
+    """The rules as Python functions, each compiled on first use with the rules it uses
+    (`check` of one deal reads a few cells, and compiling them all costs start-up)."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = {rule.name: rule for rule in rules}
+        self.compiler = _PythonCompiler()
+        self.namespace: dict[str, Any] = {
+            "_part": _part,
+            "_group": _group,
+            "_decimal": _decimal,
+            "_times": _times,
+            "_is_whole": _is_whole,
+            "_integer": _integer,
+            "_make_date": _make_date,
+            "_timestamp_date": _timestamp_date,
+            "_epoch_date": _epoch_date,
+        }
+
+    def function(self, name: str) -> Callable[..., Any]:
+        if name not in self.namespace:
+            rule = self.rules[name]
+            for used in _rules_used(rule.body):
+                self.function(used)
+            source = (
+                f"def {name}({', '.join(rule.params)}):\n"
+                f"    return {self.compiler.compile(rule.body)}\n"
+            )
+            self.namespace.update(self.compiler.constants)
+            code = compile(source, f"<dealgate cell rule {name}>", "exec")
+            exec(code, self.namespace)
+        function: Callable[..., Any] = self.namespace[name]
+        return function
+
+
+def _rules_used(node: Any) -> set[str]:
+    """The rules an expression calls."""
+    if isinstance(node, Use):
+        return {node.rule}.union(*(_rules_used(arg) for arg in node.args))
+    if isinstance(node, Op):
+        return set().union(*(_rules_used(arg) for arg in node.args))
+    if isinstance(node, Case):
+        found = _rules_used(node.otherwise)
+        for condition, value in node.arms:
+            found |= _rules_used(condition) | _rules_used(value)
+        return found
+    if isinstance(node, Let):
+        return _rules_used(node.value) | _rules_used(node.body)
+    return set()
 
 
 # -- DuckDB SQL ----------------------------------------------------------------------------

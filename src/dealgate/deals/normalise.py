@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from typing import Any
 
-from dealgate.deals.cell_language import python_functions
+from dealgate.deals.cell_language import PythonRules
 from dealgate.deals.cell_rules import (
     CURRENCY_CODE,
     CURRENCY_SYMBOLS,
@@ -102,14 +102,13 @@ _SHORT_YEAR = re.compile(SHORT_YEAR_SLASH_DATE, re.ASCII)
 
 @cache
 def _rule(name: str) -> Callable[..., Any]:
-    """The Python function compiled from a rule of cell_rules, by name (compiled on first
-    use: `check` of one deal reads a few cells)."""
-    return _compiled()[name]
+    """The Python function compiled from a rule of cell_rules, by name."""
+    return _python_rules().function(name)
 
 
 @cache
-def _compiled() -> dict[str, Callable[..., Any]]:
-    return python_functions(RULES)
+def _python_rules() -> PythonRules:
+    return PythonRules(RULES)
 
 
 def clean_text(value: Any) -> str | None:
