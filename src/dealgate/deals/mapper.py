@@ -189,6 +189,7 @@ class DealMapper:
             Kind.BOOLEAN: parse_bool,
         }
         self.plan = self._plan()
+        self._item_readers = {name: self._item_field_readers(name) for name in LIST_ITEMS}
         self._by_header: dict[str, ColumnUse] = {}
         self._readers: dict[str, _ColumnReader] = {}
         # A column that feeds more than one field (a mapping file's list): the first field is
@@ -205,6 +206,19 @@ class DealMapper:
         }
         self.id_key = self._id_key()
         self._check_joinable()
+
+    def _item_field_readers(
+        self, name: str
+    ) -> dict[str, Callable[[_RecordContext, str, Any], Any]]:
+        """How each field of a canonical list's items is read. Items repeat texts across
+        deals as columns do (an action plan's step names, owners, dates): a scalar field
+        reads each distinct text once per file."""
+        readers = {}
+        for key, item_type in CANONICAL_FIELDS[name].fields.items():
+            read = partial(_RecordContext.typed, kind=item_type.kind)
+            scalar = item_type.kind not in (Kind.LIST, Kind.RECORD)
+            readers[key] = _read_once(read) if scalar else read
+        return readers
 
     def _check_joinable(self) -> None:
         """Side files join deals by opportunity id: a file keyed by names cannot take them."""
@@ -828,16 +842,16 @@ class _RecordContext:
         if not isinstance(item, dict):
             self.finding(header, f"{where} is not a record; left out", DataIssue.WRONG_SHAPE)
             return None
-        item_types = CANONICAL_FIELDS[name].fields
+        readers = self.mapper._item_readers[name]
         fields: dict[str, Any] = {}
         for key, raw in item.items():
-            item_type = item_types.get(key)
-            if item_type is None:
+            read = readers.get(key)
+            if read is None:
                 self.finding(
                     header, f"{where} has unknown field '{key}'; ignored", DataIssue.WRONG_SHAPE
                 )
                 continue
-            value = self.typed(header, raw, item_type.kind)
+            value = read(self, header, raw)
             if value is not None:
                 fields[key] = value
         side = fields.get("owner_side")
