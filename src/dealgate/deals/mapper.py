@@ -190,6 +190,7 @@ class DealMapper:
         }
         self.plan = self._plan()
         self._item_readers = {name: self._item_field_readers(name) for name in LIST_ITEMS}
+        self._amounts: dict[str, tuple[Decimal, str | None]] = {}  # text -> amount, currency
         self._by_header: dict[str, ColumnUse] = {}
         self._readers: dict[str, _ColumnReader] = {}
         # A column that feeds more than one field (a mapping file's list): the first field is
@@ -678,6 +679,12 @@ class _RecordContext:
         return convert(self, header, raw)
 
     def amount(self, header: str, raw: Any) -> Decimal | None:
+        """An amount, and the currency written with it. Amounts repeat (list prices): a text
+        read without a finding is remembered with its currency."""
+        known = self.mapper._amounts.get(raw) if type(raw) is str else None
+        if known is not None:
+            self.currency = known[1]
+            return known[0]
         text = self.text(header, raw) if isinstance(raw, str) else raw
         if text is None:
             return None
@@ -687,6 +694,8 @@ class _RecordContext:
             self.finding(header, f"{problem.message}: read as missing", problem.issue)
             return None
         self.currency = currency
+        if type(raw) is str and len(self.mapper._amounts) < _READ_ONCE_LIMIT:
+            self.mapper._amounts[raw] = (amount, currency)
         return amount
 
     def probability(self, header: str, raw: Any) -> Decimal | None:
@@ -838,8 +847,8 @@ class _RecordContext:
     def _item(
         self, header: str, name: str, index: int, item: Any, model: type[BaseModel]
     ) -> BaseModel | None:
-        where = f"{name}[{index}]"
         if not isinstance(item, dict):
+            where = f"{name}[{index}]"
             self.finding(header, f"{where} is not a record; left out", DataIssue.WRONG_SHAPE)
             return None
         readers = self.mapper._item_readers[name]
@@ -847,6 +856,7 @@ class _RecordContext:
         for key, raw in item.items():
             read = readers.get(key)
             if read is None:
+                where = f"{name}[{index}]"
                 self.finding(
                     header, f"{where} has unknown field '{key}'; ignored", DataIssue.WRONG_SHAPE
                 )
@@ -858,7 +868,7 @@ class _RecordContext:
         if side is not None and side not in OWNER_SIDES:
             self.finding(
                 header,
-                f"{where}.owner_side: Input should be 'buyer' or 'seller'; read as missing",
+                f"{name}[{index}].owner_side: Input should be 'buyer' or 'seller'; read as missing",
                 DataIssue.UNREADABLE,
             )
             del fields["owner_side"]
