@@ -160,6 +160,8 @@ class DealMapper:
             Kind.BOOLEAN: parse_bool,
         }
         self.plan = self._plan()
+        self._item_readers = {name: self._item_field_readers(name) for name in LIST_ITEMS}
+        self._amounts: dict[str, tuple[Decimal, str | None]] = {}  # text -> amount, currency
         self._by_header: dict[str, ColumnUse] = {}
         self._readers: dict[str, _ColumnReader] = {}
         # A column that feeds more than one field (a mapping file's list): the first field is
@@ -176,6 +178,19 @@ class DealMapper:
         }
         self.id_key = self._id_key()
         self._check_joinable()
+
+    def _item_field_readers(
+        self, name: str
+    ) -> dict[str, Callable[[_RecordContext, str, Any], Any]]:
+        """How each field of a canonical list's items is read. Items repeat texts across
+        deals as columns do (an action plan's step names, owners, dates): a scalar field
+        reads each distinct text once per file."""
+        readers = {}
+        for key, item_type in CANONICAL_FIELDS[name].fields.items():
+            read = partial(_RecordContext.typed, kind=item_type.kind)
+            scalar = item_type.kind not in (Kind.LIST, Kind.RECORD)
+            readers[key] = _read_once(read) if scalar else read
+        return readers
 
     def _check_joinable(self) -> None:
         """Side files join deals by opportunity id: a file keyed by names cannot take them."""
@@ -635,6 +650,12 @@ class _RecordContext:
         return convert(self, header, raw)
 
     def amount(self, header: str, raw: Any) -> Decimal | None:
+        """An amount, and the currency written with it. Amounts repeat (list prices): a text
+        read without a finding is remembered with its currency."""
+        known = self.mapper._amounts.get(raw) if type(raw) is str else None
+        if known is not None:
+            self.currency = known[1]
+            return known[0]
         text = self.text(header, raw) if isinstance(raw, str) else raw
         if text is None:
             return None
@@ -644,6 +665,8 @@ class _RecordContext:
             self.finding(header, f"{problem.message}: read as missing", problem.issue)
             return None
         self.currency = currency
+        if type(raw) is str and len(self.mapper._amounts) < _READ_ONCE_LIMIT:
+            self.mapper._amounts[raw] = (amount, currency)
         return amount
 
     def probability(self, header: str, raw: Any) -> Decimal | None:
@@ -795,27 +818,28 @@ class _RecordContext:
     def _item(
         self, header: str, name: str, index: int, item: Any, model: type[BaseModel]
     ) -> BaseModel | None:
-        where = f"{name}[{index}]"
         if not isinstance(item, dict):
+            where = f"{name}[{index}]"
             self.finding(header, f"{where} is not a record; left out", DataIssue.WRONG_SHAPE)
             return None
-        item_types = CANONICAL_FIELDS[name].fields
+        readers = self.mapper._item_readers[name]
         fields: dict[str, Any] = {}
         for key, raw in item.items():
-            item_type = item_types.get(key)
-            if item_type is None:
+            read = readers.get(key)
+            if read is None:
+                where = f"{name}[{index}]"
                 self.finding(
                     header, f"{where} has unknown field '{key}'; ignored", DataIssue.WRONG_SHAPE
                 )
                 continue
-            value = self.typed(header, raw, item_type.kind)
+            value = read(self, header, raw)
             if value is not None:
                 fields[key] = value
         side = fields.get("owner_side")
         if side is not None and side not in OWNER_SIDES:
             self.finding(
                 header,
-                f"{where}.owner_side: Input should be 'buyer' or 'seller'; read as missing",
+                f"{name}[{index}].owner_side: Input should be 'buyer' or 'seller'; read as missing",
                 DataIssue.UNREADABLE,
             )
             del fields["owner_side"]

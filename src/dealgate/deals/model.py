@@ -125,17 +125,20 @@ def construct(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
     tests/test_deal_roundtrip.py checks the result equals a validated model.
     """
     instance = model.__new__(model)
-    defaults, mutable = _defaults(model)
-    fields = dict(defaults)
+    found = _DEFAULTS.get(model)
+    defaults, mutable = found if found is not None else _defaults(model)
+    fields = {**defaults, **values}
     for name in mutable:  # a default dict (custom fields) must not be shared between deals
         if name not in values:
             fields[name] = {}
-    fields.update(values)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
     return instance
+
+
+_set = object.__setattr__  # past the frozen model's own __setattr__
 
 
 _DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], tuple[str, ...]]] = {}

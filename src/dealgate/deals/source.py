@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -417,9 +418,11 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
         )
     roles = ContactRoles(str(path), deal_column)
     readers = _contact_readers(profile)
+    key = last_id = ""
     for record in table.records:
         deal_id = clean_text(record.values.get(deal_column))
-        roles.findings.extend(cell_findings(table.file, record, deal_id))
+        if record.cell_notes:
+            roles.findings.extend(cell_findings(table.file, record, deal_id))
         if deal_id is None:
             roles.findings.append(
                 DataFinding(
@@ -435,19 +438,22 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
         contact = _contact(
             record.values, columns, readers, roles.findings, str(path), record.row, deal_id
         )
-        key = deal_key(deal_id)
+        if deal_id != last_id:  # a deal's roles are mostly on consecutive rows
+            key, last_id = deal_key(deal_id), deal_id
         roles.by_deal.setdefault(key, []).append(contact)
         roles.places.setdefault(key, []).append((record.row, deal_id))
     return roles
 
 
 def _contact_readers(profile: Profile) -> dict[str, Callable[[Any], Any]]:
-    """How the typed fields of a contact role are read."""
+    """How the typed fields of a contact role are read: each distinct text once per file
+    (roles repeat the same dates and flags); a text that cannot be read raises every time."""
 
     def engaged_on(value: Any) -> Any:
         return parse_date(value, profile.date_order)
 
-    return {"is_primary": parse_bool, "engaged_on": engaged_on}
+    once = functools.lru_cache(maxsize=8192)
+    return {"is_primary": once(parse_bool), "engaged_on": once(engaged_on)}
 
 
 def _contact(

@@ -358,9 +358,15 @@ def to_json(value: Any, *, sort_keys: bool = False) -> str:
 
 def _fact_json(fact: dict[str, Any]) -> str:
     """A fact as JSON; json.dumps is used while no float needs writing out by hand."""
-    if any(isinstance(value, float) for value in fact.values()):
+    if any(type(value) is float and _by_hand(value) for value in fact.values()):
         return to_json(fact)
     return json.dumps(fact)
+
+
+def _by_hand(value: float) -> bool:
+    """Whether json.dumps, which writes a float as its repr, would write one durable cannot
+    read: in exponent notation (from 1e16, below 1e-4) or not finite."""
+    return not math.isfinite(value) or "e" in repr(value)
 
 
 class _Compiler:

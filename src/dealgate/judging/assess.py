@@ -16,6 +16,7 @@ from dealgate.findings import Disposition, Finding, FindingKind, Status
 from dealgate.rules.model import Milestone, RulePack, Stage
 
 if TYPE_CHECKING:  # waivers (and their pydantic models) load only where a waiver file is read
+    from dealgate.judging.semantics import StageSemantics
     from dealgate.waivers import WaiverBook
 
 _STATUS = {
@@ -83,7 +84,7 @@ def assess(
     findings = []
     unmeasured: set[str] = set()
     missing: set[str] = set()
-    for milestone in semantics.milestones:
+    for milestone in semantics.milestones if detail else _judged(semantics, outcomes):
         outcome = outcomes.get(milestone.id)
         if outcome is None:
             continue
@@ -128,6 +129,20 @@ def assess(
         findings_tuple,
         unmeasured=frozenset(unmeasured),
     )
+
+
+def _judged(semantics: StageSemantics, outcomes: Mapping[str, Outcome]) -> list[Milestone]:
+    """The milestones that can make a finding without detail, in the pack's order: the
+    missing ones, and those the input cannot measure (met or not, they may be unmeasured)."""
+    chosen = [name for name, outcome in outcomes.items() if outcome is Outcome.MISSING]
+    chosen.extend(
+        m.id
+        for m in semantics.unmeasurable
+        if outcomes.get(m.id, Outcome.MISSING) is not Outcome.MISSING
+    )
+    order = semantics.order
+    milestones = semantics.milestones
+    return [milestones[order[name]] for name in sorted(chosen, key=order.__getitem__)]
 
 
 def _measured_status(

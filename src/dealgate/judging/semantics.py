@@ -72,6 +72,16 @@ class StageSemantics:
 
     # -- a deal's stage ----------------------------------------------------------------
 
+    @cached_property
+    def order(self) -> dict[str, int]:
+        """Each milestone id's place in the pack's order."""
+        return {milestone.id: index for index, milestone in enumerate(self.milestones)}
+
+    @cached_property
+    def unmeasurable(self) -> tuple[Milestone, ...]:
+        """The milestones reading a field the input lacks (judging/coverage.py)."""
+        return tuple(m for m in self.milestones if m.unmeasured is not None)
+
     def stage_at(self, position: Position) -> Stage | None:
         return None if position is None else self.pack.stages[position]
 
