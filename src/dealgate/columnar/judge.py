@@ -95,7 +95,7 @@ class Judge:
             return is_null(stage) if None in wanted else exp.false()
         # coalesce rather than `stage IS NULL OR ...`: DuckDB pushes an OR filter down as
         # it is, and the audit of 1M deals took 5 CPU-s more with one.
-        return _coalesce(exp.or_(*tests), exp.Boolean(this=None in wanted))
+        return _coalesce(_any(*tests), exp.Boolean(this=None in wanted))
 
     def _positions(self, decide: Callable[[Position], bool]) -> list[Position]:
         return [p for p in self.semantics.positions if decide(p)]
@@ -126,7 +126,7 @@ class Judge:
                 this=judged_column("close_date"), expression=_date(filters.closing_before)
             )
             conditions.append(_coalesce(before, exp.false()))
-        return exp.and_(*conditions) if conditions else exp.true()
+        return _all(*conditions) if conditions else exp.true()
 
     def _one_of(self, column: str, spellings: str) -> exp.Expr:
         """The deal's owner (or manager), '' for none, is one of these spellings (SQL
@@ -140,24 +140,26 @@ class Judge:
     def missing(self, milestone: Milestone) -> exp.Expr:
         """The milestone applies to the deal and is not met."""
         applies = self._where(lambda p: self.semantics.applies(milestone, p))
-        return exp.paren(exp.and_(applies, judged_column(unmet_column(milestone))))
+        return exp.paren(_all(applies, judged_column(unmet_column(milestone))), copy=False)
 
     def evidence(self) -> exp.Expr:
         """The evidence stage position: that of the first gate failed before the claimed
         stage, or the claimed stage's own."""
-        claimed = exp.Case(this=judged_column("stage"))
-        for position in self.semantics.positions:
-            if position is not None:
-                evidence = self.semantics.claimed_evidence(position)
-                claimed = claimed.when(_number(position), exp.convert(evidence))
-        gated = exp.Case()
+        claimed = _case(
+            [
+                (_number(position), exp.convert(self.semantics.claimed_evidence(position)))
+                for position in self.semantics.positions
+                if position is not None
+            ],
+            subject=judged_column("stage"),
+        )
+        gated = []
         for gate in self.semantics.gates:
             past = [p for p in self.semantics.positions if gate in self.semantics.gates_before(p)]
-            if not past:
-                continue
-            failing = exp.or_(*(self.missing(m) for m in gate.required))
-            gated = gated.when(exp.and_(self.stage_in(past), failing), _number(gate.reached))
-        return gated.else_(claimed) if gated.args.get("ifs") else claimed
+            if past:
+                failing = _any(*(self.missing(m) for m in gate.required))
+                gated.append((_all(self.stage_in(past), failing), _number(gate.reached)))
+        return _case(gated, otherwise=claimed) if gated else claimed
 
     # -- the query ---------------------------------------------------------------------
 
@@ -178,14 +180,14 @@ class Judge:
             for index, m in enumerate(self.milestones)
         ]
         re_dating = [_coalesce(self.missing(m), exp.false()) for m in self.semantics.re_dating]
-        re_dated = exp.or_(*re_dating) if re_dating else exp.false()
+        re_dated = _any(*re_dating) if re_dating else exp.false()
         unstatused = [exp.to_identifier(unmet_column(m), quoted=True) for m in self.milestones]
         every_column = exp.Column(this=exp.Star(except_=unstatused), table=_alias(DEAL))
         judged = (
-            exp.select(*(kept if kept is not None else [every_column]), *flags)
-            .select(_as(self.evidence(), "dg_evidence"), _as(re_dated, "dg_re_date"))
-            .from_(exp.alias_(exp.to_table("dg_statuses"), DEAL, table=True))
-            .where(self.audited())
+            exp.select(*(kept if kept is not None else [every_column]), *flags, copy=False)
+            .select(_as(self.evidence(), "dg_evidence"), _as(re_dated, "dg_re_date"), copy=False)
+            .from_(exp.alias_(exp.to_table("dg_statuses"), DEAL, table=True), copy=False)
+            .where(self.audited(), copy=False)
         )
         inflation = _coalesce(
             exp.Sub(this=_stage(), expression=exp.column("dg_evidence")), _number(0)
@@ -194,45 +196,47 @@ class Judge:
             exp.Star(),
             _as(inflation, "dg_inflation"),
             _as(self.stage_id(exp.column("dg_evidence")), "dg_evidence_id"),
-        ).from_("dg_judged")
+        ).from_("dg_judged", copy=False)
         inflated = exp.GT(this=exp.column("dg_inflation"), expression=_number(0))
-        needs_attention = exp.or_(inflated, *self._failing_findings())
-        exceptions = exp.select(exp.Star()).from_("dg_deal_rows").where(needs_attention)
+        needs_attention = _any(inflated, *self._failing_findings())
+        exceptions = exp.select(exp.Star()).from_("dg_deal_rows", copy=False)
+        exceptions = exceptions.where(needs_attention, copy=False)
         return (
             exp.select(exp.Star())
-            .from_("dg_exceptions")
-            .with_("dg_statuses", as_=statuses)
-            .with_("dg_judged", as_=judged)
-            .with_("dg_deal_rows", as_=deal_rows)
-            .with_("dg_exceptions", as_=exceptions)
+            .from_("dg_exceptions", copy=False)
+            .with_("dg_statuses", as_=statuses, copy=False)
+            .with_("dg_judged", as_=judged, copy=False)
+            .with_("dg_deal_rows", as_=deal_rows, copy=False)
+            .with_("dg_exceptions", as_=exceptions, copy=False)
         )
 
     def _failing_findings(self) -> list[exp.Expr]:
         """Per milestone: it is missing and fails --fail-on at the deal's stage."""
-        return [exp.and_(_flag(index), self.fails(m)) for index, m in enumerate(self.milestones)]
+        return [_all(_flag(index), self.fails(m)) for index, m in enumerate(self.milestones)]
 
     def disposition(self) -> exp.Expr:
         """The disposition's text (Disposition.text, decided in Python for each evidence
         stage): re-date, re-stage to the evidence stage, or keep (semantics.disposition's
         order)."""
         re_stage = Disposition.RE_STAGE
-        to_stage = exp.Case(this=exp.column("dg_evidence_id"))
-        for stage in self.pack.stages:
-            to_stage = to_stage.when(_text(stage.id), _text(re_stage.text(stage.id)))
+        to_stage = _case(
+            [(_text(stage.id), _text(re_stage.text(stage.id))) for stage in self.pack.stages],
+            otherwise=_text(re_stage.text(None)),
+            subject=exp.column("dg_evidence_id"),
+        )
         inflated = exp.GT(this=exp.column("dg_inflation"), expression=_number(0))
-        return (
-            exp.Case()
-            .when(exp.column("dg_re_date"), _text(Disposition.RE_DATE.text(None)))
-            .when(inflated, to_stage.else_(_text(re_stage.text(None))))
-            .else_(_text(Disposition.KEEP.text(None)))
+        return _case(
+            [
+                (exp.column("dg_re_date"), _text(Disposition.RE_DATE.text(None))),
+                (inflated, to_stage),
+            ],
+            otherwise=_text(Disposition.KEEP.text(None)),
         )
 
     def stage_id(self, position: exp.Expr | None = None) -> exp.Expr:
         """The id of the stage at a position column (by default the one the deal claims)."""
-        case = exp.Case(this=position if position is not None else _stage())
-        for stage in self.pack.stages:
-            case = case.when(_number(stage.position), _text(stage.id))
-        return case
+        arms = [(_number(stage.position), _text(stage.id)) for stage in self.pack.stages]
+        return _case(arms, subject=position if position is not None else _stage())
 
     def kind(self, milestone: Milestone) -> exp.Expr:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
@@ -240,10 +244,8 @@ class Judge:
         *tested, otherwise = kinds
         if not tested:
             return _text(otherwise.value)
-        case = exp.Case()
-        for kind in tested:
-            case = case.when(self.is_kind(milestone, kind), _text(kind.value))
-        return case.else_(_text(otherwise.value))
+        arms = [(self.is_kind(milestone, kind), _text(kind.value)) for kind in tested]
+        return _case(arms, otherwise=_text(otherwise.value))
 
     def is_kind(self, milestone: Milestone, kind: FindingKind) -> exp.Expr:
         """Whether the milestone's finding for the deal is of this kind."""
@@ -256,7 +258,7 @@ class Judge:
     def missing_ids(self, kind: FindingKind) -> exp.Expr:
         """The ids of a deal's missing milestones of one kind, in the pack's order."""
         ids = [
-            exp.Case().when(exp.and_(_flag(index), self.is_kind(m, kind)), cell(m.id))
+            _case([(_all(_flag(index), self.is_kind(m, kind)), cell(m.id))])
             for index, m in enumerate(self.milestones)
             if kind in self.semantics.kinds_possible(m)
         ]
@@ -268,7 +270,7 @@ class Judge:
     def failing(self, severities: tuple[str, ...]) -> exp.Expr:
         """How many findings of a deal fail --fail-on at these severities."""
         counted = [
-            exp.Case().when(exp.and_(_flag(index), self.fails(m)), _number(1)).else_(_number(0))
+            _case([(_all(_flag(index), self.fails(m)), _number(1))], otherwise=_number(0))
             for index, m in enumerate(self.milestones)
             if m.severity.value in severities
         ]
@@ -277,9 +279,7 @@ class Judge:
     def missing_indexes(self) -> exp.Expr:
         """The pack indexes of a deal's missing milestones, in order, to unnest: one row per
         finding (DuckDB's lists: the report is written by DuckDB only)."""
-        items = [
-            exp.Case().when(_flag(index), _number(index)) for index in range(len(self.milestones))
-        ]
+        items = [_case([(_flag(index), _number(index))]) for index in range(len(self.milestones))]
         present = exp.Not(this=is_null(exp.column("i")))
         return func("list_filter", exp.Array(expressions=items), lambda_of("i", present))
 
@@ -287,10 +287,8 @@ class Judge:
         """Each finding column that depends on the milestone (`dg_m`, its index)."""
 
         def by_milestone(values: list[exp.Expr]) -> exp.Expr:
-            case = exp.Case(this=exp.column("dg_m"))
-            for index, value in enumerate(values):
-                case = case.when(_number(index), value)
-            return case
+            arms = [(_number(index), value) for index, value in enumerate(values)]
+            return _case(arms, subject=exp.column("dg_m"))
 
         return {
             "milestone_id": by_milestone([cell(m.id) for m in self.milestones]),
@@ -334,7 +332,7 @@ class Judge:
         each = lambda_of("x", _concat(_text("{"), *members, _text("}")))
         items = func("array_to_string", func("list_transform", column.copy(), each), _text(", "))
         listed = _concat(_text("["), items, _text("]"))
-        return exp.Case().when(is_null(column.copy()), _text("null")).else_(listed)
+        return _case([(is_null(column.copy()), _text("null"))], otherwise=listed)
 
 
 def _json_scalar(value: exp.Expr, field_type: FieldType | None) -> exp.Expr:
@@ -346,12 +344,8 @@ def _json_scalar(value: exp.Expr, field_type: FieldType | None) -> exp.Expr:
     if kind in NUMERIC:
         return func("dg_json_number", value)
     if kind is Kind.BOOLEAN:
-        return (
-            exp.Case()
-            .when(is_null(value.copy()), _text("null"))
-            .when(value, _text("true"))
-            .else_(_text("false"))
-        )
+        arms = [(is_null(value.copy()), _text("null")), (value, _text("true"))]
+        return _case(arms, otherwise=_text("false"))
     return func("dg_json_text", value)
 
 
@@ -431,13 +425,32 @@ def _date(day: date) -> exp.Expr:
     return cast(_text(day.isoformat()), "DATE")
 
 
+def _case(
+    arms: Sequence[tuple[exp.Expr, exp.Expr]],
+    otherwise: exp.Expr | None = None,
+    subject: exp.Expr | None = None,
+) -> exp.Case:
+    """CASE [subject] WHEN test THEN value ... [ELSE otherwise] END, built in one go (adding
+    arms one by one copies the CASE each time)."""
+    ifs = [exp.If(this=test, true=value) for test, value in arms]
+    return exp.Case(this=subject, ifs=ifs, default=otherwise)
+
+
+def _all(*conditions: exp.Expr) -> exp.Expr:
+    return exp.and_(*conditions, copy=False)
+
+
+def _any(*conditions: exp.Expr) -> exp.Expr:
+    return exp.or_(*conditions, copy=False)
+
+
 def _coalesce(value: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=value, expressions=[otherwise])
 
 
 def _as(value: exp.Expr, name: str) -> exp.Expr:
     """value AS name, the name quoted only when it must be (as columns refer to it)."""
-    return exp.alias_(value, exp.to_identifier(name))
+    return exp.alias_(value, exp.to_identifier(name), copy=False)
 
 
 def _alias(name: str) -> exp.Identifier:

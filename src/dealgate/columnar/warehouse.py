@@ -55,8 +55,8 @@ def audit_sql(pack: RulePack, as_of: date, dialect: str = "duckdb", table: str =
     columns = [
         exp.alias_(value, exp.to_identifier(name, quoted=True)) for name, value in judged.items()
     ]
-    query = judge.exceptions_query(statuses, kept).select(*columns, append=False)
-    query = query.order_by(exp.column(exp.to_identifier(ROW, quoted=True)))
+    query = judge.exceptions_query(statuses, kept).select(*columns, append=False, copy=False)
+    query = query.order_by(exp.column(exp.to_identifier(ROW, quoted=True)), copy=False)
     header = (
         f"-- The audit of pack {pack.id} as of {as_of.isoformat()} ({dialect}), over the table\n"
         f"-- of `dealgate sql --schema`. One row per open deal that needs attention, in\n"
