@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,13 @@ from dealgate.atomic import atomic_file
 from dealgate.audit import AuditFilters, FailOn, FilterTally
 from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, literal
 from dealgate.columnar.canonical import install as install_reading
-from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, statuses_query
+from dealgate.columnar.judge import (
+    Judge,
+    json_macros,
+    stage_rows,
+    staged_deals,
+    statuses_query,
+)
 from dealgate.deals.normalise import clean_text, is_placeholder
 from dealgate.deals.opportunity_history import HistoryTally
 from dealgate.deals.profiles import Profile
@@ -191,18 +196,13 @@ def _map_stages(
     texts = {clean_text(cell) for cell in canonical.stage_cells}
     rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
-    def by_text(value: Callable[[StageRow], str]) -> str:
-        # A CASE over the few distinct stage texts rather than a join: nothing is built
-        # or probed per deal, and the file's order is kept.
-        arms = " ".join(f"WHEN {literal(row.crm)} THEN {value(row)}" for row in rows)
-        return f"CASE c.dg_crm_stage {arms} END" if arms else "NULL"
-
-    position = by_text(lambda row: "NULL" if row.position is None else str(row.position))
-    stage_id = by_text(lambda row: "NULL" if row.stage_id is None else literal(row.stage_id))
-    connection.execute(
-        f"""CREATE TEMP VIEW deals AS SELECT c.*, CAST({position} AS INTEGER) AS stage,
-            CAST({stage_id} AS VARCHAR) AS dg_stage_id FROM dg_canonical AS c"""
+    view = exp.Create(
+        this=exp.to_table("deals"),
+        kind="VIEW",
+        expression=staged_deals(rows, "dg_canonical"),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
+    connection.execute(view.sql(dialect="duckdb"))
 
 
 def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...]:

@@ -56,6 +56,27 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
     return rows
 
 
+def staged_deals(rows: list[StageRow], canonical: str) -> exp.Select:
+    """The canonical deals with the pack stage their CRM stage text means: its position
+    (`stage`) and id (`dg_stage_id`), NULL for a text the pack does not know."""
+    crm_stage = exp.column("dg_crm_stage", table="c")
+
+    def by_text(values: list[exp.Expr]) -> exp.Expr:
+        # A CASE over the few distinct stage texts rather than a join: nothing is built
+        # or probed per deal, and the file's order is kept.
+        arms = [(_text(row.crm), value) for row, value in zip(rows, values, strict=True)]
+        return _case(arms, subject=crm_stage.copy()) if arms else exp.null()
+
+    position = by_text([exp.null() if r.position is None else _number(r.position) for r in rows])
+    stage_id = by_text([exp.null() if r.stage_id is None else _text(r.stage_id) for r in rows])
+    return exp.select(
+        exp.Column(this=exp.Star(), table=_alias("c")),
+        _as(cast(position, "INTEGER"), "stage"),
+        _as(cast(stage_id, "VARCHAR"), "dg_stage_id"),
+        copy=False,
+    ).from_(exp.alias_(exp.to_table(canonical), "c", table=True), copy=False)
+
+
 class Judge:
     """The SQL that turns statuses into the exception list, for one pack and as-of date."""
 
