@@ -180,13 +180,18 @@ def _keep_exceptions(judge: Judge, statuses: exp.Select, canonical: CanonicalQue
     exceptions = judge.exceptions_query(statuses)
     if canonical.numbered:
         exceptions = exceptions.order_by(exp.column(exp.to_identifier(ROW, quoted=True)))
-    keep = exp.Create(
-        this=exp.to_table("dg_exception_deals"),
-        kind="TABLE",
-        expression=exceptions,
+    return _create_temporary("TABLE", "dg_exception_deals", exceptions)
+
+
+def _create_temporary(kind: str, name: str, query: exp.Query) -> str:
+    """CREATE TEMPORARY TABLE (or VIEW) name AS query, as DuckDB's text."""
+    create = exp.Create(
+        this=exp.to_table(name),
+        kind=kind,
+        expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
-    return keep.sql(dialect="duckdb")
+    return create.sql(dialect="duckdb")
 
 
 def _map_stages(
@@ -196,13 +201,7 @@ def _map_stages(
     texts = {clean_text(cell) for cell in canonical.stage_cells}
     rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
-    view = exp.Create(
-        this=exp.to_table("deals"),
-        kind="VIEW",
-        expression=staged_deals(rows, "dg_canonical"),
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-    )
-    connection.execute(view.sql(dialect="duckdb"))
+    connection.execute(_create_temporary("VIEW", "deals", staged_deals(rows, "dg_canonical")))
 
 
 def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...]:

@@ -7,10 +7,10 @@ the SQL as sets of stage positions (`stage <= 3`, `stage BETWEEN 1 AND 2`) and C
 Statuses come from the compiled rule query (`engines.sql.compile_query`), as booleans. The
 report's rows (per deal, or per finding) are read from the flags (`columnar/audit.py`).
 
-Every statement is a sqlglot tree, written out per dialect; where dialects differ, the
-`SqlDialect` strategy gives the node (joining texts). Each plan must keep DuckDB's order-
-keeping batch sink (`columnar/audit.py`): no `IN` list outside a WHERE (DuckDB plans one of
-five values or more as a hash join), no join, no window.
+Every query is a sqlglot tree, written out per dialect (only the JSON macros, DuckDB's own,
+are text); where dialects differ, the `SqlDialect` strategy gives the node (joining texts).
+Each plan must keep DuckDB's order-keeping batch sink (`columnar/audit.py`): no `IN` list
+outside a WHERE (DuckDB plans one of five values or more as a hash join), no join, no window.
 """
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, texts_with_keys
 from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
-from dealgate.engines.dialects import DuckDB, SqlDialect, cast, dialect_named, func, is_null
-from dealgate.engines.dialects import lambda_ as lambda_of
+from dealgate.engines.dialects import (
+    DuckDB,
+    SqlDialect,
+    cast,
+    dialect_named,
+    func,
+    is_null,
+    lambda_,
+)
 from dealgate.engines.sql import compile_query
 from dealgate.findings import Disposition, FindingKind
 from dealgate.judging.semantics import Position
@@ -196,6 +203,18 @@ class Judge:
         then hygiene): no list of findings is built or sorted per deal. `kept` names the
         deal columns the judged rows keep (by default every one).
         """
+        return (
+            exp.select(exp.Star())
+            .from_("dg_exceptions", copy=False)
+            .with_("dg_statuses", as_=statuses, copy=False)
+            .with_("dg_judged", as_=self._judged(kept), copy=False)
+            .with_("dg_deal_rows", as_=self._deal_rows(), copy=False)
+            .with_("dg_exceptions", as_=self._exceptions(), copy=False)
+        )
+
+    def _judged(self, kept: list[exp.Expr] | None) -> exp.Select:
+        """Each audited deal of `dg_statuses`: its missing flags, evidence stage and whether
+        it is re-dated."""
         flags = [
             _as(_coalesce(self.missing(m), exp.false()), missing_column(index))
             for index, m in enumerate(self.milestones)
@@ -204,32 +223,30 @@ class Judge:
         re_dated = _any(*re_dating) if re_dating else exp.false()
         unstatused = [exp.to_identifier(unmet_column(m), quoted=True) for m in self.milestones]
         every_column = exp.Column(this=exp.Star(except_=unstatused), table=_alias(DEAL))
-        judged = (
+        return (
             exp.select(*(kept if kept is not None else [every_column]), *flags, copy=False)
             .select(_as(self.evidence(), "dg_evidence"), _as(re_dated, "dg_re_date"), copy=False)
             .from_(exp.alias_(exp.to_table("dg_statuses"), DEAL, table=True), copy=False)
             .where(self.audited(), copy=False)
         )
+
+    def _deal_rows(self) -> exp.Select:
+        """The judged deals with their inflation and evidence stage id."""
         inflation = _coalesce(
             exp.Sub(this=_stage(), expression=exp.column("dg_evidence")), _number(0)
         )
-        deal_rows = exp.select(
+        return exp.select(
             exp.Star(),
             _as(inflation, "dg_inflation"),
             _as(self.stage_id(exp.column("dg_evidence")), "dg_evidence_id"),
         ).from_("dg_judged", copy=False)
+
+    def _exceptions(self) -> exp.Select:
+        """The deals that need attention: inflated, or with a missing milestone that fails."""
         inflated = exp.GT(this=exp.column("dg_inflation"), expression=_number(0))
         needs_attention = _any(inflated, *self._failing_findings())
         exceptions = exp.select(exp.Star()).from_("dg_deal_rows", copy=False)
-        exceptions = exceptions.where(needs_attention, copy=False)
-        return (
-            exp.select(exp.Star())
-            .from_("dg_exceptions", copy=False)
-            .with_("dg_statuses", as_=statuses, copy=False)
-            .with_("dg_judged", as_=judged, copy=False)
-            .with_("dg_deal_rows", as_=deal_rows, copy=False)
-            .with_("dg_exceptions", as_=exceptions, copy=False)
-        )
+        return exceptions.where(needs_attention, copy=False)
 
     def _failing_findings(self) -> list[exp.Expr]:
         """Per milestone: it is missing and fails --fail-on at the deal's stage."""
@@ -302,7 +319,7 @@ class Judge:
         finding (DuckDB's lists: the report is written by DuckDB only)."""
         items = [_case([(_flag(index), _number(index))]) for index in range(len(self.milestones))]
         present = exp.Not(this=is_null(exp.column("i")))
-        return func("list_filter", exp.Array(expressions=items), lambda_of("i", present))
+        return func("list_filter", exp.Array(expressions=items), lambda_("i", present))
 
     def finding_columns(self) -> dict[str, exp.Expr]:
         """Each finding column that depends on the milestone (`dg_m`, its index)."""
@@ -350,7 +367,7 @@ class Judge:
                 members.append(_text(", "))
             item = exp.column(exp.to_identifier(field, quoted=True), table="x")
             members += [_text(f'"{field}": '), _json_scalar(item, declared.fields.get(field))]
-        each = lambda_of("x", _concat(_text("{"), *members, _text("}")))
+        each = lambda_("x", _concat(_text("{"), *members, _text("}")))
         items = func("array_to_string", func("list_transform", column.copy(), each), _text(", "))
         listed = _concat(_text("["), items, _text("]"))
         return _case([(is_null(column.copy()), _text("null"))], otherwise=listed)
