@@ -12,8 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import ident
@@ -107,17 +109,27 @@ def test_the_columnar_judge_writes_the_rules_python_decided(
         f"CAST(u[{index + 1}] AS BOOLEAN) AS {ident(unmet_column(m))}"
         for index, m in enumerate(milestones)
     )
-    kinds = ", ".join(f"{judge.kind(m)} AS {ident(f'kind {i}')}" for i, m in enumerate(milestones))
-    flags = ", ".join(ident(missing_column(index)) for index in range(len(milestones)))
+    kinds = [exp.alias_(judge.kind(m), f"kind {i}", quoted=True) for i, m in enumerate(milestones)]
+    flags = [exp.column(missing_column(index), quoted=True) for index in range(len(milestones))]
+    statuses = sqlglot.parse_one(
+        f"""SELECT * EXCLUDE (u), {unmet} FROM (
+              SELECT unnest($stages) AS stage, unnest($unmet) AS u, NULL AS dg_stage_id,
+                     generate_subscripts($stages, 1) AS n)""",
+        read="duckdb",
+    )
+    assert isinstance(statuses, exp.Select)
+    attention = sqlglot.parse_one("d.n IN (SELECT n FROM dg_exceptions) AS attention")
+    judged = (
+        judge.exceptions_query(statuses)
+        .select("d.n", "d.dg_evidence", "d.dg_inflation", "d.dg_re_date", append=False)
+        .select(*kinds, *flags, attention)
+        .from_("dg_deal_rows AS d")
+        .order_by("d.n")
+    )
     rows = (
         duckdb.connect()
         .execute(
-            f"""WITH dg_input AS (SELECT unnest($stages) AS stage, unnest($unmet) AS u,
-                                     NULL AS dg_stage_id, generate_subscripts($stages, 1) AS n),
-            {judge.findings_sql(f"SELECT * EXCLUDE (u), {unmet} FROM dg_input")}
-            SELECT d.n, d.dg_evidence, d.dg_inflation, d.dg_re_date, {kinds}, {flags},
-                   d.n IN (SELECT n FROM dg_exceptions) AS attention
-            FROM dg_deal_rows AS d ORDER BY d.n""",
+            judged.sql(dialect="duckdb"),
             {"stages": [p for p, _ in deals], "unmet": [list(u) for _, u in deals]},
         )
         .fetchall()
@@ -158,7 +170,7 @@ def test_the_columnar_judge_filters_stages_as_python_does(data: st.DataObject) -
         duckdb.connect()
         .execute(
             f"SELECT stage FROM (SELECT unnest($stages) AS stage) AS d "
-            f"WHERE {Judge(pack, filters).audited()}",
+            f"WHERE {Judge(pack, filters).audited().sql(dialect='duckdb')}",
             {"stages": positions},
         )
         .fetchall()

@@ -7,17 +7,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from sqlglot import exp
 
 from command import dealgate, needs_durable
 from dealgate.columnar.warehouse import JUDGED_COLUMNS, audit_sql
 from dealgate.deals.source import open_deals
 from dealgate.engines.base import deal_values
+from dealgate.engines.dialects import DuckDB
 from dealgate.engines.sql import columns_read, deals_table, schema_sql, table_row
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
@@ -103,7 +106,25 @@ def test_every_dialect_gets_the_whole_query(dialect: str) -> None:
     result = dealgate("sql", "--judged", "--dialect", dialect, "--as-of", AS_OF.isoformat())
     assert result.returncode == 0, result.stderr
     assert "dg_exceptions" in result.stdout and "disposition" in result.stdout
-    assert ("CONCAT_WS" in result.stdout) == (dialect != "bigquery")
+    # the missing ids are joined leaving out NULLs: BigQuery has no CONCAT_WS, and
+    # Snowflake's is NULL when any item is
+    joined_with = {
+        "spark": "CONCAT_WS(",
+        "snowflake": "ARRAY_CONSTRUCT_COMPACT(",
+        "bigquery": "ARRAY_TO_STRING(",
+    }
+    assert joined_with[dialect] in result.stdout
+    assert ("CONCAT_WS" in result.stdout) == (dialect == "spark")
+    # the stage column quoted as the schema writes it: Snowflake reads a bare stage as STAGE
+    query = "\n".join(line for line in result.stdout.splitlines() if not line.startswith("--"))
+    assert not re.search(r"(?<![\w\"`-])stage(?![\w\"`])", query)
+
+
+def test_missing_ids_are_joined_without_the_milestones_met() -> None:
+    joined = DuckDB().join_texts("; ", [exp.Literal.string("QUAL-PAIN"), exp.null()])
+    nothing = DuckDB().join_texts("; ", [exp.null(), exp.null()])
+    query = exp.select(joined, nothing).sql(dialect="duckdb")
+    assert duckdb.connect().execute(query).fetchall() == [("QUAL-PAIN", "")]
 
 
 def test_judged_and_schema_do_not_go_together() -> None:

@@ -5,22 +5,30 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from dealgate.atomic import atomic_file
 from dealgate.audit import AuditFilters, FailOn, FilterTally
-from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, ident, literal
+from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, literal
 from dealgate.columnar.canonical import install as install_reading
-from dealgate.columnar.judge import Judge, StageRow, json_macros, stage_rows, statuses_sql
+from dealgate.columnar.judge import (
+    Judge,
+    json_macros,
+    stage_rows,
+    staged_deals,
+    statuses_query,
+)
 from dealgate.deals.normalise import clean_text, is_placeholder
 from dealgate.deals.opportunity_history import HistoryTally
 from dealgate.deals.profiles import Profile
 from dealgate.deals.readers import open_table
 from dealgate.deals.source import choose_profile, supplied_fields
+from dealgate.engines.dialects import func
 from dealgate.engines.sql import ROW, EngineError
 from dealgate.errors import OutputError
 from dealgate.findings import FindingKind
@@ -151,15 +159,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             )
             _map_stages(connection, pack, profile, canonical)
             notes = (*_history_tally(connection, canonical), *_check_filters(connection, request))
-            statuses = statuses_sql(pack, request.as_of)
-            # The deals that need attention are kept once, in file order, for the report and
-            # the failing count. DuckDB keeps the order it read through every step but a join:
-            # only deals joined with their contact roles are numbered and sorted back.
-            order = f" ORDER BY {ident(ROW)}" if canonical.numbered else ""
-            keep = (
-                f"CREATE TEMP TABLE dg_exception_deals AS WITH {judge.findings_sql(statuses)} "
-                f"SELECT * FROM dg_exceptions{order}"
-            )
+            keep = _keep_exceptions(judge, statuses_query(pack, request.as_of), canonical)
             if not canonical.numbered:
                 _check_order(connection, keep)
             connection.execute(keep)
@@ -173,6 +173,27 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         shutil.rmtree(spill, ignore_errors=True)
 
 
+def _keep_exceptions(judge: Judge, statuses: exp.Select, canonical: CanonicalQuery) -> str:
+    """The deals that need attention, kept once, in file order, for the report and the
+    failing count. DuckDB keeps the order it read through every step but a join: only deals
+    joined with their contact roles are numbered and sorted back."""
+    exceptions = judge.exceptions_query(statuses)
+    if canonical.numbered:
+        exceptions = exceptions.order_by(exp.column(exp.to_identifier(ROW, quoted=True)))
+    return _create_temporary("TABLE", "dg_exception_deals", exceptions)
+
+
+def _create_temporary(kind: str, name: str, query: exp.Query) -> str:
+    """CREATE TEMPORARY TABLE (or VIEW) name AS query, as DuckDB's text."""
+    create = exp.Create(
+        this=exp.to_table(name),
+        kind=kind,
+        expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    return create.sql(dialect="duckdb")
+
+
 def _map_stages(
     connection: Any, pack: RulePack, profile: Profile, canonical: CanonicalQuery
 ) -> None:
@@ -180,18 +201,7 @@ def _map_stages(
     texts = {clean_text(cell) for cell in canonical.stage_cells}
     rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
-    def by_text(value: Callable[[StageRow], str]) -> str:
-        # A CASE over the few distinct stage texts rather than a join: nothing is built
-        # or probed per deal, and the file's order is kept.
-        arms = " ".join(f"WHEN {literal(row.crm)} THEN {value(row)}" for row in rows)
-        return f"CASE c.dg_crm_stage {arms} END" if arms else "NULL"
-
-    position = by_text(lambda row: "NULL" if row.position is None else str(row.position))
-    stage_id = by_text(lambda row: "NULL" if row.stage_id is None else literal(row.stage_id))
-    connection.execute(
-        f"""CREATE TEMP VIEW deals AS SELECT c.*, CAST({position} AS INTEGER) AS stage,
-            CAST({stage_id} AS VARCHAR) AS dg_stage_id FROM dg_canonical AS c"""
-    )
+    connection.execute(_create_temporary("VIEW", "deals", staged_deals(rows, "dg_canonical")))
 
 
 def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...]:
@@ -217,21 +227,28 @@ def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...
     return (tally.describe(str(history.path), replaces=own),)
 
 
-def _safe(value: str) -> str:
+def _safe(column: str) -> exp.Expr:
     """Text a spreadsheet would run as a formula gets a leading apostrophe (safe_cell).
 
     Not `left(value, 1) IN (...)`: DuckDB plans an IN list of five or more values outside a
     WHERE as a join, and a plan with a join does not keep the file's order (_check_order).
     """
-    starts = " || ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
-    first = f"left({value}, 1)"
-    return (
-        f"CASE WHEN {first} <> '' AND contains({starts}, {first}) THEN '''' || {value} "
-        f"ELSE nullif({value}, '') END"
+    value = exp.column(column)
+    starts = [func("chr", exp.Literal.number(ord(start))) for start in FORMULA_STARTS]
+    formula_starts = starts[0]
+    for start in starts[1:]:
+        formula_starts = exp.DPipe(this=formula_starts, expression=start)
+    first = func("left", value.copy(), exp.Literal.number(1))
+    formula = exp.and_(
+        exp.NEQ(this=first.copy(), expression=exp.Literal.string("")),
+        func("contains", formula_starts, first),
     )
+    quoted = exp.DPipe(this=exp.Literal.string("'"), expression=value.copy())
+    blank_as_null = exp.Nullif(this=value, expression=exp.Literal.string(""))
+    return exp.Case().when(formula, quoted).else_(blank_as_null)
 
 
-def _deal_values(judge: Judge) -> dict[str, str]:
+def _deal_values(judge: Judge) -> dict[str, exp.Expr]:
     """The columns every row of the report starts with: the deal and its judgement."""
     return {
         "deal_id": _safe("id"),
@@ -241,30 +258,30 @@ def _deal_values(judge: Judge) -> dict[str, str]:
         "stage": _safe("dg_crm_stage"),
         "stage_id": _safe("dg_stage_id"),
         "evidence_stage": _safe("dg_evidence_id"),
-        "inflation": "dg_inflation",
-        "amount": "dg_decimal_str(dg_amount_text)",
+        "inflation": exp.column("dg_inflation"),
+        "amount": func("dg_decimal_str", exp.column("dg_amount_text")),
         "currency": _safe("currency"),
         # Dates, dispositions, kinds and the read values ('{...') never start like a
         # formula; the pack's own texts were made safe when the query was written.
-        "close_date": "strftime(close_date, '%Y-%m-%d')",
+        "close_date": func("strftime", exp.column("close_date"), exp.Literal.string("%Y-%m-%d")),
         "disposition": judge.disposition(),
     }
 
 
-def _deal_row_columns(judge: Judge) -> str:
+def _deal_rows(judge: Judge) -> exp.Select:
     """One row per deal: its missing milestone ids by kind (report/audit_csv.py)."""
     values = {
         **_deal_values(judge),
         "skipped": judge.missing_ids(FindingKind.SKIPPED),
         "hygiene": judge.missing_ids(FindingKind.HYGIENE),
         "to_advance": judge.missing_ids(FindingKind.TO_ADVANCE),
-        "waived": "NULL",  # waivers are read on the Python path only
+        "waived": exp.null(),  # waivers are read on the Python path only
     }
     assert list(values) == DEAL_COLUMNS
-    return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
+    return _report_rows(values).from_("dg_exception_deals")
 
 
-def _finding_row_columns(judge: Judge) -> str:
+def _finding_rows(judge: Judge) -> exp.Select:
     """One row per missing finding (report/audit_csv.py), `dg_m` the milestone's index."""
     by_milestone = judge.finding_columns()
     values = {
@@ -272,13 +289,22 @@ def _finding_row_columns(judge: Judge) -> str:
         "milestone_id": by_milestone["milestone_id"],
         "milestone": by_milestone["milestone"],
         "kind": by_milestone["kind"],
-        "status": "'missing'",
+        "status": exp.Literal.string("missing"),
         "severity": by_milestone["severity"],
         "read": by_milestone["read"],
         "guidance": by_milestone["guidance"],
     }
     assert list(values) == FINDING_COLUMNS
-    return ", ".join(f"{sql} AS {ident(name)}" for name, sql in values.items())
+    findings = exp.select(
+        exp.Star(), exp.alias_(func("unnest", judge.missing_indexes()), "dg_m")
+    ).from_("dg_exception_deals")
+    return _report_rows(values).from_(findings.subquery())
+
+
+def _report_rows(values: dict[str, exp.Expr]) -> exp.Select:
+    return exp.select(
+        *(exp.alias_(value, exp.to_identifier(name, quoted=True)) for name, value in values.items())
+    )
 
 
 def _write(connection: Any, judge: Judge, rows: CsvRows, output: Path | None) -> None:
@@ -319,13 +345,10 @@ def _duckdb_reason(error: Exception) -> str:
 
 def _copy_statement(judge: Judge, rows: CsvRows, path: Path) -> str:
     """One row per deal, or per missing finding, in the order the deals were kept."""
-    if rows is CsvRows.DEAL:
-        query = f"SELECT {_deal_row_columns(judge)} FROM dg_exception_deals"
-    else:
-        query = (
-            f"SELECT {_finding_row_columns(judge)} FROM "
-            f"(SELECT *, unnest({judge.missing_indexes()}) AS dg_m FROM dg_exception_deals)"
-        )
+    rows_query = _deal_rows(judge) if rows is CsvRows.DEAL else _finding_rows(judge)
+    query = rows_query.sql(dialect="duckdb")
+    # the statement around the query stays DuckDB's text: sqlglot writes COPY's options
+    # as `WITH (...)`, and nothing but DuckDB runs it
     return f"COPY ({query}) TO {literal(str(path))} (FORMAT csv, HEADER true, NEW_LINE '\r\n')"
 
 
@@ -386,7 +409,9 @@ def _failing(connection: Any, judge: Judge, fail_on: FailOn) -> int:
         FailOn.RECOMMENDED: ("required", "recommended"),
         FailOn.NEVER: (),
     }[fail_on]
-    (failing,) = connection.execute(
-        f"SELECT coalesce(sum({judge.failing(severities)}), 0) FROM dg_exception_deals"
-    ).fetchone()
+    total = exp.Coalesce(
+        this=exp.Sum(this=judge.failing(severities)), expressions=[exp.Literal.number(0)]
+    )
+    query = exp.select(total).from_("dg_exception_deals")
+    (failing,) = connection.execute(query.sql(dialect="duckdb")).fetchone()
     return int(failing)

@@ -6,27 +6,43 @@ gates of the evidence stage, what re-dates a deal), and this module writes its a
 the SQL as sets of stage positions (`stage <= 3`, `stage BETWEEN 1 AND 2`) and CASE arms.
 Statuses come from the compiled rule query (`engines.sql.compile_query`), as booleans. The
 report's rows (per deal, or per finding) are read from the flags (`columnar/audit.py`).
+
+Every query is a sqlglot tree, written out per dialect (only the JSON macros, DuckDB's own,
+are text); where dialects differ, the `SqlDialect` strategy gives the node (joining texts).
+Each plan must keep DuckDB's order-keeping batch sink (`columnar/audit.py`): no `IN` list
+outside a WHERE (DuckDB plans one of five values or more as a hash join), no join, no window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import sqlglot
 from sqlglot import exp
 
 from dealgate.audit import AuditFilters
-from dealgate.columnar.canonical import Unsupported, ident, literal, texts_with_keys
+from dealgate.columnar.canonical import Unsupported, texts_with_keys
 from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
-from dealgate.engines.dialects import dialect_named
+from dealgate.engines.dialects import (
+    DuckDB,
+    SqlDialect,
+    cast,
+    dialect_named,
+    func,
+    is_null,
+    lambda_,
+)
 from dealgate.engines.sql import compile_query
 from dealgate.findings import Disposition, FindingKind
 from dealgate.judging.semantics import Position
 from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
 from dealgate.rules.model import Milestone, RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+
+DEAL = "d"  # the alias of the deal in the judging steps
 
 
 @dataclass(frozen=True)
@@ -47,210 +63,270 @@ def stage_rows(pack: RulePack, profile: Profile, texts: list[str]) -> list[Stage
     return rows
 
 
+def staged_deals(rows: list[StageRow], canonical: str) -> exp.Select:
+    """The canonical deals with the pack stage their CRM stage text means: its position
+    (`stage`) and id (`dg_stage_id`), NULL for a text the pack does not know."""
+    crm_stage = exp.column("dg_crm_stage", table="c")
+
+    def by_text(values: list[exp.Expr]) -> exp.Expr:
+        # A CASE over the few distinct stage texts rather than a join: nothing is built
+        # or probed per deal, and the file's order is kept.
+        arms = [(_text(row.crm), value) for row, value in zip(rows, values, strict=True)]
+        return _case(arms, subject=crm_stage.copy()) if arms else exp.null()
+
+    position = by_text([exp.null() if r.position is None else _number(r.position) for r in rows])
+    stage_id = by_text([exp.null() if r.stage_id is None else _text(r.stage_id) for r in rows])
+    return exp.select(
+        exp.Column(this=exp.Star(), table=_alias("c")),
+        _as(cast(position, "INTEGER"), "stage"),
+        _as(cast(stage_id, "VARCHAR"), "dg_stage_id"),
+        copy=False,
+    ).from_(exp.alias_(exp.to_table(canonical), "c", table=True), copy=False)
+
+
 class Judge:
     """The SQL that turns statuses into the exception list, for one pack and as-of date."""
 
     def __init__(
-        self, pack: RulePack, filters: AuditFilters, keys: Mapping[str, str] | None = None
+        self,
+        pack: RulePack,
+        filters: AuditFilters,
+        keys: Mapping[str, str] | None = None,
+        dialect: SqlDialect | None = None,
     ) -> None:
         self.pack = pack
         self.semantics = pack.semantics
         self.filters = filters
         self.keys = keys or {}  # every owner and manager text -> header_key (read_keys)
+        self.dialect = dialect or DuckDB()
         self.milestones = list(self.semantics.milestones)
 
-    def stage_in(self, positions: Iterable[Position]) -> str:
+    def stage_in(self, positions: Iterable[Position]) -> exp.Expr:
         """Whether the deal's stage is one of these positions (None: a stage the pack does
         not know). The `stage` column holds a pack position or NULL, nothing else."""
         wanted = set(positions)
         if wanted >= set(self.semantics.positions):
-            return "true"
+            return exp.true()
         last = len(self.pack.stages) - 1
-        tests = []
+        stage = _stage()
+        tests: list[exp.Expr] = []
         for low, high in _runs(sorted(p for p in wanted if p is not None)):
             if low == high:
-                tests.append(f"stage = {low}")
+                tests.append(exp.EQ(this=stage.copy(), expression=_number(low)))
             elif low == 0:
-                tests.append(f"stage <= {high}")
+                tests.append(exp.LTE(this=stage.copy(), expression=_number(high)))
             elif high == last:
-                tests.append(f"stage >= {low}")
+                tests.append(exp.GTE(this=stage.copy(), expression=_number(low)))
             else:
-                tests.append(f"stage BETWEEN {low} AND {high}")
-        unknown = "true" if None in wanted else "false"
+                tests.append(exp.Between(this=stage.copy(), low=_number(low), high=_number(high)))
         if not tests:
-            return "stage IS NULL" if None in wanted else "false"
+            return is_null(stage) if None in wanted else exp.false()
         # coalesce rather than `stage IS NULL OR ...`: DuckDB pushes an OR filter down as
         # it is, and the audit of 1M deals took 5 CPU-s more with one.
-        return f"coalesce({' OR '.join(tests)}, {unknown})"
+        return _coalesce(_any(*tests), exp.Boolean(this=None in wanted))
 
-    def _where(self, decide: Callable[[Position], bool]) -> str:
-        return self.stage_in(p for p in self.semantics.positions if decide(p))
+    def _positions(self, decide: Callable[[Position], bool]) -> list[Position]:
+        return [p for p in self.semantics.positions if decide(p)]
+
+    def _where(self, decide: Callable[[Position], bool]) -> exp.Expr:
+        return self.stage_in(self._positions(decide))
 
     # -- which deals are audited -------------------------------------------------------
 
-    def audited(self) -> str:
+    def audited(self) -> exp.Expr:
         """The WHERE condition of an audited deal (closed and filtered ones are counted)."""
         filters = self.filters
-        staged = self._where(lambda p: filters.stage_exclusion(p, self.pack) is None)
-        conditions = [] if staged == "true" else [staged]
+        staged = self._positions(lambda p: filters.stage_exclusion(p, self.pack) is None)
+        conditions = [] if set(staged) >= set(self.semantics.positions) else [self.stage_in(staged)]
         # compared by header_key: the spellings whose key is asked for ('' is a deal
-        # without an owner or manager)
+        # without an owner or manager); an IN list, in the WHERE, where it is no join
         if filters.owners:
-            owners = texts_with_keys(filters.owners, self.keys)
-            conditions.append(f"coalesce(coalesce(d.owner, '') IN ({owners}), false)")
+            conditions.append(self._one_of("owner", texts_with_keys(filters.owners, self.keys)))
         if filters.managers:
-            managers = texts_with_keys(filters.managers, self.keys)
-            conditions.append(f"coalesce(coalesce(d.manager, '') IN ({managers}), false)")
+            conditions.append(self._one_of("manager", texts_with_keys(filters.managers, self.keys)))
         if filters.closing_after:
-            conditions.append(f"coalesce(d.close_date >= {_date(filters.closing_after)}, false)")
+            after = exp.GTE(
+                this=judged_column("close_date"), expression=_date(filters.closing_after)
+            )
+            conditions.append(_coalesce(after, exp.false()))
         if filters.closing_before:
-            conditions.append(f"coalesce(d.close_date <= {_date(filters.closing_before)}, false)")
-        return " AND ".join(conditions) or "true"
+            before = exp.LTE(
+                this=judged_column("close_date"), expression=_date(filters.closing_before)
+            )
+            conditions.append(_coalesce(before, exp.false()))
+        return _all(*conditions) if conditions else exp.true()
+
+    def _one_of(self, column: str, spellings: str) -> exp.Expr:
+        """The deal's owner (or manager), '' for none, is one of these spellings (SQL
+        literals, as canonical.texts_with_keys writes them)."""
+        listed = sqlglot.parse_one(f"SELECT {spellings}", read="duckdb").expressions
+        text = _coalesce(judged_column(column), exp.Literal.string(""))
+        return _coalesce(exp.In(this=text, expressions=listed), exp.false())
 
     # -- per milestone -----------------------------------------------------------------
 
-    def missing(self, milestone: Milestone) -> str:
+    def missing(self, milestone: Milestone) -> exp.Expr:
         """The milestone applies to the deal and is not met."""
         applies = self._where(lambda p: self.semantics.applies(milestone, p))
-        return f"({applies} AND d.{ident(unmet_column(milestone))})"
+        return exp.paren(_all(applies, judged_column(unmet_column(milestone))), copy=False)
 
-    def evidence(self) -> str:
+    def evidence(self) -> exp.Expr:
         """The evidence stage position: that of the first gate failed before the claimed
         stage, or the claimed stage's own."""
-        arms = []
-        for gate in self.semantics.gates:
-            past = self.stage_in(
-                p for p in self.semantics.positions if gate in self.semantics.gates_before(p)
-            )
-            if past == "false":
-                continue
-            failing = " OR ".join(self.missing(m) for m in gate.required)
-            arms.append(f"WHEN {past} AND ({failing}) THEN {gate.reached}")
-        claimed = " ".join(
-            f"WHEN {position} THEN {self.semantics.claimed_evidence(position)}"
-            for position in self.semantics.positions
-            if position is not None
+        claimed = _case(
+            [
+                (_number(position), exp.convert(self.semantics.claimed_evidence(position)))
+                for position in self.semantics.positions
+                if position is not None
+            ],
+            subject=judged_column("stage"),
         )
-        claimed_case = f"CASE d.stage {claimed} END"
-        return f"CASE {' '.join(arms)} ELSE {claimed_case} END" if arms else claimed_case
+        gated = []
+        for gate in self.semantics.gates:
+            past = [p for p in self.semantics.positions if gate in self.semantics.gates_before(p)]
+            if past:
+                failing = _any(*(self.missing(m) for m in gate.required))
+                gated.append((_all(self.stage_in(past), failing), _number(gate.reached)))
+        return _case(gated, otherwise=claimed) if gated else claimed
 
     # -- the query ---------------------------------------------------------------------
 
-    def findings_sql(self, statuses: str, kept: str | None = None) -> str:
-        """CTEs judging every audited deal, down to `dg_exceptions`: the deals that need
-        attention, each with one boolean column per milestone, true when it is missing.
+    def exceptions_query(
+        self, statuses: exp.Query, kept: list[exp.Expr] | None = None
+    ) -> exp.Select:
+        """`SELECT * FROM dg_exceptions` after CTEs judging every audited deal: the deals
+        that need attention, each with one boolean column per milestone, true when it is
+        missing. Callers choose their own columns of `dg_exceptions` (or `dg_deal_rows`).
 
         A deal's findings are its missing flags in the pack's order, which is already the
         order of assess (skipped exits of earlier stages, to-advance exits of its stage,
         then hygiene): no list of findings is built or sorted per deal. `kept` names the
         deal columns the judged rows keep (by default every one).
         """
-        flags = ", ".join(
-            f"coalesce({self.missing(m)}, false) AS {ident(missing_column(index))}"
-            for index, m in enumerate(self.milestones)
+        return (
+            exp.select(exp.Star())
+            .from_("dg_exceptions", copy=False)
+            .with_("dg_statuses", as_=statuses, copy=False)
+            .with_("dg_judged", as_=self._judged(kept), copy=False)
+            .with_("dg_deal_rows", as_=self._deal_rows(), copy=False)
+            .with_("dg_exceptions", as_=self._exceptions(), copy=False)
         )
-        re_dated = (
-            " OR ".join(f"coalesce({self.missing(m)}, false)" for m in self.semantics.re_dating)
-            or "false"
-        )
-        attention = " OR ".join(
-            f"({ident(missing_column(index))} AND {self.fails(m)})"
-            for index, m in enumerate(self.milestones)
-        )
-        statuses_columns = ", ".join(ident(unmet_column(m)) for m in self.milestones)
-        kept = kept if kept is not None else f"d.* EXCLUDE ({statuses_columns})"
-        return f"""
-        dg_statuses AS ({statuses}),
-        dg_judged AS (
-          SELECT {kept}, {flags},
-                 {self.evidence()} AS dg_evidence, {re_dated} AS dg_re_date
-          FROM dg_statuses AS d
-          WHERE {self.audited()}),
-        dg_deal_rows AS (
-          SELECT *, coalesce(stage - dg_evidence, 0) AS dg_inflation,
-                 {self.stage_id("dg_evidence")} AS dg_evidence_id
-          FROM dg_judged),
-        dg_exceptions AS (
-          SELECT * FROM dg_deal_rows WHERE dg_inflation > 0 OR {attention or "false"})"""
 
-    def disposition(self) -> str:
+    def _judged(self, kept: list[exp.Expr] | None) -> exp.Select:
+        """Each audited deal of `dg_statuses`: its missing flags, evidence stage and whether
+        it is re-dated."""
+        flags = [
+            _as(_coalesce(self.missing(m), exp.false()), missing_column(index))
+            for index, m in enumerate(self.milestones)
+        ]
+        re_dating = [_coalesce(self.missing(m), exp.false()) for m in self.semantics.re_dating]
+        re_dated = _any(*re_dating) if re_dating else exp.false()
+        unstatused = [exp.to_identifier(unmet_column(m), quoted=True) for m in self.milestones]
+        every_column = exp.Column(this=exp.Star(except_=unstatused), table=_alias(DEAL))
+        return (
+            exp.select(*(kept if kept is not None else [every_column]), *flags, copy=False)
+            .select(_as(self.evidence(), "dg_evidence"), _as(re_dated, "dg_re_date"), copy=False)
+            .from_(exp.alias_(exp.to_table("dg_statuses"), DEAL, table=True), copy=False)
+            .where(self.audited(), copy=False)
+        )
+
+    def _deal_rows(self) -> exp.Select:
+        """The judged deals with their inflation and evidence stage id."""
+        inflation = _coalesce(
+            exp.Sub(this=_stage(), expression=exp.column("dg_evidence")), _number(0)
+        )
+        return exp.select(
+            exp.Star(),
+            _as(inflation, "dg_inflation"),
+            _as(self.stage_id(exp.column("dg_evidence")), "dg_evidence_id"),
+        ).from_("dg_judged", copy=False)
+
+    def _exceptions(self) -> exp.Select:
+        """The deals that need attention: inflated, or with a missing milestone that fails."""
+        inflated = exp.GT(this=exp.column("dg_inflation"), expression=_number(0))
+        needs_attention = _any(inflated, *self._failing_findings())
+        exceptions = exp.select(exp.Star()).from_("dg_deal_rows", copy=False)
+        return exceptions.where(needs_attention, copy=False)
+
+    def _failing_findings(self) -> list[exp.Expr]:
+        """Per milestone: it is missing and fails --fail-on at the deal's stage."""
+        return [_all(_flag(index), self.fails(m)) for index, m in enumerate(self.milestones)]
+
+    def disposition(self) -> exp.Expr:
         """The disposition's text (Disposition.text, decided in Python for each evidence
         stage): re-date, re-stage to the evidence stage, or keep (semantics.disposition's
         order)."""
         re_stage = Disposition.RE_STAGE
-        to_stage = " ".join(
-            f"WHEN {literal(stage.id)} THEN {literal(re_stage.text(stage.id))}"
-            for stage in self.pack.stages
+        to_stage = _case(
+            [(_text(stage.id), _text(re_stage.text(stage.id))) for stage in self.pack.stages],
+            otherwise=_text(re_stage.text(None)),
+            subject=exp.column("dg_evidence_id"),
         )
-        return (
-            f"CASE WHEN dg_re_date THEN {literal(Disposition.RE_DATE.text(None))} "
-            f"WHEN dg_inflation > 0 THEN CASE dg_evidence_id {to_stage} "
-            f"ELSE {literal(re_stage.text(None))} END "
-            f"ELSE {literal(Disposition.KEEP.text(None))} END"
+        inflated = exp.GT(this=exp.column("dg_inflation"), expression=_number(0))
+        return _case(
+            [
+                (exp.column("dg_re_date"), _text(Disposition.RE_DATE.text(None))),
+                (inflated, to_stage),
+            ],
+            otherwise=_text(Disposition.KEEP.text(None)),
         )
 
-    def stage_id(self, position: str = "stage") -> str:
+    def stage_id(self, position: exp.Expr | None = None) -> exp.Expr:
         """The id of the stage at a position column (by default the one the deal claims)."""
-        arms = " ".join(
-            f"WHEN {stage.position} THEN {literal(stage.id)}" for stage in self.pack.stages
-        )
-        return f"CASE {position} {arms} END"
+        arms = [(_number(stage.position), _text(stage.id)) for stage in self.pack.stages]
+        return _case(arms, subject=position if position is not None else _stage())
 
-    def kind(self, milestone: Milestone) -> str:
+    def kind(self, milestone: Milestone) -> exp.Expr:
         """The kind of a milestone's finding for the deal: skipped, to-advance or hygiene."""
         kinds = [k for k in FindingKind if k in self.semantics.kinds_possible(milestone)]
         *tested, otherwise = kinds
-        arms = " ".join(
-            f"WHEN {self.is_kind(milestone, kind)} THEN {literal(kind.value)}" for kind in tested
-        )
-        return (
-            f"CASE {arms} ELSE {literal(otherwise.value)} END" if arms else literal(otherwise.value)
-        )
+        if not tested:
+            return _text(otherwise.value)
+        arms = [(self.is_kind(milestone, kind), _text(kind.value)) for kind in tested]
+        return _case(arms, otherwise=_text(otherwise.value))
 
-    def is_kind(self, milestone: Milestone, kind: FindingKind) -> str:
+    def is_kind(self, milestone: Milestone, kind: FindingKind) -> exp.Expr:
         """Whether the milestone's finding for the deal is of this kind."""
         return self._where(lambda p: self.semantics.kind(milestone, p) is kind)
 
-    def fails(self, milestone: Milestone) -> str:
+    def fails(self, milestone: Milestone) -> exp.Expr:
         """Whether the milestone's finding for the deal fails --fail-on (at its severity)."""
         return self._where(lambda p: self.semantics.fails(milestone, p))
 
-    def missing_ids(self, kind: FindingKind) -> str:
+    def missing_ids(self, kind: FindingKind) -> exp.Expr:
         """The ids of a deal's missing milestones of one kind, in the pack's order."""
-        ids = ", ".join(
-            f"CASE WHEN {ident(missing_column(index))} AND {self.is_kind(m, kind)} "
-            f"THEN {cell(m.id)} END"
+        ids = [
+            _case([(_all(_flag(index), self.is_kind(m, kind)), cell(m.id))])
             for index, m in enumerate(self.milestones)
             if kind in self.semantics.kinds_possible(m)
-        )
+        ]
         if not ids:
-            return "NULL"
-        return f"nullif(concat_ws({literal(ID_SEPARATOR)}, {ids}), '')"
+            return exp.null()
+        joined = self.dialect.join_texts(ID_SEPARATOR, ids)
+        return exp.Nullif(this=joined, expression=exp.Literal.string(""))
 
-    def failing(self, severities: tuple[str, ...]) -> str:
+    def failing(self, severities: tuple[str, ...]) -> exp.Expr:
         """How many findings of a deal fail --fail-on at these severities."""
         counted = [
-            f"CASE WHEN {ident(missing_column(index))} AND {self.fails(m)} THEN 1 ELSE 0 END"
+            _case([(_all(_flag(index), self.fails(m)), _number(1))], otherwise=_number(0))
             for index, m in enumerate(self.milestones)
             if m.severity.value in severities
         ]
-        return " + ".join(counted) or "0"
+        return _joined(exp.Add, counted) if counted else _number(0)
 
-    def missing_indexes(self) -> str:
+    def missing_indexes(self) -> exp.Expr:
         """The pack indexes of a deal's missing milestones, in order, to unnest: one row per
-        finding."""
-        items = ", ".join(
-            f"CASE WHEN {ident(missing_column(index))} THEN {index} END"
-            for index in range(len(self.milestones))
-        )
-        return f"list_filter([{items}], lambda i: i IS NOT NULL)"
+        finding (DuckDB's lists: the report is written by DuckDB only)."""
+        items = [_case([(_flag(index), _number(index))]) for index in range(len(self.milestones))]
+        present = exp.Not(this=is_null(exp.column("i")))
+        return func("list_filter", exp.Array(expressions=items), lambda_("i", present))
 
-    def finding_columns(self) -> dict[str, str]:
-        """The SQL of each finding column that depends on the milestone (`dg_m`, its index)."""
+    def finding_columns(self) -> dict[str, exp.Expr]:
+        """Each finding column that depends on the milestone (`dg_m`, its index)."""
 
-        def by_milestone(values: list[str]) -> str:
-            arms = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
-            return f"CASE dg_m {arms} END"
+        def by_milestone(values: list[exp.Expr]) -> exp.Expr:
+            arms = [(_number(index), value) for index, value in enumerate(values)]
+            return _case(arms, subject=exp.column("dg_m"))
 
         return {
             "milestone_id": by_milestone([cell(m.id) for m in self.milestones]),
@@ -261,40 +337,54 @@ class Judge:
             "guidance": by_milestone([cell(m.guidance) for m in self.milestones]),
         }
 
-    # -- what a finding read, as JSON ----------------------------------------------------
+    # -- what a finding read, as JSON (DuckDB's macros, json_macros) ----------------------
 
-    def read_json(self, milestone: Milestone) -> str:
-        parts = []
+    def read_json(self, milestone: Milestone) -> exp.Expr:
+        parts: list[exp.Expr] = []
         for path, item_fields in milestone.read_plan:
-            key = literal('"' + path + '": ')
-            parts.append(f"{key} || {self._json_of(path, item_fields)}")
+            if parts:
+                parts.append(_text(", "))
+            parts += [_text('"' + path + '": '), self._json_of(path, item_fields)]
         if not parts:
-            return "'{}'"
-        return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+            return _text("{}")
+        return _concat(_text("{"), *parts, _text("}"))
 
-    def _json_of(self, path: str, item_fields: tuple[str, ...]) -> str:
+    def _json_of(self, path: str, item_fields: tuple[str, ...]) -> exp.Expr:
         if path == "stage":
-            return "dg_json_text(dg_crm_stage)"
+            return func("dg_json_text", exp.column("dg_crm_stage"))
         if "." in path:
             raise Unsupported(f"a record field read by a milestone ({path})")
-        name = path
-        field_type = self.pack.fields.get(name)
-        declared = field_type.type if field_type is not None else CANONICAL_FIELDS.get(name)
-        column = ident(name)
-        if declared is not None and declared.kind is Kind.LIST:
-            if not item_fields:
-                return f"coalesce(CAST(len({column}) AS VARCHAR), 'null')"
-            item_types = declared.fields
-            members = " || ', ' || ".join(
-                f"{literal(chr(34) + field + chr(34) + ': ')} || "
-                f"{_json_scalar(f'x.{ident(field)}', item_types.get(field))}"
-                for field in item_fields
-            )
-            return (
-                f"CASE WHEN {column} IS NULL THEN 'null' ELSE '[' || array_to_string("
-                f"list_transform({column}, lambda x: '{{' || {members} || '}}'), ', ') || ']' END"
-            )
-        return _json_scalar(column, declared)
+        field_type = self.pack.fields.get(path)
+        declared = field_type.type if field_type is not None else CANONICAL_FIELDS.get(path)
+        column = exp.column(exp.to_identifier(path, quoted=True))
+        if declared is None or declared.kind is not Kind.LIST:
+            return _json_scalar(column, declared)
+        if not item_fields:
+            return _coalesce(cast(func("len", column), "VARCHAR"), _text("null"))
+        members: list[exp.Expr] = []
+        for field in item_fields:
+            if members:
+                members.append(_text(", "))
+            item = exp.column(exp.to_identifier(field, quoted=True), table="x")
+            members += [_text(f'"{field}": '), _json_scalar(item, declared.fields.get(field))]
+        each = lambda_("x", _concat(_text("{"), *members, _text("}")))
+        items = func("array_to_string", func("list_transform", column.copy(), each), _text(", "))
+        listed = _concat(_text("["), items, _text("]"))
+        return _case([(is_null(column.copy()), _text("null"))], otherwise=listed)
+
+
+def _json_scalar(value: exp.Expr, field_type: FieldType | None) -> exp.Expr:
+    """A value as Python's json.dumps writes it (ensure_ascii; numbers as json_value)."""
+    kind = field_type.kind if field_type is not None else Kind.ANY
+    if kind is Kind.DATE:
+        day = func("strftime", value, _text("%Y-%m-%d"))
+        return _coalesce(_concat(_text('"'), day, _text('"')), _text("null"))
+    if kind in NUMERIC:
+        return func("dg_json_number", value)
+    if kind is Kind.BOOLEAN:
+        arms = [(is_null(value.copy()), _text("null")), (value, _text("true"))]
+        return _case(arms, otherwise=_text("false"))
+    return func("dg_json_text", value)
 
 
 def _runs(positions: list[int]) -> list[tuple[int, int]]:
@@ -332,17 +422,13 @@ def statuses_query(
     query = compile_query(pack, as_of, table, dialect)
     query.set("order", None)
     unmet = [
-        exp.alias_(_unmet(column.this), exp.to_identifier(unmet_column(milestone), quoted=True))
+        _as(_unmet(column.this), unmet_column(milestone))
         for column, milestone in zip(query.expressions[1:], pack.milestones(), strict=True)
     ]
     strategy = dialect_named(dialect)
     columns = [strategy.deal_column(name) for name in kept] if kept is not None else [exp.Star()]
     query.set("expressions", [*columns, *unmet])
     return query
-
-
-def statuses_sql(pack: RulePack, as_of: date) -> str:
-    return statuses_query(pack, as_of).sql(dialect="duckdb")
 
 
 def _unmet(status: exp.Expr) -> exp.Expr:
@@ -356,26 +442,86 @@ def _unmet(status: exp.Expr) -> exp.Expr:
     return case
 
 
-def cell(text: str) -> str:
+def cell(text: str) -> exp.Expr:
     """A constant of the pack as the CSV report writes it: formula-safe, blank as NULL."""
     safe = safe_cell(text)
-    return literal(str(safe)) if safe else "NULL"
+    return _text(str(safe)) if safe else exp.null()
 
 
-def _json_scalar(value: str, field_type: FieldType | None) -> str:
-    """A value as Python's json.dumps writes it (ensure_ascii; numbers as json_value)."""
-    kind = field_type.kind if field_type is not None else Kind.ANY
-    if kind is Kind.DATE:
-        return f"coalesce('\"' || strftime({value}, '%Y-%m-%d') || '\"', 'null')"
-    if kind in NUMERIC:
-        return f"dg_json_number({value})"
-    if kind is Kind.BOOLEAN:
-        return f"CASE WHEN {value} IS NULL THEN 'null' WHEN {value} THEN 'true' ELSE 'false' END"
-    return f"dg_json_text({value})"
+# -- small builders ------------------------------------------------------------------------
 
 
-def _date(day: date) -> str:
-    return f"DATE {literal(day.isoformat())}"
+def _number(value: int) -> exp.Expr:
+    return exp.Literal.number(value)
+
+
+def _text(value: str) -> exp.Expr:
+    return exp.Literal.string(value)
+
+
+def _date(day: date) -> exp.Expr:
+    return cast(_text(day.isoformat()), "DATE")
+
+
+def _case(
+    arms: Sequence[tuple[exp.Expr, exp.Expr]],
+    otherwise: exp.Expr | None = None,
+    subject: exp.Expr | None = None,
+) -> exp.Case:
+    """CASE [subject] WHEN test THEN value ... [ELSE otherwise] END, built in one go (adding
+    arms one by one copies the CASE each time)."""
+    ifs = [exp.If(this=test, true=value) for test, value in arms]
+    return exp.Case(this=subject, ifs=ifs, default=otherwise)
+
+
+def _all(*conditions: exp.Expr) -> exp.Expr:
+    return exp.and_(*conditions, copy=False)
+
+
+def _any(*conditions: exp.Expr) -> exp.Expr:
+    return exp.or_(*conditions, copy=False)
+
+
+def _coalesce(value: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=value, expressions=[otherwise])
+
+
+def _as(value: exp.Expr, name: str) -> exp.Expr:
+    """value AS name, the name quoted only when it must be (as columns refer to it)."""
+    return exp.alias_(value, exp.to_identifier(name), copy=False)
+
+
+def _alias(name: str) -> exp.Identifier:
+    return exp.to_identifier(name)
+
+
+def judged_column(column: str) -> exp.Expr:
+    """A column of the deal being judged (`d."column"`)."""
+    return exp.column(exp.to_identifier(column, quoted=True), table=_alias(DEAL))
+
+
+def _stage() -> exp.Expr:
+    """The position of the deal's stage in the pack, a column of the table of deals (quoted
+    as the schema writes it: unquoted, Snowflake would read STAGE)."""
+    return exp.column(exp.to_identifier("stage", quoted=True))
+
+
+def _flag(index: int) -> exp.Expr:
+    """The judged deal's flag of the pack's milestone number `index`."""
+    return exp.column(exp.to_identifier(missing_column(index)))
+
+
+def _joined(operator: type[exp.Binary], operands: Sequence[exp.Expr]) -> exp.Expr:
+    """a op b op c, left to right."""
+    first, *rest = operands
+    for operand in rest:
+        first = operator(this=first, expression=operand)
+    return first
+
+
+def _concat(*texts: exp.Expr) -> exp.Expr:
+    """Texts joined with `||` (NULL when one is NULL)."""
+    return _joined(exp.DPipe, list(texts))
 
 
 def json_macros() -> list[str]:

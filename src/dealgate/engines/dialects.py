@@ -11,6 +11,7 @@ counted, a text that does not read as a number or a date is unknown, and nothing
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlglot import exp
 
@@ -172,6 +173,12 @@ class SqlDialect:
 
     def trim(self, text: exp.Expr) -> exp.Expr:
         return func("TRIM", text)
+
+    def join_texts(self, separator: str, texts: Sequence[exp.Expr]) -> exp.Expr:
+        """The texts that are not NULL joined by the separator; '' when every one is NULL."""
+        # safe and coalesce: sqlglot's CONCAT_WS that leaves out NULL items
+        items = [exp.Literal.string(separator), *texts]
+        return exp.ConcatWs(expressions=items, safe=True, coalesce=True)
 
     def text(self, value: exp.Expr) -> exp.Expr:
         return cast(value, "VARCHAR")
@@ -349,6 +356,12 @@ class BigQuery(SqlDialect):
     def divide(self, dividend: exp.Expr, divisor: exp.Expr) -> exp.Expr:
         return func("SAFE_DIVIDE", dividend, divisor)
 
+    def join_texts(self, separator: str, texts: Sequence[exp.Expr]) -> exp.Expr:
+        # no CONCAT_WS; ARRAY_TO_STRING leaves out NULL items
+        return func(
+            "ARRAY_TO_STRING", exp.Array(expressions=list(texts)), exp.Literal.string(separator)
+        )
+
     def is_true(self, condition: exp.Expr) -> exp.Expr:
         return exp.Is(this=exp.Paren(this=condition), expression=exp.Boolean(this=True))
 
@@ -401,6 +414,11 @@ class Snowflake(SqlDialect):
     def number_from_text(self, text: exp.Expr) -> exp.Expr:
         read = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"), requires_string=True)
         return when_matches(text, NUMBER_TEXT, read)
+
+    def join_texts(self, separator: str, texts: Sequence[exp.Expr]) -> exp.Expr:
+        # Snowflake's CONCAT_WS is NULL when any text is; ARRAY_CONSTRUCT_COMPACT drops them
+        compact = func("ARRAY_CONSTRUCT_COMPACT", *texts)
+        return func("ARRAY_TO_STRING", compact, exp.Literal.string(separator))
 
     def date_from_text(self, text: exp.Expr) -> exp.Expr:
         # TRY_CAST to DATE also reads other formats (and numbers as epochs): keep ISO dates
