@@ -457,10 +457,10 @@ class CanonicalQuery:
         return texts, stage_cells
 
 
-def texts_with_keys(names: tuple[str, ...], keys: Mapping[str, str]) -> str:
+def texts_with_keys(names: tuple[str, ...], keys: Mapping[str, str]) -> list[str]:
     """The spellings (of read_keys) whose header_key is one of these names' (--owner)."""
     asked = {header_key(name) for name in names}
-    return ", ".join(literal(text) for text, key in keys.items() if key in asked) or "NULL"
+    return [text for text, key in keys.items() if key in asked]
 
 
 def _key_sql(key: IdKey) -> str:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import sqlglot
 from sqlglot import exp
 
 from dealgate.audit import AuditFilters
@@ -156,12 +155,12 @@ class Judge:
             conditions.append(_coalesce(before, exp.false()))
         return _all(*conditions) if conditions else exp.true()
 
-    def _one_of(self, column: str, spellings: str) -> exp.Expr:
-        """The deal's owner (or manager), '' for none, is one of these spellings (SQL
-        literals, as canonical.texts_with_keys writes them)."""
-        listed = sqlglot.parse_one(f"SELECT {spellings}", read="duckdb").expressions
+    def _one_of(self, column: str, spellings: list[str]) -> exp.Expr:
+        """The deal's owner (or manager), '' for none, is one of these spellings (of
+        canonical.texts_with_keys); none matches when there are none."""
+        listed: list[exp.Expr] = [exp.Literal.string(text) for text in spellings]
         text = _coalesce(judged_column(column), exp.Literal.string(""))
-        return _coalesce(exp.In(this=text, expressions=listed), exp.false())
+        return _coalesce(exp.In(this=text, expressions=listed or [exp.null()]), exp.false())
 
     # -- per milestone -----------------------------------------------------------------
 
