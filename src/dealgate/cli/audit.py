@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -198,6 +199,7 @@ def audit(
     """
     from dealgate.application import AuditRequest, run_audit_request
     from dealgate.audit import AuditFilters
+    from dealgate.checking import stage_named
     from dealgate.deals.source import Reading
     from dealgate.report.changes import check_comparable
     from dealgate.report.saved_audit import load_audit
@@ -228,7 +230,9 @@ def audit(
         guarded(lambda: check_comparable(previous, pack.id, shown_path(baseline)))
     day = options.as_of(as_of)
     chosen = options.engine(engine, pipeline, verbose, spark_master, pack)
-    stage_ids = tuple(options.stage_named(pack, name, "--stage").id for name in stage or [])
+    stage_ids = tuple(
+        guarded(partial(stage_named, pack, name, "--stage")).id for name in stage or []
+    )
     live = live_input(
         context,
         pipeline,

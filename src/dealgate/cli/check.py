@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dealgate.cli import options
-from dealgate.cli.console import err, fail, guarded, out
+from dealgate.cli.console import err, guarded, out
 from dealgate.cli.live import SaveOption, TargetOrgOption, TimeoutOption, WhereOption, live_input
 from dealgate.cli.options import (
     DEFAULT_PACK,
@@ -34,11 +34,9 @@ from dealgate.cli.options import (
     VerboseOption,
     WaiversOption,
 )
-from dealgate.errors import did_you_mean
-from dealgate.rules.model import RulePack, Stage
 
 if TYPE_CHECKING:
-    from dealgate.deals.model import ReadDeal
+    pass
 
 
 def check(
@@ -86,12 +84,11 @@ def check(
 
     Exit 0 when the deal is ready to advance, 1 when a required milestone is missing.
     """
-    from dealgate.deals.source import Reading, with_history
-    from dealgate.judging.assess import assess, request_for, with_waivers
-    from dealgate.judging.coverage import Supply, measure
-    from dealgate.report.checklist import readiness, render_checklist
+    from dealgate.checking import CheckRequest, check_deal, read_deals
+    from dealgate.deals.source import Reading
+    from dealgate.report.checklist import render_checklist
     from dealgate.report.coverage import coverage_text
-    from dealgate.report.json_report import deal_json, forecast_json, probability_json
+    from dealgate.report.json_report import check_json
 
     pack = options.pack(rules)
     day = options.as_of(as_of)
@@ -107,109 +104,40 @@ def check(
     named = str(file)
     if live is not None:
         file, named, profile = live[0], live[1].label, profile or live[1].crm
-    reading = Reading(
-        profile,
-        mapping,
-        teams,
-        contacts,
-        sheet,
-        encoding,
-        stage_history=stage_history,
-        history=options.history(history, day),
-        label=named if live is not None else None,
+    request = CheckRequest(
+        file=file,
+        named=named,
+        pack=pack,
+        as_of=day,
+        engine=chosen,
+        reading=Reading(
+            profile,
+            mapping,
+            teams,
+            contacts,
+            sheet,
+            encoding,
+            stage_history=stage_history,
+            history=options.history(history, day),
+            label=named if live is not None else None,
+        ),
+        live=live is not None,
+        deal_id=deal_id,
+        to=to,
+        waivers=book,
+        unmeasured_as_missing=unmeasured_as_missing,
     )
-    source = guarded(lambda: reading.open(file, pack))
-    reads = guarded(lambda: list(source))
-    if not reads:
-        rows = source.mapper.reconciliation.rows_read
-        if not rows:
-            fail(f"{named} holds no deal")
-        # a deal without an id is rejected as it is read
-        records = "1 record" if rows == 1 else f"{rows} records"
-        fail(
-            f"no record in {named} has a deal id ({records} read), so there is no deal to check",
-            "give each deal an `id`, or name an export's id column with --mapping; then "
-            "choose a deal with --id ID or --id NAME",
-        )
-    # A deal written by hand: a key the rep left out is missing, and they are asked for it.
-    # A deal of an export: a field it has no column for is unmeasured.
-    # A live deal is the CRM's record: a field it does not give is unmeasured, as in an export.
-    exported = (
-        len(reads) > 1 or source.table.format in ("csv", "xlsx", "parquet") or live is not None
-    )
-    supply = source.supply if exported else Supply.complete(named)
-    if not exported and source.history is not None:
-        supply = with_history(supply, source.history)
-    if verbose and source.history is not None:
-        for detail in source.history.notes:
+    deals = guarded(lambda: read_deals(request))
+    if verbose and deals.source.history is not None:
+        for detail in deals.source.history.notes:
             err.print(f"history: {detail}", markup=False)
-    coverage = measure(pack, supply, as_missing=unmeasured_as_missing)
-    pack = coverage.judged_pack
-    if deal_id is not None:
-        reads = _deals_chosen(reads, deal_id, named)
-    if len(reads) != 1:
-        shown = ", ".join(read.deal.id for read in reads[:5])
-        more = f", and {len(reads) - 5} more" if len(reads) > 5 else ""
-        fail(
-            f"{named} holds {len(reads)} deals; choose one with --id",
-            f"ids: {shown}{more}" if reads else "",
-        )
-    read = reads[0]
-    to_stage = _to_stage(pack, to, read.stage_id)
-    [evaluated] = guarded(
-        lambda: list(chosen.evaluate(pack, [request_for(read, pack, to_stage)], day))
-    )
-    assessment = assess(pack, evaluated, as_of=day)
-    if book is not None:  # a waived milestone counts as met, for readiness and the forecast
-        assessment = with_waivers(pack, assessment, book)
-    ready = readiness(assessment, pack, to_stage)
-    findings = [f for f in source.findings if f.deal_id in (None, read.deal.id)]
+    run = guarded(lambda: check_deal(request, deals))
     if output_format is DataFormat.JSON:
-        report = {
-            "as_of": day.isoformat(),
-            "pack": {"id": pack.id, "title": pack.title},
-            "engine": chosen.name,
-            "ready": ready.ready,
-            "verdict": ready.sentence(assessment),
-            "deal": deal_json(assessment),
-            "forecast": forecast_json(pack, assessment),
-            "probability_ceiling": probability_json(pack, assessment),
-            "data_findings": [finding.as_json() for finding in findings],
-            "coverage": coverage.as_json(),
-        }
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps(check_json(run, day, chosen.name), indent=2))
     else:
-        out.print(render_checklist(assessment, pack, day, ready, findings))
-        unmeasured = coverage_text(coverage.as_json())
+        out.print(render_checklist(run.assessment, run.pack, day, run.readiness, run.findings))
+        unmeasured = coverage_text(run.coverage.as_json())
         if unmeasured:
             out.print(f"\n{unmeasured.rstrip()}", style="magenta", markup=False)
-    if not ready.ready:
+    if not run.readiness.ready:
         raise typer.Exit(1)
-
-
-def _deals_chosen(reads: list[ReadDeal], asked: str, file: str) -> list[ReadDeal]:
-    """The deals --id means: by CRM id, else by name (case ignored); exit 2 when none is, or
-    when a name is several deals'."""
-    from dealgate.deals.mapper import deal_key
-    from dealgate.deals.profiles import header_key
-
-    by_id = [read for read in reads if deal_key(read.deal.id) == deal_key(asked)]
-    if by_id:
-        return by_id
-    by_name = [read for read in reads if header_key(read.deal.name or "") == header_key(asked)]
-    if len(by_name) > 1:
-        ids = ", ".join(read.deal.id for read in by_name)
-        fail(f"{len(by_name)} deals in {file} are named {asked!r}; choose one by its id: {ids}")
-    if not by_name:
-        known = [read.deal.id for read in reads] + [read.deal.name or "" for read in reads]
-        fail(f"no deal with id '{asked}' in {file}, nor by that name", did_you_mean(asked, known))
-    return by_name
-
-
-def _to_stage(pack: RulePack, to: str | None, current: str | None) -> Stage | None:
-    if to is None:
-        return None
-    stage = options.stage_named(pack, to, "--to")
-    if current is not None and stage.position <= pack.stage(current).position:
-        fail(f"--to {stage.id} is not after the deal's stage {current}")
-    return stage

@@ -1,5 +1,5 @@
 """The options several commands share, and turning their text into what the library takes:
-a pack, an engine, a date, a stage. A value that cannot be used exits 2 with a message."""
+a pack, an engine, a date. A value that cannot be used exits 2 with a message."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dealgate.cli.console import err, fail, guarded
-from dealgate.errors import did_you_mean
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
-from dealgate.rules.model import RulePack, Stage
+from dealgate.rules.model import RulePack
 
 if TYPE_CHECKING:
     from dealgate.deals.history import HistoryRequest
@@ -147,17 +146,6 @@ def as_of(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         fail(f"--as-of {value!r} is not a date (YYYY-MM-DD)")
-
-
-def stage_named(pack: RulePack, name: str, option: str) -> Stage:
-    """The pack stage a stage id or CRM name given on the command line means."""
-    stage = pack.match_stage(name)
-    if stage is None:
-        fail(
-            f"{option} {name!r} is not a stage of pack {pack.id}",
-            did_you_mean(name, [s.id for s in pack.stages]),
-        )
-    return stage
 
 
 def history(files: list[Path] | None, day: date) -> HistoryRequest | None:
