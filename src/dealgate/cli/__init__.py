@@ -1,11 +1,13 @@
 """The command line: parse arguments, call the library, turn errors into messages and exit codes.
 
 One module per command (group): check.py, audit.py, report.py, calibrate.py, sql.py, init.py,
-rules.py (`dealgate rules ...`) and deals.py (`dealgate deals ...`); options.py holds the options
-they share and their parsing, console.py the output and the errors. Each command parses its
-options, builds a request for the library (dealgate/application.py for an audit), and renders
-what comes back. A command module imports its heavy modules inside the command, so that every
-command starts as fast as `dealgate check` (tests/test_startup.py).
+rules.py (`dealgate rules ...`) and deals.py (`dealgate deals ...`), each with its own typer
+app; options.py holds the options they share and their parsing, live.py the live source
+options, console.py the output and the errors. Each command parses its options, builds a
+request for the library (dealgate/application.py for an audit, dealgate/checking.py for a
+check), and renders what comes back. Only the module of the command that runs is imported, and
+it imports its heavy modules inside the command, so that `dealgate check` starts fast
+(tests/test_startup.py, benchmarks/bench_check.py).
 
 Exit codes: 0 fine, 1 a check or an audit found failures, 2 a usage error or an input (rule
 pack, file) that cannot be used at all, or an output that cannot be written, 4 a notification
@@ -15,17 +17,42 @@ not delivered with `audit --notify-required`; dealgate/entry.py adds 3 (an inter
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from dealgate import __version__
-from dealgate.cli import audit, calibrate, check, deals, init, report, rules, sql
+
+# The module of each command, in the order `dealgate --help` lists them.
+COMMAND_MODULES = {
+    "check": "dealgate.cli.check",
+    "audit": "dealgate.cli.audit",
+    "report": "dealgate.cli.report",
+    "calibrate": "dealgate.cli.calibrate",
+    "sql": "dealgate.cli.sql",
+    "init": "dealgate.cli.init",
+    "rules": "dealgate.cli.rules",
+    "deals": "dealgate.cli.deals",
+}
+_GROUPS = ("rules", "deals")  # `dealgate deals` is a group of one command
 
 
 class _Commands(TyperGroup):
-    """The command group, telling a closed standard output from a failing audit."""
+    """The command group: a command's module is imported when it runs or help lists it (typer
+    would build every command's options on each start); a closed standard output is told from
+    a failing audit."""
+
+    def list_commands(self, ctx: Any) -> list[str]:  # click's Context, which typer vendors
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        # A name that is no command loads them all, for click's "did you mean".
+        for name in [cmd_name] if cmd_name in COMMAND_MODULES else COMMAND_MODULES:
+            if name not in self.commands:
+                self.add_command(_command(name), name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, which newer typers vendor
         # Click turns BrokenPipeError into exit 1, the code of an audit that found failures;
@@ -46,15 +73,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# In the order `dealgate --help` lists them.
-app.command("check")(check.check)
-app.command("audit")(audit.audit)
-app.command("report")(report.report)
-app.command("calibrate")(calibrate.calibrate)
-app.command("sql")(sql.sql)
-app.command("init")(init.init)
-app.add_typer(rules.app, name="rules")
-app.add_typer(deals.app, name="deals")
+
+
+def _command(name: str) -> Any:
+    """The click command (or group) of a command's module."""
+    commands: typer.Typer = importlib.import_module(COMMAND_MODULES[name]).app
+    if name in _GROUPS:
+        return typer.main.get_group(commands)
+    return typer.main.get_command(commands)
 
 
 def _version(value: bool) -> None:

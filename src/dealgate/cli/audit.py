@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     from dealgate.audit import AuditResult, FailOn
     from dealgate.notify import NotifyRequest
 
+app = typer.Typer(add_completion=False)
+
 
 class AuditFormat(StrEnum):  # every one of report/formats.py's FORMATS
     TABLE = "table"
@@ -75,6 +77,7 @@ class AuditFormat(StrEnum):  # every one of report/formats.py's FORMATS
     PARQUET = "parquet"
 
 
+@app.command("audit")
 def audit(
     context: typer.Context,
     pipeline: Annotated[

@@ -27,6 +27,8 @@ from dealgate.cli.options import (
     VerboseOption,
 )
 
+app = typer.Typer(add_completion=False)
+
 
 class CalibrationFormat(StrEnum):
     TABLE = "table"
@@ -35,6 +37,7 @@ class CalibrationFormat(StrEnum):
     HTML = "html"
 
 
+@app.command("calibrate")
 def calibrate(
     snapshots: Annotated[
         list[Path] | None,

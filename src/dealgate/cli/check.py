@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -35,10 +35,10 @@ from dealgate.cli.options import (
     WaiversOption,
 )
 
-if TYPE_CHECKING:
-    pass
+app = typer.Typer(add_completion=False)
 
 
+@app.command("check")
 def check(
     context: typer.Context,
     file: Annotated[

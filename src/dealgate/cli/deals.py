@@ -22,7 +22,12 @@ from dealgate.cli.options import (
     TeamsOption,
 )
 
-app = typer.Typer(help="Deal files: see how dealgate reads an export.", no_args_is_help=True)
+app = typer.Typer(
+    name="deals",
+    help="Deal files: see how dealgate reads an export.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.command("inspect")

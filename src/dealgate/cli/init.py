@@ -22,7 +22,10 @@ from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack
 
+app = typer.Typer(add_completion=False)
 
+
+@app.command("init")
 def init(
     name: Annotated[str, typer.Option(help="Your team's pack id.")] = "my-team",
     extends: Annotated[str, typer.Option(help="Bundled pack to build on.")] = DEFAULT_PACK,

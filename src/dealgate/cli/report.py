@@ -11,6 +11,8 @@ import typer
 from dealgate.cli.console import deliver, guarded, needs_file, refuse_to_replace_inputs, shown_path
 from dealgate.report.formats import render_document
 
+app = typer.Typer(add_completion=False)
+
 
 class ReportFormat(StrEnum):  # the DOCUMENT_FORMATS: what a saved audit renders as
     HTML = "html"
@@ -19,6 +21,7 @@ class ReportFormat(StrEnum):  # the DOCUMENT_FORMATS: what a saved audit renders
     PARQUET = "parquet"
 
 
+@app.command("report")
 def report(
     audit: Annotated[Path, typer.Argument(help="An audit saved with --format json.")],
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.HTML,

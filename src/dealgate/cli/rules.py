@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from dealgate.deals.source import Reading
 
 app = typer.Typer(
-    help="Rule packs: list, show, validate, explain and test them.", no_args_is_help=True
+    name="rules",
+    help="Rule packs: list, show, validate, explain and test them.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 

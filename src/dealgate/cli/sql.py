@@ -11,6 +11,8 @@ from dealgate.cli import options
 from dealgate.cli.console import fail, guarded
 from dealgate.cli.options import DEFAULT_PACK, AsOfOption, PackOption
 
+app = typer.Typer(add_completion=False)
+
 
 class SqlDialectName(StrEnum):
     DUCKDB = "duckdb"
@@ -20,6 +22,7 @@ class SqlDialectName(StrEnum):
     BIGQUERY = "bigquery"
 
 
+@app.command("sql")
 def sql(
     rules: PackOption = DEFAULT_PACK,
     dialect: Annotated[
