@@ -26,7 +26,7 @@ from typer.core import TyperGroup
 from dealgate import __version__
 
 # The module of each command, in the order `dealgate --help` lists them.
-COMMAND_MODULES = {
+_COMMAND_MODULES = {
     "check": "dealgate.cli.check",
     "audit": "dealgate.cli.audit",
     "report": "dealgate.cli.report",
@@ -45,11 +45,11 @@ class _Commands(TyperGroup):
     a failing audit."""
 
     def list_commands(self, ctx: Any) -> list[str]:  # click's Context, which typer vendors
-        return list(COMMAND_MODULES)
+        return list(_COMMAND_MODULES)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         # A name that is no command loads them all, for click's "did you mean".
-        for name in [cmd_name] if cmd_name in COMMAND_MODULES else COMMAND_MODULES:
+        for name in [cmd_name] if cmd_name in _COMMAND_MODULES else _COMMAND_MODULES:
             if name not in self.commands:
                 self.add_command(_command(name), name)
         return super().get_command(ctx, cmd_name)
@@ -77,7 +77,7 @@ app = typer.Typer(
 
 def _command(name: str) -> Any:
     """The click command (or group) of a command's module."""
-    commands: typer.Typer = importlib.import_module(COMMAND_MODULES[name]).app
+    commands: typer.Typer = importlib.import_module(_COMMAND_MODULES[name]).app
     if name in _GROUPS:
         return typer.main.get_group(commands)
     return typer.main.get_command(commands)
