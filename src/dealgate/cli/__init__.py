@@ -17,7 +17,6 @@ not delivered with `audit --notify-required`; dealgate/entry.py adds 3 (an inter
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 import typer
@@ -77,7 +76,9 @@ app = typer.Typer(
 
 def _command(name: str) -> Any:
     """The click command (or group) of a command's module."""
-    commands: typer.Typer = importlib.import_module(_COMMAND_MODULES[name]).app
+    # __import__, not importlib.import_module: `python -X importtime` times it
+    # (tests/test_startup.py, benchmarks/bench_check.py).
+    commands: typer.Typer = __import__(_COMMAND_MODULES[name], fromlist=["app"]).app
     if name in _GROUPS:
         return typer.main.get_group(commands)
     return typer.main.get_command(commands)
