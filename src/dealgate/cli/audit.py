@@ -327,8 +327,8 @@ def _check_output(
     if output is not None and mapping is not None:
         from dealgate.deals.mapping_file import joined_files
 
-        for written, side in joined_files(mapping):
-            inputs[f"the side table '{written}' the mapping joins"] = side
+        joined = joined_files(mapping)
+        inputs = inputs | {f"the side table '{name}' the mapping joins": f for name, f in joined}
     refuse_to_replace_inputs(output, inputs)
     needs_file(output_format.value, output)
 
