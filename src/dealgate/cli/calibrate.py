@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +26,9 @@ from dealgate.cli.options import (
     TeamsOption,
     VerboseOption,
 )
+
+if TYPE_CHECKING:
+    from dealgate.calibration.calibrate import Calibration
 
 app = typer.Typer(add_completion=False)
 
@@ -188,7 +191,7 @@ def calibrate(
     deliver(_render_calibration(result, output_format), output)
 
 
-def _render_calibration(result: Any, output_format: CalibrationFormat) -> Iterable[str]:
+def _render_calibration(result: Calibration, output_format: CalibrationFormat) -> Iterable[str]:
     from dealgate.report.calibration import calibration_csv, calibration_json, calibration_table
 
     if output_format is CalibrationFormat.JSON:

@@ -67,9 +67,9 @@ def shown_path(path: Path) -> str:
 
 def plain_text(renderable: RenderableType) -> str:
     """A table as a file holds it: 140 columns wide, without colour."""
-    buffer = Console(file=io.StringIO(), width=140, no_color=True, highlight=False)
-    buffer.print(renderable)
-    return buffer.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+    text = io.StringIO()
+    Console(file=text, width=140, no_color=True, highlight=False).print(renderable)
+    return text.getvalue()
 
 
 def needs_file(output_format: str, output: Path | None) -> None:

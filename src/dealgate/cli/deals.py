@@ -67,12 +67,8 @@ def deals_inspect(
         stage_history=stage_history,
         pack_named=bool(rules),
     )
-
-    def run() -> object:
-        return inspect_deals(reading.open(file, pack), pack)
-
-    inspection = guarded(run)
+    inspection = guarded(lambda: inspect_deals(reading.open(file, pack), pack))
     if output_format is DataFormat.JSON:
-        typer.echo(json.dumps(inspection.as_json(), indent=2, default=str))  # type: ignore[attr-defined]
+        typer.echo(json.dumps(inspection.as_json(), indent=2, default=str))
         return
-    out.print(render_inspection(inspection, finding_limit=limit or 10**9))  # type: ignore[arg-type]
+    out.print(render_inspection(inspection, finding_limit=limit or 10**9))

@@ -35,6 +35,7 @@ from dealgate.rules.model import RulePack
 
 if TYPE_CHECKING:
     from dealgate.deals.source import Reading
+    from dealgate.rule_tests import CaseResult
 
 app = typer.Typer(
     name="rules",
@@ -320,10 +321,8 @@ def rules_test(
         raise typer.Exit(1)
 
 
-def _print_case(result: object) -> None:
-    from dealgate.rule_tests import CaseResult
-
-    assert isinstance(result, CaseResult)
+def _print_case(result: CaseResult) -> None:
+    """One case: PASS or FAIL, and each difference from what the case expects."""
     mark = Text("PASS", "green") if result.passed else Text("FAIL", "red")
     # Case names, ids and messages come from the team's files: Text, never markup.
     line_out.print(Text.assemble("  ", mark, f"  {result.case.name}"))
