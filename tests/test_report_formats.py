@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from command import REPO, dealgate
-from dealgate.cli import AuditFormat, ReportFormat
+from dealgate.cli.audit import AuditFormat
+from dealgate.cli.report import ReportFormat
 from dealgate.report.formats import BASELINE_FORMATS, DOCUMENT_FORMATS, FORMATS
 
 

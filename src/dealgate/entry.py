@@ -35,7 +35,7 @@ TEST_CRASH = "DEALGATE_TEST_CRASH"
 
 class OutputClosed(BaseException):
     """Standard output is a pipe whose reader went away. Raised in place of BrokenPipeError
-    (dealgate/cli.py), which click would turn into exit 1, the code of an audit that found
+    (dealgate/cli/__init__.py), which click would turn into exit 1, the code of an audit that found
     failures. Not an Exception, so that no fallback (the columnar route's) takes it for a
     failure to retry, and `finally` blocks still run."""
 

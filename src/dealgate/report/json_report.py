@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from dealgate.findings import FindingKind, json_value
 from dealgate.judging.assess import DealAssessment
 from dealgate.judging.forecast import judge_forecast, judge_probability
 from dealgate.rules.model import RulePack
+
+if TYPE_CHECKING:
+    from dealgate.checking import CheckRun
 
 
 def disposition_text(assessment: DealAssessment) -> str:
@@ -78,4 +82,20 @@ def probability_json(pack: RulePack, assessment: DealAssessment) -> dict[str, An
         "ceiling": judged.ceiling,
         "evidence_stage_id": judged.evidence_stage.id,
         "standing": judged.standing.value,
+    }
+
+
+def check_json(run: CheckRun, as_of: date, engine: str) -> dict[str, Any]:
+    """`dealgate check --format json`: the deal, whether it may advance, and what was judged."""
+    return {
+        "as_of": as_of.isoformat(),
+        "pack": {"id": run.pack.id, "title": run.pack.title},
+        "engine": engine,
+        "ready": run.readiness.ready,
+        "verdict": run.readiness.sentence(run.assessment),
+        "deal": deal_json(run.assessment),
+        "forecast": forecast_json(run.pack, run.assessment),
+        "probability_ceiling": probability_json(run.pack, run.assessment),
+        "data_findings": [finding.as_json() for finding in run.findings],
+        "coverage": run.coverage.as_json(),
     }

@@ -1,0 +1,49 @@
+"""`dealgate report`: a saved JSON audit rendered again, without the rules or the export."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dealgate.cli.console import deliver, guarded, needs_file, refuse_to_replace_inputs, shown_path
+from dealgate.report.formats import render_document
+
+app = typer.Typer(add_completion=False)
+
+
+class ReportFormat(StrEnum):  # the DOCUMENT_FORMATS: what a saved audit renders as
+    HTML = "html"
+    XLSX = "xlsx"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+@app.command("report")
+def report(
+    audit: Annotated[Path, typer.Argument(help="An audit saved with --format json.")],
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.HTML,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report to this file (atomically).")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A previous JSON audit: show what changed since.")
+    ] = None,
+) -> None:
+    """Render a saved JSON audit as the HTML page, the Excel workbook or the Parquet file,
+    without the rules or the export; with --baseline, with the changes since an earlier audit."""
+    from dealgate.report.changes import check_comparable, compare
+    from dealgate.report.saved_audit import load_audit
+
+    if output is not None and str(output) != "-":
+        refuse_to_replace_inputs(output, {"the saved audit": audit, "--baseline": baseline})
+    needs_file(output_format.value, output)
+    document = guarded(lambda: load_audit(audit, "audit")).data
+    if baseline is not None:
+        previous = guarded(lambda: load_audit(baseline, "baseline"))
+        shown = shown_path(baseline)
+        guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
+        document["changes"] = compare(previous.data, document, shown).as_json()
+    deliver(render_document(output_format.value, document), output)
