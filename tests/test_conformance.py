@@ -30,12 +30,12 @@ from dealgate.engines import Engine, get_engine
 from dealgate.errors import Location
 from dealgate.findings import FindingKind
 from dealgate.judging.assess import assess, request_for, with_waivers
+from dealgate.judging.waivers import Waiver, WaiverBook
 from dealgate.report.csv_layout import CsvRows
 from dealgate.report.json_report import disposition_text
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 from dealgate.rules.model import RulePack
-from dealgate.waivers import Waiver, WaiverBook
 
 CONFORMANCE = Path(__file__).parent / "conformance"
 # postgres: the query of `dealgate sql --dialect postgres` run on a real server (conftest.py)

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from command import dealgate
 from dealgate.deals.source import Reading
 from dealgate.errors import InputError
+from dealgate.judging.waivers import load_waivers
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
-from dealgate.waivers import load_waivers
 
 EXAMPLES = int(os.environ.get("DEALGATE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(

@@ -34,7 +34,7 @@ NOT_FOR_ONE_DEAL = (
     "pyspark",
     "dealgate.audit",
     "dealgate.cli.audit",
-    "dealgate.waivers",
+    "dealgate.judging.waivers",
     "dealgate.columnar",
     "dealgate.engines.sql",
     "dealgate.report.audit_json",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dealgate.deals.source import DealSource
     from dealgate.engines.base import Engine
     from dealgate.judging.coverage import Coverage, Supply
-    from dealgate.waivers import WaiverBook
+    from dealgate.judging.waivers import WaiverBook
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from dealgate.action_plan import UNASSIGNED, overdue_steps
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
 from dealgate.deals.profiles import header_key
@@ -18,6 +17,7 @@ from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
 from dealgate.errors import UsageError
 from dealgate.findings import DataFinding, Finding, FindingKind, Status
+from dealgate.judging.action_plan import UNASSIGNED, overdue_steps
 from dealgate.judging.assess import DealAssessment, assess, request_for, with_waivers
 from dealgate.judging.coverage import Coverage, Supply, measure
 from dealgate.judging.forecast import (
@@ -30,9 +30,9 @@ from dealgate.judging.forecast import (
     worse_standing,
 )
 from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
+from dealgate.judging.waivers import WaiverBook
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
-from dealgate.waivers import WaiverBook
 
 
 class FailOn(StrEnum):

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from dealgate.findings import DataFinding
     from dealgate.judging.assess import DealAssessment
     from dealgate.judging.coverage import Coverage
+    from dealgate.judging.waivers import WaiverBook
     from dealgate.report.checklist import Readiness
     from dealgate.rules.model import RulePack, Stage
-    from dealgate.waivers import WaiverBook
 
 
 @dataclass(frozen=True)

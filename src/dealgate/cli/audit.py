@@ -204,9 +204,9 @@ def audit(
     from dealgate.audit import AuditFilters
     from dealgate.checking import stage_named
     from dealgate.deals.source import Reading
+    from dealgate.judging.waivers import WaiverBook, load_waivers
     from dealgate.report.changes import check_comparable
     from dealgate.report.saved_audit import load_audit
-    from dealgate.waivers import WaiverBook, load_waivers
 
     threshold = _fail_on(fail_on)
     if output is not None and str(output) == "-":

@@ -95,7 +95,7 @@ def check(
     chosen = options.engine(engine, verbose=verbose, spark_master=spark_master, pack=pack)
     book = None
     if waivers is not None:  # imported only when asked for: a rep's check starts fast
-        from dealgate.waivers import WaiverBook, load_waivers
+        from dealgate.judging.waivers import WaiverBook, load_waivers
 
         book = WaiverBook(guarded(lambda: load_waivers(waivers)), day)
     live = live_input(

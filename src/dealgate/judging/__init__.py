@@ -4,5 +4,8 @@
   (the per-deal `assess`, the columnar judge in SQL) reads them;
 - `coverage`: which fields an input supplies, the milestones it cannot measure, and the
   pack the engines judge on it;
-- `assess`: one evaluated deal to its findings, evidence stage, inflation and disposition.
+- `assess`: one evaluated deal to its findings, evidence stage, inflation and disposition;
+- `waivers`: milestones a team has agreed not to require of named deals, until a date;
+- `action_plan`: the steps of a deal's mutual action plan that are late;
+- `forecast`: what the evidence supports of a deal's forecast category and probability.
 """

@@ -9,15 +9,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from dealgate.action_plan import OverdueStep
 from dealgate.deals.model import ReadDeal
 from dealgate.engines.base import DealOutcomes, DealRequest, Outcome, deal_values
 from dealgate.findings import Disposition, Finding, FindingKind, Status
+from dealgate.judging.action_plan import OverdueStep
 from dealgate.rules.model import Milestone, RulePack, Stage
 
 if TYPE_CHECKING:  # waivers (and their pydantic models) load only where a waiver file is read
     from dealgate.judging.semantics import StageSemantics
-    from dealgate.waivers import WaiverBook
+    from dealgate.judging.waivers import WaiverBook
 
 _STATUS = {
     Outcome.MET: Status.MET,
@@ -36,7 +36,7 @@ class DealAssessment:
     inflation: int
     disposition: Disposition
     findings: tuple[Finding, ...]
-    # Late steps of the mutual action plan (dealgate/action_plan.py); an audit fills them in.
+    # Late steps of the mutual action plan (judging/action_plan.py); an audit fills them in.
     overdue_steps: tuple[OverdueStep, ...] = ()
     # Milestones the input could not measure on this deal (judging/coverage.py), made even
     # where an audit keeps only missing findings: the forecast judgement reads them.
