@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -306,8 +307,48 @@ def handwritten_command(rows: str, pipeline: Path, out: Path) -> list[str]:
     return [sys.executable, __file__, "--run-handwritten", rows, str(pipeline), str(out)]
 
 
-def time_query_threads(pipeline: Path, pack_path: Path, out: Path, runs: int) -> dict[int, float]:
-    """The audit in this process (pack loaded once), at 1 and 2 DuckDB threads: medians."""
+class _TimedConnection:
+    """A DuckDB connection that adds each statement's wall time to `steps`, by its kind."""
+
+    def __init__(self, connection: Any, steps: dict[str, float]) -> None:
+        self._connection = connection
+        self._steps = steps
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        result = self._connection.execute(statement, *args)
+        kind = _statement_kind(statement)
+        self._steps[kind] = self._steps.get(kind, 0.0) + time.perf_counter() - started
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+def _statement_kind(statement: str) -> str:
+    text = " ".join(statement.split()).upper()
+    if text.startswith(("CREATE TEMP TABLE", "CREATE TEMPORARY TABLE")):
+        return "judge: read, normalise, judge, keep (CREATE TEMPORARY TABLE)"
+    if text.startswith("COPY"):
+        return "write the report (COPY)"
+    if text.startswith("EXPLAIN"):
+        return "plan check (EXPLAIN)"
+    if "GROUPING SETS" in text:
+        return "distinct stage and owner texts (a scan)"
+    if text.startswith("SELECT COALESCE(SUM("):
+        return "failing findings (a scan of the kept deals)"
+    if text.startswith(("SET ", "CREATE OR REPLACE MACRO", "CREATE TEMP VIEW")):
+        return "macros, views and settings"
+    return "other statements"
+
+
+def time_query_threads(
+    pipeline: Path, pack_path: Path, out: Path, runs: int
+) -> tuple[dict[int, float], dict[int, dict[str, float]]]:
+    """The audit in this process (pack loaded once), at 1 and 2 DuckDB threads: medians of
+    the whole audit, and of each kind of statement it runs."""
+    import duckdb
+
     from dealgate.audit import AuditFilters, FailOn
     from dealgate.columnar.audit import ColumnarRequest, run_columnar_audit
     from dealgate.rules.catalog import PackCatalog
@@ -315,15 +356,31 @@ def time_query_threads(pipeline: Path, pack_path: Path, out: Path, runs: int) ->
 
     pack = load_pack(pack_path, PackCatalog(include_bundled=False, cwd=pack_path.parent))
     times: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(runs):
-        for threads in (1, 2):
-            request = ColumnarRequest(
-                pipeline, pack, AS_OF, AuditFilters(), FailOn.NEVER, threads=threads
-            )
-            started = time.perf_counter()
-            run_columnar_audit(request, out)
-            times[threads].append(time.perf_counter() - started)
-    return {threads: statistics.median(values) for threads, values in times.items()}
+    steps: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    connect = duckdb.connect
+    try:
+        for _ in range(runs):
+            for threads in (1, 2):
+                run_steps: dict[str, float] = {}
+                duckdb.connect = lambda *a, **k: _TimedConnection(connect(*a, **k), run_steps)  # type: ignore[assignment]  # noqa: B023
+                request = ColumnarRequest(
+                    pipeline, pack, AS_OF, AuditFilters(), FailOn.NEVER, threads=threads
+                )
+                started = time.perf_counter()
+                run_columnar_audit(request, out)
+                times[threads].append(time.perf_counter() - started)
+                steps[threads].append(run_steps)
+    finally:
+        duckdb.connect = connect
+    medians = {threads: statistics.median(values) for threads, values in times.items()}
+    step_medians = {
+        threads: {
+            kind: statistics.median(run.get(kind, 0.0) for run in runs_steps)
+            for kind in sorted({kind for run in runs_steps for kind in run})
+        }
+        for threads, runs_steps in steps.items()
+    }
+    return medians, step_medians
 
 
 def median_runs(approaches: dict[str, Callable[[], list[str]]], runs: int) -> dict[str, list[Run]]:
@@ -404,11 +461,19 @@ def main() -> int:
             f"| {report:,.0f} MB |"
         )
     if not args.skip_threads:
-        threads = time_query_threads(pipeline, pack, work / "threads.csv", args.runs)
+        threads, steps = time_query_threads(pipeline, pack, work / "threads.csv", args.runs)
         print(
             f"\naudit in process (report per deal): 1 thread {threads[1]:.2f} s, "
-            f"2 threads {threads[2]:.2f} s, speed-up {threads[1] / threads[2]:.2f}x"
+            f"2 threads {threads[2]:.2f} s, speed-up {threads[1] / threads[2]:.2f}x\n"
         )
+        print("| statement | 1 thread | 2 threads | speed-up |")
+        print("|---|---:|---:|---:|")
+        for kind in steps[1]:
+            one, two = steps[1][kind], steps[2].get(kind, 0.0)
+            speedup = f"{one / two:.2f}x" if two > 0 else "-"
+            print(f"| {kind} | {one:.2f} s | {two:.2f} s | {speedup} |")
+        outside = {n: threads[n] - sum(steps[n].values()) for n in (1, 2)}
+        print(f"| Python between the statements | {outside[1]:.2f} s | {outside[2]:.2f} s | - |")
     return 0
 
 
