@@ -228,7 +228,9 @@ def parse_percent(value: Any, *, fraction: bool = False) -> Decimal:
     text = _typed_text(value)
     number: Decimal | None = _rule("percent_raw")(text, fraction)
     if number is None:
-        raise Unreadable(f"unreadable number {_short(text.strip())!r}")
+        body = text.strip()
+        parse_number(body.removesuffix("%"))  # says why the number cannot be read
+        raise Unreadable(f"unreadable percentage {_short(body)!r}")
     if _rule("in_range")(number) is None:
         raise Unreadable(f"probability {number} is outside 0-100", DataIssue.OUT_OF_RANGE)
     return Decimal(int(number)) if number == number.to_integral() else number
@@ -248,7 +250,8 @@ def parse_bool(value: Any) -> bool:
 
 def parse_count(value: Any) -> int:
     """A whole number of times, e.g. how often a close date was pushed."""
-    count: int | None = _rule("count")(_typed_text(value))
+    number = parse_number(value)  # says why a text is no number
+    count: int | None = _rule("count")(format(number, "f"))
     if count is None:
         raise Unreadable(f"{value!r} is not a whole number of times")
     return count
