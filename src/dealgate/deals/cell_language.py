@@ -16,7 +16,7 @@ and raise in Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,6 +35,10 @@ class Expr:
 
     def __invert__(self) -> Expr:
         return Op("not", (self,))
+
+
+# The nodes are plain classes, not dataclasses: `check` imports them, and each dataclass costs
+# a few million instructions to create at start-up.
 
 
 class Var(Expr):
@@ -98,10 +102,6 @@ class Rule:
         self.name = name
         self.params = params
         self.body = body
-
-
-# Plain classes, not dataclasses: `check` imports these, and each dataclass costs a few
-# million instructions to create at start-up.
 
 
 def expr(value: Expr | str | int | bool | None) -> Expr:
@@ -498,12 +498,3 @@ def sql_macros(rules: Iterable[Rule]) -> list[str]:
             for rule in rules
         ),
     ]
-
-
-def words(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
-
-
-def arms_by_symbol(symbols: Mapping[str, str]) -> list[str]:
-    """Currency symbols, longest first: the order the rules try them in."""
-    return sorted(symbols, key=len, reverse=True)

@@ -20,16 +20,14 @@ from dealgate.deals.cell_language import (
     Rule,
     Use,
     Var,
-    arms_by_symbol,
     case,
     expr,
     let,
     op,
-    words,
 )
 
 # Values reps type to get past a required field. Read as missing, and reported.
-PLACEHOLDERS = words(
+PLACEHOLDERS = frozenset(
     [
         "n/a",
         "na",
@@ -51,8 +49,8 @@ PLACEHOLDERS = words(
         "#n/a",
     ]
 )
-TRUE_WORDS = words(["yes", "y", "true", "t", "1", "x", "on"])
-FALSE_WORDS = words(["no", "n", "false", "f", "0", "off"])
+TRUE_WORDS = frozenset(["yes", "y", "true", "t", "1", "x", "on"])
+FALSE_WORDS = frozenset(["no", "n", "false", "f", "0", "off"])
 CURRENCY_SYMBOLS = {
     "$": "USD",
     "US$": "USD",
@@ -242,7 +240,7 @@ _NUMBERS = [
 
 def _symbol_arms(value: Expr, *, currency: bool) -> list[tuple[Expr, Expr]]:
     arms: list[tuple[Expr, Expr]] = []
-    for symbol in arms_by_symbol(CURRENCY_SYMBOLS):
+    for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):  # longest first
         code, size = CURRENCY_SYMBOLS[symbol], len(symbol)
         starts, ends = op("starts", value, symbol), op("ends", value, symbol)
         if currency:
