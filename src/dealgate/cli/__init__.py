@@ -106,10 +106,3 @@ def main_options(
 
     if os.environ.get(TEST_CRASH) == "1":  # a test hook (docs/reliability.md), not a feature
         raise RuntimeError(f"{TEST_CRASH}=1 asked for a crash")
-
-
-def main() -> None:
-    """The console script: exit codes for crashes and signals (dealgate/entry.py)."""
-    from dealgate.entry import main as entry_main
-
-    entry_main()
