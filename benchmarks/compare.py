@@ -1120,9 +1120,9 @@ def verify(pipeline: Pipeline, approaches: list[str], work: Path) -> list[Agreem
 
 def verify_tables() -> list[str]:
     """The hand-written tables above against the pack and the word lists dealgate uses."""
-    from dealgate.deals.normalise import FALSE_WORDS as DG_FALSE
-    from dealgate.deals.normalise import PLACEHOLDERS as DG_PLACEHOLDERS
-    from dealgate.deals.normalise import TRUE_WORDS as DG_TRUE
+    from dealgate.deals.cell_rules import FALSE_WORDS as DG_FALSE
+    from dealgate.deals.cell_rules import PLACEHOLDERS as DG_PLACEHOLDERS
+    from dealgate.deals.cell_rules import TRUE_WORDS as DG_TRUE
     from dealgate.rules.loader import load_pack
 
     pack = load_pack(PACK)

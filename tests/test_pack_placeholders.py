@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dealgate.deals.normalise import PLACEHOLDERS
+from dealgate.deals.cell_rules import PLACEHOLDERS
 from dealgate.deals.readers import RawRecord
 from dealgate.deals.source import read_records
 from dealgate.errors import PackError

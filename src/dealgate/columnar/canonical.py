@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dealgate.deals.cell_language import sql_let
 from dealgate.deals.mapper import ColumnUse, DealMapper, IdKey
 from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
@@ -22,7 +23,6 @@ from dealgate.deals.opportunity_history import history_columns
 from dealgate.deals.profiles import Profile, header_key
 from dealgate.deals.readers import FIELD_LIMIT, Table
 from dealgate.deals.source import ROLE_COLUMNS, _column
-from dealgate.deals.sql_normalise import let
 from dealgate.engines.dialects import DIALECTS
 from dealgate.engines.sql import ROW, columns_read
 from dealgate.rules.model import RulePack
@@ -199,7 +199,7 @@ class CanonicalQuery:
             f"list_transform([json_type(dg_j, '$[*]')], lambda dg_types: list_filter("
             f"from_json(dg_j, {literal(schema)}), lambda x, i: dg_types[i] = 'OBJECT'))[1]"
         )
-        return let(
+        return sql_let(
             text,
             "dg_j",
             f"CASE WHEN dg_j IS NULL OR NOT json_valid(dg_j) OR json_type(dg_j) <> 'ARRAY' "

@@ -369,20 +369,21 @@ class PythonRules:
         return function
 
 
+def _parts(node: Any) -> tuple[Any, ...]:
+    """The expressions directly inside an expression (constant operands among them)."""
+    if isinstance(node, Op | Use):
+        return tuple(node.args)
+    if isinstance(node, Case):
+        return (*(part for arm in node.arms for part in arm), node.otherwise)
+    if isinstance(node, Let):
+        return (node.value, node.body)
+    return ()
+
+
 def _rules_used(node: Any) -> set[str]:
     """The rules an expression calls."""
-    if isinstance(node, Use):
-        return {node.rule}.union(*(_rules_used(arg) for arg in node.args))
-    if isinstance(node, Op):
-        return set().union(*(_rules_used(arg) for arg in node.args))
-    if isinstance(node, Case):
-        found = _rules_used(node.otherwise)
-        for condition, value in node.arms:
-            found |= _rules_used(condition) | _rules_used(value)
-        return found
-    if isinstance(node, Let):
-        return _rules_used(node.value) | _rules_used(node.body)
-    return set()
+    found = {node.rule} if isinstance(node, Use) else set()
+    return found.union(*(_rules_used(part) for part in _parts(node)))
 
 
 # -- DuckDB SQL ----------------------------------------------------------------------------
@@ -461,18 +462,12 @@ class _SqlCompiler:
 
 
 def _uses(node: Any, name: str) -> int:
-    """How many times an expression names a variable."""
+    """How many times an expression names a variable (not in a Let that binds that name)."""
     if isinstance(node, Var):
         return int(node.name == name)
-    if isinstance(node, Op | Use):
-        return sum(_uses(arg, name) for arg in node.args)
-    if isinstance(node, Case):
-        return sum(_uses(c, name) + _uses(v, name) for c, v in node.arms) + _uses(
-            node.otherwise, name
-        )
-    if isinstance(node, Let):
-        return _uses(node.value, name) + (0 if node.name == name else _uses(node.body, name))
-    return 0
+    if isinstance(node, Let) and node.name == name:
+        return _uses(node.value, name)
+    return sum(_uses(part, name) for part in _parts(node))
 
 
 def _sql_constant(value: str | int | bool | None) -> str:

@@ -17,23 +17,12 @@ from typing import Any
 
 from dealgate.deals.cell_language import PythonRules
 from dealgate.deals.cell_rules import (
-    CURRENCY_CODE,
-    CURRENCY_SYMBOLS,
     DOT_DATE,
-    EPOCH_MILLIS,
-    FALSE_WORDS,
-    GROUPED_BY_COMMA,
-    GROUPED_BY_DOT,
-    GROUPING_MARKS,
     ISO_DATE,
     MAX_WHOLE_DIGITS,
-    PLACEHOLDERS,
-    PLAIN_NUMBER,
     RULES,
     SHORT_YEAR_SLASH_DATE,
     SLASH_DATE,
-    TRUE_WORDS,
-    WITHIN_REACH,
     YEAR_FIRST_SLASH_DATE,
 )
 from dealgate.findings import DataIssue
@@ -58,37 +47,6 @@ class DateOrder(StrEnum):
     MONTH_FIRST = "M/D/YYYY"
     DAY_FIRST = "D/M/YYYY"
 
-
-__all__ = [
-    "CURRENCY_CODE",
-    "CURRENCY_SYMBOLS",
-    "DOT_DATE",
-    "EPOCH_MILLIS",
-    "FALSE_WORDS",
-    "GROUPED_BY_COMMA",
-    "GROUPED_BY_DOT",
-    "GROUPING_MARKS",
-    "ISO_DATE",
-    "MAX_WHOLE_DIGITS",
-    "PLACEHOLDERS",
-    "PLAIN_NUMBER",
-    "TRUE_WORDS",
-    "WITHIN_REACH",
-    "YEAR_FIRST_SLASH_DATE",
-    "DateOrder",
-    "OutOfReach",
-    "Unreadable",
-    "checked_number",
-    "clean_text",
-    "deal_key",
-    "is_placeholder",
-    "parse_bool",
-    "parse_count",
-    "parse_date",
-    "parse_money",
-    "parse_number",
-    "parse_percent",
-]
 
 _LARGEST = Decimal(10) ** MAX_WHOLE_DIGITS
 # Forms a date is written in, to say why a text that takes one is no date (messages only).

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dealgate.deals.cell_language import sql_let, sql_macros
+from dealgate.deals.cell_language import sql_macros
 from dealgate.deals.cell_rules import RULES
-
-__all__ = ["install", "let", "macros"]
-
-let = sql_let
 
 
 def macros() -> list[str]:

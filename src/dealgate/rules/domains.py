@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from dealgate.deals.normalise import FALSE_WORDS, TRUE_WORDS
+from dealgate.deals.cell_rules import FALSE_WORDS, TRUE_WORDS
 from dealgate.deals.profiles import CANONICAL, CANONICAL_FORECAST, header_key
 from dealgate.rules.spelling import slip_of
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dealgate.deals.normalise import PLACEHOLDERS
+from dealgate.deals.cell_rules import PLACEHOLDERS
 from dealgate.deals.profiles import header_key
 from dealgate.errors import InputError, Location, PackError, Problem, did_you_mean
 from dealgate.rules.catalog import PackCatalog

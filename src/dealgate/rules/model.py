@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from dealgate.deals.normalise import PLACEHOLDERS
+from dealgate.deals.cell_rules import PLACEHOLDERS
 from dealgate.errors import Location
 from dealgate.rules.checker import CheckedCondition
 from dealgate.rules.expr import Expr
