@@ -209,7 +209,7 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "iso_date": ("_make_date({0}[:4], {0}[5:7], {0}[8:10])", "dg_iso_date({0})"),
     "timestamp_date": (
         "_timestamp_date({0})",
-        "CAST(timezone('UTC', try_cast(replace({0}, 'Z', '+00:00') AS TIMESTAMPTZ)) AS DATE)",
+        "dg_timestamp_date({0})",
     ),
     "epoch_millis_date": ("_epoch_date({0})", "CAST(epoch_ms(CAST({0} AS BIGINT)) AS DATE)"),
 }
@@ -222,6 +222,10 @@ SQL_DATE_MACROS = (
                       AS DATE) END""",
     """CREATE OR REPLACE MACRO dg_iso_date(s) AS
         CASE WHEN starts_with(s, '0000') THEN NULL ELSE try_cast(s AS DATE) END""",
+    # the UTC date of a time: none before year 1 or after 9999, where Python has no date
+    """CREATE OR REPLACE MACRO dg_timestamp_date(s) AS list_transform(
+        [CAST(timezone('UTC', try_cast(replace(s, 'Z', '+00:00') AS TIMESTAMPTZ)) AS DATE)],
+        lambda d: CASE WHEN d BETWEEN DATE '0001-01-01' AND DATE '9999-12-31' THEN d END)[1]""",
 )
 
 
@@ -287,9 +291,9 @@ def _make_date(year: str, month: str, day: str) -> date | None:
 def _timestamp_date(text: str) -> date | None:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return (moment.astimezone(UTC) if moment.tzinfo is not None else moment).date()
+    except (ValueError, OverflowError):  # OverflowError: its UTC date is before year 1
         return None
-    return (moment.astimezone(UTC) if moment.tzinfo is not None else moment).date()
 
 
 def _epoch_date(text: str) -> date:
