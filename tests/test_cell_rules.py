@@ -1,4 +1,5 @@
-"""The cell rules compile to Python and to DuckDB alike: the same text reads the same value.
+"""The cell rules compile to Python and to DuckDB alike: the same text reads the same value,
+and the same value is written as the same cell.
 
 tests/conformance/normalisation/cases.yaml names the cases a reader must get right; this
 holds the two compiled targets of every rule to each other on random texts made of the
@@ -8,6 +9,7 @@ primitive whose two spellings differ in meaning is found.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,6 +23,8 @@ from dealgate.deals.cell_language import sql_macros
 from dealgate.deals.cell_rules import RULES
 from dealgate.deals.normalise import _rule
 from dealgate.deals.sql_normalise import install
+from dealgate.findings import json_value
+from dealgate.report import cell_writing
 
 # (rule, its flags after the text): every rule a reader calls
 CALLS = [
@@ -118,3 +122,83 @@ def test_a_computed_argument_is_bound_once_in_sql() -> None:
     ]
     assert money_of.count("dg_money_number(") == 1
     assert "list_transform([dg_money_number(s)]" in money_of
+
+
+# -- writing a cell (report/cell_writing.py) --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def writing() -> Any:
+    connection = duckdb.connect()
+    for statement in cell_writing.sql_macros():
+        connection.execute(statement)
+    return connection
+
+
+def _written(connection: Any, rule: str, value: Any, sql_type: str) -> tuple[Any, Any]:
+    python = cell_writing.writer(rule)(value)
+    (sql,) = connection.execute(f"SELECT dg_{rule}(CAST(? AS {sql_type}))", [value]).fetchone()
+    return python, sql
+
+
+# any character: controls, quotes, DEL, accents, astral ones (surrogate pairs in JSON)
+any_text = st.one_of(st.none(), st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
+formula_like = st.builds(
+    lambda start, rest: start + rest, st.sampled_from([*"=+-@\t\r'a "]), any_text.filter(bool)
+)
+
+
+@_SETTINGS
+@given(text=st.one_of(any_text, formula_like))
+def test_a_text_is_written_alike_in_python_and_duckdb(writing: Any, text: str | None) -> None:
+    for rule in ("json_text", "json_any", "safe_text"):
+        python, sql = _written(writing, rule, text, "VARCHAR")
+        assert python == sql, f"{rule}({text!r}): Python {python!r}, DuckDB {sql!r}"
+    # and the JSON is Python's own
+    assert cell_writing.writer("json_text")(text) == json.dumps(text)
+
+
+decimals = st.one_of(
+    st.none(),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=2, max_value=10**12, min_value=-(10**12)
+    ),
+    st.integers(min_value=-(10**15), max_value=10**15).map(Decimal),
+    # at most 15 significant digits and below 2**53: a DOUBLE holds them exactly
+    st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,8})?(E-?[0-9])?", fullmatch=True).map(Decimal),
+)
+
+
+@_SETTINGS
+@given(number=decimals)
+def test_a_number_is_written_alike_in_python_and_duckdb(
+    writing: Any, number: Decimal | None
+) -> None:
+    """DuckDB holds a read number as DOUBLE, Python as the Decimal it read."""
+    python, sql = _written(writing, "json_number", number, "DOUBLE")
+    assert python == sql, f"json_number({number!r}): Python {python!r}, DuckDB {sql!r}"
+    assert python == json.dumps(json_value(number)) or abs(number or 0) >= Decimal("1e38")
+
+
+@_SETTINGS
+@given(day=st.one_of(st.none(), st.dates()), flag=st.one_of(st.none(), st.booleans()))
+def test_dates_and_yes_no_are_written_alike_in_python_and_duckdb(
+    writing: Any, day: date | None, flag: bool | None
+) -> None:
+    for rule, value, sql_type in [
+        ("json_date", day, "DATE"),
+        ("date_text", day, "DATE"),
+        ("json_bool", flag, "BOOLEAN"),
+    ]:
+        python, sql = _written(writing, rule, value, sql_type)
+        assert python == sql, f"{rule}({value!r}): Python {python!r}, DuckDB {sql!r}"
+    assert cell_writing.writer("json_date")(day) == json.dumps(json_value(day))
+    assert cell_writing.writer("json_bool")(flag) == json.dumps(flag)
+
+
+def test_a_native_value_of_a_yaml_deal_is_written_as_json() -> None:
+    """SQL reads texts only; a YAML or JSON deal's undeclared field may hold any value."""
+    json_any = cell_writing.writer("json_any")
+    assert json_any(3) == "3"
+    assert json_any(True) == "true"
+    assert json_any(["a", {"b": date(2026, 1, 2)}]) == '["a", {"b": "2026-01-02"}]'

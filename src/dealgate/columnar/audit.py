@@ -18,7 +18,7 @@ from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, lit
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import (
     Judge,
-    json_macros,
+    amount_macros,
     stage_rows,
     staged_deals,
     statuses_query,
@@ -34,7 +34,8 @@ from dealgate.errors import OutputError
 from dealgate.findings import FindingKind
 from dealgate.interrupts import interruptible
 from dealgate.judging.coverage import Coverage, measure
-from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, FORMULA_STARTS, CsvRows
+from dealgate.report.cell_writing import sql_macros as writing_macros
+from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, CsvRows
 from dealgate.rules.model import RulePack
 
 _UTF8 = ("utf-8", "utf-8-sig")
@@ -152,7 +153,10 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             connection.execute("SET enable_progress_bar = false")  # dealgate's output only
             install_reading(connection)
             judge = Judge(pack, request.filters, canonical.read_keys(connection))
-            for statement in json_macros():
+            # how a cell is written (report/cell_writing.py); what a finding read is written
+            # only in a row per finding
+            reads = judge.read_macros() if request.rows is CsvRows.FINDING else writing_macros()
+            for statement in [*amount_macros(), *reads]:
                 connection.execute(statement)
             connection.execute(
                 f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
@@ -228,24 +232,8 @@ def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...
 
 
 def _safe(column: str) -> exp.Expr:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (safe_cell).
-
-    Not `left(value, 1) IN (...)`: DuckDB plans an IN list of five or more values outside a
-    WHERE as a join, and a plan with a join does not keep the file's order (_check_order).
-    """
-    value = exp.column(column)
-    starts = [func("chr", exp.Literal.number(ord(start))) for start in FORMULA_STARTS]
-    formula_starts = starts[0]
-    for start in starts[1:]:
-        formula_starts = exp.DPipe(this=formula_starts, expression=start)
-    first = func("left", value.copy(), exp.Literal.number(1))
-    formula = exp.and_(
-        exp.NEQ(this=first.copy(), expression=exp.Literal.string("")),
-        func("contains", formula_starts, first),
-    )
-    quoted = exp.DPipe(this=exp.Literal.string("'"), expression=value.copy())
-    blank_as_null = exp.Nullif(this=value, expression=exp.Literal.string(""))
-    return exp.Case().when(formula, quoted).else_(blank_as_null)
+    """Formula-safe text, blank as an empty cell (report/cell_writing.py)."""
+    return func("dg_safe_text", exp.column(column))
 
 
 def _deal_values(judge: Judge) -> dict[str, exp.Expr]:
@@ -263,7 +251,7 @@ def _deal_values(judge: Judge) -> dict[str, exp.Expr]:
         "currency": _safe("currency"),
         # Dates, dispositions, kinds and the read values ('{...') never start like a
         # formula; the pack's own texts were made safe when the query was written.
-        "close_date": func("strftime", exp.column("close_date"), exp.Literal.string("%Y-%m-%d")),
+        "close_date": func("dg_date_text", exp.column("close_date")),
         "disposition": judge.disposition(),
     }
 

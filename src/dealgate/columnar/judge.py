@@ -37,9 +37,10 @@ from dealgate.engines.dialects import (
 from dealgate.engines.sql import compile_query
 from dealgate.findings import Disposition, FindingKind
 from dealgate.judging.semantics import Position
-from dealgate.report.csv_layout import ID_SEPARATOR, safe_cell
+from dealgate.report.cell_writing import ReadPlanField, read_rules, sql_read_macros, writer
+from dealgate.report.cell_writing import sql_macros as writing_macros
+from dealgate.report.csv_layout import ID_SEPARATOR
 from dealgate.rules.model import Milestone, RulePack
-from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
 
 DEAL = "d"  # the alias of the deal in the judging steps
 
@@ -332,58 +333,42 @@ class Judge:
             "milestone": by_milestone([cell(m.milestone) for m in self.milestones]),
             "kind": by_milestone([self.kind(m) for m in self.milestones]),
             "severity": by_milestone([cell(m.severity.value) for m in self.milestones]),
-            "read": by_milestone([self.read_json(m) for m in self.milestones]),
+            "read": by_milestone([self.read_json(i) for i in range(len(self.milestones))]),
             "guidance": by_milestone([cell(m.guidance) for m in self.milestones]),
         }
 
-    # -- what a finding read, as JSON (DuckDB's macros, json_macros) ----------------------
+    # -- what a finding read, as JSON (report/cell_writing.py's rules, as macros) ---------
 
-    def read_json(self, milestone: Milestone) -> exp.Expr:
-        parts: list[exp.Expr] = []
-        for path, item_fields in milestone.read_plan:
-            if parts:
-                parts.append(_text(", "))
-            parts += [_text('"' + path + '": '), self._json_of(path, item_fields)]
-        if not parts:
-            return _text("{}")
-        return _concat(_text("{"), *parts, _text("}"))
+    def read_json(self, index: int) -> exp.Expr:
+        """The call of milestone number `index`'s read macro (`read_macros`) on its fields."""
+        milestone = self.milestones[index]
+        _, fields = read_rules(self.pack, milestone, _read_rule(index))
+        return func(f"dg_{_read_rule(index)}", *(_read_argument(field) for field in fields))
 
-    def _json_of(self, path: str, item_fields: tuple[str, ...]) -> exp.Expr:
-        if path == "stage":
-            return func("dg_json_text", exp.column("dg_crm_stage"))
-        if "." in path:
-            raise Unsupported(f"a record field read by a milestone ({path})")
-        field_type = self.pack.fields.get(path)
-        declared = field_type.type if field_type is not None else CANONICAL_FIELDS.get(path)
-        column = exp.column(exp.to_identifier(path, quoted=True))
-        if declared is None or declared.kind is not Kind.LIST:
-            return _json_scalar(column, declared)
-        if not item_fields:
-            return _coalesce(cast(func("len", column), "VARCHAR"), _text("null"))
-        members: list[exp.Expr] = []
-        for field in item_fields:
-            if members:
-                members.append(_text(", "))
-            item = exp.column(exp.to_identifier(field, quoted=True), table="x")
-            members += [_text(f'"{field}": '), _json_scalar(item, declared.fields.get(field))]
-        each = lambda_("x", _concat(_text("{"), *members, _text("}")))
-        items = func("array_to_string", func("list_transform", column.copy(), each), _text(", "))
-        listed = _concat(_text("["), items, _text("]"))
-        return _case([(is_null(column.copy()), _text("null"))], otherwise=listed)
+    def read_macros(self) -> list[str]:
+        """The macros writing what each milestone read, after the writing rules' own."""
+        for milestone in self.milestones:
+            for path, _ in milestone.read_plan:
+                if "." in path and path != "stage":
+                    raise Unsupported(f"a record field read by a milestone ({path})")
+        rules = [
+            rule
+            for index, milestone in enumerate(self.milestones)
+            for rule in read_rules(self.pack, milestone, _read_rule(index))[0]
+        ]
+        return [*writing_macros(), *sql_read_macros(rules)]
 
 
-def _json_scalar(value: exp.Expr, field_type: FieldType | None) -> exp.Expr:
-    """A value as Python's json.dumps writes it (ensure_ascii; numbers as json_value)."""
-    kind = field_type.kind if field_type is not None else Kind.ANY
-    if kind is Kind.DATE:
-        day = func("strftime", value, _text("%Y-%m-%d"))
-        return _coalesce(_concat(_text('"'), day, _text('"')), _text("null"))
-    if kind in NUMERIC:
-        return func("dg_json_number", value)
-    if kind is Kind.BOOLEAN:
-        arms = [(is_null(value.copy()), _text("null")), (value, _text("true"))]
-        return _case(arms, otherwise=_text("false"))
-    return func("dg_json_text", value)
+def _read_rule(index: int) -> str:
+    return f"read_{index}"
+
+
+def _read_argument(field: ReadPlanField) -> exp.Expr:
+    """The column a read macro takes for a field: a list shown by its length, its length."""
+    if field.path == "stage":
+        return exp.column("dg_crm_stage")
+    column = exp.column(exp.to_identifier(field.path, quoted=True))
+    return func("len", column) if field.shown_as == "count" else column
 
 
 def _runs(positions: list[int]) -> list[tuple[int, int]]:
@@ -443,8 +428,8 @@ def _unmet(status: exp.Expr) -> exp.Expr:
 
 def cell(text: str) -> exp.Expr:
     """A constant of the pack as the CSV report writes it: formula-safe, blank as NULL."""
-    safe = safe_cell(text)
-    return _text(str(safe)) if safe else exp.null()
+    safe = writer("safe_text")(text)
+    return _text(safe) if safe is not None else exp.null()
 
 
 # -- small builders ------------------------------------------------------------------------
@@ -523,33 +508,10 @@ def _concat(*texts: exp.Expr) -> exp.Expr:
     return _joined(exp.DPipe, list(texts))
 
 
-def json_macros() -> list[str]:
-    """JSON text as Python's json.dumps writes it: ASCII only, lower-case \\u escapes."""
+def amount_macros() -> list[str]:
+    """The amount cell as Python writes a Decimal (`str`), from the digits a money cell read:
+    no leading zeros, and 0 before a point."""
     return [
-        r"""CREATE OR REPLACE MACRO dg_json_char(ch) AS CASE
-            WHEN ch = '"' THEN '\"'
-            WHEN ch = '\' THEN '\\'
-            WHEN ch = chr(10) THEN '\n'
-            WHEN ch = chr(13) THEN '\r'
-            WHEN ch = chr(9) THEN '\t'
-            WHEN ch = chr(8) THEN '\b'
-            WHEN ch = chr(12) THEN '\f'
-            WHEN unicode(ch) < 32 THEN printf('\u%04x', unicode(ch))
-            WHEN unicode(ch) < 128 THEN ch
-            WHEN unicode(ch) < 65536 THEN printf('\u%04x', unicode(ch))
-            ELSE printf('\u%04x\u%04x', 55296 + ((unicode(ch) - 65536) >> 10),
-                        56320 + ((unicode(ch) - 65536) & 1023)) END""",
-        r"""CREATE OR REPLACE MACRO dg_json_text(s) AS CASE
-            WHEN s IS NULL THEN 'null'
-            WHEN regexp_matches(s, '[^\x20-\x21\x23-\x5b\x5d-\x7f]')
-              THEN '"' || array_to_string(
-                     list_transform(string_split(s, ''), lambda ch: dg_json_char(ch)), '') || '"'
-            ELSE '"' || s || '"' END""",
-        """CREATE OR REPLACE MACRO dg_json_number(x) AS CASE
-            WHEN x IS NULL THEN 'null'
-            WHEN x = trunc(x) AND abs(x) < 1e38 THEN CAST(CAST(x AS HUGEINT) AS VARCHAR)
-            ELSE CAST(x AS VARCHAR) END""",
-        # str(Decimal) of the digits a money cell read: no leading zeros, 0 before a point
         r"""CREATE OR REPLACE MACRO dg_decimal_str(n) AS
             regexp_replace(regexp_replace(n, '^(-?)\.', '\10.'), '^(-?)0+(\d)', '\1\2')""",
     ]

@@ -133,6 +133,9 @@ _SQL_SPACE = (
 
 _SPACE = _SQL_SPACE.replace("{", "{{").replace("}", "}}")  # as a template's text
 
+_MAP_CHARS = "array_to_string(list_transform(string_split({0}, ''), lambda dg_c: {1}(dg_c)), '')"
+_JOIN_EACH = "array_to_string(list_transform({0}, lambda dg_i: {1}(dg_i)), {2})"
+
 PRIMITIVES: dict[str, tuple[str, str]] = {
     # logic and comparison (null-safe in Python only where marked)
     "and": ("({0} and {1})", "({0} AND {1})"),
@@ -142,6 +145,7 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "eq": ("({0} == {1})", "({0} = {1})"),
     "ne": ("({0} != {1})", "({0} <> {1})"),
     "gt": ("({0} > {1})", "({0} > {1})"),
+    "lt": ("({0} < {1})", "({0} < {1})"),
     "le": ("({0} <= {1})", "({0} <= {1})"),
     # null-safe; the operand is a variable (Python names it twice)
     "between": ("({0} is not None and {1} <= {0} <= {2})", "({0} BETWEEN {1} AND {2})"),
@@ -204,6 +208,9 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "is_whole": ("_is_whole({0})", "({0} >= 0 AND {0} = floor({0}))"),
     "to_integer": ("_integer({0})", "CAST({0} AS BIGINT)"),
     "add": ("({0} + {1})", "({0} + {1})"),
+    "sub": ("({0} - {1})", "({0} - {1})"),
+    "div": ("({0} // {1})", "({0} // {1})"),  # whole numbers, not negative
+    "mod": ("({0} % {1})", "({0} % {1})"),  # whole numbers, not negative
     # dates, from texts the rule has matched to a form
     "make_date": ("_make_date({0}, {1}, {2})", "dg_make_date({0}, {1}, {2})"),
     "iso_date": ("_make_date({0}[:4], {0}[5:7], {0}[8:10])", "dg_iso_date({0})"),
@@ -212,6 +219,19 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
         "dg_timestamp_date({0})",
     ),
     "epoch_millis_date": ("_epoch_date({0})", "CAST(epoch_ms(CAST({0} AS BIGINT)) AS DATE)"),
+    # writing a report's cells (report/cell_writing.py)
+    "codepoint": ("ord({0})", "unicode({0})"),  # one character
+    "hex4": ("format({0}, '04x')", "printf('%04x', {0})"),  # 0 <= n < 65536
+    "map_chars": ("''.join(map({1}, {0}))", _MAP_CHARS),  # {1} a rule (RuleRef) per character
+    "join_each": ("{2}.join(map({1}, {0}))", _JOIN_EACH),  # {1} a rule (RuleRef) per item
+    "item": ("{0}.get({1})", "{0}[{1}]"),  # a list item's field (a dict, a struct)
+    "is_integral": ("_is_integral({0})", "({0} = trunc({0}) AND abs({0}) < 1e38)"),
+    "integer_text": ("str(int({0}))", "CAST(CAST({0} AS HUGEINT) AS VARCHAR)"),
+    "float_text": ("repr(float({0}))", "CAST(CAST({0} AS DOUBLE) AS VARCHAR)"),
+    "date_text": ("{0}.isoformat()", "strftime({0}, '%Y-%m-%d')"),
+    # SQL reads texts only; Python also holds a YAML or JSON deal's native values
+    "is_text": ("isinstance({0}, str)", "true"),
+    "json_other": ("_json_other({0})", "NULL"),  # a native value that is not text, as JSON
 }
 
 # The SQL forms of the date primitives. Python's dates start at year 1; DuckDB's also know
@@ -236,6 +256,16 @@ class Chars:
 
     def __init__(self, chars: str) -> None:
         self.chars = chars
+
+
+class RuleRef:
+    """A rule named as the operand of a primitive that applies it to each part of a value
+    (`map_chars`, `join_each`)."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
 
 
 class Pattern:
@@ -300,6 +330,21 @@ def _epoch_date(text: str) -> date:
     return datetime.fromtimestamp(int(text) / 1000, tz=UTC).date()
 
 
+def _is_integral(number: Decimal | int | float) -> bool:
+    try:
+        return bool(number == int(number)) and abs(Decimal(number)) < Decimal("1e38")
+    except (ValueError, OverflowError):  # not a finite number
+        return False
+
+
+def _json_other(value: Any) -> str:
+    import json
+
+    from dealgate.findings import json_value
+
+    return json.dumps(json_value(value))
+
+
 class _PythonCompiler:
     def __init__(self) -> None:
         self.constants: dict[str, Any] = {}
@@ -309,6 +354,8 @@ class _PythonCompiler:
             value = re.compile(value.text, re.ASCII)
         elif isinstance(value, Chars):
             value = str.maketrans("", "", value.chars)
+        elif isinstance(value, RuleRef):
+            return value.rule
         elif not isinstance(value, frozenset):
             return repr(value)
         name = f"_c{len(self.constants)}"
@@ -355,6 +402,8 @@ class PythonRules:
             "_make_date": _make_date,
             "_timestamp_date": _timestamp_date,
             "_epoch_date": _epoch_date,
+            "_is_integral": _is_integral,
+            "_json_other": _json_other,
         }
 
     def function(self, name: str) -> Callable[..., Any]:
@@ -386,7 +435,7 @@ def _parts(node: Any) -> tuple[Any, ...]:
 
 def _rules_used(node: Any) -> set[str]:
     """The rules an expression calls."""
-    found = {node.rule} if isinstance(node, Use) else set()
+    found = {node.rule} if isinstance(node, Use | RuleRef) else set()
     return found.union(*(_rules_used(part) for part in _parts(node)))
 
 
@@ -412,6 +461,8 @@ class _SqlCompiler:
             return quoted(value.text)
         if isinstance(value, Chars):
             return quoted("[" + "".join(f"\\x{{{ord(c):x}}}" for c in value.chars) + "]")
+        if isinstance(value, RuleRef):
+            return f"dg_{value.rule}"
         if isinstance(value, frozenset):
             return ", ".join(quoted(word) for word in sorted(value))
         if isinstance(value, str):
@@ -486,14 +537,17 @@ def _sql_constant(value: str | int | bool | None) -> str:
 
 def sql_macros(rules: Iterable[Rule]) -> list[str]:
     """Each rule as a DuckDB macro `dg_<name>`, in the order given (a rule's macro is
-    defined after the rules it uses)."""
+    defined after the rules it uses), after the date primitives' macros."""
+    return [*SQL_DATE_MACROS, *rule_macros(rules)]
+
+
+def rule_macros(rules: Iterable[Rule], known: Iterable[Rule] = ()) -> list[str]:
+    """Each rule as a DuckDB macro `dg_<name>`, in the order given; `known` are rules whose
+    macros are already defined, which these may use."""
     rules = list(rules)
-    compiler = _SqlCompiler(rules)
+    compiler = _SqlCompiler([*known, *rules])
     return [
-        *SQL_DATE_MACROS,
-        *(
-            f"CREATE OR REPLACE MACRO dg_{rule.name}({', '.join(rule.params)}) AS "
-            f"{compiler.compile(rule.body)}"
-            for rule in rules
-        ),
+        f"CREATE OR REPLACE MACRO dg_{rule.name}({', '.join(rule.params)}) AS "
+        f"{compiler.compile(rule.body)}"
+        for rule in rules
     ]

@@ -3,26 +3,21 @@
 Two layouts (`--csv-rows`): one row per deal that needs attention, with the ids of its missing
 milestones by kind (what a spreadsheet user opens; the default), or one row per finding that is
 not met, with the milestone's texts and the values it read (what a BI tool joins on).
-Cells are formula-safe (report/csv_layout.py).
+Each cell is written by the rules of report/cell_writing.py, the same ones the columnar
+route compiles to DuckDB: formula-safe text, ISO dates, and the read values as JSON.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 
 from dealgate.audit import AuditResult
-from dealgate.findings import FindingKind, Status, json_value
+from dealgate.findings import FindingKind, Status
 from dealgate.judging.assess import DealAssessment
-from dealgate.report.csv_layout import (
-    DEAL_COLUMNS,
-    FINDING_COLUMNS,
-    ID_SEPARATOR,
-    CsvRows,
-    safe_cell,
-)
+from dealgate.report.cell_writing import PythonReadWriter, writer
+from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, ID_SEPARATOR, CsvRows
 from dealgate.report.json_report import disposition_text
 
 
@@ -31,7 +26,7 @@ def csv_lines(
 ) -> Iterator[str]:
     """The CSV report line by line, so a large audit is written without holding it all."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    out = csv.writer(buffer, lineterminator="\r\n")
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -39,21 +34,26 @@ def csv_lines(
         buffer.truncate()
         return text
 
-    writer.writerow(DEAL_COLUMNS if rows is CsvRows.DEAL else FINDING_COLUMNS)
+    out.writerow(DEAL_COLUMNS if rows is CsvRows.DEAL else FINDING_COLUMNS)
     yield flush()
+    read_writer = PythonReadWriter(result.pack)
     for assessment in result.exceptions(include_met):
         if rows is CsvRows.DEAL:
-            writer.writerow(_cells([*_deal_part(assessment), *_ids_by_kind(assessment)]))
+            out.writerow(_cells([*_deal_part(assessment), *_ids_by_kind(assessment)]))
         else:
             deal = _cells(_deal_part(assessment))  # once a deal, not once a finding
-            for finding in _finding_parts(assessment, include_met):
-                writer.writerow([*deal, *_cells(finding)])
+            for finding in _finding_parts(assessment, include_met, read_writer):
+                out.writerow([*deal, *_cells(finding)])
         yield flush()
 
 
 def _cells(values: list[object]) -> list[object]:
-    """Cells as written: blank for None, formula-safe text."""
-    return ["" if value is None else safe_cell(value) for value in values]
+    """Cells as written: formula-safe text, and an empty cell for a blank text or None."""
+    safe_text = writer("safe_text")
+    return [
+        (safe_text(value) or "") if isinstance(value, str) else ("" if value is None else value)
+        for value in values
+    ]
 
 
 def _deal_part(assessment: DealAssessment) -> list[object]:
@@ -69,7 +69,7 @@ def _deal_part(assessment: DealAssessment) -> list[object]:
         assessment.inflation,
         deal.amount,
         deal.currency,
-        deal.close_date.isoformat() if deal.close_date else None,
+        writer("date_text")(deal.close_date),
         disposition_text(assessment),
     ]
 
@@ -94,12 +94,14 @@ def _ids_by_kind(assessment: DealAssessment) -> list[str | None]:
     ]
 
 
-def _finding_parts(assessment: DealAssessment, include_met: bool) -> Iterator[list[object]]:
+def _finding_parts(
+    assessment: DealAssessment, include_met: bool, read_writer: PythonReadWriter
+) -> Iterator[list[object]]:
     """The finding's own cells of each row of a deal, after the deal's."""
     for finding in assessment.findings:
         if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
             continue
-        read = json.dumps({name: json_value(value) for name, value in finding.read})
+        read = read_writer.text(finding.milestone_id, finding.read)
         yield [
             finding.milestone_id,
             finding.milestone,

@@ -4,7 +4,8 @@ Shared by the Python writer (report/audit_csv.py) and the columnar one (columnar
 imports nothing heavy, so the command line can offer the choice without loading either.
 
 Text that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage
-return) is written with a leading apostrophe, so a deal name can never execute.
+return) is written with a leading apostrophe, so a deal name can never execute: the rule is
+`safe_text` of report/cell_writing.py, written once for both writers.
 """
 
 from __future__ import annotations
@@ -46,10 +47,3 @@ FINDING_COLUMNS = [
 ]
 ID_SEPARATOR = "; "  # between the milestone ids of one kind in a row per deal
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A cell value that spreadsheets show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
