@@ -107,6 +107,8 @@ RULES: list[Rule] = [
         ("s",),
         case(
             (op("is_null", _s), "null"),
+            # SQL reads texts only; a YAML or JSON deal's undeclared field may hold any value
+            (op("not", op("is_text", _s)), op("json_other", _s)),
             (
                 op("search", _s, _ESCAPED),
                 _concat('"', op("map_chars", _s, RuleRef("json_char")), '"'),
@@ -129,15 +131,6 @@ RULES: list[Rule] = [
         case((op("is_null", _d), "null"), otherwise=_concat('"', op("date_text", _d), '"')),
     ),
     Rule("json_bool", ("b",), case((op("is_null", _b), "null"), (_b, "true"), otherwise="false")),
-    Rule(
-        "json_any",
-        ("v",),
-        case(
-            (op("is_null", _v), "null"),
-            (op("is_text", _v), Use("json_text", (_v,))),
-            otherwise=op("json_other", _v),
-        ),
-    ),
 ]
 
 
@@ -148,16 +141,18 @@ def _json_rule(kind: Kind) -> str:
         return "json_number"
     if kind is Kind.BOOLEAN:
         return "json_bool"
-    return "json_any"
+    return "json_text"  # text, or a value of a field nobody declared
 
 
 def _object(members: list[tuple[str, Expr]]) -> Expr:
     """`{"name": value, ...}` as json.dumps spaces it."""
-    parts: list[Expr | str] = ["{"]
+    parts: list[Expr | str] = []
+    text = "{"  # the constant text before the next value
     for index, (name, value) in enumerate(members):
-        parts += [", " if index else "", json.dumps(name) + ": ", value]
-    parts.append("}")
-    return _concat(*(part for part in parts if part != ""))
+        text += (", " if index else "") + json.dumps(name) + ": "
+        parts += [text, value]
+        text = ""
+    return _concat(*parts, text + "}")
 
 
 class ReadPlanField:
