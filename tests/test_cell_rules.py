@@ -202,3 +202,14 @@ def test_a_native_value_of_a_yaml_deal_is_written_as_json() -> None:
     assert json_text(3) == "3"
     assert json_text(True) == "true"
     assert json_text(["a", {"b": date(2026, 1, 2)}]) == '["a", {"b": "2026-01-02"}]'
+
+
+@_SETTINGS
+@given(digits=st.from_regex(r"-?([0-9]{1,5}(\.[0-9]{1,9})?|\.[0-9]{1,9})", fullmatch=True))
+def test_an_amount_is_written_alike_in_python_and_duckdb(writing: Any, digits: str) -> None:
+    """The columnar route writes the digits a money cell read; the Python route its Decimal."""
+    python = cell_writing.writer("amount_text")(format(Decimal(digits), "f"))
+    (sql,) = writing.execute("SELECT dg_amount_text(?)", [digits]).fetchone()
+    assert python == sql, f"amount_text({digits!r}): Python {python!r}, DuckDB {sql!r}"
+    assert Decimal(python) == Decimal(digits)
+    assert "E" not in python  # a spreadsheet's number, never 1E-7

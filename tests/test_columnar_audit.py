@@ -244,6 +244,30 @@ ROWS = [
         "",
         "",
     ],
+    [  # a tiny amount (never 1E-7) and a DEL in a value a finding reads (json.dumps escapes it)
+        "006F",
+        "Tiny",
+        "Initech",
+        "Sam Patel",
+        "Needs Analysis",
+        "0.0000001",
+        "USD",
+        "2027-02-01",
+        "20",
+        "Call\x7fback",
+        "2026-01-05",
+        "2026-11-20",
+        "0",
+        "Pain\x7f",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
 ]
 ROLES = [
     ["OpportunityId", "Contact: Full Name", "Title", "Role", "IsPrimary", "Contact: Last Activity"],
@@ -369,7 +393,7 @@ def test_a_parquet_export_of_text_columns(tricky: tuple[Path, Path], tmp_path: P
     parquet.write_table(pa.table(columns), text)
     _same_report(str(text), "--contacts", str(roles))
     typed = tmp_path / "typed.parquet"
-    parquet.write_table(pa.table({**columns, "Push Count": [1, 2, 3, 4, 5, 6, 7, 8]}), typed)
+    parquet.write_table(pa.table({**columns, "Push Count": list(range(1, len(ROWS) + 1))}), typed)
     _same_report(str(typed), "--contacts", str(roles), columnar=False)
 
 

@@ -18,7 +18,6 @@ from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, lit
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import (
     Judge,
-    amount_macros,
     stage_rows,
     staged_deals,
     statuses_query,
@@ -156,7 +155,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             # how a cell is written (report/cell_writing.py); what a finding read is written
             # only in a row per finding
             reads = judge.read_macros() if request.rows is CsvRows.FINDING else writing_macros()
-            for statement in [*amount_macros(), *reads]:
+            for statement in reads:
                 connection.execute(statement)
             connection.execute(
                 f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
@@ -247,7 +246,7 @@ def _deal_values(judge: Judge) -> dict[str, exp.Expr]:
         "stage_id": _safe("dg_stage_id"),
         "evidence_stage": _safe("dg_evidence_id"),
         "inflation": exp.column("dg_inflation"),
-        "amount": func("dg_decimal_str", exp.column("dg_amount_text")),
+        "amount": func("dg_amount_text", exp.column("dg_amount_text")),
         "currency": _safe("currency"),
         # Dates, dispositions, kinds and the read values ('{...') never start like a
         # formula; the pack's own texts were made safe when the query was written.

@@ -506,12 +506,3 @@ def _joined(operator: type[exp.Binary], operands: Sequence[exp.Expr]) -> exp.Exp
 def _concat(*texts: exp.Expr) -> exp.Expr:
     """Texts joined with `||` (NULL when one is NULL)."""
     return _joined(exp.DPipe, list(texts))
-
-
-def amount_macros() -> list[str]:
-    """The amount cell as Python writes a Decimal (`str`), from the digits a money cell read:
-    no leading zeros, and 0 before a point."""
-    return [
-        r"""CREATE OR REPLACE MACRO dg_decimal_str(n) AS
-            regexp_replace(regexp_replace(n, '^(-?)\.', '\10.'), '^(-?)0+(\d)', '\1\2')""",
-    ]

@@ -48,27 +48,25 @@ def csv_lines(
 
 
 def _cells(values: list[object]) -> list[object]:
-    """Cells as written: formula-safe text, and an empty cell for a blank text or None."""
-    safe_text = writer("safe_text")
-    return [
-        (safe_text(value) or "") if isinstance(value, str) else ("" if value is None else value)
-        for value in values
-    ]
+    """None as an empty cell."""
+    return ["" if value is None else value for value in values]
 
 
 def _deal_part(assessment: DealAssessment) -> list[object]:
+    """The deal's cells, each by its rule (report/cell_writing.py) as the columnar route's."""
     deal = assessment.read.deal
+    safe = writer("safe_text")
     return [
-        deal.id,
-        deal.name,
-        deal.owner,
-        deal.manager,
-        deal.stage,
-        assessment.stage.id if assessment.stage else None,
-        assessment.evidence_stage.id if assessment.evidence_stage else None,
+        safe(deal.id),
+        safe(deal.name),
+        safe(deal.owner),
+        safe(deal.manager),
+        safe(deal.stage),
+        safe(assessment.stage.id if assessment.stage else None),
+        safe(assessment.evidence_stage.id if assessment.evidence_stage else None),
         assessment.inflation,
-        deal.amount,
-        deal.currency,
+        writer("amount_text")(None if deal.amount is None else format(deal.amount, "f")),
+        safe(deal.currency),
         writer("date_text")(deal.close_date),
         disposition_text(assessment),
     ]
@@ -78,9 +76,11 @@ def _ids_by_kind(assessment: DealAssessment) -> list[str | None]:
     """The missing milestone ids of each kind (skipped, hygiene, to-advance), then the
     waived ones, in the order of the deal's findings."""
 
+    safe = writer("safe_text")
+
     def ids(kind: FindingKind | None, status: Status) -> str | None:
         chosen = [
-            finding.milestone_id
+            safe(finding.milestone_id)
             for finding in assessment.findings
             if finding.status is status and (kind is None or finding.kind is kind)
         ]
@@ -98,16 +98,17 @@ def _finding_parts(
     assessment: DealAssessment, include_met: bool, read_writer: PythonReadWriter
 ) -> Iterator[list[object]]:
     """The finding's own cells of each row of a deal, after the deal's."""
+    safe = writer("safe_text")
     for finding in assessment.findings:
         if not include_met and finding.status in (Status.MET, Status.NOT_APPLICABLE):
             continue
         read = read_writer.text(finding.milestone_id, finding.read)
         yield [
-            finding.milestone_id,
-            finding.milestone,
+            safe(finding.milestone_id),
+            safe(finding.milestone),
             finding.kind.value,
             finding.status.value,
-            finding.severity,
+            safe(finding.severity),
             read,
-            finding.guidance,
+            safe(finding.guidance),
         ]

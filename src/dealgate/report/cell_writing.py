@@ -10,6 +10,9 @@ every rule on random values, and the CSV tests compare the two reports byte for 
 - `safe_text`: text a spreadsheet would run as a formula gets a leading apostrophe, and a
   blank text is an empty cell (report/csv_layout.py says why).
 - `date_text`: a date as ISO text.
+- `amount_text`: an amount as the plain decimal it was read as (`12.50`, never `1E-7`). The
+  columnar route keeps the digits the money cell read; the Python route gives
+  `format(amount, "f")` of its Decimal, the same digits.
 - `read_rules`: the values a finding read as one JSON text, as Python's `json.dumps` writes
   them (ASCII only; a whole number without a point, others as the shortest float; dates as
   ISO text), from the milestone's read plan and the pack's field types.
@@ -43,7 +46,7 @@ from dealgate.report.csv_layout import FORMULA_STARTS
 from dealgate.rules.model import Milestone, RulePack
 from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
 
-_s, _c, _x, _d, _b, _v = (Var(name) for name in ("s", "c", "x", "d", "b", "v"))
+_s, _c, _x, _d, _b, _n = (Var(name) for name in ("s", "c", "x", "d", "b", "n"))
 
 
 def _concat(*parts: Expr | str) -> Expr:
@@ -53,6 +56,20 @@ def _concat(*parts: Expr | str) -> Expr:
     for part in rest:
         joined = op("concat", joined, part)
     return joined
+
+
+def _plain_decimal(digits: Var) -> Expr:
+    """A plain decimal text (the digits a money cell read) without leading zeros, and with a
+    0 before a leading point: `-007.50` is `-7.50`, `.5` is `0.5`."""
+    negative = op("starts", digits, "-")
+
+    def whole(body: Var) -> Expr:
+        bare = op("eq", body, "") | op("starts", body, ".")
+        return case((bare, op("concat", "0", body)), otherwise=body)
+
+    unsigned = case((negative, op("without_first", digits, 1)), otherwise=digits)
+    number = let("dg_body", op("lstrip_chars", unsigned, "0"), whole)
+    return case((negative, op("concat", "-", number)), otherwise=number)
 
 
 def _escape(code: Expr) -> Expr:
@@ -101,6 +118,7 @@ RULES: list[Rule] = [
         ),
     ),
     Rule("date_text", ("d",), case((op("is_null", _d), None), otherwise=op("date_text", _d))),
+    Rule("amount_text", ("n",), case((op("is_null", _n), None), otherwise=_plain_decimal(_n))),
     Rule("json_char", ("c",), _json_char_body(_c)),
     Rule(
         "json_text",
