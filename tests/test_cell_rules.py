@@ -213,3 +213,31 @@ def test_an_amount_is_written_alike_in_python_and_duckdb(writing: Any, digits: s
     assert python == sql, f"amount_text({digits!r}): Python {python!r}, DuckDB {sql!r}"
     assert Decimal(python) == Decimal(digits)
     assert "E" not in python  # a spreadsheet's number, never 1E-7
+
+
+maybe_text = st.one_of(st.none(), st.sampled_from(["USD", "EUR", "£", "Dana Whitfield"]))
+
+
+@_SETTINGS
+@given(column=maybe_text, written=maybe_text, default=maybe_text, amount_read=st.booleans())
+def test_the_fills_read_alike_in_python_and_duckdb(
+    connection: Any,
+    column: str | None,
+    written: str | None,
+    default: str | None,
+    amount_read: bool,
+) -> None:
+    """The currency and the manager one field gives another, as DealMapper completes them."""
+    texts = "CAST(? AS VARCHAR)"
+    currency = _rule("deal_currency")(column, written, default, amount_read)
+    (sql,) = connection.execute(
+        f"SELECT dg_deal_currency({texts}, {texts}, {texts}, ?)",
+        [column, written, default, amount_read],
+    ).fetchone()
+    assert currency == sql
+    assert currency == (column or ((written or default) if amount_read else None))
+    manager = _rule("deal_manager")(column, default)
+    (sql,) = connection.execute(
+        f"SELECT dg_deal_manager({texts}, {texts})", [column, default]
+    ).fetchone()
+    assert manager == sql == (column or default)

@@ -295,22 +295,28 @@ class CanonicalQuery:
         return f"CAST(NULL AS {sql_type}) AS {ident(name)}"
 
     def _currency(self) -> str:
-        default = literal(self.profile.default_currency) if self.profile.default_currency else None
-        money = "t.dg_money_currency" if "amount" in self.filled else "NULL"
-        fallback = f"coalesce({money}, {default})" if default else money
-        completed = f"CASE WHEN {self._value_or_null('amount')} IS NOT NULL THEN {fallback} END"
-        if "currency" in self.filled:
-            return f"coalesce(t.currency, {completed}) AS currency"
-        return f"{completed} AS currency"
+        """The currency as DealMapper completes it (cell_rules' `deal_currency`)."""
+        default = self.profile.default_currency
+        arguments = [
+            self._value_or_null("currency"),
+            "t.dg_money_currency" if "amount" in self.filled else "NULL",
+            literal(default) if default else "NULL",
+            f"{self._value_or_null('amount')} IS NOT NULL",
+        ]
+        typed = ", ".join(f"CAST({argument} AS VARCHAR)" for argument in arguments[:3])
+        return f"dg_deal_currency({typed}, {arguments[3]}) AS currency"
 
     def _manager(self) -> str:
+        """The manager as DealMapper completes it (cell_rules' `deal_manager`), the owner's
+        from --teams looked up by key."""
         managers = self.profile.managers
         owner = self._value_or_null("owner")
         arms = self._by_key(managers) if managers else ""
         looked_up = f"CASE {owner} {arms} END" if arms else "NULL"
-        if "manager" in self.filled:
-            return f"coalesce(t.manager, {looked_up}) AS manager"
-        return f"{looked_up} AS manager"
+        manager = self._value_or_null("manager")
+        return (
+            f"dg_deal_manager(CAST({manager} AS VARCHAR), CAST({looked_up} AS VARCHAR)) AS manager"
+        )
 
     def _contacts(self) -> str:
         if "contacts" in self.filled:

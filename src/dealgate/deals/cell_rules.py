@@ -548,4 +548,22 @@ _DEAL_IDS = [
     ),
 ]
 
-RULES = (*_TEXT, *_NUMBERS, *_MONEY, *_OTHERS, *_DATES, *_DEAL_IDS)
+# -- values one field gives another (DealMapper._complete, the columnar canonical query) ---
+
+_c, _m, _d, _a = (Var(name) for name in ("c", "m", "d", "a"))
+_FILLS = [
+    # the export's currency column; else, for a deal whose amount was read, the currency
+    # written with the amount, else the profile's default
+    Rule(
+        "deal_currency",
+        ("c", "m", "d", "a"),
+        case(
+            (~op("is_null", _c), _c),
+            (_a, case((~op("is_null", _m), _m), otherwise=_d)),
+        ),
+    ),
+    # the export's manager column wins over the owner's manager from --teams
+    Rule("deal_manager", ("m", "t"), case((~op("is_null", _m), _m), otherwise=Var("t"))),
+]
+
+RULES = (*_TEXT, *_NUMBERS, *_MONEY, *_OTHERS, *_DATES, *_DEAL_IDS, *_FILLS)

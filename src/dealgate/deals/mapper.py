@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange, construct
 from dealgate.deals.normalise import (
     Unreadable,
+    cell_rule,
     checked_number,
     clean_text,
     deal_key,
@@ -479,14 +480,19 @@ class DealMapper:
 
     def _complete(self, values: dict[str, Any], context: _RecordContext, key: str) -> None:
         """Values one field gives another: currency from the amount, manager from the owner."""
-        currency = context.currency or self.profile.default_currency
-        if "currency" not in values and currency and "amount" in values:
+        currency = cell_rule("deal_currency")(
+            values.get("currency"),
+            context.currency or None,
+            self.profile.default_currency or None,
+            "amount" in values,
+        )
+        if currency:
             values["currency"] = currency
         owner = values.get("owner")
-        if "manager" not in values and owner and self.profile.managers:
-            manager = self.profile.managers.get(header_key(owner))
-            if manager:
-                values["manager"] = manager
+        teams = self.profile.managers.get(header_key(owner)) if owner else None
+        manager = cell_rule("deal_manager")(values.get("manager"), teams)
+        if manager:
+            values["manager"] = manager
         if self.contacts_by_deal is not None and "contacts" not in values:
             known = self.contacts_by_deal.get(key, [])
             values["contacts"] = list(known)

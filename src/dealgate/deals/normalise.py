@@ -64,6 +64,9 @@ def _rule(name: str) -> Callable[..., Any]:
     return _python_rules().function(name)
 
 
+cell_rule = _rule  # for the mapper's rules that fill one field from another (`_FILLS`)
+
+
 @cache
 def _python_rules() -> PythonRules:
     return PythonRules(RULES)
