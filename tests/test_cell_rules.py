@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dealgate.audit import AuditFilters
+from dealgate.columnar.judge import _closing_window
 from dealgate.deals.cell_language import sql_macros
 from dealgate.deals.cell_rules import RULES
 from dealgate.deals.normalise import _rule
@@ -241,3 +243,26 @@ def test_the_fills_read_alike_in_python_and_duckdb(
         f"SELECT dg_deal_manager({texts}, {texts})", [column, default]
     ).fetchone()
     assert manager == sql == (column or default)
+
+
+some_day = st.one_of(st.none(), st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
+
+
+@_SETTINGS
+@given(day=some_day, after=some_day, before=some_day)
+def test_the_closing_window_is_decided_alike_by_python_and_the_judges_sql(
+    connection: Any, day: date | None, after: date | None, before: date | None
+) -> None:
+    """--closing-after/--closing-before: the Python route's rule and the judge's WHERE
+    condition, inlined from the same rule through sqlglot."""
+    python = _rule("closing_window")(day, after, before)
+    if after is None and before is None:
+        assert python is True
+        return
+    condition = _closing_window(AuditFilters(closing_after=after, closing_before=before))
+    (sql,) = connection.execute(
+        f"SELECT {condition.sql(dialect='duckdb')} FROM (SELECT CAST(? AS DATE) AS close_date) d",
+        [day],
+    ).fetchone()
+    assert python is sql
+    assert python == (day is not None and (after or day) <= day <= (before or day))

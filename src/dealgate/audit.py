@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
+from dealgate.deals.normalise import cell_rule
 from dealgate.deals.profiles import header_key
 from dealgate.deals.source import DealSource
 from dealgate.engines.base import DealRequest, Engine
@@ -73,14 +74,10 @@ class AuditFilters:
             header_key(m) for m in self.managers
         }:
             return "filtered"
-        if self.closing_after or self.closing_before:
-            close = deal.close_date
-            if close is None:
-                return "filtered"
-            if self.closing_after and close < self.closing_after:
-                return "filtered"
-            if self.closing_before and close > self.closing_before:
-                return "filtered"
+        if (self.closing_after or self.closing_before) and not cell_rule("closing_window")(
+            deal.close_date, self.closing_after, self.closing_before
+        ):
+            return "filtered"
         return None
 
     @property

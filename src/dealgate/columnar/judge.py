@@ -19,10 +19,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.simplify import simplify
 
 from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, texts_with_keys
+from dealgate.deals.cell_language import inline_sql
+from dealgate.deals.cell_rules import CLOSING_WINDOW
 from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
 from dealgate.engines.dialects import (
@@ -144,16 +148,8 @@ class Judge:
             conditions.append(self._one_of("owner", texts_with_keys(filters.owners, self.keys)))
         if filters.managers:
             conditions.append(self._one_of("manager", texts_with_keys(filters.managers, self.keys)))
-        if filters.closing_after:
-            after = exp.GTE(
-                this=judged_column("close_date"), expression=_date(filters.closing_after)
-            )
-            conditions.append(_coalesce(after, exp.false()))
-        if filters.closing_before:
-            before = exp.LTE(
-                this=judged_column("close_date"), expression=_date(filters.closing_before)
-            )
-            conditions.append(_coalesce(before, exp.false()))
+        if filters.closing_after or filters.closing_before:
+            conditions.append(_closing_window(filters))
         return _all(*conditions) if conditions else exp.true()
 
     def _one_of(self, column: str, spellings: list[str]) -> exp.Expr:
@@ -477,6 +473,28 @@ def _as(value: exp.Expr, name: str) -> exp.Expr:
 
 def _alias(name: str) -> exp.Identifier:
     return exp.to_identifier(name)
+
+
+def _closing_window(filters: AuditFilters) -> exp.Expr:
+    """The deal's close date is in the window of --closing-after/--closing-before: the rule
+    of cell_rules (as the Python route decides it), inlined, its DuckDB text read by sqlglot
+    so that every dialect writes it, and simplified for the bounds given."""
+    bounds = {"dg_after": filters.closing_after, "dg_before": filters.closing_before}
+    text = inline_sql(CLOSING_WINDOW, {"d": "dg_close", "after": "dg_after", "before": "dg_before"})
+
+    def bound(node: exp.Expr) -> exp.Expr:
+        is_bound = isinstance(node, exp.Is) and isinstance(node.this, exp.Column)
+        if is_bound and node.this.name in bounds:  # known when the statement is written
+            return exp.Boolean(this=bounds[node.this.name] is None)
+        if isinstance(node, exp.Column) and node.name in bounds:
+            day = bounds[node.name]
+            return _date(day) if day is not None else exp.null()
+        if isinstance(node, exp.Column) and node.name == "dg_close":
+            return judged_column("close_date")
+        return node
+
+    window: exp.Expr = simplify(sqlglot.parse_one(text, read="duckdb").transform(bound))
+    return window
 
 
 def judged_column(column: str) -> exp.Expr:

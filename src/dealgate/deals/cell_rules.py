@@ -566,4 +566,20 @@ _FILLS = [
     Rule("deal_manager", ("m", "t"), case((~op("is_null", _m), _m), otherwise=Var("t"))),
 ]
 
-RULES = (*_TEXT, *_NUMBERS, *_MONEY, *_OTHERS, *_DATES, *_DEAL_IDS, *_FILLS)
+# -- which deals an audit takes --------------------------------------------------------------
+
+_after, _before = Var("after"), Var("before")
+# --closing-after / --closing-before, both inclusive: a deal without a close date is left out
+# when either is given. Inlined into the judge's SQL (cell_language.inline_sql), not a macro.
+CLOSING_WINDOW = Rule(
+    "closing_window",
+    ("d", "after", "before"),
+    case(
+        (op("is_null", _d), op("is_null", _after) & op("is_null", _before)),
+        (~op("is_null", _after) & op("lt", _d, _after), False),
+        (~op("is_null", _before) & op("gt", _d, _before), False),
+        otherwise=True,
+    ),
+)
+
+RULES = (*_TEXT, *_NUMBERS, *_MONEY, *_OTHERS, *_DATES, *_DEAL_IDS, *_FILLS, CLOSING_WINDOW)
