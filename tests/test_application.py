@@ -24,9 +24,7 @@ def _request(tmp_path: Path, engine: str, **asked: object) -> AuditRequest:
         pack=PACK,
         as_of=AS_OF,
         engine=get_engine(engine),
-        format="csv",
-        output=tmp_path / f"{engine}.csv",
-        **asked,  # type: ignore[arg-type]
+        **{"format": "csv", "output": tmp_path / f"{engine}.csv", **asked},  # type: ignore[arg-type]
     )
 
 
@@ -50,3 +48,43 @@ def test_what_only_the_python_readers_do_says_why_the_columnar_route_stepped_asi
     assert Reading(encoding="cp1252").needs_python() == "--encoding cp1252"
     assert Reading(encoding="UTF_8").needs_python() is None
     assert Reading(sheet="Q4").needs_python() == "a sheet of a workbook"
+
+
+def test_a_page_keeps_only_the_deals_it_lists_and_lists_what_the_whole_audit_would(
+    tmp_path: Path,
+) -> None:
+    """An HTML page or a workbook of a large audit lists the deals needing attention with the
+    largest amounts: the audit keeps only those as it judges (its memory no longer grows with
+    the pipeline), and the workbook is the one the whole document gives."""
+    from dealgate.report.audit_json import audit_json
+    from dealgate.report.audit_xlsx import render_xlsx
+    from dealgate.report.listing import largest_deals
+
+    limit = 7
+    workbook = {"format": "xlsx", "output": None}
+    whole = run_audit_request(_request(tmp_path, "durable", **workbook))
+    kept = run_audit_request(_request(tmp_path, "durable", **workbook, deals_listed_at_most=limit))
+    assert whole.result is not None and kept.result is not None
+    assert kept.result.assessments == [] and whole.failing == kept.failing
+    full, partial = audit_json(whole.result, False), audit_json(kept.result, False)
+    listed, left_out = largest_deals(full["deals"], limit)
+    assert left_out > 0 and len(partial["deals"]) == limit
+    assert (partial["deals"], partial["deals_left_out"]) == (listed, left_out)
+    assert partial["deals_listed"] == "largest needing attention"
+    assert {
+        k: v for k, v in partial.items() if k not in ("deals", "deals_listed", "deals_left_out")
+    } == {k: v for k, v in full.items() if k not in ("deals", "deals_listed")}
+    assert _cells(render_xlsx(partial, limit)) == _cells(render_xlsx(full, limit))
+
+
+def _cells(workbook: bytes) -> dict[str, list[list[object]]]:
+    """Every sheet's cell values (a workbook's bytes hold the time it was written)."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    return {
+        name: [[cell.value for cell in row] for row in book[name].iter_rows()]
+        for name in book.sheetnames
+    }

@@ -51,6 +51,9 @@ class AuditRequest:
     # baseline, no notification): they are written to a spool as they are judged, not kept
     # (memory stays flat).
     deals_spooled: bool = False
+    # The report lists at most this many deals and nothing else reads them: only those are
+    # kept as they are judged (report/audit_json.py `LargestDeals`), with what is counted.
+    deals_listed_at_most: int | None = None
     notify: bool = False  # --notify: the headline is built from the Python route's result
 
     @property
@@ -154,11 +157,13 @@ def _python_audit(
     supply: Supply | None = None,
 ) -> AuditResult:
     from dealgate.audit import run_audit
-    from dealgate.report.audit_json import DealSpool
+    from dealgate.report.audit_json import DealSpool, LargestDeals
 
-    spool = None
+    spool: DealSpool | LargestDeals | None = None
     if request.deals_spooled:
         spool = DealSpool(request.format, request.include_met, request.fail_on)
+    elif request.deals_listed_at_most is not None:
+        spool = LargestDeals(request.deals_listed_at_most, request.include_met, request.fail_on)
     try:
         result = run_audit(
             source,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
@@ -266,9 +267,13 @@ class StreamedDeals:
     summary: AuditSummary
     failing: int  # findings failing the audit's --fail-on
     audited_stages: dict[str, str | None]
-    form: str  # how the deals were written: json (the document's list) or jsonl
+    form: str  # how the deals were written: json (the document's list), jsonl, or largest
     deals: Callable[[], Iterator[str]]  # their text, read back once
     discard: Callable[[], None]  # the spool, unread
+    # form "largest" (report/audit_json.py `LargestDeals`): the deals needing attention an
+    # HTML page or a workbook lists, as the document lists them, and how many were left out
+    listed: tuple[dict[str, Any], ...] = ()
+    left_out: int = 0
 
 
 def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:

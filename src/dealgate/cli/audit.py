@@ -286,6 +286,9 @@ def audit(
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
         deals_spooled=output_format.value in ("json", "jsonl") and not (baseline or notifying),
+        deals_listed_at_most=(
+            None if baseline or notifying else FORMATS[output_format.value].lists_largest
+        ),
         notify=bool(notifying),
     )
     with _progress(pipeline) as progress:

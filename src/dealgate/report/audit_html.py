@@ -19,15 +19,16 @@ from dealgate import __version__
 from dealgate.judging.forecast import claim_label, unverifiable_label
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json, amounts_text
+from dealgate.report.formats import FORMATS
 from dealgate.report.listing import largest_deals, left_out_text
 
 _ASSETS = files("dealgate.report") / "assets"
 # The charting library and its heat-map chart type, vendored from npm (assets/vendor/README.md).
 _VENDORED = ("vendor/chart.umd.min.js", "vendor/chartjs-chart-matrix.min.js")
 _POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
-# The page lists at most this many deals: the whole list of 100k deals made a page of 141 MB
-# that a browser barely opens. The figures and charts still count every deal.
-LISTED_DEALS = 5000
+# The page lists at most this many deals (report/formats.py says why); the figures and charts
+# still count every deal.
+LISTED_DEALS = FORMATS["html"].lists_largest or 0
 # The data findings and rejected rows the page lists at most, each; the JSON audit has them all.
 LISTED_DATA_ROWS = 1000
 # A data finding's issue as a sales-ops lead says it.
@@ -49,7 +50,9 @@ def render_html(document: dict[str, Any]) -> str:
     """The whole page; `document` is an audit JSON document, with `changes` when compared."""
     pack = document["pack"]
     title = f"Pipeline audit {document['as_of']}: {pack['title']}"
-    listed, left_out = largest_deals(document.get("deals") or [], LISTED_DEALS)
+    listed, left_out = largest_deals(
+        document.get("deals") or [], LISTED_DEALS, document.get("deals_left_out", 0)
+    )
     page = {key: document[key] for key in _EMBEDDED_KEYS if key in document}
     page["deals"] = listed
     return "\n".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import tempfile
 import uuid
@@ -19,16 +20,21 @@ from dealgate.audit import (
     needs_attention,
     summarise,
 )
+from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json, probability_json
+from dealgate.report.listing import listing_order
 from dealgate.report.saved_audit import (
     DEALS_LISTED,
     FINDINGS_ALL,
     FINDINGS_NOT_MET,
+    LARGEST_NEEDING_ATTENTION,
     SCHEMA_VERSION,
 )
 from dealgate.rules.model import RulePack
+
+LARGEST = "largest"  # the form of an audit that kept only the deals a page lists
 
 
 def summary_json(summary: AuditSummary) -> dict[str, Any]:
@@ -152,7 +158,15 @@ def _note_stage(stages: dict[str, str | None], assessment: DealAssessment) -> No
 
 def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
     """The audit's JSON shape (DESIGN.md), with the summary and the reconciliation; its
-    version and what reads every version are in report/saved_audit.py."""
+    version and what reads every version are in report/saved_audit.py. An audit that kept
+    only the deals a page lists (`LargestDeals`) gives the document those are rendered from,
+    which says so (`deals_listed`) and is never saved."""
+    streamed = result.streamed
+    if streamed is not None and streamed.form == LARGEST:
+        document = _document(result, include_met, list(streamed.listed))
+        document["deals_listed"] = LARGEST_NEEDING_ATTENTION
+        document["deals_left_out"] = streamed.left_out
+        return document
     return _document(result, include_met, list(_deals(result, include_met)))
 
 
@@ -198,54 +212,75 @@ def _spooled(streamed: StreamedDeals, form: str) -> Iterator[str]:
     return streamed.deals()
 
 
-class DealSpool:
-    """A JSON or JSON Lines audit's deals, written to a temporary file as the audit judges them,
-    with what the document still needs of them counted on the way (the summary, the failing
-    findings, every deal's stage): the audit's memory then does not grow with the pipeline.
+class _DealTaker:
+    """Where an audit's deals go as it judges them, instead of into its result: what the
+    document counts over all of them (the summary, the failing findings, every deal's stage)
+    is counted on the way, so the audit's memory does not grow with the pipeline.
 
-    `run_audit(deals_to=spool.take)`, then `spool.finish(result)`; the file is deleted when
-    it has been read back, or when the spool is closed."""
+    `run_audit(deals_to=taker.take)`, then `taker.finish(result)`."""
 
-    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
-        if form not in ("json", "jsonl"):
-            raise ValueError(f"a deal spool writes json or jsonl, not {form}")
-        self.form = form
+    form = ""
+
+    def __init__(self, include_met: bool, fail_on: FailOn) -> None:
         self.include_met = include_met
         self.fail_on = fail_on
         self.failing = 0
         self.stages: dict[str, str | None] = {}
-        # Closed by _read or close(), which the application calls on every way out.
-        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
-        self.written = 0
         self.tally: SummaryTally | None = None
 
     def take(self, pack: RulePack) -> Callable[[DealAssessment], None]:
         """Where each deal the audit judges with `pack` (the judged pack) goes."""
         tally = self.tally = SummaryTally(pack)
-        lines = self.form == "jsonl"
 
-        def spool(assessment: DealAssessment) -> None:
+        def take(assessment: DealAssessment) -> None:
             tally.add(assessment)
             self.failing += len(failing_findings(assessment, self.fail_on))
             _note_stage(self.stages, assessment)
-            deal = audit_deal_json(assessment, self.include_met, pack)
-            if lines:
-                self.file.write(json.dumps(deal) + "\n")
-            else:
-                self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
-            self.written += 1
+            self.keep(assessment, pack)
 
-        return spool
+        return take
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        raise NotImplementedError
 
     def finish(self, result: AuditResult) -> AuditResult:
-        """The result, with what was counted of its spooled deals."""
+        """The result, with what was counted of its deals."""
         if self.tally is None:
-            raise AssertionError("the spool was never given to run_audit")
+            raise AssertionError("the deals were never given to run_audit")
         summary = self.tally.summary(result.data_findings)
-        result.streamed = StreamedDeals(
-            summary, self.failing, self.stages, self.form, self._read, self.close
-        )
+        result.streamed = self.streamed(summary)
         return result
+
+    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Nothing left behind, on every way out."""
+
+
+class DealSpool(_DealTaker):
+    """A JSON or JSON Lines audit's deals, written to a temporary file as the audit judges
+    them; the file is deleted when it has been read back, or when the spool is closed."""
+
+    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
+        if form not in ("json", "jsonl"):
+            raise ValueError(f"a deal spool writes json or jsonl, not {form}")
+        super().__init__(include_met, fail_on)
+        self.form = form
+        # Closed by _read or close(), which the application calls on every way out.
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.written = 0
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        deal = audit_deal_json(assessment, self.include_met, pack)
+        if self.form == "jsonl":
+            self.file.write(json.dumps(deal) + "\n")
+        else:
+            self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
+        self.written += 1
+
+    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+        return StreamedDeals(summary, self.failing, self.stages, self.form, self._read, self.close)
 
     def _read(self) -> Iterator[str]:
         """The deals' text as it was spooled, in blocks of a megabyte."""
@@ -259,6 +294,46 @@ class DealSpool:
 
     def close(self) -> None:
         self.file.close()
+
+
+class LargestDeals(_DealTaker):
+    """The deals an HTML page or a workbook lists, kept as the audit judges them: at most
+    `limit` of those needing attention, the largest amounts first (report/listing.py), and
+    how many others there were. The page of a million deals then holds what it shows."""
+
+    form = LARGEST
+
+    def __init__(self, limit: int, include_met: bool, fail_on: FailOn) -> None:
+        super().__init__(include_met, fail_on)
+        self.limit = limit
+        self.kept: list[tuple[tuple[float, int], dict[str, Any]]] = []  # a heap, smallest first
+        self.needing_attention = 0
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        if not needs_attention(assessment):
+            return
+        rank = listing_order(json_value(assessment.read.deal.amount), self.needing_attention)
+        self.needing_attention += 1
+        if len(self.kept) < self.limit:
+            heapq.heappush(self.kept, (rank, audit_deal_json(assessment, self.include_met, pack)))
+        elif self.kept and rank > self.kept[0][0]:
+            heapq.heapreplace(
+                self.kept, (rank, audit_deal_json(assessment, self.include_met, pack))
+            )
+
+    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+        listed = tuple(deal for _, deal in sorted(self.kept, key=lambda kept: -kept[0][1]))
+        left_out = self.needing_attention - len(listed)
+        return StreamedDeals(
+            summary,
+            self.failing,
+            self.stages,
+            self.form,
+            lambda: iter(()),
+            self.close,
+            listed,
+            left_out,
+        )
 
 
 def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 from dealgate.judging.forecast import claim_label, unverifiable_label
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json
+from dealgate.report.formats import FORMATS
 from dealgate.report.listing import largest_deals, left_out_text, named_milestones
 
 # Headers in the words of a sales manager, not the JSON document's field ids.
@@ -85,9 +86,8 @@ KIND_WORDS = {
     "data": "data",
     "waiver": "waiver",
 }
-# The deals a workbook lists at most: openpyxl wrote 20,000 deals (70,000 findings, each on
-# Exceptions and on its manager's sheet) in 60 s, and a sheet holds 1,048,576 rows.
-LISTED_DEALS = 25_000
+# The deals a workbook lists at most (report/formats.py says why).
+LISTED_DEALS = FORMATS["xlsx"].lists_largest or 0
 
 _BOLD = Font(bold=True)
 # Id columns fit an 18-character Salesforce id (006Dn00000AbCdEfGh) with room to spare.
@@ -119,7 +119,9 @@ CELL_LIMIT = 32_767  # characters in one cell
 def render_xlsx(document: dict[str, Any], listed_deals: int = LISTED_DEALS) -> bytes:
     workbook = Workbook(write_only=True)
     taken: set[str] = set()
-    deals, left_out = largest_deals(document["deals"], listed_deals)
+    deals, left_out = largest_deals(
+        document["deals"], listed_deals, document.get("deals_left_out", 0)
+    )
     names = stage_names(document)
     _summary_sheet(
         workbook.create_sheet(sheet_title("Summary", taken)),

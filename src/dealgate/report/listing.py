@@ -7,21 +7,30 @@ import heapq
 from typing import Any
 
 
-def largest_deals(deals: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int]:
+def largest_deals(
+    deals: list[dict[str, Any]], limit: int, left_out_before: int = 0
+) -> tuple[list[dict[str, Any]], int]:
     """Of the deals needing attention, at most `limit`, in the audit's order: those with the
     largest amounts (the amount being what the forecast call weighs), ties by order; and how
-    many are left out.
+    many are left out (with `left_out_before`, those a document built by `LargestDeals`
+    already left out).
 
     The document lists every audited deal since schema version 4; the reports for people list
     the exceptions, so they do not grow with the deals that need nothing. A deal without the
     flag (a document built by hand) is listed."""
     deals = [deal for deal in deals if deal.get("needs_attention", True)]
     if len(deals) <= limit:
-        return deals, 0
+        return deals, left_out_before
     largest = heapq.nlargest(
-        limit, range(len(deals)), key=lambda i: (float(deals[i].get("amount") or 0), -i)
+        limit, range(len(deals)), key=lambda i: listing_order(deals[i].get("amount"), i)
     )
-    return [deals[i] for i in sorted(largest)], len(deals) - limit
+    return [deals[i] for i in sorted(largest)], len(deals) - limit + left_out_before
+
+
+def listing_order(amount: Any, index: int) -> tuple[float, int]:
+    """How a deal needing attention ranks for a place in a capped list: by amount, then the
+    earlier in the audit."""
+    return (float(amount or 0), -index)
 
 
 def left_out_text(listed: int, left_out: int) -> str:

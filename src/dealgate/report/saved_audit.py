@@ -39,6 +39,9 @@ SCHEMA_VERSION = 5
 # not list had no missing skipped or hygiene finding, and its to-advance ones are unknown.
 DEALS_LISTED = "all"
 NEEDING_ATTENTION = "needing attention"
+# The document an HTML page or a workbook of a large audit is rendered from, never saved: the
+# deals needing attention with the largest amounts, and `deals_left_out` the others.
+LARGEST_NEEDING_ATTENTION = "largest needing attention"
 # `findings_listed`: which findings each listed deal holds: every one, met included
 # (--include-met), or those not met.
 FINDINGS_ALL = "all"
