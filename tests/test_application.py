@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from dealgate.application import COLUMNAR, AuditRequest, run_audit_request
-from dealgate.audit import FailOn
+from dealgate.audit import AuditResult, FailOn
 from dealgate.deals.source import Reading
 from dealgate.engines import get_engine
+from dealgate.report.ordering import ExceptionOrder
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
 
@@ -88,3 +91,27 @@ def _cells(workbook: bytes) -> dict[str, list[list[object]]]:
         name: [[cell.value for cell in row] for row in book[name].iter_rows()]
         for name in book.sheetnames
     }
+
+
+@pytest.mark.parametrize("order", list(ExceptionOrder))
+@pytest.mark.parametrize("include_met", [False, True], ids=["exceptions", "include-met"])
+def test_the_terminal_table_keeps_only_the_rows_it_shows(
+    tmp_path: Path, order: ExceptionOrder, include_met: bool
+) -> None:
+    """The table shows the first --limit rows in the order asked for: the audit keeps only
+    those as it judges, and the table reads the same as from every deal kept."""
+    from dealgate.cli.console import plain_text
+    from dealgate.report.audit_table import render_audit_table
+
+    limit = 5
+    asked = {"format": "table", "output": None, "include_met": include_met}
+    whole = run_audit_request(_request(tmp_path, "durable", **asked))
+    kept = run_audit_request(_request(tmp_path, "durable", **asked, table_rows=(limit, order)))
+    assert whole.result is not None and kept.result is not None
+    assert kept.result.assessments == [] and whole.failing == kept.failing
+
+    def table(result: AuditResult) -> str:
+        return plain_text(render_audit_table(result, include_met, limit, None, order))
+
+    assert table(kept.result) == table(whole.result)
+    assert "more deals not shown" in table(kept.result)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from dealgate.engines.base import Engine
     from dealgate.judging.coverage import Coverage, Supply
     from dealgate.judging.waivers import WaiverBook
+    from dealgate.report.ordering import ExceptionOrder
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class AuditRequest:
     # The report lists at most this many deals and nothing else reads them: only those are
     # kept as they are judged (report/audit_json.py `LargestDeals`), with what is counted.
     deals_listed_at_most: int | None = None
+    # The terminal table shows the first rows in this order and nothing else reads the deals:
+    # only those rows are kept (report/audit_table.py `FirstExceptions`). None: all kept.
+    table_rows: tuple[int, ExceptionOrder] | None = None
     notify: bool = False  # --notify: the headline is built from the Python route's result
 
     @property
@@ -157,13 +161,18 @@ def _python_audit(
     supply: Supply | None = None,
 ) -> AuditResult:
     from dealgate.audit import run_audit
-    from dealgate.report.audit_json import DealSpool, LargestDeals
+    from dealgate.report.audit_json import DealSpool, DealTaker, LargestDeals
 
-    spool: DealSpool | LargestDeals | None = None
+    spool: DealTaker | None = None
     if request.deals_spooled:
         spool = DealSpool(request.format, request.include_met, request.fail_on)
     elif request.deals_listed_at_most is not None:
         spool = LargestDeals(request.deals_listed_at_most, request.include_met, request.fail_on)
+    elif request.table_rows is not None:
+        from dealgate.report.audit_table import FirstExceptions
+
+        limit, order = request.table_rows
+        spool = FirstExceptions(limit, order, request.include_met, request.fail_on)
     try:
         result = run_audit(
             source,

@@ -270,9 +270,11 @@ class StreamedDeals:
     form: str  # how the deals were written: json (the document's list), jsonl, or largest
     deals: Callable[[], Iterator[str]]  # their text, read back once
     discard: Callable[[], None]  # the spool, unread
-    # form "largest" (report/audit_json.py `LargestDeals`): the deals needing attention an
-    # HTML page or a workbook lists, as the document lists them, and how many were left out
-    listed: tuple[dict[str, Any], ...] = ()
+    # The deals a report for people shows, kept as they were judged, and how many others
+    # there were: form "largest", the documents of the deals an HTML page or a workbook
+    # lists (report/audit_json.py `LargestDeals`); form "first", the assessments of the
+    # terminal table's rows (report/audit_table.py `FirstExceptions`).
+    listed: tuple[Any, ...] = ()
     left_out: int = 0
 
 

@@ -289,6 +289,11 @@ def audit(
         deals_listed_at_most=(
             None if baseline or notifying else FORMATS[output_format.value].lists_largest
         ),
+        table_rows=(
+            (limit, sort)
+            if output_format is AuditFormat.TABLE and not (baseline or notifying)
+            else None
+        ),
         notify=bool(notifying),
     )
     with _progress(pipeline) as progress:

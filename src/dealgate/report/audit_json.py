@@ -212,7 +212,7 @@ def _spooled(streamed: StreamedDeals, form: str) -> Iterator[str]:
     return streamed.deals()
 
 
-class _DealTaker:
+class DealTaker:
     """Where an audit's deals go as it judges them, instead of into its result: what the
     document counts over all of them (the summary, the failing findings, every deal's stage)
     is counted on the way, so the audit's memory does not grow with the pipeline.
@@ -258,7 +258,7 @@ class _DealTaker:
         """Nothing left behind, on every way out."""
 
 
-class DealSpool(_DealTaker):
+class DealSpool(DealTaker):
     """A JSON or JSON Lines audit's deals, written to a temporary file as the audit judges
     them; the file is deleted when it has been read back, or when the spool is closed."""
 
@@ -296,7 +296,7 @@ class DealSpool(_DealTaker):
         self.file.close()
 
 
-class LargestDeals(_DealTaker):
+class LargestDeals(DealTaker):
     """The deals an HTML page or a workbook lists, kept as the audit judges them: at most
     `limit` of those needing attention, the largest amounts first (report/listing.py), and
     how many others there were. The page of a million deals then holds what it shows."""

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from dealgate.audit import AuditResult, AuditSummary, summarise
+from dealgate.audit import (
+    AuditResult,
+    AuditSummary,
+    FailOn,
+    StreamedDeals,
+    needs_attention,
+    summarise,
+)
+from dealgate.judging.assess import DealAssessment
 from dealgate.money import Amounts
+from dealgate.report.audit_json import DealTaker
 from dealgate.report.changes import Changes
 from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
 from dealgate.report.json_report import attention_milestones, disposition_text
-from dealgate.report.ordering import ExceptionOrder, ordered
+from dealgate.report.ordering import ExceptionOrder, order_key, ordered
 from dealgate.report.terminal import Fitted, WholeAmounts, joined, plain, plural
+from dealgate.rules.model import RulePack
 
 
 def render_audit_table(
@@ -184,9 +196,14 @@ def _top_missing(summary: AuditSummary) -> Table:
 def _exceptions(
     result: AuditResult, include_met: bool, limit: int, order: ExceptionOrder
 ) -> RenderableType:
-    rows = ordered(result.exceptions(include_met), order)
+    streamed = result.streamed
+    if streamed is not None and streamed.form == FIRST:  # kept as judged (FirstExceptions)
+        rows, count = list(streamed.listed), len(streamed.listed) + streamed.left_out
+    else:
+        rows = ordered(result.exceptions(include_met), order)
+        count = len(rows)
     title = "All audited deals" if include_met else "Exceptions: deals that need attention"
-    title = f"{title} ({len(rows):,}), by {order.value}"
+    title = f"{title} ({count:,}), by {order.value}"
     table = Table(title=title, title_justify="left")
     for column in ("deal", "name", "owner", "stage", "evidence", "amount", "missing"):
         key = column in ("deal", "amount")
@@ -226,12 +243,12 @@ def _exceptions(
         )
         folded += [WholeAmounts(head), Padding(WholeAmounts(detail), (0, 0, 0, 4))]
     parts: list[RenderableType] = [Fitted(table, Group(Text(title, "italic"), *folded))]
-    if limit and len(rows) > limit:
-        left_out = len(rows) - limit
+    if limit and count > limit:
+        left_out = count - limit
         parts.append(
             Text(
                 f"... {plural(left_out, 'more deal')} not shown: --limit 0 shows all "
-                f"{len(rows):,}, or use --format csv / json",
+                f"{count:,}, or use --format csv / json",
                 "dim",
             )
         )
@@ -285,3 +302,47 @@ def _changes(changes: Changes, limit: int, stage_names: dict[str, str]) -> list[
             folded.append(Padding(detail, (0, 0, 0, 4)))
         parts.append(Fitted(table, Group(*folded)))
     return parts
+
+
+FIRST = "first"  # the form of an audit that kept only the rows the table shows
+
+
+class FirstExceptions(DealTaker):
+    """The exception rows the terminal table shows, kept as the audit judges: the first
+    `limit` in the order asked for (ties in file order), and how many others there were, so
+    the table of a million deals does not hold them all. `limit` 0 keeps every row."""
+
+    form = FIRST
+
+    def __init__(self, limit: int, order: ExceptionOrder, include_met: bool, fail_on: FailOn):
+        super().__init__(include_met, fail_on)
+        self.limit = limit
+        self.key = order_key(order)
+        self.rows: list[tuple[tuple[Any, ...], int, DealAssessment]] = []
+        self.seen = 0
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        if not (self.include_met or needs_attention(assessment)):
+            return
+        key = self.key(assessment) if self.key is not None else ()
+        self.rows.append((key, self.seen, assessment))
+        self.seen += 1
+        if self.limit and len(self.rows) >= 2 * self.limit:  # sorted now and then, not per row
+            self.rows = self._first()
+
+    def _first(self) -> list[tuple[tuple[Any, ...], int, DealAssessment]]:
+        first = sorted(self.rows, key=lambda row: (row[0], row[1]))
+        return first[: self.limit] if self.limit else first
+
+    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+        listed = tuple(assessment for _, _, assessment in self._first())
+        return StreamedDeals(
+            summary,
+            self.failing,
+            self.stages,
+            self.form,
+            lambda: iter(()),
+            self.close,
+            listed,
+            self.seen - len(listed),
+        )

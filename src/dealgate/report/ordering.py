@@ -7,9 +7,10 @@ the other data formats keep the export's order, so that a diff of two runs lines
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dealgate.money import NO_CURRENCY
 
@@ -28,6 +29,12 @@ class ExceptionOrder(StrEnum):
 
 def ordered(rows: list[DealAssessment], order: ExceptionOrder) -> list[DealAssessment]:
     """The exception rows in the order asked for; ties keep file order (the sort is stable)."""
+    key = order_key(order)
+    return list(rows) if key is None else sorted(rows, key=key)
+
+
+def order_key(order: ExceptionOrder) -> Callable[[DealAssessment], tuple[Any, ...]] | None:
+    """What the exception rows are sorted by (None: the file's order)."""
 
     def by_amount(assessment: DealAssessment) -> tuple[bool, str, bool, Decimal]:
         deal = assessment.read.deal
@@ -36,12 +43,9 @@ def ordered(rows: list[DealAssessment], order: ExceptionOrder) -> list[DealAsses
         return (not currency, currency, deal.amount is None, -(deal.amount or Decimal(0)))
 
     if order is ExceptionOrder.FILE:
-        return list(rows)
+        return None
     if order is ExceptionOrder.INFLATION:
-        return sorted(rows, key=lambda a: (-a.inflation, *by_amount(a)))
+        return lambda a: (-a.inflation, *by_amount(a))
     if order is ExceptionOrder.OWNER:
-        return sorted(
-            rows,
-            key=lambda a: ((a.read.deal.owner or "").casefold() or "\uffff", *by_amount(a)),
-        )
-    return sorted(rows, key=lambda a: (*by_amount(a), -a.inflation))
+        return lambda a: ((a.read.deal.owner or "").casefold() or "\uffff", *by_amount(a))
+    return lambda a: (*by_amount(a), -a.inflation)
