@@ -23,7 +23,7 @@ from dealgate.audit import AuditFilters
 from dealgate.columnar.judge import _closing_window
 from dealgate.deals.cell_language import sql_macros
 from dealgate.deals.cell_rules import RULES
-from dealgate.deals.normalise import _rule
+from dealgate.deals.normalise import cell_rule
 from dealgate.deals.sql_normalise import install
 from dealgate.findings import json_value
 from dealgate.report import cell_writing
@@ -92,7 +92,7 @@ def _same(python: Any, sql: Any) -> bool:
 
 
 def _check(connection: Any, rule: str, flags: tuple[bool, ...], text: str) -> None:
-    python = _rule(rule)(text, *flags)
+    python = cell_rule(rule)(text, *flags)
     arguments = ", ".join(["?", *("true" if flag else "false" for flag in flags)])
     (sql,) = connection.execute(f"SELECT dg_{rule}({arguments})", [text]).fetchone()
     assert _same(python, sql), f"{rule}({text!r}, {flags}): Python {python!r}, DuckDB {sql!r}"
@@ -231,14 +231,14 @@ def test_the_fills_read_alike_in_python_and_duckdb(
 ) -> None:
     """The currency and the manager one field gives another, as DealMapper completes them."""
     texts = "CAST(? AS VARCHAR)"
-    currency = _rule("deal_currency")(column, written, default, amount_read)
+    currency = cell_rule("deal_currency")(column, written, default, amount_read)
     (sql,) = connection.execute(
         f"SELECT dg_deal_currency({texts}, {texts}, {texts}, ?)",
         [column, written, default, amount_read],
     ).fetchone()
     assert currency == sql
     assert currency == (column or ((written or default) if amount_read else None))
-    manager = _rule("deal_manager")(column, default)
+    manager = cell_rule("deal_manager")(column, default)
     (sql,) = connection.execute(
         f"SELECT dg_deal_manager({texts}, {texts})", [column, default]
     ).fetchone()
@@ -255,7 +255,7 @@ def test_the_closing_window_is_decided_alike_by_python_and_the_judges_sql(
 ) -> None:
     """--closing-after/--closing-before: the Python route's rule and the judge's WHERE
     condition, inlined from the same rule through sqlglot."""
-    python = _rule("closing_window")(day, after, before)
+    python = cell_rule("closing_window")(day, after, before)
     if after is None and before is None:
         assert python is True
         return

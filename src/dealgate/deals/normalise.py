@@ -59,12 +59,9 @@ _SHORT_YEAR = re.compile(SHORT_YEAR_SLASH_DATE, re.ASCII)
 
 
 @cache
-def _rule(name: str) -> Callable[..., Any]:
+def cell_rule(name: str) -> Callable[..., Any]:
     """The Python function compiled from a rule of cell_rules, by name."""
     return _python_rules().function(name)
-
-
-cell_rule = _rule  # for the mapper's rules that fill one field from another (`_FILLS`)
 
 
 @cache
@@ -76,25 +73,25 @@ def clean_text(value: Any) -> str | None:
     """Text with surrounding spaces removed; None for a blank value."""
     if value is None:
         return None
-    cleaned: str | None = _rule("clean")(str(value))
+    cleaned: str | None = cell_rule("clean")(str(value))
     return cleaned
 
 
 def deal_key(deal_id: str) -> str:
     """Ids that are the same deal: a Salesforce 18-character id and its 15-character form
     (the rule `deal_key` of cell_rules)."""
-    key: str = _rule("deal_key")(deal_id)
+    key: str = cell_rule("deal_key")(deal_id)
     return key
 
 
 def salesforce_suffix(short_id: str) -> str:
     """The three checksum characters Salesforce appends to a 15-character id."""
-    suffix: str = _rule("sf_suffix")(short_id)
+    suffix: str = cell_rule("sf_suffix")(short_id)
     return suffix
 
 
 def is_placeholder(text: str) -> bool:
-    return bool(_rule("placeholder")(text))
+    return bool(cell_rule("placeholder")(text))
 
 
 def parse_date(value: Any, order: DateOrder = DateOrder.MONTH_FIRST) -> date:
@@ -109,7 +106,7 @@ def parse_date(value: Any, order: DateOrder = DateOrder.MONTH_FIRST) -> date:
 @lru_cache(maxsize=8192)
 def _date_from_text(text: str, order: DateOrder) -> date:
     """Exports repeat the same few thousand dates: each text is read once."""
-    found: date | None = _rule("date")(text, order is DateOrder.MONTH_FIRST)
+    found: date | None = cell_rule("date")(text, order is DateOrder.MONTH_FIRST)
     if found is not None:
         return found
     text = text.strip()
@@ -139,10 +136,10 @@ def _read_number(text: str, decimal_mark: str | None, rule: str, what: str) -> D
     """A number by the rule `rule` of cell_rules (`number_text`, `money_text`); a number
     the rule reads only without the digit limit is out of reach."""
     comma = decimal_mark == ","
-    digits: str | None = _rule(rule)(text, comma)
+    digits: str | None = cell_rule(rule)(text, comma)
     if digits is not None:
         return Decimal(digits)
-    if _rule(f"unbounded_{rule}")(text, comma) is not None:
+    if cell_rule(f"unbounded_{rule}")(text, comma) is not None:
         raise OutOfReach(f"a number of more than {MAX_WHOLE_DIGITS} digits is not read")
     raise Unreadable(f"unreadable {what} {_short(text.strip())!r}")
 
@@ -180,19 +177,19 @@ def parse_money(value: Any, decimal_mark: str | None = None) -> tuple[Decimal, s
         return parse_number(value), None
     text = str(value)
     amount = _read_number(text, decimal_mark, "money_text", "amount")
-    currency: str | None = _rule("money_currency")(text)
+    currency: str | None = cell_rule("money_currency")(text)
     return amount, currency
 
 
 def parse_percent(value: Any, *, fraction: bool = False) -> Decimal:
     """A percentage 0-100 from `25`, `25%` or, where the CRM stores fractions, `0.25`."""
     text = _typed_text(value)
-    number: Decimal | None = _rule("percent_raw")(text, fraction)
+    number: Decimal | None = cell_rule("percent_raw")(text, fraction)
     if number is None:
         body = text.strip()
         parse_number(body.removesuffix("%"))  # says why the number cannot be read
         raise Unreadable(f"unreadable percentage {_short(body)!r}")
-    if _rule("in_range")(number) is None:
+    if cell_rule("in_range")(number) is None:
         raise Unreadable(f"probability {number} is outside 0-100", DataIssue.OUT_OF_RANGE)
     return Decimal(int(number)) if number == number.to_integral() else number
 
@@ -203,7 +200,7 @@ def parse_bool(value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    flag: bool | None = _rule("bool")(str(value))
+    flag: bool | None = cell_rule("bool")(str(value))
     if flag is None:
         raise Unreadable(f"unreadable yes/no value {str(value).strip()!r}")
     return flag
@@ -212,7 +209,7 @@ def parse_bool(value: Any) -> bool:
 def parse_count(value: Any) -> int:
     """A whole number of times, e.g. how often a close date was pushed."""
     number = parse_number(value)  # says why a text is no number
-    count: int | None = _rule("count")(format(number, "f"))
+    count: int | None = cell_rule("count")(format(number, "f"))
     if count is None:
         raise Unreadable(f"{value!r} is not a whole number of times")
     return count
