@@ -254,6 +254,21 @@ class DealTaker:
     def streamed(self, summary: AuditSummary) -> StreamedDeals:
         raise NotImplementedError
 
+    def listing(
+        self, summary: AuditSummary, listed: tuple[Any, ...], left_out: int
+    ) -> StreamedDeals:
+        """What a taker that keeps only the deals its report lists leaves the result."""
+        return StreamedDeals(
+            summary,
+            self.failing,
+            self.stages,
+            self.form,
+            lambda: iter(()),
+            self.close,
+            listed,
+            left_out,
+        )
+
     def close(self) -> None:
         """Nothing left behind, on every way out."""
 
@@ -323,17 +338,7 @@ class LargestDeals(DealTaker):
 
     def streamed(self, summary: AuditSummary) -> StreamedDeals:
         listed = tuple(deal for _, deal in sorted(self.kept, key=lambda kept: -kept[0][1]))
-        left_out = self.needing_attention - len(listed)
-        return StreamedDeals(
-            summary,
-            self.failing,
-            self.stages,
-            self.form,
-            lambda: iter(()),
-            self.close,
-            listed,
-            left_out,
-        )
+        return self.listing(summary, listed, self.needing_attention - len(listed))
 
 
 def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:

@@ -336,13 +336,4 @@ class FirstExceptions(DealTaker):
 
     def streamed(self, summary: AuditSummary) -> StreamedDeals:
         listed = tuple(assessment for _, _, assessment in self._first())
-        return StreamedDeals(
-            summary,
-            self.failing,
-            self.stages,
-            self.form,
-            lambda: iter(()),
-            self.close,
-            listed,
-            self.seen - len(listed),
-        )
+        return self.listing(summary, listed, self.seen - len(listed))
