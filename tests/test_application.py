@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,36 @@ def test_the_terminal_table_keeps_only_the_rows_it_shows(
 
     assert table(kept.result) == table(whole.result)
     assert "more deals not shown" in table(kept.result)
+
+
+def test_a_parquet_audit_spools_its_rows_and_writes_the_file_of_deals_kept(
+    tmp_path: Path,
+) -> None:
+    """Parquet's rows are spooled as the audit judges (ParquetSpool), in batches smaller
+    than the pipeline here: the file reads back as the one written from every deal kept."""
+    import io
+
+    import pyarrow.parquet as parquet
+
+    from dealgate.report.audit_json import audit_json
+    from dealgate.report.audit_parquet import ParquetSpool
+    from dealgate.report.formats import render_document
+
+    ParquetSpool.batch_rows = 40  # several batches of the example's deals
+    try:
+        asked = {"format": "parquet", "output": None}
+        whole = run_audit_request(_request(tmp_path, "durable", **asked))
+        spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_spooled=True))
+    finally:
+        ParquetSpool.batch_rows = 10_000
+    assert whole.result is not None and spooled.result is not None
+    assert spooled.result.assessments == [] and whole.failing == spooled.failing
+
+    def table(result: AuditResult) -> Any:
+        report = render_document("parquet", audit_json(result, False), result.streamed)
+        assert isinstance(report, bytes)
+        return parquet.read_table(io.BytesIO(report))
+
+    kept, streamed = table(whole.result), table(spooled.result)
+    assert streamed.num_rows == kept.num_rows > 40
+    assert streamed.equals(kept) and streamed.schema.metadata == kept.schema.metadata

@@ -48,7 +48,7 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
-    # The report lists the deals as JSON or JSON Lines and nothing else reads them (no
+    # The report lists the deals as JSON, JSON Lines or Parquet and nothing else reads them (no
     # baseline, no notification): they are written to a spool as they are judged, not kept
     # (memory stays flat).
     deals_spooled: bool = False
@@ -164,7 +164,11 @@ def _python_audit(
     from dealgate.report.audit_json import DealSpool, DealTaker, LargestDeals
 
     spool: DealTaker | None = None
-    if request.deals_spooled:
+    if request.deals_spooled and request.format == "parquet":
+        from dealgate.report.audit_parquet import ParquetSpool
+
+        spool = ParquetSpool(request.include_met, request.fail_on)
+    elif request.deals_spooled:
         spool = DealSpool(request.format, request.include_met, request.fail_on)
     elif request.deals_listed_at_most is not None:
         spool = LargestDeals(request.deals_listed_at_most, request.include_met, request.fail_on)

@@ -267,13 +267,16 @@ class StreamedDeals:
     summary: AuditSummary
     failing: int  # findings failing the audit's --fail-on
     audited_stages: dict[str, str | None]
-    form: str  # how the deals were written: json (the document's list), jsonl, or largest
-    deals: Callable[[], Iterator[str]]  # their text, read back once
+    # How the deals were written: json (the document's list), jsonl, parquet (Arrow record
+    # batches of the Parquet report's rows), or only those a report lists (largest, first).
+    form: str
+    deals: Callable[[], Iterator[Any]]  # their text (or record batches), read back once
     discard: Callable[[], None]  # the spool, unread
     # The deals a report for people shows, kept as they were judged, and how many others
     # there were: form "largest", the documents of the deals an HTML page or a workbook
     # lists (report/audit_json.py `LargestDeals`); form "first", the assessments of the
-    # terminal table's rows (report/audit_table.py `FirstExceptions`).
+    # terminal table's rows (report/audit_table.py `FirstExceptions`); form "parquet", the
+    # milestones the findings name (report/audit_parquet.py `ParquetSpool`).
     listed: tuple[Any, ...] = ()
     left_out: int = 0
 

@@ -285,7 +285,9 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
-        deals_spooled=output_format.value in ("json", "jsonl") and not (baseline or notifying),
+        deals_spooled=(
+            output_format.value in ("json", "jsonl", "parquet") and not (baseline or notifying)
+        ),
         deals_listed_at_most=(
             None if baseline or notifying else FORMATS[output_format.value].lists_largest
         ),
@@ -464,7 +466,8 @@ def _render_audit(
             return None
         return [plain_text(table)]
     if output_format.value in DOCUMENT_FORMATS:
-        return render_document(output_format.value, shape)
+        spooled = result.streamed if output_format is AuditFormat.PARQUET else None
+        return render_document(output_format.value, shape, spooled)
     return render_result(output_format.value, result, include_met, fail_on, csv_rows)
 
 

@@ -13,10 +13,16 @@ from __future__ import annotations
 import io
 import json
 import math
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from dealgate.report.listing import named_milestones
+from dealgate.audit import AuditSummary, FailOn, StreamedDeals
+from dealgate.judging.assess import DealAssessment
+from dealgate.report.audit_json import DealTaker, audit_deal_json
+from dealgate.report.listing import name_milestones, named_milestones
+from dealgate.rules.model import RulePack
 
 FINDING_FIELDS = ("milestone_id", "kind", "status", "severity", "stage_id", "note")
 # The document's keys that describe the whole audit rather than a deal.
@@ -32,22 +38,87 @@ _AUDIT_KEYS = (
 )
 
 
-def render_parquet(document: dict[str, Any]) -> bytes:
-    """The file's bytes: the deals as rows, the audit and its milestones as metadata."""
+def render_parquet(document: dict[str, Any], spooled: StreamedDeals | None = None) -> bytes:
+    """The file's bytes: the deals as rows, the audit and its milestones as metadata. The
+    rows are the document's deals, or those an audit spooled as it judged (`ParquetSpool`)."""
     import pyarrow as pa
     import pyarrow.parquet as parquet
 
-    deals = document.get("deals") or []
-    table = pa.Table.from_pylist([_row(deal) for deal in deals], schema=_schema())
-    table = table.replace_schema_metadata(
+    if spooled is None:
+        deals = document.get("deals") or []
+        batches: Iterable[Any] = [pa.RecordBatch.from_pylist([_row(d) for d in deals], _schema())]
+        milestones = named_milestones(deals)
+    else:
+        batches, milestones = spooled.deals(), list(spooled.listed)
+    schema = _schema().with_metadata(
         {
             "dealgate.audit": json.dumps({k: document[k] for k in _AUDIT_KEYS if k in document}),
-            "dealgate.milestones": json.dumps(named_milestones(deals)),
+            "dealgate.milestones": json.dumps(milestones),
         }
     )
     buffer = io.BytesIO()
-    parquet.write_table(table, buffer, compression="zstd")
+    with parquet.ParquetWriter(buffer, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
     return buffer.getvalue()
+
+
+class ParquetSpool(DealTaker):
+    """A Parquet audit's rows, written to a temporary Arrow stream as the audit judges, in
+    batches, with the milestones their findings name: the file of a million deals is then
+    written without holding them (`render_parquet(document, result.streamed)`)."""
+
+    form = "parquet"
+    batch_rows = 10_000
+
+    def __init__(self, include_met: bool, fail_on: FailOn) -> None:
+        import pyarrow as pa
+
+        super().__init__(include_met, fail_on)
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() on every way out
+        self.stream = pa.ipc.new_stream(self.file, _schema())
+        self.rows: list[dict[str, Any]] = []
+        self.milestones: dict[str, dict[str, Any]] = {}
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        deal = audit_deal_json(assessment, self.include_met, pack)
+        name_milestones(self.milestones, deal)
+        self.rows.append(_row(deal))
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.rows:
+            self.stream.write_batch(pa.RecordBatch.from_pylist(self.rows, _schema()))
+            self.rows = []
+
+    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+        self._flush()
+        self.stream.close()
+        return StreamedDeals(
+            summary,
+            self.failing,
+            self.stages,
+            self.form,
+            self._batches,
+            self.close,
+            tuple(self.milestones.values()),
+        )
+
+    def _batches(self) -> Iterator[Any]:
+        """The spooled record batches, read back once."""
+        import pyarrow as pa
+
+        self.file.seek(0)
+        try:
+            yield from pa.ipc.open_stream(self.file)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _schema() -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dealgate.report.csv_layout import CsvRows
 
 if TYPE_CHECKING:
-    from dealgate.audit import AuditResult, FailOn
+    from dealgate.audit import AuditResult, FailOn, StreamedDeals
 
 
 class Reads(StrEnum):
@@ -60,8 +60,11 @@ DOCUMENT_FORMATS = tuple(name for name, format in FORMATS.items() if format.read
 BASELINE_FORMATS = tuple(name for name, format in FORMATS.items() if format.baseline)
 
 
-def render_document(name: str, document: dict[str, Any]) -> Iterable[str] | bytes:
-    """The JSON document as a format that reads it: text chunks, or a binary file's bytes."""
+def render_document(
+    name: str, document: dict[str, Any], spooled: StreamedDeals | None = None
+) -> Iterable[str] | bytes:
+    """The JSON document as a format that reads it: text chunks, or a binary file's bytes.
+    Parquet takes its rows from `spooled` when the audit spooled them (`ParquetSpool`)."""
     assert FORMATS[name].reads is Reads.DOCUMENT, name
     if name == "xlsx":
         from dealgate.report.audit_xlsx import render_xlsx
@@ -70,7 +73,7 @@ def render_document(name: str, document: dict[str, Any]) -> Iterable[str] | byte
     if name == "parquet":
         from dealgate.report.audit_parquet import render_parquet
 
-        return render_parquet(document)
+        return render_parquet(document, spooled)
     if name == "html":
         from dealgate.report.audit_html import render_html
 

@@ -48,16 +48,21 @@ def named_milestones(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     stage it exits, severity, evidence and guidance."""
     seen: dict[str, dict[str, Any]] = {}
     for deal in deals:
-        for finding in deal.get("findings") or []:
-            seen.setdefault(
-                finding["milestone_id"],
-                {
-                    "milestone_id": finding["milestone_id"],
-                    "milestone": finding.get("milestone"),
-                    "stage_id": finding.get("stage_id"),
-                    "severity": finding.get("severity"),
-                    "evidence": finding.get("evidence"),
-                    "guidance": finding.get("guidance"),
-                },
-            )
+        name_milestones(seen, deal)
     return list(seen.values())
+
+
+def name_milestones(seen: dict[str, dict[str, Any]], deal: dict[str, Any]) -> None:
+    """Adds the milestones a deal's findings name that `seen` does not hold yet."""
+    for finding in deal.get("findings") or []:
+        seen.setdefault(
+            finding["milestone_id"],
+            {
+                "milestone_id": finding["milestone_id"],
+                "milestone": finding.get("milestone"),
+                "stage_id": finding.get("stage_id"),
+                "severity": finding.get("severity"),
+                "evidence": finding.get("evidence"),
+                "guidance": finding.get("guidance"),
+            },
+        )
