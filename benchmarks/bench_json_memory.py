@@ -4,7 +4,7 @@ spooled as they are judged (what `dealgate audit --format json` does since issue
 
 Each size runs both ways in child processes, interleaved, on the synthetic Salesforce pipelines
 of bench_audit.py; the median wall time and peak memory of each, and the two reports compared
-byte for byte. "kept" is the library's other mode (`AuditRequest(deals_spooled=False)`), the one
+byte for byte. "kept" is the library's other mode (`AuditRequest(deals_read_after=True)`), the one
 a `--baseline` comparison still takes.
 
 Usage:
@@ -47,7 +47,7 @@ def one_audit(mode: str, pipeline: Path, roles: Path, teams: Path, output: Path)
         reading=Reading(teams=teams, contacts=roles),
         fail_on=FailOn.NEVER,
         format="json",
-        deals_spooled=mode == "spooled",
+        deals_read_after=mode == "kept",
     )
     run = run_audit_request(request)
     assert run.result is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from dealgate.application import COLUMNAR, AuditRequest, run_audit_request
 from dealgate.audit import AuditResult, FailOn
 from dealgate.deals.source import Reading
 from dealgate.engines import get_engine
+from dealgate.report.formats import FORMATS
 from dealgate.report.ordering import ExceptionOrder
 from dealgate.rules.catalog import PackCatalog
 from dealgate.rules.loader import load_pack
@@ -55,7 +57,7 @@ def test_what_only_the_python_readers_do_says_why_the_columnar_route_stepped_asi
 
 
 def test_a_page_keeps_only_the_deals_it_lists_and_lists_what_the_whole_audit_would(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An HTML page or a workbook of a large audit lists the deals needing attention with the
     largest amounts: the audit keeps only those as it judges (its memory no longer grows with
@@ -64,10 +66,11 @@ def test_a_page_keeps_only_the_deals_it_lists_and_lists_what_the_whole_audit_wou
     from dealgate.report.audit_xlsx import render_xlsx
     from dealgate.report.listing import largest_deals
 
-    limit = 7
+    limit = 7  # the workbook of the example's deals then leaves some out
+    monkeypatch.setitem(FORMATS, "xlsx", replace(FORMATS["xlsx"], lists_largest=limit))
     workbook = {"format": "xlsx", "output": None}
     whole = run_audit_request(_request(tmp_path, "durable", **workbook))
-    kept = run_audit_request(_request(tmp_path, "durable", **workbook, deals_listed_at_most=limit))
+    kept = run_audit_request(_request(tmp_path, "durable", **workbook, deals_read_after=False))
     assert whole.result is not None and kept.result is not None
     assert kept.result.assessments == [] and whole.failing == kept.failing
     full, partial = audit_json(whole.result, False), audit_json(kept.result, False)
@@ -106,8 +109,11 @@ def test_the_terminal_table_keeps_only_the_rows_it_shows(
 
     limit = 5
     asked = {"format": "table", "output": None, "include_met": include_met}
-    whole = run_audit_request(_request(tmp_path, "durable", **asked))
-    kept = run_audit_request(_request(tmp_path, "durable", **asked, table_rows=(limit, order)))
+    table = {"table_rows": (limit, order)}
+    whole = run_audit_request(_request(tmp_path, "durable", **asked, **table))
+    kept = run_audit_request(
+        _request(tmp_path, "durable", **asked, **table, deals_read_after=False)
+    )
     assert whole.result is not None and kept.result is not None
     assert kept.result.assessments == [] and whole.failing == kept.failing
 
@@ -135,7 +141,7 @@ def test_a_parquet_audit_spools_its_rows_and_writes_the_file_of_deals_kept(
     try:
         asked = {"format": "parquet", "output": None}
         whole = run_audit_request(_request(tmp_path, "durable", **asked))
-        spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_spooled=True))
+        spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_read_after=False))
     finally:
         ParquetSpool.batch_rows = 10_000
     assert whole.result is not None and spooled.result is not None

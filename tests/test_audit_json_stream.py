@@ -78,7 +78,7 @@ def test_deals_spooled_as_judged_give_the_report_of_deals_kept(
         include_met=include_met,
         format=form,
     )
-    spooled = replace(asked, deals_spooled=True)
+    spooled = replace(asked, deals_read_after=False)
     run = run_audit_request(spooled)
     assert run.result is not None and run.result.assessments == []  # none kept
     run.result.streamed.discard()  # type: ignore[union-attr]
@@ -100,7 +100,7 @@ def test_a_spooled_audit_has_no_kept_deals_to_misread() -> None:
             as_of=date(2026, 11, 27),
             engine=get_engine("durable"),
             format="json",
-            deals_spooled=True,
+            deals_read_after=False,
         )
     )
     assert run.result is not None

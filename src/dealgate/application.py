@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from dealgate.engines.base import Engine
     from dealgate.judging.coverage import Coverage, Supply
     from dealgate.judging.waivers import WaiverBook
+    from dealgate.report.audit_json import DealTaker
     from dealgate.report.ordering import ExceptionOrder
 
 
@@ -48,15 +49,11 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
-    # The report lists the deals as JSON, JSON Lines or Parquet and nothing else reads them (no
-    # baseline, no notification): they are written to a spool as they are judged, not kept
-    # (memory stays flat).
-    deals_spooled: bool = False
-    # The report lists at most this many deals and nothing else reads them: only those are
-    # kept as they are judged (report/audit_json.py `LargestDeals`), with what is counted.
-    deals_listed_at_most: int | None = None
-    # The terminal table shows the first rows in this order and nothing else reads the deals:
-    # only those rows are kept (report/audit_table.py `FirstExceptions`). None: all kept.
+    # Whether something reads every judged deal after the report (a baseline comparison, a
+    # notification; a library caller, by default). When nothing does, the Python route keeps
+    # only what the report shows, as it judges (`deal_taker`), and its memory stays flat.
+    deals_read_after: bool = True
+    # The terminal table's rows: how many (--limit, 0 for all) and in which order (--sort).
     table_rows: tuple[int, ExceptionOrder] | None = None
     notify: bool = False  # --notify: the headline is built from the Python route's result
 
@@ -161,22 +158,8 @@ def _python_audit(
     supply: Supply | None = None,
 ) -> AuditResult:
     from dealgate.audit import run_audit
-    from dealgate.report.audit_json import DealSpool, DealTaker, LargestDeals
 
-    spool: DealTaker | None = None
-    if request.deals_spooled and request.format == "parquet":
-        from dealgate.report.audit_parquet import ParquetSpool
-
-        spool = ParquetSpool(request.include_met, request.fail_on)
-    elif request.deals_spooled:
-        spool = DealSpool(request.format, request.include_met, request.fail_on)
-    elif request.deals_listed_at_most is not None:
-        spool = LargestDeals(request.deals_listed_at_most, request.include_met, request.fail_on)
-    elif request.table_rows is not None:
-        from dealgate.report.audit_table import FirstExceptions
-
-        limit, order = request.table_rows
-        spool = FirstExceptions(limit, order, request.include_met, request.fail_on)
+    spool = None if request.deals_read_after else deal_taker(request)
     try:
         result = run_audit(
             source,
@@ -197,6 +180,29 @@ def _python_audit(
             spool.close()
         raise
     return spool.finish(result) if spool is not None else result
+
+
+def deal_taker(request: AuditRequest) -> DealTaker | None:
+    """Where the judged deals go when nothing reads them after the report: only what the
+    report shows is kept (report/audit_json.py `DealTaker`); None keeps every deal."""
+    from dealgate.report.audit_json import DealSpool, LargestDeals
+
+    asked = (request.include_met, request.fail_on)
+    if request.format in ("json", "jsonl"):  # every deal, written to a spool
+        return DealSpool(request.format, *asked)
+    if request.format == "parquet":
+        from dealgate.report.audit_parquet import ParquetSpool
+
+        return ParquetSpool(*asked)
+    listed = FORMATS[request.format].lists_largest
+    if listed is not None:  # the HTML page and the workbook
+        return LargestDeals(listed, *asked)
+    if request.format == "table" and request.table_rows is not None:
+        from dealgate.report.audit_table import FirstExceptions
+
+        limit, order = request.table_rows
+        return FirstExceptions(limit, order, *asked)
+    return None  # Markdown and JUnit list every exception; csv keeps them for its rows
 
 
 def _python(

@@ -285,17 +285,8 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
-        deals_spooled=(
-            output_format.value in ("json", "jsonl", "parquet") and not (baseline or notifying)
-        ),
-        deals_listed_at_most=(
-            None if baseline or notifying else FORMATS[output_format.value].lists_largest
-        ),
-        table_rows=(
-            (limit, sort)
-            if output_format is AuditFormat.TABLE and not (baseline or notifying)
-            else None
-        ),
+        deals_read_after=bool(baseline or notifying),
+        table_rows=(limit, sort),
         notify=bool(notifying),
     )
     with _progress(pipeline) as progress:
