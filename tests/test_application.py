@@ -13,6 +13,7 @@ from dealgate.application import COLUMNAR, AuditRequest, run_audit_request
 from dealgate.audit import AuditResult, FailOn
 from dealgate.deals.source import Reading
 from dealgate.engines import get_engine
+from dealgate.report.csv_layout import CsvRows
 from dealgate.report.formats import FORMATS
 from dealgate.report.ordering import ExceptionOrder
 from dealgate.rules.catalog import PackCatalog
@@ -155,3 +156,25 @@ def test_a_parquet_audit_spools_its_rows_and_writes_the_file_of_deals_kept(
     kept, streamed = table(whole.result), table(spooled.result)
     assert streamed.num_rows == kept.num_rows > 40
     assert streamed.equals(kept) and streamed.schema.metadata == kept.schema.metadata
+
+
+@pytest.mark.parametrize("rows", list(CsvRows))
+@pytest.mark.parametrize("include_met", [False, True], ids=["exceptions", "include-met"])
+def test_a_csv_audit_on_the_python_route_spools_its_rows(
+    tmp_path: Path, rows: CsvRows, include_met: bool
+) -> None:
+    """The durable engine's CSV report is written as the audit judges (CsvSpool), byte for
+    byte the report of every deal kept."""
+    from dealgate.report.formats import render_result
+
+    asked = {"format": "csv", "output": None, "csv_rows": rows, "include_met": include_met}
+    whole = run_audit_request(_request(tmp_path, "durable", **asked))
+    spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_read_after=False))
+    assert whole.result is not None and spooled.result is not None
+    assert spooled.result.assessments == [] and whole.failing == spooled.failing
+
+    def report(result: AuditResult) -> str:
+        return "".join(render_result("csv", result, include_met, FailOn.REQUIRED, rows))
+
+    assert report(spooled.result) == report(whole.result)
+    assert report(whole.result).count("\r\n") > 10

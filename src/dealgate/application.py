@@ -194,6 +194,10 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
         from dealgate.report.audit_parquet import ParquetSpool
 
         return ParquetSpool(*asked)
+    if request.format == "csv":  # on the Python route (the columnar one writes inside DuckDB)
+        from dealgate.report.audit_csv import CsvSpool
+
+        return CsvSpool(request.csv_rows, *asked)
     listed = FORMATS[request.format].lists_largest
     if listed is not None:  # the HTML page and the workbook
         return LargestDeals(listed, *asked)
@@ -202,7 +206,7 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
 
         limit, order = request.table_rows
         return FirstExceptions(limit, order, *asked)
-    return None  # Markdown and JUnit list every exception; csv keeps them for its rows
+    return None  # Markdown and JUnit list every exception
 
 
 def _python(

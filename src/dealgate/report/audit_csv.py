@@ -12,13 +12,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
-from dealgate.audit import AuditResult
+from dealgate.audit import AuditResult, FailOn, needs_attention
 from dealgate.findings import FindingKind, Status
 from dealgate.judging.assess import DealAssessment
+from dealgate.report.audit_json import TextSpool
 from dealgate.report.cell_writing import PythonReadWriter, writer
 from dealgate.report.csv_layout import DEAL_COLUMNS, FINDING_COLUMNS, ID_SEPARATOR, CsvRows
 from dealgate.report.json_report import disposition_text
+from dealgate.rules.model import RulePack
 
 
 def csv_lines(
@@ -36,15 +39,47 @@ def csv_lines(
 
     out.writerow(DEAL_COLUMNS if rows is CsvRows.DEAL else FINDING_COLUMNS)
     yield flush()
+    if result.streamed is not None and result.streamed.form == "csv":  # spooled (CsvSpool)
+        yield from result.streamed.deals()
+        return
     read_writer = PythonReadWriter(result.pack)
     for assessment in result.exceptions(include_met):
-        if rows is CsvRows.DEAL:
-            out.writerow(_cells([*_deal_part(assessment), *_ids_by_kind(assessment)]))
-        else:
-            deal = _cells(_deal_part(assessment))  # once a deal, not once a finding
-            for finding in _finding_parts(assessment, include_met, read_writer):
-                out.writerow([*deal, *_cells(finding)])
+        _write_rows(out, assessment, include_met, rows, read_writer)
         yield flush()
+
+
+def _write_rows(
+    out: Any,
+    assessment: DealAssessment,
+    include_met: bool,
+    rows: CsvRows,
+    read_writer: PythonReadWriter,
+) -> None:
+    """A deal's rows: one, or one per finding."""
+    if rows is CsvRows.DEAL:
+        out.writerow(_cells([*_deal_part(assessment), *_ids_by_kind(assessment)]))
+        return
+    deal = _cells(_deal_part(assessment))  # once a deal, not once a finding
+    for finding in _finding_parts(assessment, include_met, read_writer):
+        out.writerow([*deal, *_cells(finding)])
+
+
+class CsvSpool(TextSpool):
+    """A CSV audit's rows, written to a temporary file as the audit judges its deals (the
+    header is written with the report): its memory does not grow with the pipeline."""
+
+    def __init__(self, rows: CsvRows, include_met: bool, fail_on: FailOn) -> None:
+        super().__init__("csv", include_met, fail_on)
+        self.rows = rows
+        self.out = csv.writer(self.file, lineterminator="\r\n")
+        self.read_writer: PythonReadWriter | None = None
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        if not (self.include_met or needs_attention(assessment)):
+            return  # as AuditResult.exceptions
+        if self.read_writer is None:
+            self.read_writer = PythonReadWriter(pack)
+        _write_rows(self.out, assessment, self.include_met, self.rows, self.read_writer)
 
 
 def _cells(values: list[object]) -> list[object]:

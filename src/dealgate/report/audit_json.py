@@ -273,26 +273,16 @@ class DealTaker:
         """Nothing left behind, on every way out."""
 
 
-class DealSpool(DealTaker):
-    """A JSON or JSON Lines audit's deals, written to a temporary file as the audit judges
-    them; the file is deleted when it has been read back, or when the spool is closed."""
+class TextSpool(DealTaker):
+    """A report's text, written to a temporary file as the audit judges the deals; the file is
+    deleted when it has been read back, or when the spool is closed."""
 
     def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
-        if form not in ("json", "jsonl"):
-            raise ValueError(f"a deal spool writes json or jsonl, not {form}")
         super().__init__(include_met, fail_on)
         self.form = form
-        # Closed by _read or close(), which the application calls on every way out.
-        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
-        self.written = 0
-
-    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        deal = audit_deal_json(assessment, self.include_met, pack)
-        if self.form == "jsonl":
-            self.file.write(json.dumps(deal) + "\n")
-        else:
-            self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
-        self.written += 1
+        # Closed by _read or close(), which the application calls on every way out. Written
+        # as given: no line end is translated (CSV's are \r\n, JSON's \n).
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
 
     def streamed(self, summary: AuditSummary) -> StreamedDeals:
         return StreamedDeals(summary, self.failing, self.stages, self.form, self._read, self.close)
@@ -309,6 +299,24 @@ class DealSpool(DealTaker):
 
     def close(self) -> None:
         self.file.close()
+
+
+class DealSpool(TextSpool):
+    """A JSON or JSON Lines audit's deals, spooled as the audit judges them."""
+
+    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
+        if form not in ("json", "jsonl"):
+            raise ValueError(f"a deal spool writes json or jsonl, not {form}")
+        super().__init__(form, include_met, fail_on)
+        self.written = 0
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        deal = audit_deal_json(assessment, self.include_met, pack)
+        if self.form == "jsonl":
+            self.file.write(json.dumps(deal) + "\n")
+        else:
+            self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
+        self.written += 1
 
 
 class LargestDeals(DealTaker):
