@@ -178,3 +178,24 @@ def test_a_csv_audit_on_the_python_route_spools_its_rows(
 
     assert report(spooled.result) == report(whole.result)
     assert report(whole.result).count("\r\n") > 10
+
+
+@pytest.mark.parametrize("include_met", [False, True], ids=["exceptions", "include-met"])
+def test_a_markdown_audit_spools_its_exception_lines(tmp_path: Path, include_met: bool) -> None:
+    """Markdown's exception list is written as the audit judges (MarkdownSpool), under the
+    summary counted on the way: byte for byte the report of every deal kept."""
+    from dealgate.report.formats import render_result
+
+    asked = {"format": "markdown", "output": None, "include_met": include_met}
+    whole = run_audit_request(_request(tmp_path, "durable", **asked))
+    spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_read_after=False))
+    assert whole.result is not None and spooled.result is not None
+    assert spooled.result.assessments == []
+
+    def report(result: AuditResult) -> str:
+        return "".join(
+            render_result("markdown", result, include_met, FailOn.REQUIRED, CsvRows.DEAL)
+        )
+
+    assert report(spooled.result) == report(whole.result)
+    assert report(whole.result).count("\n| ") > 10

@@ -198,6 +198,10 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
         from dealgate.report.audit_csv import CsvSpool
 
         return CsvSpool(request.csv_rows, *asked)
+    if request.format == "markdown":
+        from dealgate.report.audit_markdown import MarkdownSpool
+
+        return MarkdownSpool(*asked)
     listed = FORMATS[request.format].lists_largest
     if listed is not None:  # the HTML page and the workbook
         return LargestDeals(listed, *asked)
@@ -206,7 +210,7 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
 
         limit, order = request.table_rows
         return FirstExceptions(limit, order, *asked)
-    return None  # Markdown and JUnit list every exception
+    return None  # JUnit: an XML tree of every exception
 
 
 def _python(

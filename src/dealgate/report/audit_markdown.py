@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from dealgate.audit import AuditResult, summarise
+from dealgate.audit import AuditResult, FailOn, needs_attention, summarise
+from dealgate.judging.assess import DealAssessment
+from dealgate.report.audit_json import TextSpool
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_text, money_text
 from dealgate.report.json_report import attention_milestones, disposition_text
+from dealgate.rules.model import RulePack
 
 # Text from a CRM or a pack is shown as typed: a name like `<script>` or `*Q4*` must not turn
 # into markup where the Markdown is rendered. CommonMark lets any ASCII punctuation be escaped
@@ -22,6 +26,12 @@ def cell(value: object) -> str:
 
 
 def render_markdown(result: AuditResult, include_met: bool) -> str:
+    return "".join(markdown_chunks(result, include_met))
+
+
+def markdown_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
+    """The Markdown: the summary, then the exception list, a line at a time (read back from
+    the spool of an audit that wrote it as it judged, `MarkdownSpool`)."""
     summary = summarise(result)
     counts = result.reconciliation
     lines = [
@@ -101,14 +111,33 @@ def render_markdown(result: AuditResult, include_met: bool) -> str:
         "| deal | owner | stage | evidence stage | amount | missing | disposition |",
         "|---|---|---|---|---:|---|---|",
     ]
+    yield "\n".join(lines) + "\n"
+    if result.streamed is not None and result.streamed.form == "markdown":
+        yield from result.streamed.deals()
+        return
     for assessment in result.exceptions(include_met):
-        deal = assessment.read.deal
-        missing = ", ".join(attention_milestones(assessment))
-        lines.append(
-            f"| {cell(deal.name or deal.id)} ({cell(deal.id)}) | {cell(deal.owner)} | "
-            f"{cell(assessment.stage.name if assessment.stage else deal.stage)} | "
-            f"{cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
-            f"{cell(money_text(deal.amount, deal.currency))} | {missing or '-'} | "
-            f"{disposition_text(assessment)} |"
-        )
-    return "\n".join(lines) + "\n"
+        yield _exception_line(assessment)
+
+
+def _exception_line(assessment: DealAssessment) -> str:
+    deal = assessment.read.deal
+    missing = ", ".join(attention_milestones(assessment))
+    return (
+        f"| {cell(deal.name or deal.id)} ({cell(deal.id)}) | {cell(deal.owner)} | "
+        f"{cell(assessment.stage.name if assessment.stage else deal.stage)} | "
+        f"{cell(assessment.evidence_stage.name if assessment.evidence_stage else '-')} | "
+        f"{cell(money_text(deal.amount, deal.currency))} | {missing or '-'} | "
+        f"{disposition_text(assessment)} |\n"
+    )
+
+
+class MarkdownSpool(TextSpool):
+    """A Markdown audit's exception lines, written to a temporary file as the audit judges
+    (the summary above them is written with the report)."""
+
+    def __init__(self, include_met: bool, fail_on: FailOn) -> None:
+        super().__init__("markdown", include_met, fail_on)
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        if self.include_met or needs_attention(assessment):  # as AuditResult.exceptions
+            self.file.write(_exception_line(assessment))

@@ -96,9 +96,9 @@ def render_result(
 
         return csv_lines(result, include_met, rows)
     if name == "markdown":
-        from dealgate.report.audit_markdown import render_markdown
+        from dealgate.report.audit_markdown import markdown_chunks
 
-        return [render_markdown(result, include_met)]
+        return markdown_chunks(result, include_met)
     from dealgate.report.audit_junit import render_junit
 
     return [render_junit(result, include_met, fail_on)]
