@@ -199,3 +199,25 @@ def test_a_markdown_audit_spools_its_exception_lines(tmp_path: Path, include_met
 
     assert report(spooled.result) == report(whole.result)
     assert report(whole.result).count("\n| ") > 10
+
+
+@pytest.mark.parametrize("fail_on", [FailOn.REQUIRED, FailOn.RECOMMENDED])
+@pytest.mark.parametrize("include_met", [False, True], ids=["exceptions", "include-met"])
+def test_a_junit_audit_spools_its_test_suites(
+    tmp_path: Path, include_met: bool, fail_on: FailOn
+) -> None:
+    """JUnit's suites are written as the audit judges (JunitSpool), each indented as in the
+    whole tree, under a root that counts them: byte for byte the XML of every deal kept."""
+    from dealgate.report.formats import render_result
+
+    asked = {"format": "junit", "output": None, "include_met": include_met, "fail_on": fail_on}
+    whole = run_audit_request(_request(tmp_path, "durable", **asked))
+    spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_read_after=False))
+    assert whole.result is not None and spooled.result is not None
+    assert spooled.result.assessments == []
+
+    def report(result: AuditResult) -> str:
+        return "".join(render_result("junit", result, include_met, fail_on, CsvRows.DEAL))
+
+    assert report(spooled.result) == report(whole.result)
+    assert report(whole.result).count("<failure ") > 5

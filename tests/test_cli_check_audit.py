@@ -394,3 +394,35 @@ def test_large_audits_show_progress_on_a_terminal(tmp_path: Path) -> None:
     )
     assert "auditing pipeline.csv" in result.stdout
     assert json.loads((tmp_path / "audit.json").read_text("utf-8"))["summary"]["deals_audited"]
+
+
+def test_junit_marks_only_a_deals_own_failures_when_two_rows_share_an_id(tmp_path: Path) -> None:
+    """Two rows with one id (a data finding): the second meets the milestone the first
+    misses. Its test case passes; the failures were once keyed by deal id and marked both."""
+    export = tmp_path / "dup.csv"
+    export.write_text(
+        "Opportunity ID,Opportunity Name,Stage,Amount,Close Date,Opportunity Owner,Next Step\n"
+        "006A,First,Needs Analysis,100,2027-01-01,Sam,\n"
+        "006A,Second,Needs Analysis,100,2027-01-01,Sam,Call back\n",
+        encoding="utf-8",
+    )
+    junit = dealgate(
+        "audit", str(export), "--as-of", AS_OF, "--format", "junit", "--include-met", cwd=tmp_path
+    )
+    root = ElementTree.fromstring(junit.stdout)
+    suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
+
+    def failed(suite: str) -> set[str]:
+        return {
+            str(case.get("name")).split()[0]
+            for case in suites[suite].findall("testcase")
+            if case.find("failure") is not None
+        }
+
+    assert failed("006A First") == {"HYG-NEXT-STEP"}
+    assert failed("006A Second") == set()
+    assert any(
+        str(case.get("name")).startswith("HYG-NEXT-STEP ")
+        for case in suites["006A Second"].findall("testcase")
+    )  # its own, passing
+    assert int(root.get("failures", "0")) == len(root.findall(".//failure"))

@@ -202,6 +202,10 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
         from dealgate.report.audit_markdown import MarkdownSpool
 
         return MarkdownSpool(*asked)
+    if request.format == "junit":
+        from dealgate.report.audit_junit import JunitSpool
+
+        return JunitSpool(*asked)
     listed = FORMATS[request.format].lists_largest
     if listed is not None:  # the HTML page and the workbook
         return LargestDeals(listed, *asked)
@@ -210,7 +214,7 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
 
         limit, order = request.table_rows
         return FirstExceptions(limit, order, *asked)
-    return None  # JUnit: an XML tree of every exception
+    return None
 
 
 def _python(

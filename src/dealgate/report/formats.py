@@ -99,6 +99,6 @@ def render_result(
         from dealgate.report.audit_markdown import markdown_chunks
 
         return markdown_chunks(result, include_met)
-    from dealgate.report.audit_junit import render_junit
+    from dealgate.report.audit_junit import junit_chunks
 
-    return [render_junit(result, include_met, fail_on)]
+    return junit_chunks(result, include_met, fail_on)
