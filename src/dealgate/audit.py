@@ -250,9 +250,7 @@ class AuditResult:
     def exceptions(self, include_met: bool) -> list[DealAssessment]:
         """The deals that need attention (all audited deals with include_met)."""
         self._kept("the exceptions")
-        if include_met:
-            return list(self.assessments)
-        return [a for a in self.assessments if needs_attention(a)]
+        return [a for a in self.assessments if in_exception_list(a, include_met)]
 
     def _kept(self, what: str) -> None:
         if self.streamed is not None:
@@ -267,8 +265,9 @@ class StreamedDeals:
     summary: AuditSummary
     failing: int  # findings failing the audit's --fail-on
     audited_stages: dict[str, str | None]
-    # How the deals were written: json (the document's list), jsonl, parquet (Arrow record
-    # batches of the Parquet report's rows), or only those a report lists (largest, first).
+    # How the deals were written (report/audit_json.py `DealTaker`): json (the document's
+    # list), jsonl, csv, markdown, junit (the report's text), parquet (Arrow record batches of
+    # its rows), or only those a report lists (largest, first).
     form: str
     deals: Callable[[], Iterator[Any]]  # their text (or record batches), read back once
     discard: Callable[[], None]  # the spool, unread
@@ -276,7 +275,8 @@ class StreamedDeals:
     # there were: form "largest", the documents of the deals an HTML page or a workbook
     # lists (report/audit_json.py `LargestDeals`); form "first", the assessments of the
     # terminal table's rows (report/audit_table.py `FirstExceptions`); form "parquet", the
-    # milestones the findings name (report/audit_parquet.py `ParquetSpool`).
+    # milestones the findings name (`ParquetSpool`); form "junit", the root's counts of test
+    # cases and failures (`JunitSpool`).
     listed: tuple[Any, ...] = ()
     left_out: int = 0
 
@@ -293,6 +293,12 @@ def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Findin
         and finding.severity in severities
         and finding.kind in FAILING_KINDS
     ]
+
+
+def in_exception_list(assessment: DealAssessment, include_met: bool) -> bool:
+    """Whether a deal is listed by the reports of exceptions: when it needs attention, or
+    always with include_met."""
+    return include_met or needs_attention(assessment)
 
 
 def needs_attention(assessment: DealAssessment) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import sqlglot
 from sqlglot import exp
@@ -25,7 +26,7 @@ from sqlglot.optimizer.simplify import simplify
 
 from dealgate.audit import AuditFilters
 from dealgate.columnar.canonical import Unsupported, texts_with_keys
-from dealgate.deals.cell_language import inline_sql
+from dealgate.deals.cell_language import Rule, inline_sql
 from dealgate.deals.cell_rules import CLOSING_WINDOW
 from dealgate.deals.mapper import stage_id_for
 from dealgate.deals.profiles import Profile
@@ -337,22 +338,25 @@ class Judge:
 
     def read_json(self, index: int) -> exp.Expr:
         """The call of milestone number `index`'s read macro (`read_macros`) on its fields."""
-        milestone = self.milestones[index]
-        _, fields = read_rules(self.pack, milestone, _read_rule(index))
+        _, fields = self._reads[index]
         return func(f"dg_{_read_rule(index)}", *(_read_argument(field) for field in fields))
 
     def read_macros(self) -> list[str]:
         """The macros writing what each milestone read, after the writing rules' own."""
         for milestone in self.milestones:
             for path, _ in milestone.read_plan:
-                if "." in path and path != "stage":
+                if "." in path:
                     raise Unsupported(f"a record field read by a milestone ({path})")
-        rules = [
-            rule
-            for index, milestone in enumerate(self.milestones)
-            for rule in read_rules(self.pack, milestone, _read_rule(index))[0]
-        ]
+        rules = [rule for milestone_rules, _ in self._reads for rule in milestone_rules]
         return [*writing_macros(), *sql_read_macros(rules)]
+
+    @cached_property
+    def _reads(self) -> list[tuple[list[Rule], list[ReadPlanField]]]:
+        """Each milestone's read rules and the fields they take (report/cell_writing.py)."""
+        return [
+            read_rules(self.pack, milestone, _read_rule(index))
+            for index, milestone in enumerate(self.milestones)
+        ]
 
 
 def _read_rule(index: int) -> str:

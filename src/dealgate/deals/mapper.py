@@ -489,7 +489,8 @@ class DealMapper:
         if currency:
             values["currency"] = currency
         owner = values.get("owner")
-        teams = self.profile.managers.get(header_key(owner)) if owner else None
+        managers = self.profile.managers  # most exports have no --teams: no key per deal then
+        teams = managers.get(header_key(owner)) if owner and managers else None
         manager = cell_rule("deal_manager")(values.get("manager"), teams)
         if manager:
             values["manager"] = manager

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from dealgate.audit import AuditResult, FailOn, needs_attention
+from dealgate.audit import AuditResult, FailOn
 from dealgate.findings import FindingKind, Status
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.audit_json import TextSpool
@@ -75,8 +75,8 @@ class CsvSpool(TextSpool):
         self.read_writer: PythonReadWriter | None = None
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if not (self.include_met or needs_attention(assessment)):
-            return  # as AuditResult.exceptions
+        if not self.listed(assessment):
+            return
         if self.read_writer is None:
             self.read_writer = PythonReadWriter(pack)
         _write_rows(self.out, assessment, self.include_met, self.rows, self.read_writer)

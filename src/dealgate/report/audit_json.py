@@ -6,6 +6,7 @@ import heapq
 import json
 import tempfile
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from dealgate.audit import (
     StreamedDeals,
     SummaryTally,
     failing_findings,
+    in_exception_list,
     needs_attention,
     summarise,
 )
@@ -212,7 +214,7 @@ def _spooled(streamed: StreamedDeals, form: str) -> Iterator[str]:
     return streamed.deals()
 
 
-class DealTaker:
+class DealTaker(ABC):
     """Where an audit's deals go as it judges them, instead of into its result: what the
     document counts over all of them (the summary, the failing findings, every deal's stage)
     is counted on the way, so the audit's memory does not grow with the pipeline.
@@ -240,37 +242,36 @@ class DealTaker:
 
         return take
 
+    @abstractmethod
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        raise NotImplementedError
+        """What the report needs of a deal, kept or written out."""
+
+    def listed(self, assessment: DealAssessment) -> bool:
+        """Whether the report's exception list holds this deal (`AuditResult.exceptions`)."""
+        return in_exception_list(assessment, self.include_met)
 
     def finish(self, result: AuditResult) -> AuditResult:
-        """The result, with what was counted of its deals."""
+        """The result, with what was counted of its deals and what was kept of them."""
         if self.tally is None:
             raise AssertionError("the deals were never given to run_audit")
         summary = self.tally.summary(result.data_findings)
-        result.streamed = self.streamed(summary)
+        shown, left_out = self.shown()
+        result.streamed = StreamedDeals(
+            summary, self.failing, self.stages, self.form, self.deals, self.close, shown, left_out
+        )
         return result
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
-        raise NotImplementedError
+    def deals(self) -> Iterator[Any]:
+        """What was written out of the deals, read back once (nothing, by default)."""
+        return iter(())
 
-    def listing(
-        self, summary: AuditSummary, listed: tuple[Any, ...], left_out: int
-    ) -> StreamedDeals:
-        """What a taker that keeps only the deals its report lists leaves the result."""
-        return StreamedDeals(
-            summary,
-            self.failing,
-            self.stages,
-            self.form,
-            lambda: iter(()),
-            self.close,
-            listed,
-            left_out,
-        )
+    def shown(self) -> tuple[tuple[Any, ...], int]:
+        """What was kept for the report, and how many deals it leaves out (StreamedDeals)."""
+        return (), 0
 
     def close(self) -> None:
-        """Nothing left behind, on every way out."""
+        """Nothing left behind, on every way out (a taker that keeps no file has none)."""
+        return None
 
 
 class TextSpool(DealTaker):
@@ -280,15 +281,12 @@ class TextSpool(DealTaker):
     def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
         super().__init__(include_met, fail_on)
         self.form = form
-        # Closed by _read or close(), which the application calls on every way out. Written
+        # Closed by deals() or close(), which the application calls on every way out. Written
         # as given: no line end is translated (CSV's are \r\n, JSON's \n).
         self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
-        return StreamedDeals(summary, self.failing, self.stages, self.form, self._read, self.close)
-
-    def _read(self) -> Iterator[str]:
-        """The deals' text as it was spooled, in blocks of a megabyte."""
+    def deals(self) -> Iterator[str]:
+        """The text as it was spooled, in blocks of a megabyte."""
         self.file.flush()
         self.file.seek(0)
         try:
@@ -344,9 +342,9 @@ class LargestDeals(DealTaker):
                 self.kept, (rank, audit_deal_json(assessment, self.include_met, pack))
             )
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+    def shown(self) -> tuple[tuple[Any, ...], int]:
         listed = tuple(deal for _, deal in sorted(self.kept, key=lambda kept: -kept[0][1]))
-        return self.listing(summary, listed, self.needing_attention - len(listed))
+        return listed, self.needing_attention - len(listed)
 
 
 def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:

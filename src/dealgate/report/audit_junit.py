@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from dealgate.audit import (
-    AuditResult,
-    AuditSummary,
-    FailOn,
-    StreamedDeals,
-    failing_findings,
-    needs_attention,
-)
+from dealgate.audit import AuditResult, FailOn, failing_findings
 from dealgate.findings import Status
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.audit_json import TextSpool
@@ -109,21 +103,12 @@ class JunitSpool(TextSpool):
         self.tests = self.failures = 0
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if not (self.include_met or needs_attention(assessment)):  # as AuditResult.exceptions
+        if not self.listed(assessment):
             return
         text, tests, failures = _suite(assessment, pack.id, self.fail_on)
         self.file.write(text)
         self.tests += tests
         self.failures += failures
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
-        spooled = super().streamed(summary)
-        return StreamedDeals(
-            spooled.summary,
-            spooled.failing,
-            spooled.audited_stages,
-            spooled.form,
-            spooled.deals,
-            spooled.discard,
-            (self.tests, self.failures),
-        )
+    def shown(self) -> tuple[tuple[Any, ...], int]:
+        return (self.tests, self.failures), 0  # the root's counts

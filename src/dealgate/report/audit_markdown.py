@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dealgate.audit import AuditResult, FailOn, needs_attention, summarise
+from dealgate.audit import AuditResult, FailOn, summarise
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.audit_json import TextSpool
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
@@ -139,5 +139,5 @@ class MarkdownSpool(TextSpool):
         super().__init__("markdown", include_met, fail_on)
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if self.include_met or needs_attention(assessment):  # as AuditResult.exceptions
+        if self.listed(assessment):
             self.file.write(_exception_line(assessment))

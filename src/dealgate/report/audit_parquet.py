@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from dealgate.audit import AuditSummary, FailOn, StreamedDeals
+from dealgate.audit import AuditResult, FailOn, StreamedDeals
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.audit_json import DealTaker, audit_deal_json
 from dealgate.report.listing import name_milestones, named_milestones
@@ -94,20 +94,15 @@ class ParquetSpool(DealTaker):
             self.stream.write_batch(pa.RecordBatch.from_pylist(self.rows, _schema()))
             self.rows = []
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+    def finish(self, result: AuditResult) -> AuditResult:
         self._flush()
         self.stream.close()
-        return StreamedDeals(
-            summary,
-            self.failing,
-            self.stages,
-            self.form,
-            self._batches,
-            self.close,
-            tuple(self.milestones.values()),
-        )
+        return super().finish(result)
 
-    def _batches(self) -> Iterator[Any]:
+    def shown(self) -> tuple[tuple[Any, ...], int]:
+        return tuple(self.milestones.values()), 0  # the milestones the findings name
+
+    def deals(self) -> Iterator[Any]:
         """The spooled record batches, read back once."""
         import pyarrow as pa
 

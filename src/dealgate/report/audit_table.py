@@ -9,14 +9,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from dealgate.audit import (
-    AuditResult,
-    AuditSummary,
-    FailOn,
-    StreamedDeals,
-    needs_attention,
-    summarise,
-)
+from dealgate.audit import AuditResult, AuditSummary, FailOn, summarise
 from dealgate.judging.assess import DealAssessment
 from dealgate.money import Amounts
 from dealgate.report.audit_json import DealTaker
@@ -322,7 +315,7 @@ class FirstExceptions(DealTaker):
         self.seen = 0
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if not (self.include_met or needs_attention(assessment)):
+        if not self.listed(assessment):
             return
         key = self.key(assessment) if self.key is not None else ()
         self.rows.append((key, self.seen, assessment))
@@ -334,6 +327,6 @@ class FirstExceptions(DealTaker):
         first = sorted(self.rows, key=lambda row: (row[0], row[1]))
         return first[: self.limit] if self.limit else first
 
-    def streamed(self, summary: AuditSummary) -> StreamedDeals:
+    def shown(self) -> tuple[tuple[Any, ...], int]:
         listed = tuple(assessment for _, _, assessment in self._first())
-        return self.listing(summary, listed, self.seen - len(listed))
+        return listed, self.seen - len(listed)

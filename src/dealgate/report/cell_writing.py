@@ -78,8 +78,8 @@ def _escape(code: Expr) -> Expr:
 
 def _json_char_body(c: Var) -> Expr:
     """One character of a JSON string, as json.dumps(ensure_ascii=True) writes it."""
-    named = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b"}
-    named["\f"] = "\\f"
+    named = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    named |= {"\b": "\\b", "\f": "\\f"}
 
     def by_code(code: Var) -> Expr:
         astral = let(
