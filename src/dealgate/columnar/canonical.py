@@ -16,17 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from dealgate.deals.cell_language import sql_let
+from dealgate.deals.deal_lists import (
+    CONTACT_ROLES,
+    ENTRY_DATE,
+    ENTRY_VALUE,
+    STAGE_CHANGES,
+    STAGE_ENTRY_COLUMNS,
+)
 from dealgate.deals.mapper import ColumnUse, DealMapper, IdKey
-from dealgate.deals.model import LIST_ITEMS
 from dealgate.deals.normalise import DateOrder
 from dealgate.deals.opportunity_history import history_columns
 from dealgate.deals.profiles import Profile, header_key
 from dealgate.deals.readers import FIELD_LIMIT, Table
+from dealgate.deals.readings import CellReading, reading_of, reading_of_kind
 from dealgate.deals.source import ROLE_COLUMNS, _column
 from dealgate.engines.dialects import DIALECTS
 from dealgate.engines.sql import ROW, columns_read
 from dealgate.rules.model import RulePack
-from dealgate.rules.types import CANONICAL_FIELDS, NUMERIC, FieldType, Kind
+from dealgate.rules.types import CANONICAL_FIELDS, FieldType
 
 
 class Unsupported(Exception):
@@ -142,45 +149,37 @@ class CanonicalQuery:
 
     def _field(self, use: ColumnUse, text: str) -> str:
         name = use.field or ""
-        if use.kind == "canonical":
-            return self._canonical(name, text)
         declared = self.pack.fields.get(name)
-        if declared is None:
-            return text  # undeclared: kept as written, as text
-        return self._typed(declared.type, text, name)
+        return self._read(reading_of(name, declared.type if declared else None), text, name)
 
-    def _canonical(self, name: str, text: str) -> str:
-        if name == "amount":
-            return f"dg_money_text({text}, {self.comma})"
-        if name == "probability":
-            fraction = any(
-                header_key(use.header) in self.profile.fraction_probability
-                for use in self.plan
-                if use.field == "probability"
-            )
-            return f"dg_percent({text}, {'true' if fraction else 'false'})"
-        if name == "close_date_pushes":
-            return f"CAST(dg_count({text}) AS DOUBLE)"
-        if name in LIST_ITEMS:
-            return self._json_records(name, text)
-        field_type = CANONICAL_FIELDS[name]
-        if field_type.kind in (Kind.TEXT, Kind.STAGE):
-            return text
-        return self._typed(field_type, text, name)
-
-    def _typed(self, field_type: FieldType, text: str, name: str) -> str:
-        kind = field_type.kind
-        if kind is Kind.DATE:
-            return f"dg_date({text}, {self.month_first})"
-        if kind is Kind.MONEY:
-            return f"CAST(dg_money_text({text}, {self.comma}) AS DOUBLE)"
-        if kind in NUMERIC:
-            return f"dg_number({text}, {self.comma})"
-        if kind is Kind.BOOLEAN:
-            return f"dg_bool({text})"
-        if kind is Kind.TEXT:
-            return text
-        raise Unsupported(f"field '{name}' of type {field_type} in a CSV cell")
+    def _read(self, reading: CellReading, text: str, name: str) -> str:
+        """The SQL side of each reading of `deals/readings.py` (DealMapper's is
+        `_reading_converters`), over a cell's text."""
+        match reading:
+            case CellReading.TEXT | CellReading.IDENTIFIER | CellReading.AS_WRITTEN:
+                return text  # an undeclared field is kept as written, as text
+            case CellReading.DATE:
+                return f"dg_date({text}, {self.month_first})"
+            case CellReading.NUMBER:
+                return f"dg_number({text}, {self.comma})"
+            case CellReading.MONEY:
+                return f"CAST(dg_money_text({text}, {self.comma}) AS DOUBLE)"
+            case CellReading.AMOUNT:
+                return f"dg_money_text({text}, {self.comma})"
+            case CellReading.BOOLEAN:
+                return f"dg_bool({text})"
+            case CellReading.PERCENT:
+                fraction = any(
+                    header_key(use.header) in self.profile.fraction_probability
+                    for use in self.plan
+                    if use.field == "probability"
+                )
+                return f"dg_percent({text}, {'true' if fraction else 'false'})"
+            case CellReading.COUNT:
+                return f"CAST(dg_count({text}) AS DOUBLE)"
+            case CellReading.RECORDS:
+                return self._json_records(name, text)
+        raise Unsupported(f"field '{name}' of type {reading.value} in a CSV cell")
 
     def _json_records(self, name: str, text: str) -> str:
         """A JSON list of records in a cell: each item field read as its type. Items that
@@ -190,7 +189,8 @@ class CanonicalQuery:
         schema = json.dumps([{key: "VARCHAR" for key in item_types}])
         fields = []
         for key, item_type in item_types.items():
-            typed = self._typed(item_type, f"dg_text(item.{ident(key)})", f"{name}.{key}")
+            item_text = f"dg_text(item.{ident(key)})"
+            typed = self._read(reading_of_kind(item_type.kind), item_text, f"{name}.{key}")
             if name == "action_plan" and key == "owner_side":
                 typed = f"CASE WHEN {typed} IN ('buyer', 'seller') THEN {typed} END"
             fields.append(f"{literal(key)}: {typed}")
@@ -243,17 +243,18 @@ class CanonicalQuery:
         return "WITH " + ",\n".join(ctes)
 
     def _stage_history(self, first_text: int) -> str:
-        """The dates a deal entered each stage (HubSpot's columns), by date, ties in column
-        order, as DealMapper sorts them."""
-        entries = ", ".join(
-            f"{{'d': dg_date({ident(_text_column(first_text + index))}, {self.month_first}), "
-            f"'i': {index}, 's': {literal(use.field or '')}}}"
+        """The dates a deal entered each stage (HubSpot's columns), assembled as DealMapper
+        assembles them (`deal_lists.STAGE_ENTRY_COLUMNS`)."""
+        entries = [
+            (
+                f"dg_date({ident(_text_column(first_text + index))}, {self.month_first})",
+                "NULL",
+                literal(use.field or ""),
+            )
             for index, use in enumerate(self.history)
-        )
-        return (
-            f"list_transform(list_sort(list_filter([{entries}], lambda e: e.d IS NOT NULL)), "
-            f"lambda e: {{'stage': e.s, 'entered_on': e.d}})"
-        )
+        ]
+        item = f"{{'stage': {ENTRY_VALUE}, 'entered_on': {ENTRY_DATE}}}"
+        return STAGE_ENTRY_COLUMNS.sql_in_row(entries, item)
 
     def _deals_sql(self) -> str:
         selected = [ident(ROW)] if self.numbered else []
@@ -346,7 +347,7 @@ class CanonicalQuery:
         )
         return (
             f"SELECT dg_deal_key(dg_clean({ident(deal)})) AS dg_key, "
-            f"list({struct} ORDER BY dg_row) AS contacts FROM ("
+            f"{CONTACT_ROLES.sql_aggregate(struct, 'NULL', 'dg_row')} AS contacts FROM ("
             f"SELECT row_number() OVER () AS dg_row, * FROM {self.source(roles)}) "
             f"WHERE dg_clean({ident(deal)}) IS NOT NULL GROUP BY 1"
         )
@@ -378,10 +379,8 @@ class CanonicalQuery:
             f"SELECT dg_key, dg_row, dg_s, dg_d, {stage_key} AS dg_sk "
             "FROM dg_rows JOIN dg_keys USING (dg_id)"
         )
-        return (
-            "SELECT *, (lag(dg_sk) OVER (PARTITION BY dg_key ORDER BY dg_d, dg_row)) "
-            f"IS DISTINCT FROM dg_sk AS dg_starts FROM ({usable})"
-        )
+        starts = STAGE_CHANGES.sql_run_starts("dg_key", "dg_d", "dg_row", "dg_sk")
+        return f"SELECT *, {starts} AS dg_starts FROM ({usable})"
 
     def deal_keys_sql(self) -> str:
         """The deal key of every deal of the export: its id typed as `dg_typed` types it, from
@@ -396,11 +395,14 @@ class CanonicalQuery:
         )
 
     def _history_sql(self) -> str:
-        """Stage changes by deal key, as `read_stage_history` reads them."""
-        changes = "{'stage': dg_s, 'entered_on': dg_d}"
+        """Stage changes by deal key, as `read_stage_history` reads them
+        (`deal_lists.STAGE_CHANGES`)."""
+        changes = STAGE_CHANGES.sql_aggregate(
+            "{'stage': dg_s, 'entered_on': dg_d}", "dg_d", "dg_row", "dg_starts"
+        )
         return (
-            f"SELECT dg_key, list({changes} ORDER BY dg_d, dg_row) AS stage_history "
-            f"FROM ({self.history_rows_sql()}) WHERE dg_starts GROUP BY dg_key"
+            f"SELECT dg_key, {changes} AS stage_history "
+            f"FROM ({self.history_rows_sql()}) GROUP BY dg_key"
         )
 
     # -- keys: Python's header_key and deal_key, for the distinct values only ------------

@@ -12,13 +12,14 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
 
+from dealgate.deals.deal_lists import STAGE_ENTRY_COLUMNS
 from dealgate.deals.model import LIST_ITEMS, Contact, Deal, ReadDeal, StageChange, construct
 from dealgate.deals.normalise import (
     Unreadable,
@@ -35,6 +36,7 @@ from dealgate.deals.normalise import (
 )
 from dealgate.deals.profiles import Profile, custom_field_name, header_key
 from dealgate.deals.readers import RawRecord, Table, UnreadableValue
+from dealgate.deals.readings import CellReading, reading_of, reading_of_kind
 from dealgate.errors import InputError, Location, Problem
 from dealgate.findings import DataFinding, DataIssue
 from dealgate.rules.model import RulePack
@@ -154,12 +156,15 @@ class DealMapper:
         self.placeholders = self.pack.placeholder_texts
         self.longest_placeholder = max((len(text) for text in self.placeholders), default=0)
         profile = self.profile
-        self._parsers: dict[Kind, Callable[[Any], Any]] = {
-            Kind.DATE: partial(parse_date, order=profile.date_order),
-            Kind.NUMBER: partial(parse_number, decimal_mark=profile.decimal_mark),
-            Kind.MONEY: lambda value: parse_money(value, profile.decimal_mark)[0],
-            Kind.BOOLEAN: parse_bool,
+        # The readings that are one parser of normalise, each as the profile reads it.
+        self._parsers: dict[CellReading, Callable[[Any], Any]] = {
+            CellReading.DATE: partial(parse_date, order=profile.date_order),
+            CellReading.NUMBER: partial(parse_number, decimal_mark=profile.decimal_mark),
+            CellReading.MONEY: lambda value: parse_money(value, profile.decimal_mark)[0],
+            CellReading.BOOLEAN: parse_bool,
+            CellReading.COUNT: parse_count,
         }
+        self._converters = self._reading_converters()
         self.plan = self._plan()
         self._item_readers = {name: self._item_field_readers(name) for name in LIST_ITEMS}
         self._amounts: dict[str, tuple[Decimal, str | None]] = {}  # text -> amount, currency
@@ -188,7 +193,7 @@ class DealMapper:
         reads each distinct text once per file."""
         readers = {}
         for key, item_type in CANONICAL_FIELDS[name].fields.items():
-            read = partial(_RecordContext.typed, kind=item_type.kind)
+            read = partial(_RecordContext.typed, declared=item_type)
             scalar = item_type.kind not in (Kind.LIST, Kind.RECORD)
             readers[key] = _read_once(read) if scalar else read
         return readers
@@ -375,8 +380,8 @@ class DealMapper:
         context.deal_id = deal_id
         context.flush_pending()
         if self._stage_columns and "stage_history" not in values:
-            values["stage_history"] = sorted(
-                history, key=lambda change: change.entered_on or date.min
+            values["stage_history"] = STAGE_ENTRY_COLUMNS.assemble(
+                (change.entered_on, None, change) for change in history
             )
         key = deal_key(deal_id)
         self._complete(values, context, key)
@@ -431,35 +436,34 @@ class DealMapper:
         name = use.field
         if name is None:
             return lambda context, header, raw: None
-        if use.kind == "stage_history":
-            return partial(_RecordContext.parsed, parser=self._parsers[Kind.DATE])
-        if name in CANONICAL_FIELDS:
-            return self._canonical_converter(name)
+        if use.kind == "stage_history":  # the day the deal entered the column's stage
+            return self._converters[CellReading.DATE]
         declared = self.pack.fields.get(name)
-        if declared is None:
-            return _RecordContext.as_written
-        parser = self._parsers.get(declared.type.kind)
-        if parser is not None:
-            return partial(_RecordContext.parsed, parser=parser)
-        if declared.type.kind is Kind.TEXT:
-            return _RecordContext.text_value
-        return partial(_RecordContext.structured, kind=declared.type.kind, declared=declared.type)
-
-    def _canonical_converter(self, name: str) -> Callable[[_RecordContext, str, Any], Any]:
-        if name == "amount":
-            return _RecordContext.amount
-        if name == "probability":
-            return _RecordContext.probability
-        if name == "close_date_pushes":
-            return partial(_RecordContext.parsed, parser=parse_count)
-        if name == "id":
-            return _RecordContext.identifier
-        if name in LIST_ITEMS:
+        declared_type = declared.type if declared is not None else None
+        reading = reading_of(name, declared_type)
+        if reading is CellReading.RECORDS:
             return partial(_RecordContext.records, name=name)
-        kind = CANONICAL_FIELDS[name].kind
-        if kind in (Kind.TEXT, Kind.STAGE):
-            return _RecordContext.text_value
-        return partial(_RecordContext.parsed, parser=self._parsers[kind])
+        if reading is CellReading.STRUCTURED and declared_type is not None:
+            return partial(_RecordContext.structured, declared=declared_type)
+        return self._converters[reading]
+
+    def _reading_converters(self) -> dict[CellReading, Callable[[_RecordContext, str, Any], Any]]:
+        """The Python side of each reading of `deals/readings.py` (the columnar route's is
+        `columnar/canonical.py`'s `_READINGS`)."""
+        converters: dict[CellReading, Callable[[_RecordContext, str, Any], Any]] = {
+            reading: partial(_RecordContext.parsed, parser=parser)
+            for reading, parser in self._parsers.items()
+        }
+        converters.update(
+            {
+                CellReading.TEXT: _RecordContext.text_value,
+                CellReading.AMOUNT: _RecordContext.amount,
+                CellReading.PERCENT: _RecordContext.probability,
+                CellReading.IDENTIFIER: _RecordContext.identifier,
+                CellReading.AS_WRITTEN: _RecordContext.as_written,
+            }
+        )
+        return converters
 
     def _reject(self, record: RawRecord, context: _RecordContext) -> None:
         id_columns = [use.header for use in self.plan if use.field == "id"]
@@ -717,16 +721,14 @@ class _RecordContext:
             return None
         return text
 
-    def typed(self, header: str, raw: Any, kind: Kind) -> Any:
-        """A value of a list item field, read as its declared kind."""
-        parser = self.mapper._parsers.get(kind)
-        if parser is not None:
-            return self.parsed(header, raw, parser)
+    def typed(self, header: str, raw: Any, declared: FieldType) -> Any:
+        """A value of a list item or record field, read as its declared type."""
         if raw is None:
             return None
-        if kind is Kind.TEXT:
-            return self.text_value(header, raw)
-        return self.structured(header, raw, kind)
+        reading = reading_of_kind(declared.kind)
+        if reading is CellReading.STRUCTURED:
+            return self.structured(header, raw, declared)
+        return self.mapper._converters[reading](self, header, raw)
 
     def parsed(self, header: str, raw: Any, parser: Callable[[Any], Any]) -> Any:
         if isinstance(raw, str):
@@ -742,14 +744,12 @@ class _RecordContext:
             self.finding(header, f"{problem.message}: read as missing", problem.issue)
             return None
 
-    def structured(
-        self, header: str, raw: Any, kind: Kind, declared: FieldType | None = None
-    ) -> Any:
+    def structured(self, header: str, raw: Any, declared: FieldType) -> Any:
         """A declared list of records, or record: every declared field read as its type."""
         value = self._decode_json(header, raw)
         if value is None:
             return None
-        wanted = list if kind is Kind.LIST else dict
+        wanted = list if declared.kind is Kind.LIST else dict
         if not isinstance(value, wanted):
             self.finding(
                 header,
@@ -757,7 +757,7 @@ class _RecordContext:
                 DataIssue.WRONG_SHAPE,
             )
             return None
-        fields = declared.fields if declared is not None else {}
+        fields = declared.fields
         if isinstance(value, dict):
             return self._typed_record(header, value, fields)
         return [
@@ -774,7 +774,7 @@ class _RecordContext:
         for key, raw in record.items():
             field_type = fields.get(key)
             found = (
-                self.typed(header, raw, field_type.kind)
+                self.typed(header, raw, field_type)
                 if field_type is not None
                 else self.as_written(header, raw)
             )

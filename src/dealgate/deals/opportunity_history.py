@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from dealgate.deals.deal_lists import STAGE_CHANGES
 from dealgate.deals.model import StageChange
 from dealgate.deals.normalise import DateOrder, Unreadable, clean_text, deal_key, parse_date
 from dealgate.deals.profiles import header_key
@@ -149,15 +150,12 @@ def _changes(rows: list[_Row]) -> list[StageChange]:
 def stage_changes(saves: Iterable[tuple[date, str]]) -> list[StageChange]:
     """A deal's OpportunityHistory saves (day, stage) by date, keeping only those whose stage
     differs from the save before: the first save of a run is the day the deal entered that
-    stage. The export's rows and the live API's both go through here."""
-    changes: list[StageChange] = []
-    last: str | None = None
-    for on, written in sorted(saves, key=lambda save: save[0]):  # stable: same-day in order
-        stage = header_key(written)  # stages match case- and space-blind, as the pack's do
-        if stage != last:
-            changes.append(StageChange(stage=written, entered_on=on))
-            last = stage
-    return changes
+    stage (`deal_lists.STAGE_CHANGES`). The export's rows and the live API's both go through
+    here. Stages match case- and space-blind, as the pack's do."""
+    return STAGE_CHANGES.assemble(
+        (on, header_key(written), StageChange(stage=written, entered_on=on))
+        for on, written in saves
+    )
 
 
 def read_stage_history(path: Path, date_order: DateOrder) -> StageHistory:

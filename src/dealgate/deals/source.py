@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dealgate.deals.deal_lists import CONTACT_ROLES
 from dealgate.deals.mapper import ColumnUse, DealMapper
 from dealgate.deals.model import Contact, ReadDeal, construct
 from dealgate.deals.normalise import Unreadable, clean_text, deal_key, parse_bool, parse_date
@@ -418,6 +419,7 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
         )
     roles = ContactRoles(str(path), deal_column)
     readers = _contact_readers(profile)
+    entries: dict[str, list[tuple[None, None, Contact]]] = {}  # by deal key, as read
     key = last_id = ""
     for record in table.records:
         deal_id = clean_text(record.values.get(deal_column))
@@ -440,8 +442,9 @@ def read_contact_roles(path: Path, profile: Profile) -> ContactRoles:
         )
         if deal_id != last_id:  # a deal's roles are mostly on consecutive rows
             key, last_id = deal_key(deal_id), deal_id
-        roles.by_deal.setdefault(key, []).append(contact)
+        entries.setdefault(key, []).append((None, None, contact))
         roles.places.setdefault(key, []).append((record.row, deal_id))
+    roles.by_deal = {key: CONTACT_ROLES.assemble(found) for key, found in entries.items()}
     return roles
 
 
