@@ -1,6 +1,7 @@
-"""`dealgate sql --judged`: the whole audit as one warehouse query, run on real DuckDB and a
-real PostgreSQL server over the table of `dealgate sql --schema`, gives each deal the
-judgement the CSV report per deal gives it."""
+"""`dealgate sql --judged`: the whole audit as one warehouse query, run on real DuckDB, a real
+PostgreSQL server and a real local Spark session over the table of `dealgate sql --schema`,
+gives each deal the judgement the CSV report per deal gives it. Snowflake and BigQuery get the
+whole query too (test_every_dialect_gets_the_whole_query); no server of theirs runs here."""
 
 from __future__ import annotations
 
@@ -131,3 +132,20 @@ def test_judged_and_schema_do_not_go_together() -> None:
     result = dealgate("sql", "--judged", "--schema")
     assert result.returncode == 2
     assert "--schema prints the table" in result.stderr
+
+
+@needs_durable
+def test_the_query_judges_as_the_audit_does_on_spark(spark_engine: Any) -> None:
+    """The Spark dialect's whole query, run by a real local Spark session over the table of
+    canonical deals (as the spark engine hands Spark its batches)."""
+    ids, values = _deals(PACK)
+    session = spark_engine.session
+    session.createDataFrame(deals_table(values, columns_read(PACK))).createOrReplaceTempView(
+        "deals"
+    )
+    try:
+        rows = [tuple(row) for row in session.sql(audit_sql(PACK, AS_OF, "spark")).collect()]
+    finally:
+        session.catalog.dropTempView("deals")
+    assert rows, "the example has deals that need attention"
+    assert _named(ids, rows) == _reported(PACK.id)
