@@ -135,16 +135,16 @@ def test_a_parquet_audit_spools_its_rows_and_writes_the_file_of_deals_kept(
     import pyarrow.parquet as parquet
 
     from dealgate.report.audit_json import audit_json
-    from dealgate.report.audit_parquet import ParquetSpool
+    from dealgate.report.audit_parquet import ParquetRows
     from dealgate.report.formats import render_document
 
-    ParquetSpool.batch_rows = 40  # several batches of the example's deals
+    ParquetRows.batch_rows = 40  # several batches of the example's deals
     try:
         asked = {"format": "parquet", "output": None}
         whole = run_audit_request(_request(tmp_path, "durable", **asked))
         spooled = run_audit_request(_request(tmp_path, "durable", **asked, deals_read_after=False))
     finally:
-        ParquetSpool.batch_rows = 10_000
+        ParquetRows.batch_rows = 10_000
     assert whole.result is not None and spooled.result is not None
     assert spooled.result.assessments == [] and whole.failing == spooled.failing
 

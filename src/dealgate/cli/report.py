@@ -36,14 +36,17 @@ def report(
     without the rules or the export; with --baseline, with the changes since an earlier audit."""
     from dealgate.report.changes import check_comparable, compare
     from dealgate.report.saved_audit import load_audit
+    from dealgate.report.saved_reports import render_saved
 
     if output is not None and str(output) != "-":
         refuse_to_replace_inputs(output, {"the saved audit": audit, "--baseline": baseline})
     needs_file(output_format.value, output)
+    if baseline is None:  # the deals read one at a time, kept as the format shows them
+        deliver(guarded(lambda: render_saved(audit, output_format.value)), output)
+        return
     document = guarded(lambda: load_audit(audit, "audit")).data
-    if baseline is not None:
-        previous = guarded(lambda: load_audit(baseline, "baseline"))
-        shown = shown_path(baseline)
-        guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
-        document["changes"] = compare(previous.data, document, shown).as_json()
+    previous = guarded(lambda: load_audit(baseline, "baseline"))
+    shown = shown_path(baseline)
+    guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
+    document["changes"] = compare(previous.data, document, shown).as_json()
     deliver(render_document(output_format.value, document), output)

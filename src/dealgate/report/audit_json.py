@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from dealgate.audit import (
@@ -26,7 +25,7 @@ from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json, probability_json
-from dealgate.report.listing import listing_order
+from dealgate.report.listing import LargestList
 from dealgate.report.saved_audit import (
     DEALS_LISTED,
     FINDINGS_ALL,
@@ -182,22 +181,39 @@ def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
     """The JSON document as `json.dumps(audit_json(...), indent=2)` writes it, and a line
     end, in chunks: the deals are made and written one at a time, never all held at once
     (and, for an audit that spooled them, read back from the spool)."""
-    marker = f"dealgate-deals-{uuid.uuid4()}"
-    text = json.dumps(_document(result, include_met, [marker]), indent=2) + "\n"
-    head, _, tail = text.partition(f'"{marker}"')
+    document = _document(result, include_met, [])
     if result.streamed is not None and result.streamed.summary.deals_audited:
-        yield head
-        yield from _spooled(result.streamed, "json")  # the deals, with the commas between them
-        yield tail
-        return
+        return document_chunks(document, _spooled(result.streamed, "json"))
+    return document_chunks(document, joined_deals(_deals(result, include_met)))
+
+
+def document_chunks(document: dict[str, Any], deals_text: Iterable[str]) -> Iterator[str]:
+    """`json.dumps(document, indent=2)` and a line end, in chunks, with the text of its
+    `deals` list given in chunks (`joined_deals`, or a spool of it) rather than held."""
+    marker = f"dealgate-deals-{uuid.uuid4()}"
+    text = json.dumps(document | {"deals": [marker]}, indent=2) + "\n"
+    head, _, tail = text.partition(f'"{marker}"')
     written = False
-    for deal in _deals(result, include_met):
-        yield (_NEXT_DEAL if written else head) + _indented(deal)
-        written = True
+    for chunk in deals_text:
+        if chunk:
+            yield chunk if written else head + chunk
+            written = True
     if written:
         yield tail
     else:  # json.dumps writes an empty list as []
         yield head.rstrip()[:-1] + "[]" + tail.lstrip()[1:]
+
+
+def joined_deals(deals: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Deals as the indented document's `deals` list holds them, with the commas between."""
+    for index, deal in enumerate(deals):
+        yield listed_deal(deal, index)
+
+
+def listed_deal(deal: dict[str, Any], index: int) -> str:
+    """The text of the deal at `index` in the indented document's `deals` list, after the
+    text of those before it."""
+    return (_NEXT_DEAL if index else "") + _indented(deal)
 
 
 _NEXT_DEAL = ",\n    "
@@ -274,19 +290,18 @@ class DealTaker(ABC):
         return None
 
 
-class TextSpool(DealTaker):
-    """A report's text, written to a temporary file as the audit judges the deals; the file is
-    deleted when it has been read back, or when the spool is closed."""
+class SpoolFile:
+    """Text written to a temporary file, as given (no line end is translated: CSV's are
+    \r\n, JSON's \n), and read back once in blocks of a megabyte; the file is deleted when it
+    has been read back, or when the spool is closed."""
 
-    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
-        super().__init__(include_met, fail_on)
-        self.form = form
-        # Closed by deals() or close(), which the application calls on every way out. Written
-        # as given: no line end is translated (CSV's are \r\n, JSON's \n).
+    def __init__(self) -> None:
         self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
 
-    def deals(self) -> Iterator[str]:
-        """The text as it was spooled, in blocks of a megabyte."""
+    def write(self, text: str) -> int:
+        return self.file.write(text)
+
+    def blocks(self) -> Iterator[str]:
         self.file.flush()
         self.file.seek(0)
         try:
@@ -294,6 +309,23 @@ class TextSpool(DealTaker):
                 yield block
         finally:
             self.close()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class TextSpool(DealTaker):
+    """A report's text, written to a temporary file as the audit judges the deals."""
+
+    def __init__(self, form: str, include_met: bool, fail_on: FailOn) -> None:
+        super().__init__(include_met, fail_on)
+        self.form = form
+        # Closed by deals() or close(), which the application calls on every way out.
+        self.file = SpoolFile()
+
+    def deals(self) -> Iterator[str]:
+        """The text as it was spooled, in blocks of a megabyte."""
+        return self.file.blocks()
 
     def close(self) -> None:
         self.file.close()
@@ -313,7 +345,7 @@ class DealSpool(TextSpool):
         if self.form == "jsonl":
             self.file.write(json.dumps(deal) + "\n")
         else:
-            self.file.write((_NEXT_DEAL if self.written else "") + _indented(deal))
+            self.file.write(listed_deal(deal, self.written))
         self.written += 1
 
 
@@ -326,25 +358,18 @@ class LargestDeals(DealTaker):
 
     def __init__(self, limit: int, include_met: bool, fail_on: FailOn) -> None:
         super().__init__(include_met, fail_on)
-        self.limit = limit
-        self.kept: list[tuple[tuple[float, int], dict[str, Any]]] = []  # a heap, smallest first
-        self.needing_attention = 0
+        self.largest = LargestList(limit)
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if not needs_attention(assessment):
-            return
-        rank = listing_order(json_value(assessment.read.deal.amount), self.needing_attention)
-        self.needing_attention += 1
-        if len(self.kept) < self.limit:
-            heapq.heappush(self.kept, (rank, audit_deal_json(assessment, self.include_met, pack)))
-        elif self.kept and rank > self.kept[0][0]:
-            heapq.heapreplace(
-                self.kept, (rank, audit_deal_json(assessment, self.include_met, pack))
+        if needs_attention(assessment):
+            self.largest.offer(
+                json_value(assessment.read.deal.amount),
+                lambda: audit_deal_json(assessment, self.include_met, pack),
             )
 
     def shown(self) -> tuple[tuple[Any, ...], int]:
-        listed = tuple(deal for _, deal in sorted(self.kept, key=lambda kept: -kept[0][1]))
-        return listed, self.needing_attention - len(listed)
+        listed, left_out = self.largest.shown()
+        return tuple(listed), left_out
 
 
 def _document(result: AuditResult, include_met: bool, deals: list[Any]) -> dict[str, Any]:

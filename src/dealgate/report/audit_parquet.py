@@ -38,18 +38,24 @@ _AUDIT_KEYS = (
 )
 
 
-def render_parquet(document: dict[str, Any], spooled: StreamedDeals | None = None) -> bytes:
+def render_parquet(
+    document: dict[str, Any], spooled: StreamedDeals | ParquetRows | None = None
+) -> bytes:
     """The file's bytes: the deals as rows, the audit and its milestones as metadata. The
-    rows are the document's deals, or those an audit spooled as it judged (`ParquetSpool`)."""
+    rows are the document's deals, or those spooled as an audit judged them (`ParquetSpool`)
+    or as a saved audit was read (`ParquetRows`)."""
     import pyarrow as pa
     import pyarrow.parquet as parquet
 
-    if spooled is None:
-        deals = document.get("deals") or []
-        batches: Iterable[Any] = [pa.RecordBatch.from_pylist([_row(d) for d in deals], _schema())]
-        milestones = named_milestones(deals)
-    else:
+    batches: Iterable[Any]
+    if isinstance(spooled, ParquetRows):
+        batches, milestones = spooled.batches(), list(spooled.milestones.values())
+    elif spooled is not None:
         batches, milestones = spooled.deals(), list(spooled.listed)
+    else:
+        deals = document.get("deals") or []
+        batches = [pa.RecordBatch.from_pylist([_row(d) for d in deals], _schema())]
+        milestones = named_milestones(deals)
     schema = _schema().with_metadata(
         {
             "dealgate.audit": json.dumps({k: document[k] for k in _AUDIT_KEYS if k in document}),
@@ -63,25 +69,22 @@ def render_parquet(document: dict[str, Any], spooled: StreamedDeals | None = Non
     return buffer.getvalue()
 
 
-class ParquetSpool(DealTaker):
-    """A Parquet audit's rows, written to a temporary Arrow stream as the audit judges, in
-    batches, with the milestones their findings name: the file of a million deals is then
-    written without holding them (`render_parquet(document, result.streamed)`)."""
+class ParquetRows:
+    """Deals' rows (of their JSON documents) written to a temporary Arrow stream in batches,
+    with the milestones their findings name; read back once (`batches`), or closed."""
 
-    form = "parquet"
     batch_rows = 10_000
 
-    def __init__(self, include_met: bool, fail_on: FailOn) -> None:
+    def __init__(self) -> None:
         import pyarrow as pa
 
-        super().__init__(include_met, fail_on)
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() on every way out
         self.stream = pa.ipc.new_stream(self.file, _schema())
         self.rows: list[dict[str, Any]] = []
         self.milestones: dict[str, dict[str, Any]] = {}
+        self.complete = False
 
-    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        deal = audit_deal_json(assessment, self.include_met, pack)
+    def add(self, deal: dict[str, Any]) -> None:
         name_milestones(self.milestones, deal)
         self.rows.append(_row(deal))
         if len(self.rows) >= self.batch_rows:
@@ -94,18 +97,18 @@ class ParquetSpool(DealTaker):
             self.stream.write_batch(pa.RecordBatch.from_pylist(self.rows, _schema()))
             self.rows = []
 
-    def finish(self, result: AuditResult) -> AuditResult:
-        self._flush()
-        self.stream.close()
-        return super().finish(result)
+    def written(self) -> None:
+        """Every row added: the stream is complete."""
+        if not self.complete:
+            self._flush()
+            self.stream.close()
+            self.complete = True
 
-    def shown(self) -> tuple[tuple[Any, ...], int]:
-        return tuple(self.milestones.values()), 0  # the milestones the findings name
-
-    def deals(self) -> Iterator[Any]:
-        """The spooled record batches, read back once."""
+    def batches(self) -> Iterator[Any]:
+        """The spooled record batches, read back once; the stream is then closed."""
         import pyarrow as pa
 
+        self.written()
         self.file.seek(0)
         try:
             yield from pa.ipc.open_stream(self.file)
@@ -114,6 +117,34 @@ class ParquetSpool(DealTaker):
 
     def close(self) -> None:
         self.file.close()
+
+
+class ParquetSpool(DealTaker):
+    """A Parquet audit's rows, spooled as the audit judges (`ParquetRows`): the file of a
+    million deals is then written without holding them (`render_parquet(document,
+    result.streamed)`)."""
+
+    form = "parquet"
+
+    def __init__(self, include_met: bool, fail_on: FailOn) -> None:
+        super().__init__(include_met, fail_on)
+        self.rows = ParquetRows()
+
+    def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
+        self.rows.add(audit_deal_json(assessment, self.include_met, pack))
+
+    def finish(self, result: AuditResult) -> AuditResult:
+        self.rows.written()
+        return super().finish(result)
+
+    def shown(self) -> tuple[tuple[Any, ...], int]:
+        return tuple(self.rows.milestones.values()), 0  # the milestones the findings name
+
+    def deals(self) -> Iterator[Any]:
+        return self.rows.batches()
+
+    def close(self) -> None:
+        self.rows.close()
 
 
 def _schema() -> Any:

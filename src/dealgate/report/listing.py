@@ -4,6 +4,7 @@ texts they carry once per milestone rather than on every finding."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Any
 
 
@@ -18,13 +19,45 @@ def largest_deals(
     The document lists every audited deal since schema version 4; the reports for people list
     the exceptions, so they do not grow with the deals that need nothing. A deal without the
     flag (a document built by hand) is listed."""
-    deals = [deal for deal in deals if deal.get("needs_attention", True)]
-    if len(deals) <= limit:
-        return deals, left_out_before
-    largest = heapq.nlargest(
-        limit, range(len(deals)), key=lambda i: listing_order(deals[i].get("amount"), i)
-    )
-    return [deals[i] for i in sorted(largest)], len(deals) - limit + left_out_before
+    largest = LargestList(limit)
+    for deal in deals:
+        largest.offer_deal(deal)
+    listed, left_out = largest.shown()
+    return listed, left_out + left_out_before
+
+
+class LargestList:
+    """The deals needing attention a capped list holds, chosen as they come: at most `limit`,
+    the largest amounts, ties by the order offered, listed in that order; and how many others
+    were offered. `largest_deals` chooses from a document's deals, report/audit_json.py's
+    `LargestDeals` from an audit's as it judges them, and report/saved_reports.py from a saved
+    audit's as it reads them."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[tuple[tuple[float, int], Any]] = []  # a heap, smallest first
+        self.offered = 0
+
+    def offer(self, amount: Any, item: Callable[[], Any]) -> None:
+        """A deal needing attention, of this amount; `item` makes what is kept of it, and
+        is called only for a deal that ranks among the largest so far."""
+        rank = listing_order(amount, self.offered)
+        self.offered += 1
+        if len(self.kept) < self.limit:
+            heapq.heappush(self.kept, (rank, item()))
+        elif self.kept and rank > self.kept[0][0]:
+            heapq.heapreplace(self.kept, (rank, item()))
+
+    def offer_deal(self, deal: dict[str, Any]) -> None:
+        """A deal of a document, offered when it needs attention; a deal without the flag
+        (a document built by hand) does."""
+        if deal.get("needs_attention", True):
+            self.offer(deal.get("amount"), lambda: deal)
+
+    def shown(self) -> tuple[list[Any], int]:
+        """The deals kept, in the order offered, and how many others there were."""
+        listed = [item for _, item in sorted(self.kept, key=lambda kept: -kept[0][1])]
+        return listed, self.offered - len(listed)
 
 
 def listing_order(amount: Any, index: int) -> tuple[float, int]:

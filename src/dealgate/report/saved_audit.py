@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dealgate.errors import InputError, Location, Problem
+from dealgate.report.json_stream import Abandon, JsonSyntaxError, read_object
 
 HINT = "save it with `dealgate audit … --format json --output FILE`"
 
@@ -271,6 +272,51 @@ def load_audit(path: Path, role: str = "audit") -> AuditDocument:
     return AuditDocument(typed, data, version)
 
 
+def stream_audit(
+    path: Path, role: str, each_deal: Callable[[dict[str, Any]], None]
+) -> AuditDocument | None:
+    """A saved audit with each of its deals checked and given to `each_deal` in order, not
+    kept (`data["deals"]` is empty): a million deals are read without holding them. None,
+    before any deal is given, for a document of an earlier version or one that lists its
+    deals before its schema_version (dealgate writes the version first): `load_audit` reads
+    those whole. InputError as load_audit's, a wrong deal named by its place (deals[3])."""
+    shown = str(path)
+
+    def version_first(head: dict[str, Any]) -> None:
+        if "schema_version" not in head or _saved_version(head, shown) < SCHEMA_VERSION:
+            raise Abandon
+
+    def check(index: int, deal: Any) -> None:
+        try:
+            Deal.model_validate(deal)
+        except ValidationError as error:
+            raise InputError(_problems(error, shown, prefix=("deals", index))) from None
+        each_deal(deal)
+
+    try:
+        with path.open(encoding="utf-8-sig") as stream:
+            document = read_object(stream, "deals", check, version_first, _no_constant)
+    except Abandon:
+        return None
+    except FileNotFoundError:
+        raise InputError([Problem(Location(shown), f"{role} file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError([Problem(Location(shown), f"cannot read the {role}: {error}")]) from None
+    except JsonSyntaxError as error:
+        where = Location(shown, error.line, error.column)
+        raise InputError([Problem(where, f"not JSON: {error.message}")]) from None
+    except ValueError as error:
+        raise InputError([Problem(Location(shown), f"not JSON: {error}")]) from None
+    if "deals" not in document:  # no deals at all: what load_audit says of it
+        return None
+    version = _saved_version(document, shown)
+    try:
+        typed = SavedAudit.model_validate(document)
+    except ValidationError as error:
+        raise InputError(_problems(error, shown)) from None
+    return AuditDocument(typed, document, version)
+
+
 def upgrade(document: dict[str, Any], version: int) -> dict[str, Any]:
     """The document of `version` as the current version writes it, one version at a time."""
     while version < SCHEMA_VERSION:
@@ -372,12 +418,16 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number an audit writes")
 
 
-def _problems(error: ValidationError, shown: str, most: int = 10) -> list[Problem]:
-    """One problem per wrong key, named by its path in the document (deals[3].findings[0])."""
+def _problems(
+    error: ValidationError, shown: str, most: int = 10, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """One problem per wrong key, named by its path in the document (deals[3].findings[0]);
+    `prefix`: where the validated part stands in it."""
     problems = []
     for detail in error.errors()[:most]:
         path = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"]
+            f"[{part}]" if isinstance(part, int) else f".{part}"
+            for part in (*prefix, *detail["loc"])
         )
         message = "missing" if detail["type"] == "missing" else detail["msg"]
         problems.append(

@@ -1,0 +1,82 @@
+"""`dealgate report`: a saved JSON audit rendered again, keeping of its deals only what the
+format shows, as the audit itself does (report/audit_json.py `DealTaker`).
+
+The saved audit of a large pipeline lists every audited deal: read whole, one of 72,000 deals
+(100 MB) took 790 MB. Its deals are read one at a time instead (`saved_audit.stream_audit`)
+and each format keeps what it shows:
+
+- html, xlsx: the deals needing attention with the largest amounts (`LargestList`, the
+  choice the page and the workbook make of a whole document);
+- parquet: the rows, in Arrow record batches in a temporary stream (`ParquetRows`);
+- json: each deal's text, in a temporary file (`SpoolFile`).
+
+A saved audit of an earlier schema version is read whole and upgraded in memory
+(`load_audit`), and so is the audit given with --baseline, whose changes compare every deal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from dealgate.report.formats import FORMATS, render_document
+from dealgate.report.saved_audit import LARGEST_NEEDING_ATTENTION, load_audit, stream_audit
+
+Rendered = Iterable[str] | bytes
+
+
+def render_saved(path: Path, name: str) -> Rendered:
+    """The saved audit at `path` in format `name` (one of DOCUMENT_FORMATS); InputError
+    (exit 2) as load_audit's when it is no audit."""
+    keep, render, discard = _keeper(name)
+    try:
+        saved = stream_audit(path, "audit", keep)
+    except BaseException:
+        discard()
+        raise
+    if saved is None:  # an earlier version: read whole, upgraded
+        discard()
+        return render_document(name, load_audit(path, "audit").data)
+    return render(saved.data)
+
+
+def _keeper(
+    name: str,
+) -> tuple[
+    Callable[[dict[str, Any]], None], Callable[[dict[str, Any]], Rendered], Callable[[], None]
+]:
+    """What format `name` keeps of each deal read, how it renders the document from what it
+    kept, and how what it kept is thrown away unread."""
+    listed = FORMATS[name].lists_largest
+    if listed is not None:  # the HTML page and the workbook
+        from dealgate.report.listing import LargestList
+
+        largest = LargestList(listed)
+
+        def render_listed(document: dict[str, Any]) -> Rendered:
+            deals, left_out = largest.shown()
+            document["deals"] = deals
+            document["deals_listed"] = LARGEST_NEEDING_ATTENTION
+            document["deals_left_out"] = left_out
+            return render_document(name, document)
+
+        return largest.offer_deal, render_listed, lambda: None
+    if name == "parquet":
+        from dealgate.report.audit_parquet import ParquetRows, render_parquet
+
+        rows = ParquetRows()
+        return rows.add, lambda document: render_parquet(document, rows), rows.close
+    if name == "json":
+        from dealgate.report.audit_json import SpoolFile, document_chunks, listed_deal
+
+        spool = SpoolFile()
+        count = 0
+
+        def add(deal: dict[str, Any]) -> None:
+            nonlocal count
+            spool.write(listed_deal(deal, count))
+            count += 1
+
+        return add, lambda document: document_chunks(document, spool.blocks()), spool.close
+    raise ValueError(f"{name} is no format a saved audit is rendered in")
