@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,89 @@ def test_a_wrong_audit_is_named_as_when_read_whole(
         render_saved(wrong, "html")
     assert said in str(streamed.value.problems[0])
     assert [str(p) for p in streamed.value.problems] == [str(p) for p in whole.value.problems]
+
+
+# -- what changed since a baseline, from slim deals ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Last week's audit (with and without met findings), this week's, and the version 1
+    fixture: baselines and audits to compare."""
+    folder = tmp_path_factory.mktemp("weeks")
+    reading = (
+        "--contacts",
+        "examples/salesforce-contact-roles.csv",
+        "--teams",
+        "examples/teams.csv",
+    )
+    runs = {
+        "last": ("examples/salesforce-opportunities-last-week.csv", "--as-of", "2026-11-20"),
+        "last-met": (
+            "examples/salesforce-opportunities-last-week.csv", "--as-of", "2026-11-20",
+            "--include-met",
+        ),
+        "this": ("examples/salesforce-opportunities.csv", "--as-of", "2026-11-27"),
+    }  # fmt: skip
+    saved = {"v1": REPO / "tests" / "fixtures" / "audit-v1.json"}
+    for name, run in runs.items():
+        saved[name] = folder / f"{name}.json"
+        result = dealgate(
+            "audit", *run, *reading, "--format", "json", "--output", str(saved[name]),
+            "--fail-on", "never",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    return saved
+
+
+@pytest.mark.parametrize("baseline", ["v1", "last", "last-met"])
+def test_slim_deals_compare_as_whole_ones(weeks: dict[str, Path], baseline: str) -> None:
+    from dealgate.report.changes import compare, load_baseline, slim_deal
+
+    then = load_audit(weeks[baseline], "baseline").data
+    now = load_audit(weeks["this"], "audit").data
+    whole = compare(then, now, "then.json").as_json()
+    assert whole["new_findings"] and whole["resolved_findings"]  # something to compare
+    slim = compare(
+        then | {"deals": [slim_deal(deal) for deal in then["deals"]]},
+        now | {"deals": [slim_deal(deal) for deal in now["deals"]]},
+        "then.json",
+    )
+    assert slim.as_json() == whole
+    streamed = compare(load_baseline(weeks[baseline]).data, now, "then.json")
+    assert streamed.as_json() == whole
+
+
+def test_an_audit_with_a_baseline_keeps_every_deal_slim_and_shows_what_the_whole_would(
+    weeks: dict[str, Path], tmp_path: Path
+) -> None:
+    """`audit --baseline` keeps of each deal what its report shows, and every deal slim for
+    the comparison: the same JSON as the document of every deal kept would give."""
+    from dataclasses import replace
+
+    from dealgate.application import AuditRequest, run_audit_request
+    from dealgate.engines import get_engine
+    from dealgate.report.audit_json import audit_json, audit_json_chunks, compared_document
+    from dealgate.report.changes import compare, load_baseline
+    from dealgate.rules.loader import load_pack
+
+    request = AuditRequest(
+        pipeline=REPO / "examples" / "salesforce-opportunities.csv",
+        pack=load_pack("buyer-journey"),
+        as_of=date(2026, 11, 27),
+        engine=get_engine("durable"),
+        format="json",
+        deals_read_after=False,
+        compare_changes=True,
+    )
+    previous = load_baseline(weeks["last"]).data
+    streamed = run_audit_request(request).result
+    assert streamed is not None and streamed.streamed is not None
+    assert streamed.streamed.compared is not None
+    changes = compare(previous, compared_document(streamed, False), "last.json").as_json()
+    whole = run_audit_request(replace(request, deals_read_after=True, compare_changes=False))
+    assert whole.result is not None
+    document = audit_json(whole.result, False)
+    document["changes"] = compare(previous, document, "last.json").as_json()
+    expected = json.dumps(document, indent=2) + "\n"
+    assert "".join(audit_json_chunks(streamed, False, changes)) == expected

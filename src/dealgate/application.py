@@ -49,10 +49,13 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
-    # Whether something reads every judged deal after the report (a baseline comparison, a
-    # notification; a library caller, by default). When nothing does, the Python route keeps
+    # Whether something reads every judged deal after the report (a notification; a library
+    # caller, by default). When nothing does, the Python route keeps
     # only what the report shows, as it judges (`deal_taker`), and its memory stays flat.
     deals_read_after: bool = True
+    # --baseline: every deal is also kept slim, as what changed since reads it
+    # (report/changes.py `slim_deal`), whatever the report keeps of it.
+    compare_changes: bool = False
     # The terminal table's rows: how many (--limit, 0 for all) and in which order (--sort).
     table_rows: tuple[int, ExceptionOrder] | None = None
     notify: bool = False  # --notify: the headline is built from the Python route's result
@@ -184,7 +187,16 @@ def _python_audit(
 
 def deal_taker(request: AuditRequest) -> DealTaker | None:
     """Where the judged deals go when nothing reads them after the report: only what the
-    report shows is kept (report/audit_json.py `DealTaker`); None keeps every deal."""
+    report shows is kept (report/audit_json.py `DealTaker`), and with --baseline every deal
+    slim; None keeps every deal."""
+    taker = _report_taker(request)
+    if taker is not None and request.compare_changes:
+        taker.compare_changes()
+    return taker
+
+
+def _report_taker(request: AuditRequest) -> DealTaker | None:
+    """What the report shows of the judged deals, kept as they come; None: every deal."""
     from dealgate.report.audit_json import DealSpool, LargestDeals
 
     asked = (request.include_met, request.fail_on)

@@ -279,6 +279,9 @@ class StreamedDeals:
     # cases and failures (`JunitSpool`).
     listed: tuple[Any, ...] = ()
     left_out: int = 0
+    # With --baseline: every deal as what changed since reads it (report/changes.py
+    # `slim_deal`), in the audit's order.
+    compared: list[dict[str, Any]] | None = None
 
 
 def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:

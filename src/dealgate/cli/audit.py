@@ -205,8 +205,7 @@ def audit(
     from dealgate.checking import stage_named
     from dealgate.deals.source import Reading
     from dealgate.judging.waivers import WaiverBook, load_waivers
-    from dealgate.report.changes import check_comparable
-    from dealgate.report.saved_audit import load_audit
+    from dealgate.report.changes import check_comparable, load_baseline
 
     threshold = _fail_on(fail_on)
     if output is not None and str(output) == "-":
@@ -227,7 +226,7 @@ def audit(
     if baseline is not None and output_format.value not in BASELINE_FORMATS:
         shown_in = ", ".join(BASELINE_FORMATS)
         fail(f"--baseline is shown in {shown_in}, not {output_format.value}")
-    previous = guarded(lambda: load_audit(baseline, "baseline")) if baseline else None
+    previous = guarded(lambda: load_baseline(baseline)) if baseline else None
     pack = options.pack(rules)
     if previous is not None and baseline is not None:
         guarded(lambda: check_comparable(previous, pack.id, shown_path(baseline)))
@@ -285,7 +284,8 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
-        deals_read_after=bool(baseline or notifying),
+        deals_read_after=bool(notifying),
+        compare_changes=baseline is not None,
         table_rows=(limit, sort),
         notify=bool(notifying),
     )
@@ -437,18 +437,20 @@ def _render_audit(
     """The report as chunks of text, or a workbook's bytes; None when it was printed to the
     terminal (a table). With a baseline (the previous audit's JSON and its file name), the
     report shows what changed since."""
-    from dealgate.report.audit_json import audit_json, audit_json_chunks
+    from dealgate.report.audit_json import audit_json, audit_json_chunks, compared_document
     from dealgate.report.audit_table import render_audit_table
     from dealgate.report.changes import compare
 
-    # The JSON audit, which the html and xlsx reports read, and what changed since the baseline.
-    if output_format.value == "json" and baseline is None:  # streamed, deal by deal
-        return audit_json_chunks(result, include_met)
-    shaped = baseline is not None or output_format.value in DOCUMENT_FORMATS
-    shape = audit_json(result, include_met) if shaped else {}
-    changes = compare(baseline[0], shape, baseline[1]) if baseline else None
-    if changes is not None:
-        shape["changes"] = changes.as_json()
+    # What changed since the baseline, and the JSON audit, which the html and xlsx reports read.
+    changes = None
+    if baseline is not None:
+        changes = compare(baseline[0], compared_document(result, include_met), baseline[1])
+    changed = changes.as_json() if changes is not None else None
+    if output_format.value == "json":  # streamed, deal by deal
+        return audit_json_chunks(result, include_met, changed)
+    shape = audit_json(result, include_met) if output_format.value in DOCUMENT_FORMATS else {}
+    if changed is not None:
+        shape["changes"] = changed
 
     if output_format is AuditFormat.TABLE:
         table = render_audit_table(result, include_met, limit, changes, sort)

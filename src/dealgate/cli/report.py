@@ -8,8 +8,13 @@ from typing import Annotated
 
 import typer
 
-from dealgate.cli.console import deliver, guarded, needs_file, refuse_to_replace_inputs, shown_path
-from dealgate.report.formats import render_document
+from dealgate.cli.console import (
+    deliver,
+    guarded,
+    needs_file,
+    refuse_to_replace_inputs,
+    shown_path,
+)
 
 app = typer.Typer(add_completion=False)
 
@@ -34,19 +39,11 @@ def report(
 ) -> None:
     """Render a saved JSON audit as the HTML page, the Excel workbook or the Parquet file,
     without the rules or the export; with --baseline, with the changes since an earlier audit."""
-    from dealgate.report.changes import check_comparable, compare
-    from dealgate.report.saved_audit import load_audit
     from dealgate.report.saved_reports import render_saved
 
     if output is not None and str(output) != "-":
         refuse_to_replace_inputs(output, {"the saved audit": audit, "--baseline": baseline})
     needs_file(output_format.value, output)
-    if baseline is None:  # the deals read one at a time, kept as the format shows them
-        deliver(guarded(lambda: render_saved(audit, output_format.value)), output)
-        return
-    document = guarded(lambda: load_audit(audit, "audit")).data
-    previous = guarded(lambda: load_audit(baseline, "baseline"))
-    shown = shown_path(baseline)
-    guarded(lambda: check_comparable(previous, document["pack"]["id"], shown))
-    document["changes"] = compare(previous.data, document, shown).as_json()
-    deliver(render_document(output_format.value, document), output)
+    since = (baseline, shown_path(baseline)) if baseline is not None else None
+    # the deals read one at a time, kept as the format shows them
+    deliver(guarded(lambda: render_saved(audit, output_format.value, since)), output)

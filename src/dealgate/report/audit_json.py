@@ -23,6 +23,7 @@ from dealgate.audit import (
 )
 from dealgate.findings import json_value
 from dealgate.judging.assess import DealAssessment
+from dealgate.report.changes import slim_deal
 from dealgate.report.figures import amounts_json
 from dealgate.report.json_report import deal_json, forecast_json, probability_json
 from dealgate.report.listing import LargestList
@@ -177,11 +178,26 @@ def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
     return (audit_deal_json(a, include_met, result.pack) for a in result.assessments)
 
 
-def audit_json_chunks(result: AuditResult, include_met: bool) -> Iterator[str]:
+def compared_document(result: AuditResult, include_met: bool) -> dict[str, Any]:
+    """The document what changed since a baseline reads (report/changes.py `compare`): with
+    every deal slim when the audit kept them so (`DealTaker.compare_changes`), else the
+    audit's own document."""
+    streamed = result.streamed
+    if streamed is not None and streamed.compared is not None:
+        return _document(result, include_met, streamed.compared)
+    return audit_json(result, include_met)
+
+
+def audit_json_chunks(
+    result: AuditResult, include_met: bool, changes: dict[str, Any] | None = None
+) -> Iterator[str]:
     """The JSON document as `json.dumps(audit_json(...), indent=2)` writes it, and a line
     end, in chunks: the deals are made and written one at a time, never all held at once
-    (and, for an audit that spooled them, read back from the spool)."""
+    (and, for an audit that spooled them, read back from the spool). `changes`: what changed
+    since a baseline, the document's last key."""
     document = _document(result, include_met, [])
+    if changes is not None:
+        document["changes"] = changes
     if result.streamed is not None and result.streamed.summary.deals_audited:
         return document_chunks(document, _spooled(result.streamed, "json"))
     return document_chunks(document, joined_deals(_deals(result, include_met)))
@@ -245,6 +261,12 @@ class DealTaker(ABC):
         self.failing = 0
         self.stages: dict[str, str | None] = {}
         self.tally: SummaryTally | None = None
+        self.compared: list[dict[str, Any]] | None = None  # see compare_changes
+
+    def compare_changes(self) -> None:
+        """Keep every deal as what changed since a baseline reads it (`slim_deal`), whatever
+        the report keeps of it."""
+        self.compared = []
 
     def take(self, pack: RulePack) -> Callable[[DealAssessment], None]:
         """Where each deal the audit judges with `pack` (the judged pack) goes."""
@@ -255,6 +277,9 @@ class DealTaker(ABC):
             self.failing += len(failing_findings(assessment, self.fail_on))
             _note_stage(self.stages, assessment)
             self.keep(assessment, pack)
+            if self.compared is not None:
+                deal = audit_deal_json(assessment, self.include_met, pack)
+                self.compared.append(slim_deal(deal))
 
         return take
 
@@ -273,7 +298,15 @@ class DealTaker(ABC):
         summary = self.tally.summary(result.data_findings)
         shown, left_out = self.shown()
         result.streamed = StreamedDeals(
-            summary, self.failing, self.stages, self.form, self.deals, self.close, shown, left_out
+            summary,
+            self.failing,
+            self.stages,
+            self.form,
+            self.deals,
+            self.close,
+            shown,
+            left_out,
+            self.compared,
         )
         return result
 

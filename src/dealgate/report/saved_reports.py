@@ -10,8 +10,9 @@ and each format keeps what it shows:
 - parquet: the rows, in Arrow record batches in a temporary stream (`ParquetRows`);
 - json: each deal's text, in a temporary file (`SpoolFile`).
 
-A saved audit of an earlier schema version is read whole and upgraded in memory
-(`load_audit`), and so is the audit given with --baseline, whose changes compare every deal.
+With --baseline, every deal of both audits is also kept as what changed since reads it
+(report/changes.py `slim_deal`). A saved audit of an earlier schema version is read whole and
+upgraded in memory (`load_audit`).
 """
 
 from __future__ import annotations
@@ -20,25 +21,52 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from dealgate.report.changes import check_comparable, compare, load_baseline, slim_deal
 from dealgate.report.formats import FORMATS, render_document
 from dealgate.report.saved_audit import LARGEST_NEEDING_ATTENTION, load_audit, stream_audit
 
 Rendered = Iterable[str] | bytes
 
 
-def render_saved(path: Path, name: str) -> Rendered:
-    """The saved audit at `path` in format `name` (one of DOCUMENT_FORMATS); InputError
-    (exit 2) as load_audit's when it is no audit."""
+def render_saved(path: Path, name: str, baseline: tuple[Path, str] | None = None) -> Rendered:
+    """The saved audit at `path` in format `name` (one of DOCUMENT_FORMATS), with what
+    changed since the `baseline` audit (its path, and the path as shown) when one is given;
+    InputError (exit 2) as
+    load_audit's when either is no audit, or check_comparable's when they cannot be
+    compared."""
     keep, render, discard = _keeper(name)
+    compared: list[dict[str, Any]] = []
+
+    def read(deal: dict[str, Any]) -> None:
+        keep(deal)
+        if baseline is not None:
+            compared.append(slim_deal(deal))
+
     try:
-        saved = stream_audit(path, "audit", keep)
+        saved = stream_audit(path, "audit", read)
+        if saved is None:  # an earlier version: read whole, upgraded
+            discard()
+            document = load_audit(path, "audit").data
+            _compare(document, document["deals"], baseline)
+            return render_document(name, document)
+        _compare(saved.data, compared, baseline)
     except BaseException:
         discard()
         raise
-    if saved is None:  # an earlier version: read whole, upgraded
-        discard()
-        return render_document(name, load_audit(path, "audit").data)
     return render(saved.data)
+
+
+def _compare(
+    document: dict[str, Any], deals: list[dict[str, Any]], baseline: tuple[Path, str] | None
+) -> None:
+    """What changed since the baseline, as the document's `changes` (its deals `deals`)."""
+    if baseline is None:
+        return
+    path, shown = baseline
+    previous = load_baseline(path)
+    check_comparable(previous, document["pack"]["id"], shown)
+    compared = compare(previous.data, document | {"deals": deals}, shown)
+    document["changes"] = compared.as_json()
 
 
 def _keeper(
