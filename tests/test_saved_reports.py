@@ -169,6 +169,7 @@ def test_an_earlier_version_is_read_whole_and_upgraded() -> None:
     ("change", "said"),
     [
         (lambda d: d["deals"][3]["findings"][0].update(kind=5), "deals[3].findings[0].kind"),
+        (lambda d: d["deals"][2500].update(id=5), "deals[2500].id"),  # a later batch
         (lambda d: d["summary"].update(deals_audited="x"), "summary.deals_audited"),
         (lambda d: d.update(schema_version=99), "saved by a later dealgate"),
     ],

@@ -262,6 +262,7 @@ class DealTaker(ABC):
         self.stages: dict[str, str | None] = {}
         self.tally: SummaryTally | None = None
         self.compared: list[dict[str, Any]] | None = None  # see compare_changes
+        self._built: tuple[DealAssessment, dict[str, Any]] | None = None  # see deal_json
 
     def compare_changes(self) -> None:
         """Keep every deal as what changed since a baseline reads it (`slim_deal`), whatever
@@ -278,14 +279,21 @@ class DealTaker(ABC):
             _note_stage(self.stages, assessment)
             self.keep(assessment, pack)
             if self.compared is not None:
-                deal = audit_deal_json(assessment, self.include_met, pack)
-                self.compared.append(slim_deal(deal))
+                self.compared.append(slim_deal(self.deal_json(assessment, pack)))
+            self._built = None
 
         return take
 
     @abstractmethod
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
         """What the report needs of a deal, kept or written out."""
+
+    def deal_json(self, assessment: DealAssessment, pack: RulePack) -> dict[str, Any]:
+        """The deal as the JSON document lists it, built once for the report and the
+        comparison with a baseline."""
+        if self._built is None or self._built[0] is not assessment:
+            self._built = (assessment, audit_deal_json(assessment, self.include_met, pack))
+        return self._built[1]
 
     def listed(self, assessment: DealAssessment) -> bool:
         """Whether the report's exception list holds this deal (`AuditResult.exceptions`)."""
@@ -374,7 +382,7 @@ class DealSpool(TextSpool):
         self.written = 0
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        deal = audit_deal_json(assessment, self.include_met, pack)
+        deal = self.deal_json(assessment, pack)
         if self.form == "jsonl":
             self.file.write(json.dumps(deal) + "\n")
         else:
@@ -397,7 +405,7 @@ class LargestDeals(DealTaker):
         if needs_attention(assessment):
             self.largest.offer(
                 json_value(assessment.read.deal.amount),
-                lambda: audit_deal_json(assessment, self.include_met, pack),
+                lambda: self.deal_json(assessment, pack),
             )
 
     def shown(self) -> tuple[tuple[Any, ...], int]:

