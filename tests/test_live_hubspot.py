@@ -651,9 +651,14 @@ def test_check_of_one_hubspot_deal_gives_the_findings_of_the_deal_exported(
     assert live.returncode == from_file.returncode, live.stderr + from_file.stderr
     live_report, file_report = json.loads(live.stdout), json.loads(from_file.stdout)
     assert live_report["deal"]["location"]["file"] == f"hubspot:{deal}"
+    hints = []
     for report in (live_report, file_report):  # where it was read from: all that differs
         del report["coverage"]["source"], report["deal"]["location"]
+        hints.append([entry.pop("how") for entry in report["coverage"]["lacking_fields"]])
     assert live_report == file_report
+    # and how a field nobody supplies would be: the CRM's reason, a column of the file
+    assert hints[0] and all(hint.startswith("the CRM did not give it: ") for hint in hints[0])
+    assert not any(hint.startswith("the CRM") for hint in hints[1])
 
 
 def test_hubspot_without_a_token_exits_2_naming_the_variable(

@@ -166,13 +166,16 @@ def test_field_hidden_by_field_level_security_is_unmeasured_not_a_failed_query(
     done = dealgate("audit", "sf:", *AS_OF, "--format", "json")
     assert done.returncode in (0, 1), done.stderr
     assert "NextStep" not in "".join(org.queries())
-    unmeasured = {
-        entry["milestone_id"]: entry["lacks"]
-        for entry in json.loads(done.stdout)["coverage"]["unmeasured"]
-    }
+    coverage = json.loads(done.stdout)["coverage"]
+    unmeasured = {entry["milestone_id"]: entry["lacks"] for entry in coverage["unmeasured"]}
     assert "next_step" in unmeasured["HYG-NEXT-STEP"]
     assert "Opportunity.NextStep (next_step)" in done.stderr
     assert "field-level security" in done.stderr
+    # the hint gives the CRM's reason, not "add a column" to a file nobody exported
+    how = {entry["field"]: entry["how"] for entry in coverage["lacking_fields"]}
+    assert how["next_step"] == (
+        "the CRM did not give it: Opportunity.NextStep is not visible to this user"
+    )
 
 
 def _refusing(column: str, fixture: str) -> Callable[[str, str], Answer]:
@@ -269,9 +272,14 @@ def test_live_deal_gives_the_findings_of_the_same_deal_exported(org: Org) -> Non
     assert live.returncode == exported.returncode == 1, live.stderr + exported.stderr
     live_report, export_report = json.loads(live.stdout), json.loads(exported.stdout)
     assert live_report["deal"]["location"]["file"] == f"sf:{DEAL}"
+    hints = []
     for report in (live_report, export_report):  # where it was read from: all that differs
         del report["coverage"]["source"], report["deal"]["location"]
+        hints.append([entry.pop("how") for entry in report["coverage"]["lacking_fields"]])
     assert live_report == export_report
+    # and how a field nobody supplies would be: the CRM's reason, a column of the file
+    assert hints[0] and all(hint.startswith("the CRM did not give it: ") for hint in hints[0])
+    assert not any(hint.startswith("the CRM") for hint in hints[1])
     assert any(f"Id = '{DEAL}'" in soql for soql in org.queries())
 
 

@@ -247,7 +247,7 @@ def audit(
         stages=tuple(stage or ()),
     )
     if live is not None:
-        pipeline, profile = live[0], profile or live[1].crm
+        pipeline, profile = live.path, profile or live.source.crm
     filters = AuditFilters(
         owners=tuple(owner or ()),
         managers=tuple(manager or ()),
@@ -274,7 +274,8 @@ def audit(
             encoding,
             stage_history=stage_history,
             history=options.history(history, day),
-            label=live[1].label if live is not None else None,
+            label=live.source.label if live is not None else None,
+            unread=live.unread if live is not None else (),
         ),
         filters=filters,
         fail_on=threshold,

@@ -103,7 +103,7 @@ def check(
     )
     named = str(file)
     if live is not None:
-        file, named, profile = live[0], live[1].label, profile or live[1].crm
+        file, named, profile = live.path, live.source.label, profile or live.source.crm
     request = CheckRequest(
         file=file,
         named=named,
@@ -120,6 +120,7 @@ def check(
             stage_history=stage_history,
             history=options.history(history, day),
             label=named if live is not None else None,
+            unread=live.unread if live is not None else (),
         ),
         live=live is not None,
         deal_id=deal_id,

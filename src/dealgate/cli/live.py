@@ -4,7 +4,7 @@ before the command reads it as it reads an export (docs/live-crm.md)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
@@ -51,6 +51,15 @@ TargetOrgOption = Annotated[
 ]
 
 
+class LiveInput(NamedTuple):
+    """A live source read and saved: the file to read as an export, the source, and each
+    field the CRM would not give, with why (coverage says so in its hint)."""
+
+    path: Path
+    source: LiveSource
+    unread: tuple[tuple[str, str], ...]
+
+
 def live_input(
     context: typer.Context,
     argument: Path,
@@ -62,10 +71,11 @@ def live_input(
     target_org: str | None,
     owners: tuple[str, ...] = (),
     stages: tuple[str, ...] = (),
-) -> tuple[Path, LiveSource] | None:
+) -> LiveInput | None:
     """For a live source (`sf:ID`, `hubspot:`): read it and save it (--save, else a
-    temporary file, removed when the command ends); the file to read as an export and the
-    source. None for a file, which the live options do not apply to."""
+    temporary file, removed when the command ends); the file to read as an export, the
+    source, and the fields it could not read with why. None for a file, which the live
+    options do not apply to."""
     import os
 
     from dealgate.live import Limits, LiveRequest, fields_to_read, live_source, saved_read
@@ -116,4 +126,4 @@ def live_input(
         err.print(
             f"saved {plural(len(read.records), 'deal')} of {live.label} to {save}", markup=False
         )
-    return path, live
+    return LiveInput(path, live, tuple(sorted(read.unmeasured.items())))

@@ -82,6 +82,7 @@ class DealSource:
     stage_changes: StageHistory | None = None  # --stage-history: the CRM's log of stage moves
     side_findings: list[DataFinding] = field(default_factory=list)
     history: PipelineHistory | None = None  # --history: the snapshots of earlier weeks
+    unread: tuple[tuple[str, str], ...] = ()  # a live source's fields it could not read, why
 
     def __iter__(self) -> Iterator[ReadDeal]:
         if self.history is None:
@@ -106,6 +107,7 @@ class DealSource:
             self.roles.file if self.roles else None,
             keyed_by_names=self.mapper.id_key is not None,
             stage_history=self.stage_changes.file if self.stage_changes else None,
+            unread=self.unread,
         )
         return supply if self.history is None else with_history(supply, self.history)
 
@@ -168,6 +170,8 @@ class Reading:
     # How reports name the input in place of its file: a live source's `sf:` (the file is
     # the temporary one its records were saved to).
     label: str | None = None
+    # The fields a live source could not read, and why (coverage's hint says so).
+    unread: tuple[tuple[str, str], ...] = ()
 
     def open(self, file: Path, pack: RulePack) -> DealSource:
         options = {option.name: getattr(self, option.name) for option in dataclasses.fields(self)}
@@ -195,6 +199,7 @@ def supplied_fields(
     *,
     keyed_by_names: bool = False,
     stage_history: str | None = None,
+    unread: tuple[tuple[str, str], ...] = (),
 ) -> Supply:
     """The fields a file's columns (or its records' keys) and side files give deals: what
     the mapper fills, and what one field gives another (DealMapper._complete)."""
@@ -218,7 +223,9 @@ def supplied_fields(
     if stage_history is not None:
         fields.add("stage_history")
         sources.append(f"the stage history of {stage_history}")
-    return Supply(frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names)
+    return Supply(
+        frozenset(fields), ", ".join(sources), keyed_by_names=keyed_by_names, unread=unread
+    )
 
 
 def with_history(supply: Supply, history: PipelineHistory) -> Supply:
@@ -243,10 +250,12 @@ def open_deals(
     pack_named: bool = True,
     history: HistoryRequest | None = None,
     label: str | None = None,
+    unread: tuple[tuple[str, str], ...] = (),
 ) -> DealSource:
     """Open a deal file; the profile is the mapping file's, the one named, or detected.
     With `history`, the snapshots are read too (InputError or UsageError when unusable);
-    with `label`, findings and reports name the input by it rather than by the file."""
+    with `label`, findings and reports name the input by it rather than by the file; `unread`:
+    the fields a live source could not read, and why."""
     table = open_table(path, sheet=sheet, encoding=encoding)
     if label is not None:
         table.file = label
@@ -279,7 +288,14 @@ def open_deals(
         history_by_deal=changes.by_deal if changes is not None else None,
     )
     source = DealSource(
-        table, chosen, reason, mapper, roles, stage_changes=changes, side_findings=team_findings
+        table,
+        chosen,
+        reason,
+        mapper,
+        roles,
+        stage_changes=changes,
+        side_findings=team_findings,
+        unread=unread,
     )
     if history is not None:
         from dealgate.deals.history import load_history

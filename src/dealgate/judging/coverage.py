@@ -76,6 +76,8 @@ class Supply:
     keyed_by_names: bool = False  # no id column: deals are keyed by account and deal name
     # Supplied on some deals only: empty where a deal's history is insufficient (--history).
     by_deal: frozenset[str] = frozenset()
+    # Fields a live source could not read from its CRM, and why (deals/source.py `unread`).
+    unread: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def complete(cls, source: str) -> Supply:
@@ -169,6 +171,9 @@ def how_to_supply(name: str, supply: Supply | None = None) -> str:
 
     if supply is not None and name in supply.by_deal:
         return HISTORY_HINT
+    why = dict(supply.unread).get(name) if supply is not None else None
+    if why is not None:  # a live source: the CRM's reason, not a file's column
+        return f"the CRM did not give it: {why}"
     if name in HISTORY_FIELDS:
         return f"{FROM_SNAPSHOTS}, or {SUPPLY_HINTS.get(name, COLUMN_HINT)}"
     if name == "contacts" and supply is not None and supply.keyed_by_names:
