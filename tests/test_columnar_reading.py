@@ -127,6 +127,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _read_in_duckdb(query: CanonicalQuery) -> list[dict[str, Any]]:
+    """The canonical deals as the columnar route reads them, a dict each."""
+    connection = duckdb.connect()
+    install(connection)
+    query.read_keys(connection)
+    cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -148,12 +158,7 @@ def test_duckdb_reads_what_python_reads(records: list[dict[str, str]], tmp_path:
         Export(deals, source.table.headers, source.table.delimiter or ","),
         Export(roles, roles_table.headers, roles_table.delimiter or ","),
     )
-    connection = duckdb.connect()
-    install(connection)
-    query.read_keys(connection)
-    cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals")
-    names = [column[0] for column in cursor.description]
-    read_in_sql = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    read_in_sql = _read_in_duckdb(query)
     read_in_python = list(source)
     assert len(read_in_sql) == len(read_in_python)
     fields = [*columns_read(PACK), "id", "name", "owner", "manager", "amount", "currency"]
@@ -224,12 +229,7 @@ def test_every_declared_type_is_read_alike_on_both_routes(
     query = CanonicalQuery(
         pack, source.profile, Export(deals, source.table.headers, ","), roles=None
     )
-    connection = duckdb.connect()
-    install(connection)
-    query.read_keys(connection)
-    cursor = connection.execute(f"{query.sql()} SELECT * FROM dg_deals")
-    names = [column[0] for column in cursor.description]
-    read_in_sql = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    read_in_sql = _read_in_duckdb(query)
     read_in_python = list(source)
     assert len(read_in_sql) == len(read_in_python)
     for python, sql in zip(read_in_python, read_in_sql, strict=True):
