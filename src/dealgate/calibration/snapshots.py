@@ -22,7 +22,7 @@ from dealgate.report.saved_audit import (
     FINDINGS_ALL,
     AuditDocument,
     Deal,
-    load_audit,
+    read_deals_of,
 )
 from dealgate.rules.model import RulePack
 
@@ -79,13 +79,15 @@ def load_snapshots(
     problems: list[Problem] = []
     snapshots: list[Snapshot] = []
     for path in paths:
-        document = load_audit(path, "snapshot")
+        # deal by deal: of a deal only its open stage and statuses are kept (OpenDeals)
+        kept = OpenDeals(pack)
+        document = read_deals_of(path, "snapshot", kept.add)
         problem = _unusable(document, str(path), pack, accept_pack_changes)
         if problem is not None:
             problems.append(problem)
             continue
         as_of = date.fromisoformat(document.audit.as_of)
-        snapshots.append(Snapshot(str(path), as_of, _open_deals(document.audit.deals, pack)))
+        snapshots.append(Snapshot(str(path), as_of, kept.deals))
         del document  # before the next file is read
     by_day: dict[date, str] = {}
     for snapshot in snapshots:
@@ -98,21 +100,24 @@ def load_snapshots(
     return sorted(snapshots, key=lambda snapshot: snapshot.as_of)
 
 
-def _open_deals(deals: Iterable[Deal], pack: RulePack) -> dict[str, SnapshotDeal]:
-    """The snapshot's open deals, by deal key, with each milestone's status."""
-    open_ids = {stage.id for stage in pack.open_stages}
-    names: dict[str, str] = {}  # one string per milestone id and status, shared by every deal
-    kept = {}
-    for deal in deals:
-        if deal.stage_id in open_ids:
-            statuses = {
-                names.setdefault(f.milestone_id, f.milestone_id): names.setdefault(
-                    f.status, f.status
-                )
-                for f in deal.findings
-            }
-            kept[deal_key(deal.id)] = SnapshotDeal(deal.stage_id, statuses)
-    return kept
+class OpenDeals:
+    """A snapshot's open deals, by deal key, with each milestone's status, kept as its deals
+    are read."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.open_ids = {stage.id for stage in pack.open_stages}
+        self.names: dict[str, str] = {}  # one string per milestone id and status, shared
+        self.deals: dict[str, SnapshotDeal] = {}
+
+    def add(self, deal: Deal) -> None:
+        if deal.stage_id not in self.open_ids:
+            return
+        names = self.names
+        statuses = {
+            names.setdefault(f.milestone_id, f.milestone_id): names.setdefault(f.status, f.status)
+            for f in deal.findings
+        }
+        self.deals[deal_key(deal.id)] = SnapshotDeal(deal.stage_id, statuses)
 
 
 def _unusable(

@@ -28,7 +28,6 @@ from dealgate.deals.normalise import deal_key
 from dealgate.errors import InputError, Location, Problem, UsageError
 
 if TYPE_CHECKING:
-    from dealgate.report.saved_audit import AuditDocument
     from dealgate.rules.model import RulePack
 
 PUSH_FIELDS = ("close_date_pushes", "close_date_largest_push_days", "close_date_days_pushed")
@@ -205,12 +204,8 @@ def load_history(
 ) -> PipelineHistory:
     """The snapshots of --history, in date order; InputError (exit 2) naming a file that is
     not a saved audit, UsageError for two snapshots of one day or one not before the audit."""
-    from dealgate.report.saved_audit import load_audit
-
     positions = MappingProxyType({stage.id: stage.position for stage in pack.stages})
-    snapshots = [
-        _snapshot(load_audit(path, "snapshot"), str(path), positions) for path in request.files
-    ]
+    snapshots = [_snapshot(path, positions) for path in request.files]
     snapshots.sort(key=lambda snapshot: snapshot.as_of)
     for earlier, later in pairwise(snapshots):
         if earlier.as_of == later.as_of:
@@ -239,18 +234,25 @@ def load_history(
     return PipelineHistory(tuple(snapshots), request.as_of, derived, positions, notes)
 
 
-def _snapshot(document: AuditDocument, file: str, positions: Mapping[str, int]) -> Snapshot:
-    from dealgate.report.saved_audit import NEEDING_ATTENTION
+def _snapshot(path: Path, positions: Mapping[str, int]) -> Snapshot:
+    """What a saved audit saw of each deal, read deal by deal: its sighting, not the deal."""
+    from dealgate.report.saved_audit import NEEDING_ATTENTION, Deal, read_deals_of
 
+    file = str(path)
+    saved: list[tuple[str, str | None, str | None, str | None]] = []
+
+    def sighted(deal: Deal) -> None:
+        saved.append((deal.id, deal.stage, deal.stage_id, deal.close_date))
+
+    document = read_deals_of(path, "snapshot", sighted)
     audit = document.audit
     as_of = _date(audit.as_of, file, "as_of")
     deals = {}
-    for number, saved in enumerate(audit.deals):
-        close = saved.close_date
-        deals[deal_key(saved.id)] = Sighting(
+    for number, (deal_id, stage, stage_id, close) in enumerate(saved):
+        deals[deal_key(deal_id)] = Sighting(
             as_of,
-            saved.stage,
-            positions.get(saved.stage_id) if saved.stage_id else None,
+            stage,
+            positions.get(stage_id) if stage_id else None,
             _date(close, file, f"deals[{number}].close_date") if close else None,
         )
     # A deal it does not list was not open that day, unless the audit listed only the deals

@@ -277,14 +277,28 @@ def load_audit(path: Path, role: str = "audit") -> AuditDocument:
     return AuditDocument(typed, data, version)
 
 
+def read_deals_of(path: Path, role: str, each_deal: Callable[[Deal], None]) -> AuditDocument:
+    """A saved audit whose deals are given to `each_deal` typed, one at a time and in order,
+    for a reader that keeps a little of each (--history, calibrate): read deal by deal
+    (`stream_audit`), the document returned then lists none; one of an earlier version is
+    read whole and upgraded. InputError as load_audit's."""
+    document = stream_audit(path, role, each_deal, typed=True)
+    if document is None:
+        document = load_audit(path, role)
+        for deal in document.audit.deals:
+            each_deal(deal)
+    return document
+
+
 def stream_audit(
-    path: Path, role: str, each_deal: Callable[[dict[str, Any]], None]
+    path: Path, role: str, each_deal: Callable[[Any], None], *, typed: bool = False
 ) -> AuditDocument | None:
-    """A saved audit with each of its deals checked and given to `each_deal` in order, not
-    kept (`data["deals"]` is empty): a million deals are read without holding them. None,
-    before any deal is given, for a document of an earlier version or one that lists its
-    deals before its schema_version (dealgate writes the version first): `load_audit` reads
-    those whole. InputError as load_audit's, a wrong deal named by its place (deals[3])."""
+    """A saved audit with each of its deals checked and given to `each_deal` in order (as
+    JSON data, or typed: a `Deal`), not kept (`data["deals"]` is empty): a million deals are
+    read without holding them. None, before any deal is given, for a document of an earlier
+    version or one that lists its deals before its schema_version (dealgate writes the version
+    first): `load_audit` reads those whole. InputError as load_audit's, a wrong deal named by
+    its place (deals[3])."""
     shown = str(path)
 
     def version_first(head: dict[str, Any]) -> None:
@@ -302,10 +316,10 @@ def stream_audit(
     def hand_over() -> None:
         nonlocal first
         try:
-            _DEALS.validate_python(batch)
+            checked = _DEALS.validate_python(batch)
         except ValidationError as error:
             raise InputError(_problems(error, shown, prefix=("deals",), offset=first)) from None
-        for deal in batch:
+        for deal in checked if typed else batch:
             each_deal(deal)
         first += len(batch)
         batch.clear()
@@ -329,10 +343,10 @@ def stream_audit(
         return None
     version = _saved_version(document, shown)
     try:
-        typed = SavedAudit.model_validate(document)
+        head = SavedAudit.model_validate(document)
     except ValidationError as error:
         raise InputError(_problems(error, shown)) from None
-    return AuditDocument(typed, document, version)
+    return AuditDocument(head, document, version)
 
 
 def upgrade(document: dict[str, Any], version: int) -> dict[str, Any]:
