@@ -273,3 +273,18 @@ def test_an_audit_with_a_baseline_keeps_every_deal_slim_and_shows_what_the_whole
     document["changes"] = compare(previous, document, "last.json").as_json()
     expected = json.dumps(document, indent=2) + "\n"
     assert "".join(audit_json_chunks(streamed, False, changes)) == expected
+
+
+@pytest.mark.parametrize("name", ["this", "v1"])
+def test_the_deals_of_a_snapshot_are_given_typed_and_in_order(
+    weeks: dict[str, Path], name: str
+) -> None:
+    """--history and calibrate keep a little of each deal as it is read (read_deals_of): the
+    deals are those load_audit reads, in order, whatever the saved version."""
+    from dealgate.report.saved_audit import Deal, read_deals_of
+
+    given: list[Deal] = []
+    document = read_deals_of(weeks[name], "snapshot", given.append)
+    whole = load_audit(weeks[name], "snapshot")
+    assert given and given == whole.audit.deals
+    assert document.audit.as_of == whole.audit.as_of
