@@ -462,3 +462,45 @@ def test_a_teams_file_gives_each_manager_every_address_on_their_reps_rows(tmp_pa
     assert read.address_column == "Manager Email"
     assert read.addresses == {"Dana Whitfield": ("dana@example.com", "json://127.0.0.1/dana")}
     assert read.managers["Priya Raman"] == "Luis Romero"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "html", "csv"])
+def test_the_headlines_counted_as_the_audit_judges_are_those_of_every_deal_kept(
+    fmt: str,
+) -> None:
+    """--notify no longer keeps every deal: the headlines of the whole audit and of each
+    manager's team are counted as the deals are judged (HeadlineTally), whatever the report
+    keeps. They read as those made from every deal kept."""
+    from datetime import date
+
+    from dealgate.application import AuditRequest, deal_taker, run_audit_request
+    from dealgate.deals.source import Reading
+    from dealgate.engines import get_engine
+    from dealgate.report.headline import HeadlineTally, audit_headline, headline_tally
+    from dealgate.report.ordering import ExceptionOrder
+    from dealgate.rules.loader import load_pack
+
+    request = AuditRequest(
+        pipeline=REPO / "examples" / "salesforce-opportunities.csv",
+        pack=load_pack("buyer-journey"),
+        as_of=date(2026, 11, 27),
+        engine=get_engine("durable"),
+        reading=Reading(teams=REPO / "examples" / "teams.csv"),
+        format=fmt,
+        notify=True,
+        deals_read_after=False,
+        table_rows=(10, ExceptionOrder.AMOUNT),
+    )
+    assert deal_taker(request) is not None  # the deals are not all kept
+    counted = run_audit_request(request).result
+    kept = run_audit_request(AuditRequest(**{**request.__dict__, "deals_read_after": True}))
+    assert counted is not None and kept.result is not None and kept.result.streamed is None
+    assert counted.streamed is not None
+    assert isinstance(counted.streamed.headlines, HeadlineTally)
+    streamed, whole = headline_tally(counted), headline_tally(kept.result)
+    assert list(streamed.teams) == list(whole.teams) and len(whole.teams) > 1
+    assert audit_headline(counted, streamed.whole) == audit_headline(kept.result, whole.whole)
+    for manager, team in whole.teams.items():
+        mine = audit_headline(counted, streamed.teams[manager], manager)
+        assert mine == audit_headline(kept.result, team, manager)
+        assert "more in the report" in mine.body or team.first.seen <= 5

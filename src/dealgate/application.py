@@ -49,16 +49,17 @@ class AuditRequest:
     output: Path | None = None  # the columnar route writes its report here (None: stdout)
     unmeasured_as_missing: bool = False  # the strict reading of coverage
     kept_fields: tuple[str, ...] = ()  # deal fields each assessment keeps beyond the reported
-    # Whether something reads every judged deal after the report (a notification; a library
-    # caller, by default). When nothing does, the Python route keeps
-    # only what the report shows, as it judges (`deal_taker`), and its memory stays flat.
+    # Whether something reads every judged deal after the report (a library caller, by
+    # default). When nothing does, the Python route keeps only what the report shows, as it
+    # judges (`deal_taker`), and its memory stays flat.
     deals_read_after: bool = True
     # --baseline: every deal is also kept slim, as what changed since reads it
     # (report/changes.py `slim_deal`), whatever the report keeps of it.
     compare_changes: bool = False
     # The terminal table's rows: how many (--limit, 0 for all) and in which order (--sort).
     table_rows: tuple[int, ExceptionOrder] | None = None
-    notify: bool = False  # --notify: the headline is built from the Python route's result
+    # --notify: the headlines are counted on the Python route as it judges (`HeadlineTally`)
+    notify: bool = False
 
     @property
     def columnar_asked(self) -> bool:
@@ -192,6 +193,8 @@ def deal_taker(request: AuditRequest) -> DealTaker | None:
     taker = _report_taker(request)
     if taker is not None and request.compare_changes:
         taker.compare_changes()
+    if taker is not None and request.notify:
+        taker.tell_headlines()
     return taker
 
 

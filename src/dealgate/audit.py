@@ -282,6 +282,9 @@ class StreamedDeals:
     # With --baseline: every deal as what changed since reads it (report/changes.py
     # `slim_deal`), in the audit's order.
     compared: list[dict[str, Any]] | None = None
+    # With --notify: the headlines' figures, the whole audit's and each manager's team's
+    # (report/headline.py `HeadlineTally`).
+    headlines: Any = None
 
 
 def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:

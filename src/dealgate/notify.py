@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from dealgate.deals.profiles import header_key
 from dealgate.errors import UsageError
-from dealgate.report.headline import Headline, audit_headline, for_manager, managers
+from dealgate.report.headline import Headline, audit_headline, headline_tally
 
 if TYPE_CHECKING:
     from dealgate.audit import AuditResult
@@ -233,13 +233,14 @@ def notify_audit(
     """The audit's headline to each --notify target, and each manager's own to that manager;
     a manager without an address, and deals without a manager, as deliveries not made."""
     link = request.report_link
-    whole = audit_headline(result, link=link)
+    tally = headline_tally(result)
+    whole = audit_headline(result, tally.whole, link=link)
     deliveries = [deliver(whole, target, attachment) for target in request.targets]
     if request.managers is None:
         return deliveries
-    for manager in managers(result):
+    for manager, team in tally.teams.items():
         if manager is None:
-            count = sum(1 for a in result.assessments if a.read.deal.manager is None)
+            count = team.tally.deals
             deliveries.append(
                 Delivery("", "(no manager)", False, reason=f"{count} deals have no manager")
             )
@@ -250,6 +251,6 @@ def notify_audit(
             deliveries.append(Delivery("", manager, False, reason=reason))
             continue
         # The report is never attached here: it holds every team's deals, not only theirs.
-        own = audit_headline(for_manager(result, manager), manager, link=link)
+        own = audit_headline(result, team, manager, link=link)
         deliveries += [deliver(own, replace(t, recipient=manager)) for t in targets]
     return deliveries

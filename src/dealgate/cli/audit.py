@@ -285,7 +285,7 @@ def audit(
         csv_rows=csv_rows,
         output=output,
         unmeasured_as_missing=unmeasured_as_missing,
-        deals_read_after=bool(notifying),
+        deals_read_after=False,
         compare_changes=baseline is not None,
         table_rows=(limit, sort),
         notify=bool(notifying),

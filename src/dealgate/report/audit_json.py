@@ -7,7 +7,7 @@ import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dealgate.audit import (
     AuditResult,
@@ -35,6 +35,9 @@ from dealgate.report.saved_audit import (
     SCHEMA_VERSION,
 )
 from dealgate.rules.model import RulePack
+
+if TYPE_CHECKING:
+    from dealgate.report.headline import HeadlineTally
 
 LARGEST = "largest"  # the form of an audit that kept only the deals a page lists
 
@@ -262,7 +265,14 @@ class DealTaker(ABC):
         self.stages: dict[str, str | None] = {}
         self.tally: SummaryTally | None = None
         self.compared: list[dict[str, Any]] | None = None  # see compare_changes
+        self.headlines: HeadlineTally | None = None  # see tell_headlines
+        self._headlines_asked = False
         self._built: tuple[DealAssessment, dict[str, Any]] | None = None  # see deal_json
+
+    def tell_headlines(self) -> None:
+        """Count the headlines --notify sends (the whole audit's, each manager's team's),
+        whatever the report keeps of the deals."""
+        self._headlines_asked = True
 
     def compare_changes(self) -> None:
         """Keep every deal as what changed since a baseline reads it (`slim_deal`), whatever
@@ -272,6 +282,10 @@ class DealTaker(ABC):
     def take(self, pack: RulePack) -> Callable[[DealAssessment], None]:
         """Where each deal the audit judges with `pack` (the judged pack) goes."""
         tally = self.tally = SummaryTally(pack)
+        if self._headlines_asked:
+            from dealgate.report.headline import HeadlineTally
+
+            self.headlines = HeadlineTally(pack)
 
         def take(assessment: DealAssessment) -> None:
             tally.add(assessment)
@@ -280,6 +294,8 @@ class DealTaker(ABC):
             self.keep(assessment, pack)
             if self.compared is not None:
                 self.compared.append(slim_deal(self.deal_json(assessment, pack)))
+            if self.headlines is not None:
+                self.headlines.add(assessment)
             self._built = None
 
         return take
@@ -315,6 +331,7 @@ class DealTaker(ABC):
             shown,
             left_out,
             self.compared,
+            self.headlines,
         )
         return result
 

@@ -17,7 +17,7 @@ from dealgate.report.changes import Changes
 from dealgate.report.coverage import coverage_text
 from dealgate.report.figures import amounts_text, json_amounts_text, money_text
 from dealgate.report.json_report import attention_milestones, disposition_text
-from dealgate.report.ordering import ExceptionOrder, order_key, ordered
+from dealgate.report.ordering import ExceptionOrder, FirstRows, ordered
 from dealgate.report.terminal import Fitted, WholeAmounts, joined, plain, plural
 from dealgate.rules.model import RulePack
 
@@ -309,24 +309,12 @@ class FirstExceptions(DealTaker):
 
     def __init__(self, limit: int, order: ExceptionOrder, include_met: bool, fail_on: FailOn):
         super().__init__(include_met, fail_on)
-        self.limit = limit
-        self.key = order_key(order)
-        self.rows: list[tuple[tuple[Any, ...], int, DealAssessment]] = []
-        self.seen = 0
+        self.rows = FirstRows(limit, order)
 
     def keep(self, assessment: DealAssessment, pack: RulePack) -> None:
-        if not self.listed(assessment):
-            return
-        key = self.key(assessment) if self.key is not None else ()
-        self.rows.append((key, self.seen, assessment))
-        self.seen += 1
-        if self.limit and len(self.rows) >= 2 * self.limit:  # sorted now and then, not per row
-            self.rows = self._first()
-
-    def _first(self) -> list[tuple[tuple[Any, ...], int, DealAssessment]]:
-        first = sorted(self.rows, key=lambda row: (row[0], row[1]))
-        return first[: self.limit] if self.limit else first
+        if self.listed(assessment):
+            self.rows.add(assessment)
 
     def shown(self) -> tuple[tuple[Any, ...], int]:
-        listed = tuple(assessment for _, _, assessment in self._first())
-        return listed, self.seen - len(listed)
+        listed = tuple(self.rows.first())
+        return listed, self.rows.seen - len(listed)

@@ -8,14 +8,19 @@ message never says something the report does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dealgate.audit import AuditResult, summarise
+from dealgate.audit import AuditResult, SummaryTally, in_exception_list
 from dealgate.report.audit_markdown import cell as markdown_cell
 from dealgate.report.figures import amounts_text, money_text
 from dealgate.report.json_report import attention_milestones, disposition_text
-from dealgate.report.ordering import ExceptionOrder, ordered
+from dealgate.report.ordering import ExceptionOrder, FirstRows
 from dealgate.report.terminal import plural
+
+if TYPE_CHECKING:
+    from dealgate.judging.assess import DealAssessment
+    from dealgate.rules.model import RulePack
 
 TOP_EXCEPTIONS = 5
 
@@ -28,16 +33,61 @@ class Headline:
     body: str
 
 
+class TeamTally:
+    """What a headline reads of a set of deals (the whole audit, or a manager's team),
+    counted deal by deal: their summary, how many need attention, and the first of those by
+    amount."""
+
+    def __init__(self, pack: RulePack, top: int = TOP_EXCEPTIONS) -> None:
+        self.tally = SummaryTally(pack)
+        self.first = FirstRows(top, ExceptionOrder.AMOUNT)
+
+    def add(self, assessment: DealAssessment) -> None:
+        self.tally.add(assessment)
+        if in_exception_list(assessment, include_met=False):
+            self.first.add(assessment)
+
+
+class HeadlineTally:
+    """The headlines of an audit counted as it judges (`DealTaker.tell_headlines`, for
+    --notify): the whole audit's, and each manager's team's, in the order first met."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.whole = TeamTally(pack)
+        self.teams: dict[str | None, TeamTally] = {}
+
+    def add(self, assessment: DealAssessment) -> None:
+        self.whole.add(assessment)
+        manager = assessment.read.deal.manager
+        team = self.teams.get(manager)
+        if team is None:
+            team = self.teams[manager] = TeamTally(self.pack)
+        team.add(assessment)
+
+
+def headline_tally(result: AuditResult) -> HeadlineTally:
+    """The headlines' figures: counted as the audit judged, or now from its deals."""
+    if result.streamed is not None and result.streamed.headlines is not None:
+        tally: HeadlineTally = result.streamed.headlines
+        return tally
+    tally = HeadlineTally(result.pack)
+    for assessment in result.assessments:
+        tally.add(assessment)
+    return tally
+
+
 def audit_headline(
     result: AuditResult,
+    team: TeamTally,
     manager: str | None = None,
-    top: int = TOP_EXCEPTIONS,
     link: str | None = None,
 ) -> Headline:
-    """The headline of an audit, or of one manager's team in it (`for_manager`'s result);
-    with a link, where the whole report is."""
-    summary = summarise(result)
-    exceptions = ordered(result.exceptions(include_met=False), ExceptionOrder.AMOUNT)
+    """The headline of an audit, or of one manager's team in it (`team`: the whole audit's
+    tally, or the team's, of `headline_tally`); with a link, where the whole report is."""
+    summary = team.tally.summary(result.data_findings)
+    shown = team.first.first()
+    needing = team.first.seen
     title = f"Pipeline audit: {result.pack.title}, as of {result.as_of.isoformat()}"
     if manager is not None:
         title += f", {manager}'s team"
@@ -56,12 +106,11 @@ def audit_headline(
         ),
         "",
     ]
-    if not exceptions:
+    if not needing:
         lines.append("No deal needs attention.")
     else:
-        shown = exceptions[:top]
         lines.append(
-            f"Needing attention: {plural(len(exceptions), 'deal')}; the first by amount "
+            f"Needing attention: {plural(needing, 'deal')}; the first by amount "
             "(each currency in turn, largest first):"
         )
         for assessment in shown:
@@ -73,21 +122,8 @@ def audit_headline(
                 f"{money_text(deal.amount, deal.currency) or 'no amount'}: missing {missing}; "
                 f"{disposition_text(assessment)}"
             )
-        if len(exceptions) > len(shown):
-            lines.append(f"- and {len(exceptions) - len(shown)} more in the report")
+        if needing > len(shown):
+            lines.append(f"- and {needing - len(shown)} more in the report")
     if link is not None:
         lines += ["", f"The report: {link}"]
     return Headline(title, "\n".join(lines) + "\n")
-
-
-def managers(result: AuditResult) -> list[str | None]:
-    """The managers of the audited deals, in the order first met; None for deals without."""
-    return list(dict.fromkeys(assessment.read.deal.manager for assessment in result.assessments))
-
-
-def for_manager(result: AuditResult, manager: str | None) -> AuditResult:
-    """The audit restricted to one manager's deals: that team's section of the headline."""
-    return replace(
-        result,
-        assessments=[a for a in result.assessments if a.read.deal.manager == manager],
-    )

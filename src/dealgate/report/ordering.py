@@ -49,3 +49,30 @@ def order_key(order: ExceptionOrder) -> Callable[[DealAssessment], tuple[Any, ..
     if order is ExceptionOrder.OWNER:
         return lambda a: ((a.read.deal.owner or "").casefold() or "\uffff", *by_amount(a))
     return lambda a: (*by_amount(a), -a.inflation)
+
+
+class FirstRows:
+    """The first `limit` exception rows in an order (ties in the order given), chosen as they
+    come, and how many were given: the terminal table's rows (report/audit_table.py
+    `FirstExceptions`) and a headline's first deals (report/headline.py). `limit` 0 keeps
+    every row."""
+
+    def __init__(self, limit: int, order: ExceptionOrder) -> None:
+        self.limit = limit
+        self.key = order_key(order)
+        self.rows: list[tuple[tuple[Any, ...], int, DealAssessment]] = []
+        self.seen = 0
+
+    def add(self, assessment: DealAssessment) -> None:
+        key = self.key(assessment) if self.key is not None else ()
+        self.rows.append((key, self.seen, assessment))
+        self.seen += 1
+        if self.limit and len(self.rows) >= 2 * self.limit:  # sorted now and then, not per row
+            self.rows = self._first()
+
+    def _first(self) -> list[tuple[tuple[Any, ...], int, DealAssessment]]:
+        first = sorted(self.rows, key=lambda row: (row[0], row[1]))
+        return first[: self.limit] if self.limit else first
+
+    def first(self) -> list[DealAssessment]:
+        return [assessment for _, _, assessment in self._first()]
