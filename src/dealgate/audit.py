@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dealgate.deals.mapper import RejectedRow
 from dealgate.deals.model import Deal, ReadDeal, construct
@@ -35,6 +35,9 @@ from dealgate.judging.semantics import ATTENTION_KINDS, FAILING_KINDS, Position
 from dealgate.judging.waivers import WaiverBook
 from dealgate.money import NO_CURRENCY, Amounts
 from dealgate.rules.model import RulePack, Stage
+
+if TYPE_CHECKING:
+    from dealgate.report.headline import HeadlineTally
 
 
 class FailOn(StrEnum):
@@ -284,7 +287,7 @@ class StreamedDeals:
     compared: list[dict[str, Any]] | None = None
     # With --notify: the headlines' figures, the whole audit's and each manager's team's
     # (report/headline.py `HeadlineTally`).
-    headlines: Any = None
+    headlines: HeadlineTally | None = None
 
 
 def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:

@@ -155,15 +155,6 @@ class DealMapper:
         # The pack may keep some placeholders as text or add others (`placeholders:`).
         self.placeholders = self.pack.placeholder_texts
         self.longest_placeholder = max((len(text) for text in self.placeholders), default=0)
-        profile = self.profile
-        # The readings that are one parser of normalise, each as the profile reads it.
-        self._parsers: dict[CellReading, Callable[[Any], Any]] = {
-            CellReading.DATE: partial(parse_date, order=profile.date_order),
-            CellReading.NUMBER: partial(parse_number, decimal_mark=profile.decimal_mark),
-            CellReading.MONEY: lambda value: parse_money(value, profile.decimal_mark)[0],
-            CellReading.BOOLEAN: parse_bool,
-            CellReading.COUNT: parse_count,
-        }
         self._converters = self._reading_converters()
         self.plan = self._plan()
         self._item_readers = {name: self._item_field_readers(name) for name in LIST_ITEMS}
@@ -449,10 +440,19 @@ class DealMapper:
 
     def _reading_converters(self) -> dict[CellReading, Callable[[_RecordContext, str, Any], Any]]:
         """The Python side of each reading of `deals/readings.py` (the columnar route's is
-        `columnar/canonical.py`'s `_READINGS`)."""
+        `CanonicalQuery._read`): a parser of normalise as the profile reads it, or a reading
+        of the record context."""
+        profile = self.profile
+        parsers: dict[CellReading, Callable[[Any], Any]] = {
+            CellReading.DATE: partial(parse_date, order=profile.date_order),
+            CellReading.NUMBER: partial(parse_number, decimal_mark=profile.decimal_mark),
+            CellReading.MONEY: lambda value: parse_money(value, profile.decimal_mark)[0],
+            CellReading.BOOLEAN: parse_bool,
+            CellReading.COUNT: parse_count,
+        }
         converters: dict[CellReading, Callable[[_RecordContext, str, Any], Any]] = {
             reading: partial(_RecordContext.parsed, parser=parser)
-            for reading, parser in self._parsers.items()
+            for reading, parser in parsers.items()
         }
         converters.update(
             {

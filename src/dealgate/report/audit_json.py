@@ -168,11 +168,20 @@ def audit_json(result: AuditResult, include_met: bool) -> dict[str, Any]:
     which says so (`deals_listed`) and is never saved."""
     streamed = result.streamed
     if streamed is not None and streamed.form == LARGEST:
-        document = _document(result, include_met, list(streamed.listed))
-        document["deals_listed"] = LARGEST_NEEDING_ATTENTION
-        document["deals_left_out"] = streamed.left_out
-        return document
+        document = _document(result, include_met, [])
+        return listing_largest(document, list(streamed.listed), streamed.left_out)
     return _document(result, include_met, list(_deals(result, include_met)))
+
+
+def listing_largest(
+    document: dict[str, Any], deals: list[dict[str, Any]], left_out: int
+) -> dict[str, Any]:
+    """The document listing only the deals a page or a workbook lists (`LargestList`), and
+    saying so: such a document is rendered, never saved."""
+    document["deals"] = deals
+    document["deals_listed"] = LARGEST_NEEDING_ATTENTION
+    document["deals_left_out"] = left_out
+    return document
 
 
 def _deals(result: AuditResult, include_met: bool) -> Iterator[dict[str, Any]]:
@@ -285,7 +294,7 @@ class DealTaker(ABC):
         if self._headlines_asked:
             from dealgate.report.headline import HeadlineTally
 
-            self.headlines = HeadlineTally(pack)
+            self.headlines = HeadlineTally(pack, summary=tally)  # the whole counted once
 
         def take(assessment: DealAssessment) -> None:
             tally.add(assessment)

@@ -38,12 +38,16 @@ class TeamTally:
     counted deal by deal: their summary, how many need attention, and the first of those by
     amount."""
 
-    def __init__(self, pack: RulePack, top: int = TOP_EXCEPTIONS) -> None:
-        self.tally = SummaryTally(pack)
-        self.first = FirstRows(top, ExceptionOrder.AMOUNT)
+    def __init__(self, pack: RulePack, summary: SummaryTally | None = None) -> None:
+        """`summary`: one counted elsewhere over the same deals (the audit's own, in
+        `DealTaker.take`), read here and not counted again."""
+        self.counts_summary = summary is None
+        self.tally = summary if summary is not None else SummaryTally(pack)
+        self.first = FirstRows(TOP_EXCEPTIONS, ExceptionOrder.AMOUNT)
 
     def add(self, assessment: DealAssessment) -> None:
-        self.tally.add(assessment)
+        if self.counts_summary:
+            self.tally.add(assessment)
         if in_exception_list(assessment, include_met=False):
             self.first.add(assessment)
 
@@ -52,9 +56,10 @@ class HeadlineTally:
     """The headlines of an audit counted as it judges (`DealTaker.tell_headlines`, for
     --notify): the whole audit's, and each manager's team's, in the order first met."""
 
-    def __init__(self, pack: RulePack) -> None:
+    def __init__(self, pack: RulePack, summary: SummaryTally | None = None) -> None:
+        """`summary`: the whole audit's, when the audit counts it already."""
         self.pack = pack
-        self.whole = TeamTally(pack)
+        self.whole = TeamTally(pack, summary)
         self.teams: dict[str | None, TeamTally] = {}
 
     def add(self, assessment: DealAssessment) -> None:
@@ -69,8 +74,7 @@ class HeadlineTally:
 def headline_tally(result: AuditResult) -> HeadlineTally:
     """The headlines' figures: counted as the audit judged, or now from its deals."""
     if result.streamed is not None and result.streamed.headlines is not None:
-        tally: HeadlineTally = result.streamed.headlines
-        return tally
+        return result.streamed.headlines
     tally = HeadlineTally(result.pack)
     for assessment in result.assessments:
         tally.add(assessment)

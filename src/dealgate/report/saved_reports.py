@@ -23,7 +23,7 @@ from typing import Any
 
 from dealgate.report.changes import check_comparable, compare, load_baseline, slim_deal
 from dealgate.report.formats import FORMATS, render_document
-from dealgate.report.saved_audit import LARGEST_NEEDING_ATTENTION, load_audit, stream_audit
+from dealgate.report.saved_audit import load_audit, stream_audit
 
 Rendered = Iterable[str] | bytes
 
@@ -31,9 +31,8 @@ Rendered = Iterable[str] | bytes
 def render_saved(path: Path, name: str, baseline: tuple[Path, str] | None = None) -> Rendered:
     """The saved audit at `path` in format `name` (one of DOCUMENT_FORMATS), with what
     changed since the `baseline` audit (its path, and the path as shown) when one is given;
-    InputError (exit 2) as
-    load_audit's when either is no audit, or check_comparable's when they cannot be
-    compared."""
+    InputError (exit 2) as load_audit's when either is no audit, or check_comparable's when
+    they cannot be compared."""
     keep, render, discard = _keeper(name)
     compared: list[dict[str, Any]] = []
 
@@ -78,16 +77,13 @@ def _keeper(
     kept, and how what it kept is thrown away unread."""
     listed = FORMATS[name].lists_largest
     if listed is not None:  # the HTML page and the workbook
+        from dealgate.report.audit_json import listing_largest
         from dealgate.report.listing import LargestList
 
         largest = LargestList(listed)
 
         def render_listed(document: dict[str, Any]) -> Rendered:
-            deals, left_out = largest.shown()
-            document["deals"] = deals
-            document["deals_listed"] = LARGEST_NEEDING_ATTENTION
-            document["deals_left_out"] = left_out
-            return render_document(name, document)
+            return render_document(name, listing_largest(document, *largest.shown()))
 
         return largest.offer_deal, render_listed, lambda: None
     if name == "parquet":
