@@ -45,6 +45,15 @@ class FailOn(StrEnum):
     RECOMMENDED = "recommended"
     NEVER = "never"
 
+    @property
+    def severities(self) -> tuple[str, ...]:
+        """The severities of the missing findings that fail the audit."""
+        return {
+            FailOn.REQUIRED: ("required",),
+            FailOn.RECOMMENDED: ("required", "recommended"),
+            FailOn.NEVER: (),
+        }[self]
+
 
 @dataclass(frozen=True)
 class AuditFilters:
@@ -292,9 +301,9 @@ class StreamedDeals:
 
 def failing_findings(assessment: DealAssessment, fail_on: FailOn) -> list[Finding]:
     """A deal's skipped and hygiene findings missing at or above the threshold."""
-    if fail_on is FailOn.NEVER:
+    severities = fail_on.severities
+    if not severities:
         return []
-    severities = {"required"} if fail_on is FailOn.REQUIRED else {"required", "recommended"}
     return [
         finding
         for finding in assessment.findings
