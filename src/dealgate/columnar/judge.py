@@ -74,10 +74,18 @@ def staged_deals(rows: list[StageRow], canonical: str) -> exp.Select:
     crm_stage = exp.column("dg_crm_stage", table="c")
 
     def by_text(values: list[exp.Expr]) -> exp.Expr:
-        # A CASE over the few distinct stage texts rather than a join: nothing is built
-        # or probed per deal, and the file's order is kept.
-        arms = [(_text(row.crm), value) for row, value in zip(rows, values, strict=True)]
-        return _case(arms, subject=crm_stage.copy()) if arms else exp.null()
+        # A lookup in a map of the few distinct stage texts rather than a join: nothing is
+        # built or probed per deal, and the file's order is kept. Not a CASE: DuckDB pushes
+        # the audit's filter on the stage below the projection that cleans the text, and
+        # there repeated the cleaning in every arm (1.0 of 3.9 s at 1M deals on one thread).
+        if not rows:
+            return exp.null()
+        texts = exp.Array(expressions=[_text(row.crm) for row in rows])
+        return func(
+            "map_extract_value",
+            exp.VarMap(keys=texts, values=exp.Array(expressions=values)),
+            crm_stage.copy(),
+        )
 
     position = by_text([exp.null() if r.position is None else _number(r.position) for r in rows])
     stage_id = by_text([exp.null() if r.stage_id is None else _text(r.stage_id) for r in rows])
