@@ -50,7 +50,7 @@ def literal(text: str) -> str:
 
 # header_key is Python's, computed by CanonicalQuery.read_keys for the distinct texts the
 # export holds where texts are compared by key (owners, managers, value-mapped fields). The
-# SQL compares texts as written: the CASE arms of the manager and the value maps, and the IN
+# SQL compares texts as written: the maps of the manager and the value maps, and the IN
 # lists of the --owner and --manager filters, hold every spelling with the key asked for.
 # Constants, not a lookup per row: a correlated lookup made DuckDB hold the whole table
 # (6 GB at 300k deals), a filter by subquery was not pushed down (twice as slow).
@@ -142,9 +142,9 @@ class CanonicalQuery:
         missing (and skips every rule, which is most of the cells of an export). A text the
         profile's value map names is read as the value it maps to, as DealMapper reads it."""
         mapping = self.profile.value_maps.get(use.field or "")
-        arms = self._by_key(mapping) if mapping else ""
-        if arms:
-            text = f"(CASE {text} {arms} ELSE {text} END)"
+        mapped = self._looked_up(text, mapping) if mapping else None
+        if mapped is not None:  # the values a map gives are texts, never NULL
+            text = f"coalesce({mapped}, {text})"
         return f"CASE WHEN {text} IS NULL THEN NULL ELSE {self._field(use, text)} END"
 
     def _field(self, use: ColumnUse, text: str) -> str:
@@ -312,8 +312,7 @@ class CanonicalQuery:
         from --teams looked up by key."""
         managers = self.profile.managers
         owner = self._value_or_null("owner")
-        arms = self._by_key(managers) if managers else ""
-        looked_up = f"CASE {owner} {arms} END" if arms else "NULL"
+        looked_up = (self._looked_up(owner, managers) if managers else None) or "NULL"
         manager = self._value_or_null("manager")
         return (
             f"dg_deal_manager(CAST({manager} AS VARCHAR), CAST({looked_up} AS VARCHAR)) AS manager"
@@ -427,16 +426,19 @@ class CanonicalQuery:
         self.keys = {text: header_key(text) for text in sorted(texts)}
         return self.keys
 
-    def _by_key(self, mapping: Mapping[str, str]) -> str:
-        """CASE arms giving each text the value its header_key has in the mapping: an arm
-        per spelling the export holds."""
+    def _looked_up(self, text: str, mapping: Mapping[str, str]) -> str | None:
+        """The value the header_key of a text has in the mapping, looked up in a map of
+        every spelling the export holds; None when the export holds none. A map, not a CASE
+        with an arm per spelling: DuckDB repeats a CASE's subject in every arm, and where it
+        pushes a filter below the projection that reads the text, the reading with it."""
         if self.keys is None:
             raise RuntimeError("CanonicalQuery.read_keys runs before the SQL is written")
-        return " ".join(
-            f"WHEN {literal(text)} THEN {literal(mapping[key])}"
-            for text, key in self.keys.items()
-            if key in mapping
-        )
+        spellings = [(t, mapping[key]) for t, key in self.keys.items() if key in mapping]
+        if not spellings:
+            return None
+        texts = ", ".join(literal(t) for t, _ in spellings)
+        values = ", ".join(literal(value) for _, value in spellings)
+        return f"map_extract_value(MAP([{texts}], [{values}]), {text})"
 
     def _distinct_texts(self, connection: Any) -> tuple[set[str], list[str]]:
         """Every text an owner, a manager or a value-mapped field can hold (the distinct
