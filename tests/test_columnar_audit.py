@@ -268,6 +268,30 @@ ROWS = [
         "",
         "",
     ],
+    [  # a stage text with quotes, which the stage map of the SQL holds as a literal
+        "006G",
+        "Quoted stage",
+        "Initech",
+        "Sam Weiß",
+        "Buyer's \"Call\"",
+        "5000",
+        "us'd",
+        "2027-02-01",
+        "20",
+        "",
+        "",
+        "2026-11-20",
+        "0",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
 ]
 ROLES = [
     ["OpportunityId", "Contact: Full Name", "Title", "Role", "IsPrimary", "Contact: Last Activity"],
@@ -458,3 +482,27 @@ def test_one_thread_writes_the_same_report(tmp_path: Path) -> None:
         run_columnar_audit(request, report)
         reports.append(report.read_bytes())
     assert reports[0] == reports[1] and reports[0].count(b"\n") > 1
+
+
+def test_mapped_texts_with_quotes_and_case_read_alike(
+    tricky: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The maps the SQL looks texts up in (the pack stage of a stage text, a value map, the
+    manager of an owner) hold texts with quotes and match them by key, as the mapper does."""
+    deals, _ = tricky
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "mapping: quoted\n"
+        "profile: salesforce\n"
+        "stages:\n"
+        "  'Buyer''s \"Call\"': discover\n"
+        "values:\n"
+        "  currency: {'us''d': USD}\n"
+        "managers:\n"
+        "  'SAM WEISS': 'Dana O''Neil'\n",
+        encoding="utf-8",
+    )
+    report = _same_report(str(deals), "--mapping", str(mapping)).decode()
+    quoted = [line for line in report.splitlines() if line.startswith("006G,")]
+    assert quoted and all(",discover," in line for line in quoted), quoted
+    assert all("Dana O'Neil" in line and ",5000,USD," in line for line in quoted), quoted
