@@ -273,7 +273,7 @@ ROWS = [
         "Quoted stage",
         "Initech",
         "Sam Weiß",
-        "Buyer's \"Call\"",
+        'Buyer\'s "Call"',
         "5000",
         "us'd",
         "2027-02-01",
