@@ -147,6 +147,7 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "gt": ("({0} > {1})", "({0} > {1})"),
     "lt": ("({0} < {1})", "({0} < {1})"),
     "le": ("({0} <= {1})", "({0} <= {1})"),
+    "ge": ("({0} >= {1})", "({0} >= {1})"),
     # null-safe; the operand is a variable (Python names it twice)
     "between": ("({0} is not None and {1} <= {0} <= {2})", "({0} BETWEEN {1} AND {2})"),
     "in_words": ("({0} in {1})", "({0} IN ({1}))"),
@@ -171,6 +172,9 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     ),
     "left": ("{0}[:{1}]", "left({0}, {1})"),
     "right": ("{0}[-{1}:]", "right({0}, {1})"),
+    # the last character of an ASCII text (SQL counts bytes, and right() is 40% of reading
+    # a text cell); of any other text, something else
+    "ascii_last": ("{0}[-1:]", "substring({0}, strlen({0}), 1)"),
     "without_last": ("{0}[:-{1}]", "substring({0}, 1, length({0}) - {1})"),
     "without_first": ("{0}[{1}:]", "substring({0}, {1} + 1)"),
     "char_at": ("{0}[{1} - 1:{1}]", "substring({0}, {1}, 1)"),  # 1-based; {1} a variable

@@ -126,9 +126,11 @@ _TEXT = [
         case(
             (op("is_null", t), None),
             (
+                # ASCII, first and last characters above a space: `t >= "!"` is `t[:1] > " "`
+                # without cutting the text
                 op("is_ascii", t)
-                & op("gt", op("left", t, 1), " ")
-                & op("gt", op("right", t, 1), " "),
+                & op("ge", t, "!")
+                & op("gt", op("ascii_last", t), " "),
                 case((_placeholder_of(t), None), otherwise=t),
             ),
             otherwise=let(
