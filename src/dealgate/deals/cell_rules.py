@@ -128,9 +128,7 @@ _TEXT = [
             (
                 # ASCII, first and last characters above a space: `t >= "!"` is `t[:1] > " "`
                 # without cutting the text
-                op("is_ascii", t)
-                & op("ge", t, "!")
-                & op("gt", op("ascii_last", t), " "),
+                op("is_ascii", t) & op("ge", t, "!") & op("gt", op("ascii_last", t), " "),
                 case((_placeholder_of(t), None), otherwise=t),
             ),
             otherwise=let(
