@@ -190,8 +190,8 @@ def _keep_exceptions(
 
     Each deal's count of failing findings is counted here, by every thread, and for a row
     per deal its cells of the report are written here too: the report's COPY, which runs on
-    one thread, then only lays them out (1.72x from 1 to 2 threads at 1M deals instead of
-    1.47x). A row per finding keeps the judged columns instead, to unnest the findings: its
+    one thread, then only lays them out (1.54-1.61x from 1 to 2 threads at 1M deals instead
+    of 1.43-1.55x; docs/performance.md). A row per finding keeps the judged columns instead, to unnest the findings: its
     deal cells, repeated per finding, are written by the COPY (kept here, they held 2.5 GB
     instead of 1.6 GB at 10M deals)."""
     cells: list[exp.Expr] = [exp.Star()]
