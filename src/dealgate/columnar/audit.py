@@ -191,9 +191,9 @@ def _keep_exceptions(
     Each deal's count of failing findings is counted here, by every thread, and for a row
     per deal its cells of the report are written here too: the report's COPY, which runs on
     one thread, then only lays them out (1.54-1.61x from 1 to 2 threads at 1M deals instead
-    of 1.43-1.55x; docs/performance.md). A row per finding keeps the judged columns instead, to unnest the findings: its
-    deal cells, repeated per finding, are written by the COPY (kept here, they held 2.5 GB
-    instead of 1.6 GB at 10M deals)."""
+    of 1.43-1.55x; docs/performance.md). A row per finding keeps the judged columns
+    instead, to unnest the findings: its deal cells, repeated per finding, are written by
+    the COPY (kept here, they held 2.5 GB instead of 1.6 GB at 10M deals)."""
     cells: list[exp.Expr] = [exp.Star()]
     if rows is CsvRows.DEAL:
         cells = [_as_cell(name, value) for name, value in _deal_cells(judge).items()]
@@ -287,17 +287,17 @@ def _deal_cells(judge: Judge) -> dict[str, exp.Expr]:
     return {**_deal_values(judge), **missing}
 
 
+def _cell(name: str) -> exp.Identifier:
+    """The column of the kept deals that holds a report cell (`dg_cell_<column>`)."""
+    return exp.to_identifier(f"dg_cell_{name}", quoted=True)
+
+
 def _as_cell(name: str, value: exp.Expr) -> exp.Expr:
-    """A report cell as the kept deals hold it (`dg_cell_<column>`)."""
-    return exp.alias_(value, exp.to_identifier(_cell(name), quoted=True))
-
-
-def _cell(name: str) -> str:
-    return f"dg_cell_{name}"
+    return exp.alias_(value, _cell(name))
 
 
 def _kept_cells(names: list[str]) -> dict[str, exp.Expr]:
-    return {name: exp.column(exp.to_identifier(_cell(name), quoted=True)) for name in names}
+    return {name: exp.column(_cell(name)) for name in names}
 
 
 def _deal_rows(judge: Judge) -> exp.Select:
