@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dealgate.application import COLUMNAR, AuditRequest, run_audit_request
+from dealgate.application import COLUMNAR, READ_AGAIN, AuditRequest, run_audit_request
 from dealgate.audit import AuditResult, FailOn
 from dealgate.deals.source import Reading
 from dealgate.engines import get_engine
@@ -39,10 +39,13 @@ def test_a_csv_audit_on_the_sql_engine_runs_in_duckdb_and_fails_as_the_python_ro
     tmp_path: Path,
 ) -> None:
     columnar = run_audit_request(_request(tmp_path, "sql"))
-    assert columnar.route == COLUMNAR and columnar.result is None
+    assert columnar.route is not None and columnar.result is None
+    # the example has rejected rows and data findings: the Python readers read them
+    assert columnar.route.startswith(f"{COLUMNAR}; {READ_AGAIN}")
     python = run_audit_request(_request(tmp_path, "durable"))
     assert python.route is None and python.result is not None
     assert columnar.failing == python.failing > 0
+    assert columnar.data == python.data and python.data is not None and python.data.rejected
     assert (tmp_path / "sql.csv").stat().st_size > 0  # the columnar route wrote its report
 
 

@@ -12,6 +12,7 @@ id, duplicate ids, and 18-character ids matched by their 15-character form in co
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 COLUMNAR = "reading: columnar (DuckDB reads and judges the CSV)"
+READ_AGAIN = "the Python readers read it again for its rejected rows and data findings"
 
 HEADERS = [
     "Opportunity ID",
@@ -327,6 +329,15 @@ def _audit(*args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+def _data_notice(stderr: str) -> list[str]:
+    """The lines of the "Data:" notice (report/data_notice.py) on stderr."""
+    lines = itertools.dropwhile(lambda line: not line.startswith("Data: "), stderr.splitlines())
+    headline = next(lines, None)
+    if headline is None:
+        return []
+    return [headline, *itertools.takewhile(lambda line: line.startswith("  - "), lines)]
+
+
 def _same_report(*args: str, columnar: bool = True) -> bytes:
     """Both CSV layouts, identical on both routes; the report per finding is returned."""
     reports = {}
@@ -338,6 +349,8 @@ def _same_report(*args: str, columnar: bool = True) -> bytes:
         assert (COLUMNAR in said) is columnar, said
         assert sql.stdout == durable.stdout
         assert sql.returncode == durable.returncode, said
+        # the rows rejected and the data findings, which a CSV report does not list
+        assert _data_notice(said) == _data_notice(durable.stderr.decode()), said
         reports[rows] = sql.stdout
     per_deal = reports["deal"].decode().splitlines()
     assert per_deal[0].endswith(",skipped,hygiene,to_advance,waived")
@@ -506,3 +519,43 @@ def test_mapped_texts_with_quotes_and_case_read_alike(
     quoted = [line for line in report.splitlines() if line.startswith("006G,")]
     assert quoted and all(",discover," in line for line in quoted), quoted
     assert all("Dana O'Neil" in line and ",5000,USD," in line for line in quoted), quoted
+
+
+# A clean export in the columns a Salesforce report gives, and one problem at a time: the
+# columnar route reads no data findings, so it must see each case and have the Python readers
+# say what they report, as the Python route says it.
+PLAIN = [
+    ["Opportunity ID", "Opportunity Name", "Opportunity Owner", "Stage", "Amount", "Close Date",
+     "Next Step", "Action Plan"],
+    ["0065g000003WTmlAAG", "Acme - Renewal", "Sam Patel", "Needs Analysis", "1000", "12/31/2026",
+     "Call", ""],
+    ["0065g000003WToCAAW", "Beta - New", "Ana Ruiz", "Prospecting", "2000", "1/15/2027",
+     "Demo", ""],
+]  # fmt: skip
+ONE_PROBLEM = {  # (column, the second deal's cell)
+    "placeholder": ("Next Step", "TBD"),
+    "unreadable date": ("Close Date", "31/31/2026"),
+    "unreadable amount": ("Amount", "lots"),
+    "no id": ("Opportunity ID", ""),
+    "placeholder id": ("Opportunity ID", "N/A"),
+    "the 15-character form of the first id": ("Opportunity ID", "0065g000003WTml"),
+    "no stage": ("Stage", ""),
+    "unknown stage": ("Stage", "Stalled"),
+    "action plan not a list of records": ("Action Plan", '[{"step": "Demo"}, 3]'),
+}
+
+
+@pytest.mark.parametrize("problem", [None, *ONE_PROBLEM])
+def test_rejected_rows_and_data_findings_are_said_on_both_routes(
+    problem: str | None, tmp_path: Path
+) -> None:
+    rows = [list(row) for row in PLAIN]
+    if problem is not None:
+        column, cell = ONE_PROBLEM[problem]
+        rows[2][PLAIN[0].index(column)] = cell
+    export = _write(tmp_path / "opportunities.csv", rows)
+    _same_report(str(export))
+    said = _audit(str(export), "--engine", "sql").stderr.decode()
+    assert (READ_AGAIN in said) is (problem is not None), said
+    if problem is not None:
+        assert _data_notice(said), said

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dealgate.judging.coverage import Coverage, Supply
     from dealgate.judging.waivers import WaiverBook
     from dealgate.report.audit_json import DealTaker
+    from dealgate.report.data_notice import DataNotice
     from dealgate.report.ordering import ExceptionOrder
 
 
@@ -91,9 +92,11 @@ class AuditRun:
         str, ...
     ] = ()  # said once: how the file was read, filters matching only closed deals
     history: tuple[str, ...] = ()  # with -v: what --history read, and which fields it derived
+    data: DataNotice | None = None  # the rows rejected and the data findings, by kind
 
 
 COLUMNAR = "columnar (DuckDB reads and judges the CSV)"
+READ_AGAIN = "the Python readers read it again for its rejected rows and data findings"
 
 
 def run_audit_request(
@@ -146,9 +149,27 @@ def _columnar(request: AuditRequest) -> AuditRun | str:
         raise  # the Python route would read the whole file to say the same
     except (InputError, UsageError):
         return "the Python reader reports what is wrong with the file"
+    if outcome.data_doubt is None:
+        route, data = COLUMNAR, None
+    else:
+        route = f"{COLUMNAR}; {READ_AGAIN} ({outcome.data_doubt})"
+        data = _read_data(request)
     return AuditRun(
-        COLUMNAR, outcome.failing, coverage=outcome.coverage.as_json(), notes=outcome.notes
+        route, outcome.failing, coverage=outcome.coverage.as_json(), notes=outcome.notes, data=data
     )
+
+
+def _read_data(request: AuditRequest) -> DataNotice | None:
+    """The rejected rows and data findings of an export the columnar route audited, as the
+    Python readers report them: they read the inputs once more, without judging. Asked only
+    when the columnar route saw that they may have something to report (`data_doubt`)."""
+    from dealgate.report.data_notice import data_notice
+
+    source = request.reading.open(request.pipeline, request.pack)
+    for _ in source:
+        pass
+    mapper = source.mapper
+    return data_notice(mapper.reconciliation.rows_read, mapper.rejected, source.findings)
 
 
 def _unmeasured(coverage: Coverage) -> set[tuple[str, tuple[str, ...]]]:
@@ -236,6 +257,7 @@ def _python(
     request: AuditRequest, progress: Callable[[int], None] | None, route: str | None
 ) -> AuditRun:
     from dealgate.judging.coverage import measure
+    from dealgate.report.data_notice import data_notice
 
     source = request.reading.open(request.pipeline, request.pack)
     result = _python_audit(request, source, progress)
@@ -256,4 +278,5 @@ def _python(
         failing = len(result.failing(request.fail_on))
     notes = (*source.mapper.notes, *result.notes)
     history = tuple(source.history.notes) if source.history is not None else ()
-    return AuditRun(route, failing, result, source.profile.name, coverage, notes, history)
+    data = data_notice(result.reconciliation.rows_read, result.rejected, result.data_findings)
+    return AuditRun(route, failing, result, source.profile.name, coverage, notes, history, data)

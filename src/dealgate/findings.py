@@ -19,6 +19,19 @@ class DataIssue(StrEnum):
     WRONG_SHAPE = "wrong_shape"  # a record that is not a mapping, a list that is not a list
 
 
+# A data finding's issue as a sales-ops lead says it.
+ISSUE_WORDS: dict[str, str] = {
+    DataIssue.UNREADABLE: "unreadable value",
+    DataIssue.PLACEHOLDER: "placeholder",
+    DataIssue.OUT_OF_RANGE: "out of range",
+    DataIssue.UNKNOWN_STAGE: "unknown stage",
+    DataIssue.DUPLICATE_ID: "duplicated deal id",
+    DataIssue.MISSING_ID: "no deal id",
+    DataIssue.UNKNOWN_DEAL: "unknown deal",
+    DataIssue.WRONG_SHAPE: "wrong shape",
+}
+
+
 @dataclass(frozen=True)
 class DataFinding:
     """A problem with one value or row of an input, where it was found."""

@@ -351,7 +351,8 @@ def _show_how_it_ran(
     run: AuditRun, verbose: bool, default_pack: bool, output_format: AuditFormat
 ) -> None:
     """On stderr: the route and what --history read (-v), how the file was read, and what the
-    input cannot measure when the format does not show it."""
+    input cannot measure and the rows it rejected and its data findings, when the format does
+    not show them."""
     if verbose and run.route is not None:
         err.print(f"reading: {run.route}", markup=False)
     if verbose:
@@ -370,6 +371,10 @@ def _show_how_it_ran(
         from dealgate.report.coverage import coverage_text
 
         err.print(coverage_text(run.coverage), markup=False, end="")
+    if not FORMATS[output_format.value].lists_data and run.data is not None:
+        from dealgate.report.data_notice import data_text
+
+        err.print(data_text(run.data, output_format.value), markup=False, end="")
 
 
 EXIT_NOT_NOTIFIED = 4  # --notify-required: a notification was not delivered

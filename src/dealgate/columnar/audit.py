@@ -18,6 +18,7 @@ from dealgate.columnar.canonical import CanonicalQuery, Export, Unsupported, lit
 from dealgate.columnar.canonical import install as install_reading
 from dealgate.columnar.judge import (
     Judge,
+    StageRow,
     stage_rows,
     staged_deals,
     statuses_query,
@@ -30,7 +31,7 @@ from dealgate.deals.source import choose_profile, supplied_fields
 from dealgate.engines.dialects import func
 from dealgate.engines.sql import ROW, EngineError
 from dealgate.errors import OutputError
-from dealgate.findings import FindingKind
+from dealgate.findings import DataFinding, FindingKind
 from dealgate.interrupts import interruptible
 from dealgate.judging.coverage import Coverage, measure
 from dealgate.report.cell_writing import sql_macros as writing_macros
@@ -71,6 +72,9 @@ class ColumnarOutcome:
     notes: tuple[
         str, ...
     ] = ()  # said once: how the file was read, filters matching only closed deals
+    # Why the Python readers may report rejected rows or data findings of the inputs, which
+    # this route does not read (`_data_doubts`); None when they cannot.
+    data_doubt: str | None = None
 
 
 def _export(path: Path, encoding: str | None) -> Export:
@@ -116,6 +120,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
 
     export = _export(request.pipeline, request.encoding)
     roles = _export(request.contacts, None) if request.contacts is not None else None
+    team_findings: list[DataFinding] = []
     profile, _ = choose_profile(
         export.headers,
         request.pack,
@@ -123,6 +128,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
         request.mapping,
         request.teams,
         export=request.pipeline.name,
+        findings=team_findings,
     )
     history = _export(request.stage_history, None) if request.stage_history is not None else None
     canonical = CanonicalQuery(request.pack, profile, export, roles, history)
@@ -160,7 +166,8 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             connection.execute(
                 f"CREATE TEMP VIEW dg_canonical AS {canonical.sql()} SELECT * FROM dg_deals"
             )
-            _map_stages(connection, pack, profile, canonical)
+            stages = _map_stages(connection, pack, profile, canonical)
+            doubt = _data_doubt(connection, request, canonical, stages, bool(team_findings))
             notes = (*_history_tally(connection, canonical), *_check_filters(connection, request))
             statuses = statuses_query(pack, request.as_of)
             keep = _keep_exceptions(judge, statuses, canonical, request.rows, request.fail_on)
@@ -169,7 +176,7 @@ def run_columnar_audit(request: ColumnarRequest, output: Path | None) -> Columna
             connection.execute(keep)
             _write(connection, judge, request.rows, output)
             failing = _failing(connection)
-            return ColumnarOutcome(failing, coverage, (*canonical.notes, *notes))
+            return ColumnarOutcome(failing, coverage, (*canonical.notes, *notes), doubt)
     except duckdb.Error as error:
         raise EngineError(f"DuckDB could not audit {request.pipeline}: {error}") from None
     finally:
@@ -217,12 +224,37 @@ def _create_temporary(kind: str, name: str, query: exp.Query) -> str:
 
 def _map_stages(
     connection: Any, pack: RulePack, profile: Profile, canonical: CanonicalQuery
-) -> None:
+) -> list[StageRow]:
     """The pack stage of each CRM stage text, as its position (`stage`) and id."""
     texts = {clean_text(cell) for cell in canonical.stage_cells}
     rows = stage_rows(pack, profile, sorted(t for t in texts if t and not is_placeholder(t)))
 
     connection.execute(_create_temporary("VIEW", "deals", staged_deals(rows, "dg_canonical")))
+    return rows
+
+
+def _data_doubt(
+    connection: Any,
+    request: ColumnarRequest,
+    canonical: CanonicalQuery,
+    stages: list[StageRow],
+    team_findings: bool,
+) -> str | None:
+    """Why the Python readers may report a rejected row or a data finding of the inputs;
+    None when they cannot. This route reads no data findings: it only tells when the
+    readers must be asked (application.py), from what it knows and one more scan."""
+    if request.contacts is not None or request.stage_history is not None:
+        return "the side files are read for their findings by the Python readers"
+    if team_findings:
+        return "the teams file has data findings"
+    if any(row.stage_id is None for row in stages):  # blank ones are counted in the scan
+        return "a stage is no stage of the pack"
+    rows, duplicates = connection.execute(canonical.data_check_sql()).fetchone()
+    if rows:
+        return f"{rows:,} rows may be rejected or have a cell read as missing"
+    if duplicates:
+        return "deal ids may be duplicated"
+    return None
 
 
 def _history_tally(connection: Any, canonical: CanonicalQuery) -> tuple[str, ...]:

@@ -162,9 +162,12 @@ class CanonicalQuery:
         return f"CASE WHEN {text} IS NULL THEN NULL ELSE {self._field(use, text)} END"
 
     def _field(self, use: ColumnUse, text: str) -> str:
+        return self._read(self._reading(use), text, use.field or "")
+
+    def _reading(self, use: ColumnUse) -> CellReading:
         name = use.field or ""
         declared = self.pack.fields.get(name)
-        return self._read(reading_of(name, declared.type if declared else None), text, name)
+        return reading_of(name, declared.type if declared else None)
 
     def _read(self, reading: CellReading, text: str, name: str) -> str:
         """The SQL side of each reading of `deals/readings.py` (DealMapper's is
@@ -222,8 +225,10 @@ class CanonicalQuery:
 
     # -- the canonical table -------------------------------------------------------------
 
-    def sql(self) -> str:
-        """The CTEs `dg_raw`, `dg_typed`, `dg_roles` and `dg_deals`, ready for a SELECT."""
+    def sql(self, checked: bool = False) -> str:
+        """The CTEs `dg_raw`, `dg_typed`, `dg_roles` and `dg_deals`, ready for a SELECT.
+        Checked, `dg_typed` also says of each row whether the Python readers may report it
+        (`dg_doubtful`, see `data_check_sql`)."""
         # Rows are numbered only for a join, the one step that does not keep the file's
         # order: numbering is a serial step in DuckDB.
         numbered = [f"row_number() OVER () AS {ident(ROW)}"] if self.numbered else []
@@ -232,9 +237,18 @@ class CanonicalQuery:
         texts = [*numbered]
         for index, use in enumerate([*self.filled.values(), *self.history]):
             texts.append(f"dg_text({ident(use.header)}) AS {ident(_text_column(index))}")
+            if checked:  # a cell with text (or spaces, rare) read as missing is a data finding
+                texts.append(f"{ident(use.header)} IS NOT NULL AS {_written(index)}")
         typed = [ident(ROW)] if self.numbered else []
+        doubts = []
         for index, (name, use) in enumerate(self.filled.items()):
             field = self.typed_field(use, ident(_text_column(index)))
+            # A written cell read as missing (a placeholder, a value that does not read), or a
+            # list of records (an item may be left out): the Python readers may report it.
+            if self._reading(use) is CellReading.RECORDS:
+                doubts.append(_written(index))
+            else:
+                doubts.append(f"({_written(index)} AND {field} IS NULL)")
             if name == "amount":  # a number for the rules, its digits for the report
                 texts.append(f"dg_money_currency({ident(use.header)}) AS dg_money_currency")
                 typed.append(f"CAST({field} AS DOUBLE) AS amount")
@@ -242,8 +256,13 @@ class CanonicalQuery:
                 typed.append("dg_money_currency")
                 continue
             typed.append(f"{field} AS {ident(name)}")
+        for index in range(len(self.filled), len(self.filled) + len(self.history)):
+            entered = f"dg_date({ident(_text_column(index))}, {self.month_first})"
+            doubts.append(f"({_written(index)} AND {entered} IS NULL)")
         if self.history and "stage_history" not in self.filled:
             typed.append(f"{self._stage_history(len(self.filled))} AS stage_history")
+        if checked:
+            typed.append(f"({' OR '.join(doubts) or 'false'}) AS dg_doubtful")
         ctes = [
             f"dg_raw AS (SELECT {', '.join(texts) or 'NULL AS dg_nothing'} "
             f"FROM {self.source(self.export)})",
@@ -393,6 +412,23 @@ class CanonicalQuery:
         starts = STAGE_CHANGES.sql_run_starts("dg_key", "dg_d", "dg_row", "dg_sk")
         return f"SELECT *, {starts} AS dg_starts FROM ({usable})"
 
+    def data_check_sql(self) -> str:
+        """Whether the Python readers may report a rejected row or a data finding of the
+        export, from one scan: (rows that may be, deals that may share a key).
+
+        A superset of what DealMapper reports, never less: a row without an id or a stage, a
+        written cell read as missing, a list of records, and ids equal once an 18-character
+        id is cut to 15 (deal_key cuts only those whose checksum holds). The stage texts no
+        pack stage means are known without it (`stage_cells`)."""
+        deal_id = "t.id" if self.id_key is None else _key_sql(self.id_key)
+        doubtful = ["t.dg_doubtful", f"{deal_id} IS NULL"]
+        doubtful.append("t.stage IS NULL" if "stage" in self.filled else "true")
+        coarse = f"CASE WHEN length({deal_id}) = 18 THEN left({deal_id}, 15) ELSE {deal_id} END"
+        return (
+            f"{self.sql(checked=True)} SELECT count(*) FILTER (WHERE {' OR '.join(doubtful)}), "
+            f"count({coarse}) - count(DISTINCT {coarse}) FROM dg_typed AS t"
+        )
+
     def deal_keys_sql(self) -> str:
         """The deal key of every deal of the export: its id typed as `dg_typed` types it, from
         the id column alone (the whole table of deals costs 10 times more to read)."""
@@ -491,6 +527,11 @@ def _key_sql(key: IdKey) -> str:
         f"CASE WHEN t.{ident(key.required)} IS NULL THEN NULL "
         f"ELSE concat_ws({literal(key.joiner)}, {parts}) END"
     )
+
+
+def _written(index: int) -> str:
+    """Whether the cell of the plan's column number `index` is not blank (`sql(checked)`)."""
+    return ident(f"dg_w {index}")
 
 
 def _text_column(index: int) -> str:

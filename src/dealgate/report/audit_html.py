@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from dealgate import __version__
+from dealgate.findings import ISSUE_WORDS
 from dealgate.judging.forecast import claim_label, unverifiable_label
 from dealgate.report.coverage import coverage_headline, coverage_lines, unmeasured_count
 from dealgate.report.figures import amounts_from_json, amounts_text
@@ -31,17 +32,6 @@ _POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inl
 LISTED_DEALS = FORMATS["html"].lists_largest or 0
 # The data findings and rejected rows the page lists at most, each; the JSON audit has them all.
 LISTED_DATA_ROWS = 1000
-# A data finding's issue as a sales-ops lead says it.
-ISSUE_WORDS = {
-    "unreadable": "unreadable value",
-    "placeholder": "placeholder",
-    "out_of_range": "out of range",
-    "unknown_stage": "unknown stage",
-    "duplicate_id": "duplicated deal id",
-    "missing_id": "no deal id",
-    "unknown_deal": "unknown deal",
-    "wrong_shape": "wrong shape",
-}
 # What the page's script reads of the audit (report.js): the rest is not embedded.
 _EMBEDDED_KEYS = ("schema_version", "as_of", "pack", "engine", "input", "summary")
 

@@ -34,6 +34,9 @@ class Format:
     columnar: bool = False  # the columnar route writes it inside DuckDB (dealgate/columnar)
     # Says what the input could not measure (report/coverage.py); else the CLI says it on stderr.
     coverage: bool = True
+    # Lists the rejected rows and data findings (report/data_notice.py); else the CLI says
+    # how many there are of each kind on stderr.
+    lists_data: bool = False
     # Lists at most this many deals, those needing attention with the largest amounts
     # (report/listing.py): the audit keeps only those as it judges (`LargestDeals`).
     lists_largest: int | None = None
@@ -43,13 +46,13 @@ FORMATS = {
     format.name: format
     for format in (
         Format("table", Reads.RESULT, baseline=True),
-        Format("json", Reads.DOCUMENT, baseline=True),
+        Format("json", Reads.DOCUMENT, baseline=True, lists_data=True),
         Format("jsonl", Reads.RESULT, coverage=False),
         Format("csv", Reads.RESULT, columnar=True, coverage=False),
         Format("markdown", Reads.RESULT),
         Format("junit", Reads.RESULT, coverage=False),
         # the whole list of 100k deals made a page of 141 MB that a browser barely opens
-        Format("html", Reads.DOCUMENT, baseline=True, lists_largest=5000),
+        Format("html", Reads.DOCUMENT, baseline=True, lists_data=True, lists_largest=5000),
         # openpyxl wrote 20,000 deals (70,000 findings, each on Exceptions and on its manager's
         # sheet) in 60 s, and a sheet holds 1,048,576 rows
         Format("xlsx", Reads.DOCUMENT, baseline=True, binary="a workbook", lists_largest=25_000),
